@@ -1,0 +1,167 @@
+// Package filesource reads Gluon resources from a directory of YAML files
+// and watches it. A file that does not parse rejects only its own resources,
+// and a resource that was good before keeps being served in its last good
+// version until its file is fixed or deleted.
+package filesource
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// Snapshot is one read of the directory.
+type Snapshot struct {
+	Resources api.Resources
+	Reports   api.Reports
+}
+
+// Loader reads a directory, remembering each file's last good objects.
+type Loader struct {
+	dir      string
+	lastGood map[string]map[api.Key]api.Object // file → last good objects
+}
+
+// NewLoader returns a loader for dir.
+func NewLoader(dir string) *Loader {
+	return &Loader{dir: dir, lastGood: map[string]map[api.Key]api.Object{}}
+}
+
+// Load reads every *.yaml / *.yml file under the directory (recursively, in
+// lexical order) and returns the resources with a report for each.
+func (l *Loader) Load() (Snapshot, error) {
+	files, err := yamlFiles(l.dir)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("reading config dir %s: %w", l.dir, err)
+	}
+	snap := Snapshot{Reports: api.Reports{}}
+	seen := map[api.Key]string{} // key → file that defined it first
+	next := map[string]map[api.Key]api.Object{}
+	for _, f := range files {
+		objs := l.loadFile(f, snap.Reports)
+		next[f] = objs
+		for _, k := range sortedKeys(objs) {
+			if first, dup := seen[k]; dup {
+				snap.Reports.Reject(k, fmt.Sprintf("%s: duplicate of the resource defined in %s; ignored", l.rel(f), l.rel(first)))
+				continue
+			}
+			seen[k] = f
+			snap.Resources.Add(objs[k])
+		}
+	}
+	l.lastGood = next
+	snap.Resources.Sort()
+	return snap, nil
+}
+
+// loadFile returns the objects a file contributes: the good ones it holds
+// now plus, for each broken document, the last good version of what it was.
+func (l *Loader) loadFile(path string, reports api.Reports) map[api.Key]api.Object {
+	prev := l.lastGood[path]
+	origin := l.rel(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		reports.Reject(api.Key{Kind: "File", Name: origin}, fmt.Sprintf("%s: %v", origin, err))
+		return keep(prev, nil)
+	}
+	objs := map[api.Key]api.Object{}
+	var broken []api.Document
+	for _, d := range api.DecodeAll(data) {
+		docOrigin := fmt.Sprintf("%s#%d", origin, d.Index)
+		if d.Err != nil {
+			broken = append(broken, d)
+			continue
+		}
+		k := api.KeyOf(d.Object)
+		objs[k] = d.Object
+		reports.Accept(k, docOrigin)
+	}
+	for _, d := range broken {
+		l.reportBroken(reports, origin, d, prev, objs)
+	}
+	return objs
+}
+
+// reportBroken rejects a broken document and, where its previous version is
+// known, keeps that version in objs so that traffic does not change.
+func (l *Loader) reportBroken(reports api.Reports, origin string, d api.Document, prev, objs map[api.Key]api.Object) {
+	docOrigin := fmt.Sprintf("%s#%d", origin, d.Index)
+	msg := fmt.Sprintf("%s: %v", docOrigin, d.Err)
+	if d.Key.Name == "" || d.Key.Kind == "" {
+		// Unnamed: we cannot tell which resource it was, so keep every
+		// previous resource of the file that the file no longer names.
+		kept := keep(prev, objs)
+		reports.Reject(api.Key{Kind: "File", Name: origin}, msg+keptNote(len(kept)))
+		for k, o := range kept {
+			objs[k] = o
+			reports.Reject(k, msg+"; serving the last good version")
+		}
+		return
+	}
+	if old, ok := prev[d.Key]; ok {
+		objs[d.Key] = old
+		msg += "; serving the last good version"
+	}
+	reports.Accept(d.Key, docOrigin)
+	reports.Reject(d.Key, msg)
+}
+
+func keptNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; serving the last good version of %d resource(s) from this file", n)
+}
+
+// keep returns the objects of prev that are not in now.
+func keep(prev, now map[api.Key]api.Object) map[api.Key]api.Object {
+	out := map[api.Key]api.Object{}
+	for k, o := range prev {
+		if _, ok := now[k]; !ok {
+			out[k] = o
+		}
+	}
+	return out
+}
+
+func (l *Loader) rel(path string) string {
+	if r, err := filepath.Rel(l.dir, path); err == nil {
+		return r
+	}
+	return path
+}
+
+func yamlFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := e.Name()
+		if e.IsDir() {
+			if p != dir && strings.HasPrefix(name, ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(name, ".") && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+func sortedKeys(m map[api.Key]api.Object) []api.Key {
+	keys := make([]api.Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}

@@ -1,0 +1,62 @@
+package api
+
+import "sort"
+
+// Resources is one consistent view of every resource a config source holds.
+type Resources struct {
+	Upstreams       []*Upstream
+	VirtualServices []*VirtualService
+	Gateways        []*Gateway
+	Settings        *Settings
+}
+
+// Add files an object under its kind.
+func (r *Resources) Add(o Object) {
+	switch v := o.(type) {
+	case *Upstream:
+		r.Upstreams = append(r.Upstreams, v)
+	case *VirtualService:
+		r.VirtualServices = append(r.VirtualServices, v)
+	case *Gateway:
+		r.Gateways = append(r.Gateways, v)
+	case *Settings:
+		r.Settings = v
+	}
+}
+
+// Sort orders every list by namespace and name so that translation output
+// does not depend on the order a source read things in.
+func (r *Resources) Sort() {
+	sortByKey(r.Upstreams)
+	sortByKey(r.VirtualServices)
+	sortByKey(r.Gateways)
+}
+
+func sortByKey[T Object](objs []T) {
+	sort.Slice(objs, func(i, j int) bool {
+		a, b := objs[i], objs[j]
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+}
+
+// State is a resource's verdict, Gloo's names.
+type State string
+
+// The states a report can have.
+const (
+	Accepted State = "Accepted"
+	Rejected State = "Rejected"
+	Warning  State = "Warning"
+)
+
+// Report is what Gluon says about one resource: its state, why, and where it
+// came from (a file and document, for the file source).
+type Report struct {
+	Key     Key      `json:"resource"`
+	Origin  string   `json:"origin,omitempty"`
+	State   State    `json:"state"`
+	Reasons []string `json:"reasons,omitempty"`
+}

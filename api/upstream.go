@@ -1,0 +1,44 @@
+package api
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// Upstream is a destination for routes: a set of hosts (and, with function
+// discovery, the functions they expose).
+type Upstream struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              UpstreamSpec `json:"spec"`
+}
+
+// UpstreamSpec holds exactly one upstream type.
+type UpstreamSpec struct {
+	Static *StaticUpstream `json:"static,omitempty"`
+	// SSLConfig makes connections to the upstream use TLS.
+	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
+	// ConnectTimeout bounds connection establishment (default 5s).
+	ConnectTimeout *metav1.Duration `json:"connectTimeout,omitempty"`
+}
+
+// StaticUpstream lists hosts by address (IP or DNS name).
+type StaticUpstream struct {
+	Hosts []Host `json:"hosts"`
+	// UseTLS turns on TLS with each host's sniAddr (or addr) as SNI.
+	UseTLS *bool `json:"useTls,omitempty"`
+}
+
+// Host is one address of a static upstream.
+type Host struct {
+	Addr    string `json:"addr"`
+	Port    uint32 `json:"port"`
+	SniAddr string `json:"sniAddr,omitempty"`
+	// LoadBalancingWeight defaults to 1.
+	LoadBalancingWeight *uint32 `json:"loadBalancingWeight,omitempty"`
+}
+
+// UpstreamSSLConfig configures TLS towards an upstream.
+type UpstreamSSLConfig struct {
+	Sni string `json:"sni,omitempty"`
+}
+
+// GetObjectKind implements Object.
+func (*Upstream) GetObjectKind() Kind { return KindUpstream }

@@ -1,0 +1,171 @@
+package api
+
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+// VirtualService is a set of routes served for some domains.
+type VirtualService struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              VirtualServiceSpec `json:"spec"`
+}
+
+// VirtualServiceSpec is Gloo's shape: everything lives under virtualHost.
+type VirtualServiceSpec struct {
+	DisplayName string      `json:"displayName,omitempty"`
+	VirtualHost VirtualHost `json:"virtualHost"`
+}
+
+// VirtualHost holds domains and ordered routes; the first matching route wins.
+type VirtualHost struct {
+	// Domains defaults to ["*"].
+	Domains []string            `json:"domains,omitempty"`
+	Routes  []Route             `json:"routes,omitempty"`
+	Options *VirtualHostOptions `json:"options,omitempty"`
+}
+
+// VirtualHostOptions apply to every route of the virtual host.
+type VirtualHostOptions struct {
+	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
+}
+
+// Route matches requests and does exactly one action with them.
+type Route struct {
+	Name string `json:"name,omitempty"`
+	// Matchers are alternatives; none means "prefix /".
+	Matchers             []Matcher             `json:"matchers,omitempty"`
+	RouteAction          *RouteAction          `json:"routeAction,omitempty"`
+	RedirectAction       *RedirectAction       `json:"redirectAction,omitempty"`
+	DirectResponseAction *DirectResponseAction `json:"directResponseAction,omitempty"`
+	Options              *RouteOptions         `json:"options,omitempty"`
+}
+
+// Matcher matches a request by path (one of prefix, exact, regex), headers,
+// query parameters and methods; all given conditions must hold.
+type Matcher struct {
+	Prefix          string                  `json:"prefix,omitempty"`
+	Exact           string                  `json:"exact,omitempty"`
+	Regex           string                  `json:"regex,omitempty"`
+	Headers         []HeaderMatcher         `json:"headers,omitempty"`
+	QueryParameters []QueryParameterMatcher `json:"queryParameters,omitempty"`
+	Methods         []string                `json:"methods,omitempty"`
+	// CaseSensitive defaults to true.
+	CaseSensitive *bool `json:"caseSensitive,omitempty"`
+}
+
+// HeaderMatcher matches one header; an empty value only asks that it be present.
+type HeaderMatcher struct {
+	Name        string `json:"name"`
+	Value       string `json:"value,omitempty"`
+	Regex       bool   `json:"regex,omitempty"`
+	InvertMatch bool   `json:"invertMatch,omitempty"`
+}
+
+// QueryParameterMatcher matches one query parameter; an empty value only asks
+// that it be present.
+type QueryParameterMatcher struct {
+	Name  string `json:"name"`
+	Value string `json:"value,omitempty"`
+	Regex bool   `json:"regex,omitempty"`
+}
+
+// RouteAction forwards to one destination or splits across several.
+type RouteAction struct {
+	Single *Destination      `json:"single,omitempty"`
+	Multi  *MultiDestination `json:"multi,omitempty"`
+}
+
+// Destination names an upstream.
+type Destination struct {
+	Upstream *ResourceRef `json:"upstream,omitempty"`
+}
+
+// MultiDestination splits traffic by weight.
+type MultiDestination struct {
+	Destinations []WeightedDestination `json:"destinations"`
+}
+
+// WeightedDestination is one share of a split.
+type WeightedDestination struct {
+	Destination Destination `json:"destination"`
+	Weight      uint32      `json:"weight"`
+}
+
+// RedirectAction answers with a redirect.
+type RedirectAction struct {
+	HostRedirect  string `json:"hostRedirect,omitempty"`
+	PortRedirect  uint32 `json:"portRedirect,omitempty"`
+	PathRedirect  string `json:"pathRedirect,omitempty"`
+	PrefixRewrite string `json:"prefixRewrite,omitempty"`
+	HTTPSRedirect bool   `json:"httpsRedirect,omitempty"`
+	StripQuery    bool   `json:"stripQuery,omitempty"`
+	// ResponseCode is one of MOVED_PERMANENTLY (default), FOUND, SEE_OTHER,
+	// TEMPORARY_REDIRECT, PERMANENT_REDIRECT.
+	ResponseCode string `json:"responseCode,omitempty"`
+}
+
+// DirectResponseAction answers with a fixed status and body.
+type DirectResponseAction struct {
+	Status uint32 `json:"status"`
+	Body   string `json:"body,omitempty"`
+}
+
+// RouteOptions change how a forwarded request is sent and answered.
+type RouteOptions struct {
+	PrefixRewrite      *string             `json:"prefixRewrite,omitempty"`
+	RegexRewrite       *RegexRewrite       `json:"regexRewrite,omitempty"`
+	HostRewrite        string              `json:"hostRewrite,omitempty"`
+	AutoHostRewrite    *bool               `json:"autoHostRewrite,omitempty"`
+	Timeout            *metav1.Duration    `json:"timeout,omitempty"`
+	Retries            *RetryPolicy        `json:"retries,omitempty"`
+	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
+}
+
+// RegexRewrite rewrites the path with an RE2 pattern and substitution.
+type RegexRewrite struct {
+	Pattern      RegexPattern `json:"pattern"`
+	Substitution string       `json:"substitution"`
+}
+
+// RegexPattern is Gloo's (and Envoy's) wrapper around a regex.
+type RegexPattern struct {
+	Regex string `json:"regex"`
+}
+
+// RetryPolicy retries failed attempts.
+type RetryPolicy struct {
+	// RetryOn is Envoy's comma list: 5xx, gateway-error, connect-failure, reset, retriable-4xx.
+	RetryOn       string           `json:"retryOn,omitempty"`
+	NumRetries    uint32           `json:"numRetries,omitempty"`
+	PerTryTimeout *metav1.Duration `json:"perTryTimeout,omitempty"`
+	RetryBackOff  *RetryBackOff    `json:"retryBackOff,omitempty"`
+}
+
+// RetryBackOff bounds the jittered exponential back-off between retries.
+type RetryBackOff struct {
+	BaseInterval *metav1.Duration `json:"baseInterval,omitempty"`
+	MaxInterval  *metav1.Duration `json:"maxInterval,omitempty"`
+}
+
+// HeaderManipulation adds and removes request and response headers.
+type HeaderManipulation struct {
+	RequestHeadersToAdd     []HeaderValueOption `json:"requestHeadersToAdd,omitempty"`
+	RequestHeadersToRemove  []string            `json:"requestHeadersToRemove,omitempty"`
+	ResponseHeadersToAdd    []HeaderValueOption `json:"responseHeadersToAdd,omitempty"`
+	ResponseHeadersToRemove []string            `json:"responseHeadersToRemove,omitempty"`
+}
+
+// HeaderValueOption is one header to add; Append (default true) keeps
+// existing values, false overwrites them.
+type HeaderValueOption struct {
+	Header HeaderValue `json:"header"`
+	Append *bool       `json:"append,omitempty"`
+}
+
+// HeaderValue is a header name and value.
+type HeaderValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// GetObjectKind implements Object.
+func (*VirtualService) GetObjectKind() Kind { return KindVirtualService }

@@ -1,0 +1,64 @@
+package gateway
+
+import (
+	"net"
+	"time"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// defaultConnectTimeout is used when an upstream sets none.
+const defaultConnectTimeout = 5 * time.Second
+
+// ClusterName is the Envoy cluster name of an upstream, Gloo's convention.
+func ClusterName(ref api.ResourceRef) string { return ref.Name + "_" + ref.Namespace }
+
+func (t *translation) clusters() []*ir.Cluster {
+	out := make([]*ir.Cluster, 0, len(t.res.Upstreams))
+	for _, u := range t.res.Upstreams {
+		out = append(out, upstreamCluster(u))
+	}
+	return out
+}
+
+func upstreamCluster(u *api.Upstream) *ir.Cluster {
+	c := &ir.Cluster{
+		Name:           ClusterName(api.ResourceRef{Name: u.Name, Namespace: u.Namespace}),
+		Discovery:      ir.DiscoveryEDS,
+		ConnectTimeout: ir.Duration(defaultConnectTimeout),
+	}
+	if u.Spec.ConnectTimeout != nil {
+		c.ConnectTimeout = ir.Duration(u.Spec.ConnectTimeout.Duration)
+	}
+	s := u.Spec.Static
+	for _, h := range s.Hosts {
+		w := uint32(1)
+		if h.LoadBalancingWeight != nil {
+			w = *h.LoadBalancingWeight
+		}
+		// Hostnames need resolving in the proxy; only all-IP upstreams can
+		// have their endpoints served (and changed) through EDS.
+		if net.ParseIP(h.Addr) == nil {
+			c.Discovery = ir.DiscoveryStrictDNS
+		}
+		c.Endpoints = append(c.Endpoints, ir.Endpoint{Host: h.Addr, Port: h.Port, Weight: w})
+	}
+	c.TLS = upstreamTLS(u)
+	return c
+}
+
+func upstreamTLS(u *api.Upstream) *ir.TLS {
+	if ssl := u.Spec.SSLConfig; ssl != nil {
+		return &ir.TLS{SNI: ssl.Sni}
+	}
+	s := u.Spec.Static
+	if s.UseTLS == nil || !*s.UseTLS {
+		return nil
+	}
+	sni := s.Hosts[0].SniAddr
+	if sni == "" && net.ParseIP(s.Hosts[0].Addr) == nil {
+		sni = s.Hosts[0].Addr
+	}
+	return &ir.TLS{SNI: sni}
+}

@@ -1,0 +1,126 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// ListenerName is the Envoy listener (and route configuration) name for a
+// bind address, Gloo's convention.
+func ListenerName(addr string, port uint32) string {
+	return "listener-" + addr + "-" + strconv.Itoa(int(port))
+}
+
+// listeners builds one listener per gateway of a proxy. Two gateways may not
+// bind the same address and port: the later one (by namespace/name) is rejected.
+func (t *translation) listeners(gws []*api.Gateway) []*ir.Listener {
+	var out []*ir.Listener
+	bound := map[string]*api.Gateway{}
+	for _, g := range gws {
+		addr := net.JoinHostPort(g.Spec.BindAddress, strconv.Itoa(int(g.Spec.BindPort)))
+		if first, ok := bound[addr]; ok {
+			t.reports.Reject(api.KeyOf(g), fmt.Sprintf("bind address %s is already used by Gateway %s/%s", addr, first.Namespace, first.Name))
+			continue
+		}
+		bound[addr] = g
+		out = append(out, &ir.Listener{
+			Name:         ListenerName(g.Spec.BindAddress, g.Spec.BindPort),
+			Address:      g.Spec.BindAddress,
+			Port:         g.Spec.BindPort,
+			VirtualHosts: t.gatewayVirtualHosts(g),
+		})
+	}
+	return out
+}
+
+// gatewayVirtualHosts returns the virtual hosts a gateway serves. A domain
+// may be served by one virtual service only: a later one that repeats it is
+// rejected on this gateway.
+func (t *translation) gatewayVirtualHosts(g *api.Gateway) []*ir.VirtualHost {
+	var out []*ir.VirtualHost
+	owner := map[string]*api.VirtualService{}
+	for _, vs := range t.selectVirtualServices(g) {
+		vh := t.vhosts[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}]
+		if conflict := firstConflict(vh.Domains, owner); conflict != "" {
+			o := owner[conflict]
+			t.reports.Reject(api.KeyOf(vs), fmt.Sprintf("domain %q is already served by VirtualService %s/%s on Gateway %s/%s", conflict, o.Namespace, o.Name, g.Namespace, g.Name))
+			continue
+		}
+		for _, d := range vh.Domains {
+			owner[d] = vs
+		}
+		out = append(out, vh)
+	}
+	return out
+}
+
+func firstConflict(domains []string, owner map[string]*api.VirtualService) string {
+	for _, d := range domains {
+		if _, ok := owner[d]; ok {
+			return d
+		}
+	}
+	return ""
+}
+
+// selectVirtualServices resolves a gateway's references or selector; with
+// neither it takes every virtual service in its namespaces.
+func (t *translation) selectVirtualServices(g *api.Gateway) []*api.VirtualService {
+	h := g.Spec.HTTPGateway
+	if h == nil {
+		h = &api.HTTPGateway{}
+	}
+	if len(h.VirtualServices) > 0 {
+		return t.referencedVirtualServices(g, h.VirtualServices)
+	}
+	var out []*api.VirtualService
+	for _, vs := range t.res.VirtualServices {
+		if inNamespaces(vs.Namespace, h.VirtualServiceNamespaces) && hasLabels(vs.Labels, h.VirtualServiceSelector) {
+			out = append(out, vs)
+		}
+	}
+	return out
+}
+
+func (t *translation) referencedVirtualServices(g *api.Gateway, refs []api.ResourceRef) []*api.VirtualService {
+	byRef := map[api.ResourceRef]*api.VirtualService{}
+	for _, vs := range t.res.VirtualServices {
+		byRef[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}] = vs
+	}
+	var out []*api.VirtualService
+	for _, r := range refs {
+		r = r.Ref(g.Namespace)
+		vs, ok := byRef[r]
+		if !ok {
+			t.reports.Warn(api.KeyOf(g), fmt.Sprintf("VirtualService %s not found", r))
+			continue
+		}
+		out = append(out, vs)
+	}
+	return out
+}
+
+func inNamespaces(ns string, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, a := range allowed {
+		if a == "*" || a == ns {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLabels(labels, selector map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}

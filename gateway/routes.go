@@ -1,0 +1,156 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// virtualHosts translates every virtual service once.
+func (t *translation) virtualHosts() map[api.ResourceRef]*ir.VirtualHost {
+	out := map[api.ResourceRef]*ir.VirtualHost{}
+	for _, vs := range t.res.VirtualServices {
+		out[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}] = t.virtualHost(vs)
+	}
+	return out
+}
+
+func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
+	spec := vs.Spec.VirtualHost
+	vh := &ir.VirtualHost{Name: vs.Namespace + "_" + vs.Name, Domains: spec.Domains}
+	if len(vh.Domains) == 0 {
+		vh.Domains = []string{"*"}
+	}
+	if spec.Options != nil {
+		vh.Headers = headerMutation(spec.Options.HeaderManipulation)
+	}
+	for i := range spec.Routes {
+		vh.Routes = append(vh.Routes, t.routes(vs, i)...)
+	}
+	for _, w := range shadowWarnings(spec.Routes) {
+		t.reports.Warn(api.KeyOf(vs), w)
+	}
+	return vh
+}
+
+// routes turns route i of a virtual service into one IR route per matcher,
+// as Envoy has one match per route.
+func (t *translation) routes(vs *api.VirtualService, i int) []*ir.Route {
+	r := &vs.Spec.VirtualHost.Routes[i]
+	matchers := r.Matchers
+	if len(matchers) == 0 {
+		matchers = []api.Matcher{{Prefix: "/"}}
+	}
+	base := r.Name
+	if base == "" {
+		base = fmt.Sprintf("%s_%s-route-%d", vs.Namespace, vs.Name, i)
+	}
+	var out []*ir.Route
+	for j := range matchers {
+		route := &ir.Route{Name: fmt.Sprintf("%s-matcher-%d", base, j), Match: match(&matchers[j])}
+		t.action(vs, i, r, route)
+		out = append(out, route)
+	}
+	return out
+}
+
+func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) {
+	switch {
+	case r.RedirectAction != nil:
+		route.Redirect = redirect(r.RedirectAction)
+	case r.DirectResponseAction != nil:
+		route.DirectResponse = &ir.DirectResponse{Status: r.DirectResponseAction.Status, Body: r.DirectResponseAction.Body}
+	case r.RouteAction != nil:
+		dests, missing := t.destinations(vs.Namespace, r.RouteAction)
+		if len(missing) > 0 {
+			msg := fmt.Sprintf("route %d: upstream %s not found", i, strings.Join(missing, ", "))
+			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
+			route.DirectResponse = t.invalidRoute(msg)
+			return
+		}
+		route.Forward = forward(dests, r.Options)
+		if r.Options != nil {
+			route.Headers = headerMutation(r.Options.HeaderManipulation)
+		}
+	}
+}
+
+func (t *translation) invalidRoute(msg string) *ir.DirectResponse {
+	d := t.policy
+	if d.Body == "" {
+		d.Body = "Gluon: invalid route: " + msg + "\n"
+	}
+	return &d
+}
+
+func (t *translation) destinations(ns string, a *api.RouteAction) ([]ir.Destination, []string) {
+	type weighted struct {
+		dest   api.Destination
+		weight uint32
+	}
+	var in []weighted
+	if a.Single != nil {
+		in = append(in, weighted{*a.Single, 1})
+	} else {
+		for _, d := range a.Multi.Destinations {
+			in = append(in, weighted{d.Destination, d.Weight})
+		}
+	}
+	var out []ir.Destination
+	var missing []string
+	for _, w := range in {
+		ref := w.dest.Upstream.Ref(ns)
+		if _, ok := t.upstreams[ref]; !ok {
+			missing = append(missing, ref.String())
+			continue
+		}
+		out = append(out, ir.Destination{Cluster: ClusterName(ref), Weight: w.weight})
+	}
+	return out, missing
+}
+
+func match(m *api.Matcher) ir.Match {
+	out := ir.Match{PathPrefix: m.Prefix, PathExact: m.Exact, PathRegex: m.Regex, Methods: m.Methods}
+	if out.PathPrefix == "" && out.PathExact == "" && out.PathRegex == "" {
+		out.PathPrefix = "/"
+	}
+	out.CaseInsensitive = m.CaseSensitive != nil && !*m.CaseSensitive
+	for _, h := range m.Headers {
+		hm := ir.HeaderMatch{Name: strings.ToLower(h.Name), Invert: h.InvertMatch}
+		if h.Regex {
+			hm.Regex = h.Value
+		} else {
+			hm.Exact = h.Value
+		}
+		out.Headers = append(out.Headers, hm)
+	}
+	for _, q := range m.QueryParameters {
+		qm := ir.QueryMatch{Name: q.Name}
+		if q.Regex {
+			qm.Regex = q.Value
+		} else {
+			qm.Exact = q.Value
+		}
+		out.QueryParams = append(out.QueryParams, qm)
+	}
+	return out
+}
+
+var redirectCodes = map[string]uint32{"": 301, "MOVED_PERMANENTLY": 301, "FOUND": 302, "SEE_OTHER": 303, "TEMPORARY_REDIRECT": 307, "PERMANENT_REDIRECT": 308}
+
+func redirect(r *api.RedirectAction) *ir.Redirect {
+	out := &ir.Redirect{
+		Host:          r.HostRedirect,
+		Port:          r.PortRedirect,
+		Path:          r.PathRedirect,
+		PrefixRewrite: r.PrefixRewrite,
+		StripQuery:    r.StripQuery,
+		Code:          redirectCodes[r.ResponseCode],
+	}
+	if r.HTTPSRedirect {
+		out.Scheme = "https"
+	}
+	return out
+}

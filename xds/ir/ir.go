@@ -1,0 +1,167 @@
+// Package ir is the Proxy intermediate representation between Gluon's two
+// translation stages: plain, YAML-serialisable Go structs that say what one
+// proxy (an Envoy fleet) must do, with no protobuf and no Kubernetes types.
+// Stage 1 (gateway) builds it from resources; stage 2 (xds/translator) turns
+// it into Envoy resources. Lists are sorted by the builder.
+package ir
+
+// Proxy is everything one proxy serves.
+type Proxy struct {
+	Name      string      `json:"name"`
+	Listeners []*Listener `json:"listeners,omitempty"`
+	Clusters  []*Cluster  `json:"clusters,omitempty"`
+}
+
+// Listener is an HTTP listener.
+type Listener struct {
+	Name         string         `json:"name"`
+	Address      string         `json:"address"`
+	Port         uint32         `json:"port"`
+	VirtualHosts []*VirtualHost `json:"virtualHosts,omitempty"`
+}
+
+// VirtualHost is a set of domains and their ordered routes.
+type VirtualHost struct {
+	Name    string          `json:"name"`
+	Domains []string        `json:"domains"`
+	Routes  []*Route        `json:"routes,omitempty"`
+	Headers *HeaderMutation `json:"headers,omitempty"`
+}
+
+// Route matches requests and does exactly one of Forward, Redirect,
+// DirectResponse.
+type Route struct {
+	Name           string          `json:"name"`
+	Match          Match           `json:"match"`
+	Forward        *Forward        `json:"forward,omitempty"`
+	Redirect       *Redirect       `json:"redirect,omitempty"`
+	DirectResponse *DirectResponse `json:"directResponse,omitempty"`
+	Headers        *HeaderMutation `json:"headers,omitempty"`
+}
+
+// Match says which requests a route takes. Exactly one path condition is set.
+type Match struct {
+	PathPrefix      string        `json:"pathPrefix,omitempty"`
+	PathExact       string        `json:"pathExact,omitempty"`
+	PathRegex       string        `json:"pathRegex,omitempty"`
+	CaseInsensitive bool          `json:"caseInsensitive,omitempty"`
+	Headers         []HeaderMatch `json:"headers,omitempty"`
+	QueryParams     []QueryMatch  `json:"queryParams,omitempty"`
+	Methods         []string      `json:"methods,omitempty"`
+}
+
+// HeaderMatch matches one header by exact value, regex, or presence (neither set).
+type HeaderMatch struct {
+	Name   string `json:"name"`
+	Exact  string `json:"exact,omitempty"`
+	Regex  string `json:"regex,omitempty"`
+	Invert bool   `json:"invert,omitempty"`
+}
+
+// QueryMatch matches one query parameter by exact value, regex, or presence.
+type QueryMatch struct {
+	Name  string `json:"name"`
+	Exact string `json:"exact,omitempty"`
+	Regex string `json:"regex,omitempty"`
+}
+
+// Forward sends the request to one or more weighted clusters.
+type Forward struct {
+	Destinations    []Destination `json:"destinations"`
+	PrefixRewrite   *string       `json:"prefixRewrite,omitempty"`
+	RegexRewrite    *RegexRewrite `json:"regexRewrite,omitempty"`
+	HostRewrite     string        `json:"hostRewrite,omitempty"`
+	AutoHostRewrite bool          `json:"autoHostRewrite,omitempty"`
+	// Timeout nil means Envoy's default (15s); zero disables it.
+	Timeout *Duration `json:"timeout,omitempty"`
+	Retry   *Retry    `json:"retry,omitempty"`
+}
+
+// Destination is one weighted cluster.
+type Destination struct {
+	Cluster string `json:"cluster"`
+	Weight  uint32 `json:"weight"`
+}
+
+// RegexRewrite rewrites the path.
+type RegexRewrite struct {
+	Pattern      string `json:"pattern"`
+	Substitution string `json:"substitution"`
+}
+
+// Retry is Envoy's retry policy.
+type Retry struct {
+	RetryOn       string    `json:"retryOn"`
+	NumRetries    uint32    `json:"numRetries"`
+	PerTryTimeout *Duration `json:"perTryTimeout,omitempty"`
+	BaseInterval  *Duration `json:"baseInterval,omitempty"`
+	MaxInterval   *Duration `json:"maxInterval,omitempty"`
+}
+
+// Redirect answers with a redirect.
+type Redirect struct {
+	Scheme        string `json:"scheme,omitempty"`
+	Host          string `json:"host,omitempty"`
+	Port          uint32 `json:"port,omitempty"`
+	Path          string `json:"path,omitempty"`
+	PrefixRewrite string `json:"prefixRewrite,omitempty"`
+	StripQuery    bool   `json:"stripQuery,omitempty"`
+	// Code is 301, 302, 303, 307 or 308.
+	Code uint32 `json:"code"`
+}
+
+// DirectResponse answers with a fixed status and body.
+type DirectResponse struct {
+	Status uint32 `json:"status"`
+	Body   string `json:"body,omitempty"`
+}
+
+// HeaderMutation adds and removes request and response headers.
+type HeaderMutation struct {
+	AddRequest     []HeaderValue `json:"addRequest,omitempty"`
+	RemoveRequest  []string      `json:"removeRequest,omitempty"`
+	AddResponse    []HeaderValue `json:"addResponse,omitempty"`
+	RemoveResponse []string      `json:"removeResponse,omitempty"`
+}
+
+// HeaderValue is a header to add; Append false overwrites existing values.
+type HeaderValue struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Append bool   `json:"append"`
+}
+
+// Discovery says how a cluster's endpoints reach the proxy.
+type Discovery string
+
+// The discovery types Gluon emits.
+const (
+	// DiscoveryEDS serves endpoints separately, so they change without
+	// touching the cluster (IP endpoints).
+	DiscoveryEDS Discovery = "EDS"
+	// DiscoveryStrictDNS resolves hostnames in the proxy.
+	DiscoveryStrictDNS Discovery = "STRICT_DNS"
+	// DiscoveryStatic inlines IP endpoints in the cluster.
+	DiscoveryStatic Discovery = "STATIC"
+)
+
+// Cluster is a set of endpoints traffic is balanced across.
+type Cluster struct {
+	Name           string     `json:"name"`
+	Discovery      Discovery  `json:"discovery"`
+	Endpoints      []Endpoint `json:"endpoints,omitempty"`
+	TLS            *TLS       `json:"tls,omitempty"`
+	ConnectTimeout Duration   `json:"connectTimeout"`
+}
+
+// Endpoint is one host:port with a weight.
+type Endpoint struct {
+	Host   string `json:"host"`
+	Port   uint32 `json:"port"`
+	Weight uint32 `json:"weight"`
+}
+
+// TLS turns on TLS towards a cluster.
+type TLS struct {
+	SNI string `json:"sni,omitempty"`
+}

@@ -1,0 +1,94 @@
+package ir
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// Validate checks the invariants stage 2 relies on: names are unique,
+// routes do one thing, destinations name clusters that exist, regexes
+// compile. Stage 1 should never build a Proxy that fails it.
+func (p *Proxy) Validate() error {
+	var errs []error
+	clusters := map[string]bool{}
+	for _, c := range p.Clusters {
+		if clusters[c.Name] {
+			errs = append(errs, fmt.Errorf("cluster %q: duplicate name", c.Name))
+		}
+		clusters[c.Name] = true
+		errs = append(errs, c.validate())
+	}
+	listeners := map[string]bool{}
+	for _, l := range p.Listeners {
+		if listeners[l.Name] {
+			errs = append(errs, fmt.Errorf("listener %q: duplicate name", l.Name))
+		}
+		listeners[l.Name] = true
+		for _, vh := range l.VirtualHosts {
+			for _, r := range vh.Routes {
+				if err := r.validate(clusters); err != nil {
+					errs = append(errs, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Cluster) validate() error {
+	switch c.Discovery {
+	case DiscoveryEDS, DiscoveryStrictDNS, DiscoveryStatic:
+	default:
+		return fmt.Errorf("cluster %q: unknown discovery %q", c.Name, c.Discovery)
+	}
+	if len(c.Endpoints) == 0 && c.Discovery != DiscoveryEDS {
+		return fmt.Errorf("cluster %q: no endpoints", c.Name)
+	}
+	return nil
+}
+
+func (r *Route) validate(clusters map[string]bool) error {
+	n := 0
+	for _, set := range []bool{r.Forward != nil, r.Redirect != nil, r.DirectResponse != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("route %q: %d actions, want exactly 1", r.Name, n)
+	}
+	m := r.Match
+	paths := 0
+	for _, p := range []string{m.PathPrefix, m.PathExact, m.PathRegex} {
+		if p != "" {
+			paths++
+		}
+	}
+	if paths != 1 {
+		return fmt.Errorf("route %q: %d path conditions, want exactly 1", r.Name, paths)
+	}
+	for _, re := range []string{m.PathRegex, regexOf(r.Forward)} {
+		if _, err := regexp.Compile(re); err != nil {
+			return fmt.Errorf("route %q: %w", r.Name, err)
+		}
+	}
+	if r.Forward != nil {
+		if len(r.Forward.Destinations) == 0 {
+			return fmt.Errorf("route %q: no destinations", r.Name)
+		}
+		for _, d := range r.Forward.Destinations {
+			if !clusters[d.Cluster] {
+				return fmt.Errorf("route %q: unknown cluster %q", r.Name, d.Cluster)
+			}
+		}
+	}
+	return nil
+}
+
+func regexOf(f *Forward) string {
+	if f == nil || f.RegexRewrite == nil {
+		return ""
+	}
+	return f.RegexRewrite.Pattern
+}

@@ -1,0 +1,64 @@
+package translator
+
+import (
+	"fmt"
+	"sort"
+
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// Stage orders HTTP filters by what they do rather than by magic numbers:
+// a filter runs after every filter of an earlier stage.
+type Stage int
+
+// The stages, in the order requests pass them.
+const (
+	StageFault Stage = iota
+	StageCORS
+	StageAuthN
+	StageAuthZ
+	StageRateLimit
+	StageAccepted
+	// StageOutAuth signs or authorises the upstream call (Lambda SigV4,
+	// Azure function keys) after everything that may still change it.
+	StageOutAuth
+	StageRoute
+)
+
+// httpFilter is one HTTP filter placed at a stage.
+type httpFilter struct {
+	stage  Stage
+	name   string
+	config proto.Message
+}
+
+// filterPlugin returns the filters a feature needs on a listener (none if
+// the listener does not use the feature).
+type filterPlugin func(*ir.Listener) []httpFilter
+
+// filterPlugins lists every feature that contributes HTTP filters; the order
+// here only breaks ties within a stage.
+var filterPlugins = []filterPlugin{
+	routerFilter,
+}
+
+func httpFilters(l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
+	var all []httpFilter
+	for _, p := range filterPlugins {
+		all = append(all, p(l)...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].stage < all[j].stage })
+	out := make([]*hcmv3.HttpFilter, 0, len(all))
+	for _, f := range all {
+		cfg, err := anypb.New(f.config)
+		if err != nil {
+			return nil, fmt.Errorf("http filter %s: %w", f.name, err)
+		}
+		out = append(out, &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg}})
+	}
+	return out, nil
+}

@@ -1,0 +1,30 @@
+package translator
+
+import (
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// routeAction forwards to one cluster or splits across weighted clusters,
+// with the route's rewrites, timeout and retries.
+func routeAction(f *ir.Forward) *routev3.RouteAction {
+	a := &routev3.RouteAction{}
+	if len(f.Destinations) == 1 {
+		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: f.Destinations[0].Cluster}
+	} else {
+		wc := &routev3.WeightedCluster{}
+		for _, d := range f.Destinations {
+			wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{Name: d.Cluster, Weight: wrapperspb.UInt32(d.Weight)})
+		}
+		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
+	}
+	if f.Timeout != nil {
+		a.Timeout = durationpb.New(f.Timeout.D())
+	}
+	applyRewrites(a, f)
+	a.RetryPolicy = retryPolicy(f.Retry)
+	return a
+}

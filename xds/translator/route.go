@@ -1,0 +1,43 @@
+package translator
+
+import (
+	"fmt"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// routeConfiguration builds the RDS resource of a listener.
+func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
+	rc := &routev3.RouteConfiguration{Name: l.Name}
+	for _, vh := range l.VirtualHosts {
+		v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}
+		applyVirtualHostHeaders(v, vh.Headers)
+		for _, r := range vh.Routes {
+			route, err := buildRoute(r)
+			if err != nil {
+				return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
+			}
+			v.Routes = append(v.Routes, route)
+		}
+		rc.VirtualHosts = append(rc.VirtualHosts, v)
+	}
+	return rc, nil
+}
+
+func buildRoute(r *ir.Route) (*routev3.Route, error) {
+	out := &routev3.Route{Name: r.Name, Match: routeMatch(&r.Match)}
+	switch {
+	case r.Forward != nil:
+		out.Action = &routev3.Route_Route{Route: routeAction(r.Forward)}
+	case r.Redirect != nil:
+		out.Action = &routev3.Route_Redirect{Redirect: redirectAction(r.Redirect)}
+	case r.DirectResponse != nil:
+		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(r.DirectResponse)}
+	default:
+		return nil, fmt.Errorf("route %q: no action", r.Name)
+	}
+	applyRouteHeaders(out, r.Headers)
+	return out, nil
+}

@@ -1,0 +1,13 @@
+package translator
+
+import (
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// routerFilter is the terminal filter every HTTP listener ends with.
+func routerFilter(*ir.Listener) []httpFilter {
+	return []httpFilter{{stage: StageRoute, name: wellknown.Router, config: &routerv3.Router{}}}
+}
