@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -59,9 +60,13 @@ func addDirs(w *fsnotify.Watcher, root string) error {
 		if err != nil {
 			return err
 		}
-		if e.IsDir() {
-			return w.Add(p)
+		if !e.IsDir() {
+			return nil
 		}
-		return nil
+		// Dot directories (editors' swap dirs, a state dir) are not config.
+		if p != root && strings.HasPrefix(e.Name(), ".") {
+			return filepath.SkipDir
+		}
+		return w.Add(p)
 	})
 }

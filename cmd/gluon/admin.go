@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// adminHandler serves the control plane's own endpoints.
+func adminHandler(p *pipeline) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !p.status().Ready {
+			http.Error(w, "no good snapshot yet", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /statusz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, p.status())
+	})
+	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, servedConfig(p))
+	})
+	return mux
+}
+
+// servedProxy is one proxy's served xDS, rendered as protojson.
+type servedProxy struct {
+	Proxy     string                       `json:"proxy"`
+	Version   string                       `json:"version"`
+	Restored  bool                         `json:"restored"`
+	Resources map[string][]json.RawMessage `json:"resources"`
+}
+
+// secretTypeURL is SDS's type; secrets are never shown.
+const secretTypeURL = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
+
+func servedConfig(p *pipeline) []servedProxy {
+	var out []servedProxy
+	for _, snap := range p.server.Snapshots() {
+		sp := servedProxy{Proxy: snap.Proxy, Version: snap.Version, Restored: snap.Restored, Resources: map[string][]json.RawMessage{}}
+		for typeURL, rs := range snap.Resources {
+			sp.Resources[typeURL] = renderResources(typeURL, rs)
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+func renderResources(typeURL string, rs []types.Resource) []json.RawMessage {
+	out := []json.RawMessage{}
+	for _, r := range rs {
+		if typeURL == secretTypeURL {
+			name, _ := json.Marshal(map[string]any{"name": nameOf(r), "redacted": true})
+			out = append(out, name)
+			continue
+		}
+		b, err := protojson.Marshal(r)
+		if err != nil {
+			b, _ = json.Marshal(map[string]string{"error": err.Error()})
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func nameOf(r proto.Message) string {
+	if n, ok := r.(interface{ GetName() string }); ok {
+		return n.GetName()
+	}
+	return ""
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// demoCommand starts everything a newcomer needs to see Gluon work: sample
+// services, a config directory, the control plane and the embedded data
+// plane, then prints curl lines that work.
+func demoCommand() *cobra.Command {
+	var port int
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a self-contained demo: sample services, config, control plane and data plane",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), port, verbose)
+		},
+	}
+	cmd.Flags().IntVar(&port, "port", 8080, "gateway port (a free one is used if it is taken)")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the control plane's logs")
+	return cmd
+}
+
+func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
+	dir, err := os.MkdirTemp("", "gluon-demo-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	services, err := startDemoServices()
+	if err != nil {
+		return err
+	}
+	defer services.close()
+	gw, err := demoListenAddr(port)
+	if err != nil {
+		return err
+	}
+	configDir := filepath.Join(dir, "config")
+	if err := writeDemoConfig(configDir, gw, services); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if verbose {
+		log = newLogger()
+	}
+	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
+	served := make(chan error, 1)
+	go func() { served <- runServe(ctx, o, log) }()
+	if err := waitForGateway(ctx, gw, served); err != nil {
+		return err
+	}
+	printDemo(out, gw, configDir)
+	return <-served
+}
+
+// demoService answers with its name and what it received, so the demo's
+// output shows which backend a route reached and how the request arrived.
+type demoServices struct {
+	servers map[string]*http.Server
+	addrs   map[string]string
+}
+
+func startDemoServices() (*demoServices, error) {
+	s := &demoServices{servers: map[string]*http.Server{}, addrs: map[string]string{}}
+	for _, name := range []string{"blue", "green"} {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("demo service %s: %w", name, err)
+		}
+		srv := &http.Server{Handler: echoHandler(name), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(lis) //nolint:errcheck // ends with ErrServerClosed at close
+		s.servers[name], s.addrs[name] = srv, lis.Addr().String()
+	}
+	return s, nil
+}
+
+func (s *demoServices) close() {
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+}
+
+func echoHandler(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		headers := map[string]string{}
+		for k := range r.Header {
+			headers[strings.ToLower(k)] = r.Header.Get(k)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"service": name, "method": r.Method, "path": r.URL.RequestURI(), "host": r.Host, "headers": headers})
+	})
+}
+
+// demoListenAddr prefers the asked port and falls back to a free one.
+func demoListenAddr(port int) (string, error) {
+	for _, p := range []int{port, 0} {
+		lis, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err == nil {
+			addr := lis.Addr().String()
+			lis.Close()
+			return addr, nil
+		}
+	}
+	return "", errors.New("demo: no free port on 127.0.0.1")
+}
+
+var demoConfig = template.Must(template.New("demo").Parse(`# Gluon demo config: edit me while the demo runs, changes apply at once.
+apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec:
+  bindAddress: 127.0.0.1
+  bindPort: {{.Port}}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: blue}
+spec:
+  static: {hosts: [{addr: 127.0.0.1, port: {{.Blue}}}]}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: green}
+spec:
+  static: {hosts: [{addr: 127.0.0.1, port: {{.Green}}}]}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: demo}
+spec:
+  virtualHost:
+    domains: ["*"]
+    routes:
+    - matchers: [{prefix: /hello, headers: [{name: x-color, value: green}]}]
+      routeAction: {single: {upstream: {name: green}}}
+      options: {prefixRewrite: /}
+    - matchers: [{prefix: /hello}]
+      routeAction: {single: {upstream: {name: blue}}}
+      options:
+        prefixRewrite: /
+        headerManipulation:
+          requestHeadersToAdd: [{header: {key: x-gluon-demo, value: "true"}}]
+          responseHeadersToAdd: [{header: {key: x-served-by, value: gluon}}]
+    - matchers: [{prefix: /split}]
+      routeAction:
+        multi:
+          destinations:
+          - {weight: 50, destination: {upstream: {name: blue}}}
+          - {weight: 50, destination: {upstream: {name: green}}}
+    - matchers: [{exact: /old}]
+      redirectAction: {pathRedirect: /hello, responseCode: FOUND}
+    - matchers: [{exact: /health}]
+      directResponseAction: {status: 200, body: "gluon is up\n"}
+`))
+
+func writeDemoConfig(dir, gw string, s *demoServices) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "demo.yaml"))
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	defer f.Close()
+	port := func(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+	err = demoConfig.Execute(f, map[string]string{"Port": port(gw), "Blue": port(s.addrs["blue"]), "Green": port(s.addrs["green"])})
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	return nil
+}
+
+// waitForGateway polls the gateway until a route answers, or the control
+// plane fails, or 30 s pass.
+func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
+	deadline := time.After(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + gw + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("demo: gluon stopped before it was ready: %w", err)
+		case <-deadline:
+			return errors.New("demo: the gateway did not answer within 30s")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func printDemo(out io.Writer, gw, configDir string) {
+	base := "http://" + gw
+	fmt.Fprintf(out, `Gluon demo is running. Config: %s (edit it: changes apply at once)
+
+Try:
+`, configDir)
+	for _, line := range []string{
+		"curl -s " + base + "/health",
+		"curl -s " + base + "/hello/world",
+		"curl -s -H 'x-color: green' " + base + "/hello/world",
+		"curl -s " + base + "/split",
+		"curl -s -i " + base + "/old",
+	} {
+		fmt.Fprintln(out, "  "+line)
+	}
+	fmt.Fprintln(out, "\nPress Ctrl-C to stop.")
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/gateway"
+	"github.com/gluon-gateway/gluon/xds/server"
+	"github.com/gluon-gateway/gluon/xds/translator"
+)
+
+// pipeline runs one config snapshot through both translation stages into
+// the xDS server, and keeps what /statusz shows.
+type pipeline struct {
+	server *server.Server
+	log    *slog.Logger
+
+	mu      sync.Mutex
+	reports []api.Report
+	errors  []string
+	ready   bool
+	proxies map[string]bool // proxies given a snapshot by the last apply
+}
+
+func newPipeline(s *server.Server, log *slog.Logger) *pipeline {
+	return &pipeline{server: s, log: log, proxies: map[string]bool{}}
+}
+
+// markReady records that a snapshot (restored or translated) is served.
+func (p *pipeline) markReady() {
+	p.mu.Lock()
+	p.ready = true
+	p.mu.Unlock()
+}
+
+// apply translates a source snapshot and serves it. A source error keeps
+// everything as it was; a proxy that fails stage 2 keeps its last good
+// snapshot while the others move on.
+func (p *pipeline) apply(ctx context.Context, snap filesource.Snapshot, srcErr error) {
+	if srcErr != nil {
+		p.log.Error("config source failed; serving the last good config", "err", srcErr)
+		p.setStatus(nil, []string{srcErr.Error()}, false)
+		return
+	}
+	out := gateway.Translate(snap.Resources)
+	reports := api.Reports{}
+	reports.Merge(snap.Reports)
+	reports.Merge(out.Reports)
+	var errs []string
+	served := map[string]bool{}
+	for _, proxy := range out.Proxies {
+		served[proxy.Name] = true
+		res, err := translator.Translate(proxy)
+		if err != nil {
+			p.log.Error("translation failed; proxy keeps its last good snapshot", "proxy", proxy.Name, "err", err)
+			errs = append(errs, err.Error())
+			continue
+		}
+		version, err := p.server.Set(ctx, proxy.Name, res.ByType())
+		if err != nil {
+			p.log.Error("snapshot refused; proxy keeps its last good snapshot", "proxy", proxy.Name, "err", err)
+			errs = append(errs, err.Error())
+			continue
+		}
+		p.log.Info("serving config", "proxy", proxy.Name, "version", version,
+			"listeners", len(res.Listeners), "clusters", len(res.Clusters))
+	}
+	p.clearRemoved(ctx, served)
+	list := reports.List()
+	for _, r := range list {
+		if r.State != api.Accepted {
+			p.log.Warn("resource "+string(r.State), "resource", r.Key.String(), "origin", r.Origin, "reasons", r.Reasons)
+		}
+	}
+	p.setStatus(list, errs, len(errs) == 0)
+}
+
+// clearRemoved serves an empty config to proxies that no gateway names any
+// more, so their listeners close.
+func (p *pipeline) clearRemoved(ctx context.Context, served map[string]bool) {
+	p.mu.Lock()
+	removed := []string{}
+	for name := range p.proxies {
+		if !served[name] {
+			removed = append(removed, name)
+		}
+	}
+	p.proxies = served
+	p.mu.Unlock()
+	sort.Strings(removed)
+	for _, name := range removed {
+		empty := (&translator.Resources{}).ByType()
+		if _, err := p.server.Set(ctx, name, empty); err != nil {
+			p.log.Error("could not clear removed proxy", "proxy", name, "err", err)
+		}
+	}
+}
+
+func (p *pipeline) setStatus(reports []api.Report, errs []string, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if reports != nil {
+		p.reports = reports
+	}
+	p.errors = errs
+	if ok {
+		p.ready = true
+	}
+}
+
+// status is the /statusz document.
+type status struct {
+	Ready     bool              `json:"ready"`
+	Reports   []api.Report      `json:"reports"`
+	Errors    []string          `json:"errors,omitempty"`
+	Snapshots []server.Snapshot `json:"snapshots"`
+	Clients   []server.Client   `json:"clients"`
+}
+
+func (p *pipeline) status() status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return status{
+		Ready:     p.ready,
+		Reports:   append([]api.Report{}, p.reports...),
+		Errors:    append([]string{}, p.errors...),
+		Snapshots: p.server.Snapshots(),
+		Clients:   p.server.Clients(),
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/dataplane"
+	"github.com/gluon-gateway/gluon/xds/server"
+)
+
+type serveOptions struct {
+	configDir string
+	xdsAddr   string
+	adminAddr string
+	stateDir  string
+	dataplane string
+	proxy     string
+}
+
+func serveCommand() *cobra.Command {
+	o := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve config from a directory over xDS, with the embedded data plane",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), o, newLogger())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.configDir, "config-dir", "", "directory of YAML resources, watched for changes (required)")
+	f.StringVar(&o.xdsAddr, "xds-addr", "127.0.0.1:9977", "address of the xDS (ADS gRPC) server")
+	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9976", "address of the admin endpoint (/healthz /readyz /statusz /snapshot)")
+	f.StringVar(&o.stateDir, "state-dir", "", "where the last good snapshot is kept (default: a per-config-dir folder in the user cache dir)")
+	f.StringVar(&o.dataplane, "dataplane", "embedded", "embedded: run the Go data plane in-process; none: only serve xDS to external proxies")
+	f.StringVar(&o.proxy, "proxy", api.DefaultProxyName, "the proxy the embedded data plane serves")
+	_ = cmd.MarkFlagRequired("config-dir")
+	return cmd
+}
+
+func newLogger() *slog.Logger { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+
+// runServe starts, in this order, the xDS server with the last good
+// snapshot restored, the admin endpoint, the embedded data plane, and only
+// then the config source. It returns when ctx is done.
+func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if o.dataplane != "embedded" && o.dataplane != "none" {
+		return fmt.Errorf("--dataplane: want embedded or none, got %q", o.dataplane)
+	}
+	stateDir, err := resolveStateDir(o)
+	if err != nil {
+		return err
+	}
+	srv := server.New(stateDir, log)
+	p := newPipeline(srv, log)
+	restored, err := srv.Restore(ctx)
+	if err != nil {
+		log.Error("some saved snapshots could not be restored", "err", err)
+	}
+	if len(restored) > 0 {
+		log.Info("restored last good snapshot", "proxies", restored, "state-dir", stateDir)
+		p.markReady()
+	}
+	xdsLis, err := net.Listen("tcp", o.xdsAddr)
+	if err != nil {
+		return fmt.Errorf("xds listener: %w", err)
+	}
+	adminLis, err := net.Listen("tcp", o.adminAddr)
+	if err != nil {
+		xdsLis.Close()
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	g := grpc.NewServer()
+	srv.Register(ctx, g)
+	go serveGRPC(g, xdsLis, log)
+	admin := &http.Server{Handler: adminHandler(p), ReadHeaderTimeout: 10 * time.Second}
+	go serveAdmin(admin, adminLis, log)
+	log.Info("control plane listening", "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String())
+	dpDone := make(chan struct{})
+	if o.dataplane == "embedded" {
+		dp := dataplane.New(dataplane.Options{XDSAddress: xdsLis.Addr().String(), NodeID: "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane")})
+		go func() {
+			defer close(dpDone)
+			if err := dp.Run(ctx); err != nil {
+				log.Error("embedded data plane stopped", "err", err)
+			}
+		}()
+	} else {
+		close(dpDone)
+	}
+	log.Info("reading config source", "dir", o.configDir)
+	// Watch returns when ctx is done, or at once if the directory cannot be watched.
+	watchErr := filesource.NewLoader(o.configDir).Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
+	cancel()
+	shutdown(g, admin)
+	<-dpDone
+	return watchErr
+}
+
+func serveGRPC(g *grpc.Server, lis net.Listener, log *slog.Logger) {
+	if err := g.Serve(lis); err != nil {
+		log.Error("xds server stopped", "err", err)
+	}
+}
+
+func serveAdmin(s *http.Server, lis net.Listener, log *slog.Logger) {
+	if err := s.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("admin server stopped", "err", err)
+	}
+}
+
+func shutdown(g *grpc.Server, admin *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// xDS streams never end by themselves: stop them after a short grace.
+	stopped := make(chan struct{})
+	go func() { g.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Second):
+		g.Stop()
+	}
+	_ = admin.Shutdown(ctx) // past the deadline the process exits anyway
+}
+
+// resolveStateDir defaults the state dir to one per config dir, so two
+// gateways on one machine never restore each other's snapshots.
+func resolveStateDir(o serveOptions) (string, error) {
+	if o.stateDir != "" {
+		return o.stateDir, nil
+	}
+	abs, err := filepath.Abs(o.configDir)
+	if err != nil {
+		return "", fmt.Errorf("config dir: %w", err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("state dir: %w (set --state-dir)", err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(cache, "gluon", "state", hex.EncodeToString(sum[:8])), nil
+}

@@ -1,0 +1,214 @@
+// Package e2e drives real gluon processes over real sockets on loopback.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// gluonBin is built once per test binary.
+var gluonBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gluon-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	gluonBin = filepath.Join(dir, "gluon")
+	build := exec.Command("go", "build", "-o", gluonBin, "../cmd/gluon")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building gluon:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// proc is a running gluon process whose stderr is kept for assertions.
+type proc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan struct{}
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.Write(b)
+}
+
+func (p *proc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+func startGluon(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(gluonBin, args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.stop(syscall.SIGTERM)
+		if t.Failed() {
+			t.Logf("gluon %s logs:\n%s", strings.Join(args, " "), p.Logs())
+		}
+	})
+	return p
+}
+
+// stop signals the process and waits (bounded) for it to exit.
+func (p *proc) stop(sig syscall.Signal) {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(sig) // it may have exited between the check and now
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// controlPlane is a `gluon serve` with its addresses.
+type controlPlane struct {
+	*proc
+	xds, admin, configDir, stateDir string
+}
+
+func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPlane {
+	t.Helper()
+	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), configDir: configDir, stateDir: stateDir}
+	cp.proc = startGluon(t, "serve", "--config-dir", configDir, "--state-dir", stateDir,
+		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--dataplane", dataplane)
+	waitFor(t, 15*time.Second, "control plane ready", func() bool {
+		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
+		return code == http.StatusOK
+	})
+	return cp
+}
+
+// backend is a loopback HTTP server that says who it is and what it got.
+type backend struct {
+	name string
+	addr string
+	srv  *http.Server
+}
+
+func startBackend(t *testing.T, name string, h http.HandlerFunc) *backend {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h == nil {
+		h = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Backend", name)
+			fmt.Fprintf(w, "%s %s %s", name, r.Method, r.URL.RequestURI())
+		}
+	}
+	b := &backend{name: name, addr: lis.Addr().String(), srv: &http.Server{Handler: h}}
+	go b.srv.Serve(lis)
+	t.Cleanup(func() { b.srv.Close() })
+	return b
+}
+
+func (b *backend) port() string { return portOf(b.addr) }
+
+// writeFile replaces a config file atomically, as a careful editor would.
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var client = &http.Client{
+	Timeout:       10 * time.Second,
+	Transport:     &http.Transport{MaxIdleConnsPerHost: 100},
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// get sends a GET with headers and returns status and body (0 on error).
+func get(t *testing.T, url string, headers map[string]string) (int, string) {
+	return do(t, http.MethodGet, url, headers)
+}
+
+func do(t *testing.T, method, url string, headers map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

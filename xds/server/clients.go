@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+)
+
+// Client is one connected xDS stream and what it said about each type.
+type Client struct {
+	NodeID      string                `json:"nodeId"`
+	Proxy       string                `json:"proxy"`
+	ConnectedAt time.Time             `json:"connectedAt"`
+	Types       map[string]TypeStatus `json:"types"`
+}
+
+// TypeStatus is the last version a client acknowledged for a type, and its
+// last rejection if it rejected what it was sent after that.
+type TypeStatus struct {
+	AckedVersion string `json:"ackedVersion,omitempty"`
+	Nack         string `json:"nack,omitempty"`
+}
+
+// clients tracks streams through go-control-plane's callbacks.
+type clients struct {
+	mu      sync.Mutex
+	streams map[int64]*Client
+}
+
+func newClients() *clients { return &clients{streams: map[int64]*Client{}} }
+
+func (c *clients) callbacks() serverv3.CallbackFuncs {
+	return serverv3.CallbackFuncs{
+		StreamOpenFunc:      func(context.Context, int64, string) error { return nil },
+		StreamClosedFunc:    func(id int64, _ *corev3.Node) { c.closed(id) },
+		DeltaStreamOpenFunc: func(context.Context, int64, string) error { return nil },
+		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) {
+			c.closed(id)
+		},
+		StreamRequestFunc: func(id int64, r *discoveryv3.DiscoveryRequest) error {
+			c.request(id, r.GetNode(), r.GetTypeUrl(), r.GetResponseNonce(), r.GetVersionInfo(), r.GetErrorDetail().GetMessage())
+			return nil
+		},
+		StreamDeltaRequestFunc: func(id int64, r *discoveryv3.DeltaDiscoveryRequest) error {
+			// Delta requests carry no version; an ACK is a nonce without error.
+			c.request(id, r.GetNode(), r.GetTypeUrl(), r.GetResponseNonce(), r.GetResponseNonce(), r.GetErrorDetail().GetMessage())
+			return nil
+		},
+	}
+}
+
+func (c *clients) request(id int64, node *corev3.Node, typeURL, nonce, version, nack string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.streams[id]
+	if !ok {
+		cl = &Client{ConnectedAt: time.Now().UTC(), Types: map[string]TypeStatus{}}
+		c.streams[id] = cl
+	}
+	if node != nil {
+		cl.NodeID, cl.Proxy = node.GetId(), ProxyOf(node)
+	}
+	if nonce == "" {
+		return // a subscription, not an answer to a response
+	}
+	st := cl.Types[typeURL]
+	if nack != "" {
+		st.Nack = nack
+	} else {
+		st.AckedVersion, st.Nack = version, ""
+	}
+	cl.Types[typeURL] = st
+}
+
+func (c *clients) closed(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.streams, id)
+}
+
+func (c *clients) list() []Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Client, 0, len(c.streams))
+	for _, cl := range c.streams {
+		cp := *cl
+		cp.Types = map[string]TypeStatus{}
+		for k, v := range cl.Types {
+			cp.Types[k] = v
+		}
+		out = append(out, cp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Proxy != out[j].Proxy {
+			return out[i].Proxy < out[j].Proxy
+		}
+		return out[i].NodeID < out[j].NodeID
+	})
+	return out
+}
