@@ -117,8 +117,14 @@ type controlPlane struct {
 
 func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPlane {
 	t.Helper()
-	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), configDir: configDir, stateDir: stateDir}
-	cp.proc = startGluon(t, "serve", "--config-dir", configDir, "--state-dir", stateDir,
+	return startServeAt(t, &controlPlane{xds: freeAddr(t), admin: freeAddr(t), configDir: configDir, stateDir: stateDir}, dataplane)
+}
+
+// startServeAt starts a control plane on the addresses and dirs of cp.
+func startServeAt(t *testing.T, cp *controlPlane, dataplane string) *controlPlane {
+	t.Helper()
+	cp = &controlPlane{xds: cp.xds, admin: cp.admin, configDir: cp.configDir, stateDir: cp.stateDir}
+	cp.proc = startGluon(t, "serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
 		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--dataplane", dataplane)
 	waitFor(t, 15*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)

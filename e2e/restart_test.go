@@ -64,7 +64,7 @@ func TestControlPlaneRestart(t *testing.T) {
 	cp.stop(syscall.SIGKILL)
 	time.Sleep(time.Second) // the data plane serves alone
 
-	restarted := startServe(t, cp.configDir, cp.stateDir, "none")
+	restarted := startServeAt(t, cp, "none")
 	logs := restarted.Logs()
 	restoredAt, readAt := strings.Index(logs, "restored last good snapshot"), strings.Index(logs, "reading config source")
 	if restoredAt < 0 || readAt < 0 || restoredAt > readAt {

@@ -98,6 +98,7 @@ func (l *Loader) reportBroken(reports api.Reports, origin string, d api.Document
 		reports.Reject(api.Key{Kind: "File", Name: origin}, msg+keptNote(len(kept)))
 		for k, o := range kept {
 			objs[k] = o
+			reports.Accept(k, origin)
 			reports.Reject(k, msg+"; serving the last good version")
 		}
 		return
