@@ -1,19 +1,23 @@
 package transform
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
+	"strconv"
 )
 
 type extractor struct {
-	name    string
-	header  string
-	body    bool
-	re      *regexp.Regexp
-	group   int
-	mode    ExtractMode
-	replace string
+	name     string
+	header   string
+	body     bool
+	re       *regexp.Regexp
+	group    int
+	mode     ExtractMode
+	replace  string
+	jsonType string
 }
 
 func compileExtractors(field string, in map[string]Extractor) ([]extractor, error) {
@@ -44,11 +48,16 @@ func compileExtractors(field string, in map[string]Extractor) ([]extractor, erro
 		if x.Header != "" && x.Body {
 			return nil, &CompileError{Field: f, Reason: "only one of header, body may be set"}
 		}
+		switch x.JSONType {
+		case "", "string", "number", "integer", "boolean":
+		default:
+			return nil, &CompileError{Field: f + ".jsonType", Reason: fmt.Sprintf("%q is not one of string, number, integer, boolean", x.JSONType)}
+		}
 		header := x.Header
 		if header == "" && !x.Body {
 			header = ":path"
 		}
-		out = append(out, extractor{name: n, header: header, body: x.Body, re: re, group: x.Subgroup, mode: mode, replace: x.ReplacementText})
+		out = append(out, extractor{name: n, header: header, body: x.Body, re: re, group: x.Subgroup, mode: mode, replace: x.ReplacementText, jsonType: x.JSONType})
 	}
 	return out, nil
 }
@@ -71,4 +80,20 @@ func (x *extractor) extract(src string) string {
 		}
 		return src[m[2*x.group]:m[2*x.group+1]]
 	}
+}
+
+// jsonValue is an extraction as mergeExtractorsToBody writes it: typed when
+// the extractor asks for a type and the text is one, else a string.
+func (x *extractor) jsonValue(v string) any {
+	switch x.jsonType {
+	case "number", "integer":
+		if n, err := strconv.ParseFloat(v, 64); err == nil && (x.jsonType == "number" || n == math.Trunc(n)) {
+			return json.Number(v)
+		}
+	case "boolean":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return v
 }

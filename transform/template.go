@@ -232,8 +232,9 @@ func (rc *renderContext) mergeExtractions() ([]byte, bool, error) {
 	if !ok {
 		obj = map[string]any{}
 	}
-	for i, x := range rc.c.extractors {
-		setPath(obj, strings.Split(x.name, "."), rc.extracted[i])
+	for i := range rc.c.extractors {
+		x := &rc.c.extractors[i]
+		setPath(obj, strings.Split(x.name, "."), x.jsonValue(rc.extracted[i]))
 	}
 	b, err := json.Marshal(obj)
 	if err != nil {
@@ -242,7 +243,7 @@ func (rc *renderContext) mergeExtractions() ([]byte, bool, error) {
 	return b, true, nil
 }
 
-func setPath(obj map[string]any, path []string, v string) {
+func setPath(obj map[string]any, path []string, v any) {
 	for _, p := range path[:len(path)-1] {
 		next, ok := obj[p].(map[string]any)
 		if !ok {

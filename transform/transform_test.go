@@ -112,13 +112,16 @@ func TestExtractorModesAndMerge(t *testing.T) {
 			"all":      {Header: "x-card", Regex: `\d`, Mode: ReplaceAll, ReplacementText: "#"},
 			"fromBody": {Body: true, Regex: `"color":\s*"(\w+)"`, Subgroup: 1},
 			"nomatch":  {Header: "x-none", Regex: `(x)`, Subgroup: 1},
+			"age":      {Header: "x-age", Regex: `.*`, JSONType: "integer"},
+			"ok":       {Header: "x-ok", Regex: `.*`, JSONType: "boolean"},
+			"notnum":   {Header: "x-ok", Regex: `.*`, JSONType: "number"},
 		},
 	})
-	body, changed, err := c.Apply(Input{Headers: mapHeaders{":path": {"/pets/7"}, "x-card": {"1234-5678"}}, Body: []byte(`{"color": "red", "keep": 1}`)})
+	body, changed, err := c.Apply(Input{Headers: mapHeaders{":path": {"/pets/7"}, "x-card": {"1234-5678"}, "x-age": {"3"}, "x-ok": {"true"}}, Body: []byte(`{"color": "red", "keep": 1}`)})
 	if err != nil || !changed {
 		t.Fatal(err)
 	}
-	want := `{"all":"####-####","color":"red","fromBody":"red","keep":1,"masked":"1234-****","nomatch":"","pet":{"id":"7"}}`
+	want := `{"age":3,"all":"####-####","color":"red","fromBody":"red","keep":1,"masked":"1234-****","nomatch":"","notnum":"true","ok":true,"pet":{"id":"7"}}`
 	if string(body) != want {
 		t.Fatalf("got  %s\nwant %s", body, want)
 	}

@@ -1,0 +1,341 @@
+package dataplane
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	httpopts "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+const (
+	defaultConnectTimeout = 5 * time.Second // Envoy's default
+	defaultDNSRefresh     = 5 * time.Second // Envoy's default dns_refresh_rate
+	defaultUpstreamIdle   = 90 * time.Second
+	// maxIdlePerHost keeps enough idle connections per endpoint for bursts of
+	// concurrent requests to be served without new handshakes.
+	maxIdlePerHost = 256
+	// retireGrace is how long a removed cluster keeps its idle connections, so
+	// that requests still running on an older config finish undisturbed.
+	retireGrace = 10 * time.Second
+
+	httpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+	tlsContextType         = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+	rawBufferType          = "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"
+)
+
+// upstreamCluster is a compiled Cluster: a connection pool (one http.Transport
+// kept for as long as the cluster definition is unchanged) and its endpoints.
+type upstreamCluster struct {
+	name      string
+	def       *clusterv3.Cluster // to detect unchanged definitions across CDS updates
+	transport *http.Transport
+	scheme    string
+	// eds clusters get endpoints from the ClusterLoadAssignment named edsName.
+	eds     bool
+	edsName string
+	// dns clusters resolve dnsTargets every dnsRefresh.
+	dnsTargets []lbEndpoint
+	dnsNetwork string
+	dnsAuto    bool // Envoy AUTO/V4_PREFERRED: keep one family only
+	dnsPrefer6 bool
+	dnsRefresh time.Duration
+	stop       context.CancelFunc
+
+	endpoints atomic.Pointer[endpointSet]
+	// warm is set once endpoints were assigned at least once; a config that
+	// references a cold cluster is not complete yet.
+	warm atomic.Bool
+}
+
+func (c *upstreamCluster) pick() *endpoint { return c.endpoints.Load().pick() }
+
+func (c *upstreamCluster) setEndpoints(s *endpointSet) {
+	c.endpoints.Store(s)
+	c.warm.Store(true)
+}
+
+// retire stops background work and closes idle connections after a grace period.
+func (c *upstreamCluster) retire() {
+	if c.stop != nil {
+		c.stop()
+	}
+	time.AfterFunc(retireGrace, c.transport.CloseIdleConnections)
+}
+
+// connectError marks dial failures, which Envoy reports as "connection failure".
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
+func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
+	if err := onlyFields(c, "name", "type", "connect_timeout", "eds_cluster_config", "load_assignment", "lb_policy",
+		"transport_socket", "typed_extension_protocol_options", "dns_refresh_rate", "dns_lookup_family",
+		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes"); err != nil {
+		return nil, err
+	}
+	if c.GetLbPolicy() != clusterv3.Cluster_ROUND_ROBIN {
+		return nil, fmt.Errorf("lb_policy %v is not supported (only ROUND_ROBIN)", c.GetLbPolicy())
+	}
+	uc := &upstreamCluster{name: c.GetName(), def: c, scheme: "http"}
+	if err := uc.compileDiscovery(c); err != nil {
+		return nil, err
+	}
+	connectTimeout := defaultConnectTimeout
+	if t := c.GetConnectTimeout(); t != nil {
+		d, err := duration(t)
+		if err != nil {
+			return nil, fmt.Errorf("connect_timeout: %w", err)
+		}
+		connectTimeout = d
+	}
+	tlsCfg, err := compileTransportSocket(c.GetTransportSocket())
+	if err != nil {
+		return nil, fmt.Errorf("transport_socket: %w", err)
+	}
+	if tlsCfg != nil {
+		uc.scheme = "https"
+	}
+	h2, idle, err := compileProtocolOptions(c.GetTypedExtensionProtocolOptions())
+	if err != nil {
+		return nil, err
+	}
+	uc.transport = newTransport(connectTimeout, tlsCfg, h2, idle)
+	return uc, nil
+}
+
+func (uc *upstreamCluster) compileDiscovery(c *clusterv3.Cluster) error {
+	switch c.GetType() {
+	case clusterv3.Cluster_EDS:
+		ec := c.GetEdsClusterConfig()
+		if err := onlyFields(ec, "eds_config", "service_name"); err != nil {
+			return err
+		}
+		if err := checkADSConfigSource(ec.GetEdsConfig()); err != nil {
+			return fmt.Errorf("eds_config: %w", err)
+		}
+		if c.GetLoadAssignment() != nil {
+			return errors.New("load_assignment is not used by EDS clusters")
+		}
+		uc.eds, uc.edsName = true, ec.GetServiceName()
+		if uc.edsName == "" {
+			uc.edsName = c.GetName()
+		}
+	case clusterv3.Cluster_STATIC:
+		les, err := compileLoadAssignment(c.GetLoadAssignment(), false)
+		if err != nil {
+			return fmt.Errorf("load_assignment: %w", err)
+		}
+		uc.setEndpoints(staticEndpoints(les))
+	case clusterv3.Cluster_STRICT_DNS:
+		les, err := compileLoadAssignment(c.GetLoadAssignment(), true)
+		if err != nil {
+			return fmt.Errorf("load_assignment: %w", err)
+		}
+		uc.dnsTargets = les
+		uc.dnsRefresh = defaultDNSRefresh
+		if r := c.GetDnsRefreshRate(); r != nil {
+			d, err := duration(r)
+			if err != nil || d < time.Millisecond {
+				return fmt.Errorf("dns_refresh_rate must be at least 1ms: %v", r)
+			}
+			uc.dnsRefresh = d
+		}
+		switch c.GetDnsLookupFamily() {
+		case clusterv3.Cluster_AUTO:
+			uc.dnsNetwork, uc.dnsAuto, uc.dnsPrefer6 = "ip", true, true
+		case clusterv3.Cluster_V4_PREFERRED:
+			uc.dnsNetwork, uc.dnsAuto = "ip", true
+		case clusterv3.Cluster_V4_ONLY:
+			uc.dnsNetwork = "ip4"
+		case clusterv3.Cluster_V6_ONLY:
+			uc.dnsNetwork = "ip6"
+		case clusterv3.Cluster_ALL:
+			uc.dnsNetwork = "ip"
+		default:
+			return fmt.Errorf("dns_lookup_family %v is not supported", c.GetDnsLookupFamily())
+		}
+	default:
+		return fmt.Errorf("cluster type %v is not supported (EDS, STATIC or STRICT_DNS)", c.GetType())
+	}
+	return nil
+}
+
+// checkADSConfigSource accepts only the aggregated stream as a config source:
+// it is the only one this data plane talks to.
+func checkADSConfigSource(cs *core.ConfigSource) error {
+	if err := onlyFields(cs, "ads", "resource_api_version", "initial_fetch_timeout"); err != nil {
+		return err
+	}
+	if cs.GetAds() == nil {
+		return errors.New("config source must be ads")
+	}
+	if cs.GetResourceApiVersion() != core.ApiVersion_V3 && cs.GetResourceApiVersion() != core.ApiVersion_AUTO {
+		return fmt.Errorf("resource_api_version %v is not supported", cs.GetResourceApiVersion())
+	}
+	return nil
+}
+
+// compileTransportSocket returns the TLS client config, or nil for plain TCP.
+// Without a validation context the system roots verify the upstream, a
+// stricter default than Envoy's.
+func compileTransportSocket(ts *core.TransportSocket) (*tls.Config, error) {
+	if ts == nil {
+		return nil, nil
+	}
+	if err := onlyFields(ts, "name", "typed_config"); err != nil {
+		return nil, err
+	}
+	switch ts.GetTypedConfig().GetTypeUrl() {
+	case rawBufferType:
+		return nil, nil
+	case tlsContextType:
+	default:
+		return nil, fmt.Errorf("transport socket %q (%s) is not supported", ts.GetName(), ts.GetTypedConfig().GetTypeUrl())
+	}
+	ctx := &tlsv3.UpstreamTlsContext{}
+	if err := decodeAny(ts.GetTypedConfig(), ctx); err != nil {
+		return nil, err
+	}
+	if err := onlyFields(ctx, "sni", "common_tls_context"); err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{ServerName: ctx.GetSni(), MinVersion: tls.VersionTLS12}
+	common := ctx.GetCommonTlsContext()
+	if common == nil {
+		return cfg, nil
+	}
+	// ALPN is chosen by the transport from the cluster's HTTP protocol.
+	if err := onlyFields(common, "validation_context", "alpn_protocols"); err != nil {
+		return nil, err
+	}
+	vc := common.GetValidationContext()
+	if vc == nil {
+		return cfg, nil
+	}
+	if err := onlyFields(vc, "trusted_ca"); err != nil {
+		return nil, err
+	}
+	pem, err := dataSourceBytes(vc.GetTrustedCa())
+	if err != nil {
+		return nil, fmt.Errorf("trusted_ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("trusted_ca: no PEM certificates found")
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+func dataSourceBytes(ds *core.DataSource) ([]byte, error) {
+	if err := onlyFields(ds, "filename", "inline_bytes", "inline_string"); err != nil {
+		return nil, err
+	}
+	switch s := ds.GetSpecifier().(type) {
+	case *core.DataSource_Filename:
+		b, err := os.ReadFile(s.Filename)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", s.Filename, err)
+		}
+		return b, nil
+	case *core.DataSource_InlineBytes:
+		return s.InlineBytes, nil
+	case *core.DataSource_InlineString:
+		return []byte(s.InlineString), nil
+	}
+	return nil, errors.New("empty data source")
+}
+
+// compileProtocolOptions reads HttpProtocolOptions: whether to speak HTTP/2 to
+// the upstream, and the idle timeout of pooled connections.
+func compileProtocolOptions(opts map[string]*anypb.Any) (h2 bool, idle time.Duration, err error) {
+	idle = defaultUpstreamIdle
+	for key, a := range opts {
+		if key != httpProtocolOptionsKey {
+			return false, 0, fmt.Errorf("typed_extension_protocol_options[%q] is not supported", key)
+		}
+		po := &httpopts.HttpProtocolOptions{}
+		if err := decodeAny(a, po); err != nil {
+			return false, 0, err
+		}
+		if err := onlyFields(po, "explicit_http_config", "common_http_protocol_options"); err != nil {
+			return false, 0, err
+		}
+		if common := po.GetCommonHttpProtocolOptions(); common != nil {
+			if err := onlyFields(common, "idle_timeout"); err != nil {
+				return false, 0, err
+			}
+			if common.GetIdleTimeout() != nil {
+				if idle, err = duration(common.GetIdleTimeout()); err != nil {
+					return false, 0, fmt.Errorf("idle_timeout: %w", err)
+				}
+			}
+		}
+		explicit := po.GetExplicitHttpConfig()
+		if explicit == nil {
+			return false, 0, errors.New("HttpProtocolOptions: only explicit_http_config is supported")
+		}
+		switch {
+		case explicit.GetHttp2ProtocolOptions() != nil:
+			if err := onlyFields(explicit.GetHttp2ProtocolOptions()); err != nil {
+				return false, 0, err
+			}
+			h2 = true
+		case explicit.GetHttpProtocolOptions() != nil:
+			if err := onlyFields(explicit.GetHttpProtocolOptions()); err != nil {
+				return false, 0, err
+			}
+		default:
+			return false, 0, errors.New("HttpProtocolOptions: only HTTP/1.1 and HTTP/2 are supported")
+		}
+	}
+	return h2, idle, nil
+}
+
+func newTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration) *http.Transport {
+	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	var protocols http.Protocols
+	switch {
+	case h2 && tlsCfg != nil:
+		protocols.SetHTTP2(true)
+	case h2:
+		protocols.SetUnencryptedHTTP2(true)
+	default:
+		protocols.SetHTTP1(true)
+	}
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, &connectError{err: err}
+			}
+			return conn, nil
+		},
+		TLSClientConfig:     tlsCfg,
+		Protocols:           &protocols,
+		MaxIdleConnsPerHost: maxIdlePerHost,
+		IdleConnTimeout:     idle,
+		// The proxy forwards bytes as they are: no transparent gzip (and, with
+		// Proxy unset, no proxies from the environment).
+		DisableCompression: true,
+	}
+}
+
+// sameDefinition reports whether a cluster can keep its pool across an update.
+func (c *upstreamCluster) sameDefinition(def *clusterv3.Cluster) bool {
+	return proto.Equal(c.def, def)
+}

@@ -1,0 +1,146 @@
+package dataplane
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+)
+
+const hcmType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
+// listenerConfig is a compiled Listener: its address and the settings of its
+// single HTTP connection manager.
+type listenerConfig struct {
+	name         string
+	addr         string // host:port to bind; listeners are keyed by it
+	stripPort    bool
+	genRequestID bool
+	rdsName      string      // route configuration to fetch over RDS, or
+	inline       *routeTable // an inline route_config
+	middlewares  []middleware
+}
+
+func compileListener(l *listenerv3.Listener, filters []httpFilterDef) (*listenerConfig, error) {
+	if err := onlyFields(l, "name", "address", "filter_chains", "stat_prefix", "traffic_direction",
+		"per_connection_buffer_limit_bytes", "metadata"); err != nil {
+		return nil, err
+	}
+	host, port, err := socketAddress(l.GetAddress())
+	if err != nil {
+		return nil, fmt.Errorf("address: %w", err)
+	}
+	lc := &listenerConfig{name: l.GetName(), addr: net.JoinHostPort(host, strconv.FormatUint(uint64(port), 10))}
+	if len(l.GetFilterChains()) != 1 {
+		return nil, fmt.Errorf("want exactly one filter chain, got %d", len(l.GetFilterChains()))
+	}
+	fc := l.GetFilterChains()[0]
+	if err := onlyFields(fc, "filters", "name", "metadata"); err != nil {
+		return nil, err
+	}
+	if len(fc.GetFilters()) != 1 {
+		return nil, fmt.Errorf("want exactly one network filter (%s), got %d", wellknown.HTTPConnectionManager, len(fc.GetFilters()))
+	}
+	nf := fc.GetFilters()[0]
+	if err := onlyFields(nf, "name", "typed_config"); err != nil {
+		return nil, err
+	}
+	if nf.GetTypedConfig().GetTypeUrl() != hcmType {
+		return nil, fmt.Errorf("network filter %q (%s) is not supported, want %s", nf.GetName(), nf.GetTypedConfig().GetTypeUrl(), wellknown.HTTPConnectionManager)
+	}
+	hcm := &hcmv3.HttpConnectionManager{}
+	if err := decodeAny(nf.GetTypedConfig(), hcm); err != nil {
+		return nil, err
+	}
+	if err := lc.compileHCM(hcm, filters); err != nil {
+		return nil, fmt.Errorf("%s: %w", wellknown.HTTPConnectionManager, err)
+	}
+	return lc, nil
+}
+
+func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, filters []httpFilterDef) error {
+	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
+		"strip_any_host_port", "generate_request_id", "use_remote_address"); err != nil {
+		return err
+	}
+	if hcm.GetCodecType() != hcmv3.HttpConnectionManager_AUTO {
+		return fmt.Errorf("codec_type %v is not supported (only AUTO)", hcm.GetCodecType())
+	}
+	// Forwarding always appends X-Forwarded-For, i.e. behaves as an edge proxy.
+	if ura := hcm.GetUseRemoteAddress(); ura != nil && !ura.GetValue() {
+		return errors.New("use_remote_address false is not supported")
+	}
+	lc.stripPort = hcm.GetStripAnyHostPort()
+	lc.genRequestID = hcm.GetGenerateRequestId() == nil || hcm.GetGenerateRequestId().GetValue()
+	switch rs := hcm.GetRouteSpecifier().(type) {
+	case *hcmv3.HttpConnectionManager_Rds:
+		if err := onlyFields(rs.Rds, "config_source", "route_config_name"); err != nil {
+			return err
+		}
+		if err := checkADSConfigSource(rs.Rds.GetConfigSource()); err != nil {
+			return fmt.Errorf("rds.config_source: %w", err)
+		}
+		if rs.Rds.GetRouteConfigName() == "" {
+			return errors.New("rds.route_config_name is empty")
+		}
+		lc.rdsName = rs.Rds.GetRouteConfigName()
+	case *hcmv3.HttpConnectionManager_RouteConfig:
+		rt, err := compileRouteConfig(rs.RouteConfig)
+		if err != nil {
+			return fmt.Errorf("route_config: %w", err)
+		}
+		lc.inline = rt
+	default:
+		return errors.New("route specifier must be rds or route_config")
+	}
+	return lc.compileHTTPFilters(hcm.GetHttpFilters(), filters)
+}
+
+// compileHTTPFilters resolves each HTTP filter against the known filters, in
+// the listener's order. Unknown filters are skipped only when is_optional, as
+// in Envoy; otherwise the listener is rejected.
+func (lc *listenerConfig) compileHTTPFilters(hfs []*hcmv3.HttpFilter, known []httpFilterDef) error {
+	terminal := false
+	for i, hf := range hfs {
+		if err := onlyFields(hf, "name", "typed_config", "is_optional"); err != nil {
+			return fmt.Errorf("http filter %q: %w", hf.GetName(), err)
+		}
+		if terminal {
+			return fmt.Errorf("http filter %q follows the terminal filter", hf.GetName())
+		}
+		def, ok := findHTTPFilter(known, hf)
+		if !ok {
+			if hf.GetIsOptional() {
+				continue
+			}
+			return fmt.Errorf("http filter %q (%s) is not supported by the Gluon data plane", hf.GetName(), hf.GetTypedConfig().GetTypeUrl())
+		}
+		mw, err := def.compile(hf.GetTypedConfig())
+		if err != nil {
+			return fmt.Errorf("http filter %d %q: %w", i, hf.GetName(), err)
+		}
+		if def.terminal {
+			terminal = true
+		} else {
+			lc.middlewares = append(lc.middlewares, mw)
+		}
+	}
+	if !terminal {
+		return fmt.Errorf("no terminal http filter (%s)", wellknown.Router)
+	}
+	return nil
+}
+
+func findHTTPFilter(known []httpFilterDef, hf *hcmv3.HttpFilter) (httpFilterDef, bool) {
+	for _, def := range known {
+		if hf.GetTypedConfig() != nil && def.typeURL == hf.GetTypedConfig().GetTypeUrl() ||
+			hf.GetTypedConfig() == nil && def.name == hf.GetName() {
+			return def, true
+		}
+	}
+	return httpFilterDef{}, false
+}

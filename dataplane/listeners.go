@@ -1,0 +1,149 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// drainTimeout bounds how long a removed listener waits for in-flight requests.
+	drainTimeout = 30 * time.Second
+	idleTimeout  = 5 * time.Minute
+)
+
+// boundListener is one listening socket. Its handler is swapped atomically on
+// every config change; a request reads it once, so in-flight requests finish
+// on the config they started with.
+type boundListener struct {
+	addr    string
+	ln      net.Listener
+	srv     *http.Server
+	serving bool
+	handler atomic.Pointer[http.Handler]
+}
+
+func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*b.handler.Load()).ServeHTTP(w, r)
+}
+
+// listenerManager owns the sockets. Addresses are bound as soon as an LDS
+// update is accepted (a bind error NACKs it) but served only once a complete
+// config references them, like Envoy's listener warming.
+type listenerManager struct {
+	log    *slog.Logger
+	bound  map[string]*boundListener // by address
+	drains sync.WaitGroup
+}
+
+func newListenerManager(log *slog.Logger) *listenerManager {
+	return &listenerManager{log: log, bound: map[string]*boundListener{}}
+}
+
+// reserve binds every address of want not bound yet. Reserved sockets that are
+// neither wanted nor serving are closed. On a bind error, the sockets bound by
+// this call are closed again and the error is returned.
+func (m *listenerManager) reserve(want map[string]bool) error {
+	var added []*boundListener
+	var errs []error
+	for addr := range want {
+		if _, ok := m.bound[addr]; ok {
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("binding %s: %w", addr, err))
+			continue
+		}
+		b := &boundListener{addr: addr, ln: ln}
+		m.bound[addr] = b
+		added = append(added, b)
+	}
+	if err := errors.Join(errs...); err != nil {
+		for _, b := range added {
+			_ = b.ln.Close()
+			delete(m.bound, b.addr)
+		}
+		return err
+	}
+	for addr, b := range m.bound {
+		if !b.serving && !want[addr] {
+			_ = b.ln.Close()
+			delete(m.bound, addr)
+		}
+	}
+	return nil
+}
+
+// activate serves exactly the given handlers: it swaps the handler of running
+// listeners, starts reserved ones and gracefully drains the others.
+func (m *listenerManager) activate(handlers map[string]http.Handler) {
+	for addr, h := range handlers {
+		b := m.bound[addr]
+		b.handler.Store(&h)
+		if !b.serving {
+			b.serving = true
+			b.srv = m.newServer(b)
+			go func() {
+				if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
+					m.log.Error("listener stopped", "address", b.addr, "error", err)
+				}
+			}()
+			m.log.Info("listener serving", "address", addr)
+		}
+	}
+	for addr, b := range m.bound {
+		if _, ok := handlers[addr]; !ok && b.serving {
+			delete(m.bound, addr)
+			m.drain(b)
+		}
+	}
+}
+
+func (m *listenerManager) newServer(b *boundListener) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge, as Envoy's AUTO codec
+	return &http.Server{
+		Handler:     b,
+		Protocols:   &protocols,
+		IdleTimeout: idleTimeout,
+		ErrorLog:    slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// drain stops accepting on b and lets in-flight requests finish, in the background.
+func (m *listenerManager) drain(b *boundListener) {
+	m.log.Info("listener draining", "address", b.addr)
+	m.drains.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := b.srv.Shutdown(ctx); err != nil {
+			_ = b.srv.Close()
+		}
+	})
+}
+
+// shutdown drains every listener and waits for all drains, bounded by ctx.
+func (m *listenerManager) shutdown(ctx context.Context) {
+	for addr, b := range m.bound {
+		delete(m.bound, addr)
+		if b.serving {
+			m.drain(b)
+		} else {
+			_ = b.ln.Close()
+		}
+	}
+	done := make(chan struct{})
+	go func() { m.drains.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}

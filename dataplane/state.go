@@ -1,0 +1,323 @@
+package dataplane
+
+import (
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// state holds the latest accepted resources of each type and turns them into
+// served configs. It is used by the xDS goroutine only.
+type state struct {
+	log     *slog.Logger
+	filters []httpFilterDef
+	lm      *listenerManager
+
+	// Latest accepted resources. Maps are replaced, never mutated, once
+	// handed to routers, so requests read them without locks.
+	clusters  map[string]*upstreamCluster // by cluster name
+	listeners map[string]*listenerConfig  // by listener name
+	routes    map[string]*routeTable      // by route configuration name
+	clas      map[string]*endpointSet     // by ClusterLoadAssignment name
+	haveCDS   bool
+	haveLDS   bool
+
+	// active is the cluster map of the served config; owned lists every
+	// cluster created and not retired yet.
+	active map[string]*upstreamCluster
+	owned  map[*upstreamCluster]bool
+}
+
+func newState(log *slog.Logger, lm *listenerManager) *state {
+	return &state{
+		log: log, filters: knownHTTPFilters(), lm: lm,
+		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{},
+		owned: map[*upstreamCluster]bool{},
+	}
+}
+
+// apply validates and commits one DiscoveryResponse's resources. An error
+// means the update is rejected as a whole and nothing changed. It reports
+// whether a complete config is now being served.
+func (s *state) apply(typeURL string, resources []*anypb.Any) (bool, error) {
+	var err error
+	switch typeURL {
+	case resourcev3.ClusterType:
+		err = s.applyClusters(resources)
+	case resourcev3.EndpointType:
+		err = s.applyEndpoints(resources)
+	case resourcev3.ListenerType:
+		err = s.applyListeners(resources)
+	case resourcev3.RouteType:
+		err = s.applyRoutes(resources)
+	default:
+		return false, fmt.Errorf("unexpected resource type %s", typeURL)
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.build(), nil
+}
+
+func (s *state) applyClusters(resources []*anypb.Any) error {
+	next := make(map[string]*upstreamCluster, len(resources))
+	var fresh []*upstreamCluster
+	for _, a := range resources {
+		c := &clusterv3.Cluster{}
+		if err := decodeAny(a, c); err != nil {
+			return err
+		}
+		if _, dup := next[c.GetName()]; dup {
+			return fmt.Errorf("cluster %q: duplicate name", c.GetName())
+		}
+		if old := s.clusters[c.GetName()]; old != nil && old.sameDefinition(c) {
+			next[c.GetName()] = old // keep its pool: connections are reused
+			continue
+		}
+		uc, err := compileCluster(c)
+		if err != nil {
+			return fmt.Errorf("cluster %q: %w", c.GetName(), err)
+		}
+		next[c.GetName()] = uc
+		fresh = append(fresh, uc)
+	}
+
+	var dns []*upstreamCluster
+	for _, uc := range fresh {
+		s.owned[uc] = true
+		switch {
+		case uc.dnsTargets != nil:
+			dns = append(dns, uc)
+		case uc.eds:
+			if set, ok := s.clas[uc.edsName]; ok {
+				uc.setEndpoints(set)
+			}
+		}
+	}
+	startAllDNS(dns, s.log)
+	s.clusters, s.haveCDS = next, true
+	s.retireUnused()
+	// Forget assignments no cluster uses any more, as an EDS unsubscription does.
+	wanted := s.edsNames()
+	for name := range s.clas {
+		if !slices.Contains(wanted, name) {
+			delete(s.clas, name)
+		}
+	}
+	return nil
+}
+
+func (s *state) applyEndpoints(resources []*anypb.Any) error {
+	updates := make(map[string]*endpointSet, len(resources))
+	for _, a := range resources {
+		cla := &endpointv3.ClusterLoadAssignment{}
+		if err := decodeAny(a, cla); err != nil {
+			return err
+		}
+		les, err := compileLoadAssignment(cla, false)
+		if err != nil {
+			return fmt.Errorf("cluster load assignment %q: %w", cla.GetClusterName(), err)
+		}
+		updates[cla.GetClusterName()] = staticEndpoints(les)
+	}
+	wanted := s.edsNames()
+	for name, set := range updates {
+		if slices.Contains(wanted, name) {
+			s.clas[name] = set
+		}
+	}
+	// Endpoint changes apply to clusters immediately, as in Envoy.
+	for _, uc := range s.clusters {
+		if set, ok := updates[uc.edsName]; ok && uc.eds {
+			uc.setEndpoints(set)
+		}
+	}
+	return nil
+}
+
+func (s *state) applyListeners(resources []*anypb.Any) error {
+	next := make(map[string]*listenerConfig, len(resources))
+	addrs := make(map[string]string, len(resources)) // address → listener name
+	for _, a := range resources {
+		l := &listenerv3.Listener{}
+		if err := decodeAny(a, l); err != nil {
+			return err
+		}
+		if _, dup := next[l.GetName()]; dup {
+			return fmt.Errorf("listener %q: duplicate name", l.GetName())
+		}
+		lc, err := compileListener(l, s.filters)
+		if err != nil {
+			return fmt.Errorf("listener %q: %w", l.GetName(), err)
+		}
+		if other, dup := addrs[lc.addr]; dup {
+			return fmt.Errorf("listeners %q and %q both use address %s", other, l.GetName(), lc.addr)
+		}
+		next[l.GetName()], addrs[lc.addr] = lc, l.GetName()
+	}
+	want := make(map[string]bool, len(addrs))
+	for addr := range addrs {
+		want[addr] = true
+	}
+	if err := s.lm.reserve(want); err != nil {
+		return err
+	}
+	s.listeners, s.haveLDS = next, true
+	wanted := s.rdsNames()
+	for name := range s.routes {
+		if !slices.Contains(wanted, name) {
+			delete(s.routes, name)
+		}
+	}
+	return nil
+}
+
+func (s *state) applyRoutes(resources []*anypb.Any) error {
+	updates := make(map[string]*routeTable, len(resources))
+	for _, a := range resources {
+		rc := &routev3.RouteConfiguration{}
+		if err := decodeAny(a, rc); err != nil {
+			return err
+		}
+		rt, err := compileRouteConfig(rc)
+		if err != nil {
+			return fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
+		}
+		updates[rc.GetName()] = rt
+	}
+	wanted := s.rdsNames()
+	for name, rt := range updates {
+		if slices.Contains(wanted, name) {
+			s.routes[name] = rt
+		}
+	}
+	return nil
+}
+
+// edsNames are the ClusterLoadAssignments to subscribe to, sorted.
+func (s *state) edsNames() []string {
+	var names []string
+	for _, uc := range s.clusters {
+		if uc.eds && !slices.Contains(names, uc.edsName) {
+			names = append(names, uc.edsName)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// rdsNames are the RouteConfigurations to subscribe to, sorted.
+func (s *state) rdsNames() []string {
+	var names []string
+	for _, lc := range s.listeners {
+		if lc.rdsName != "" && !slices.Contains(names, lc.rdsName) {
+			names = append(names, lc.rdsName)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// build serves the accepted resources if they form a complete config: both
+// CDS and LDS received, every cluster warm (endpoints known) and every route
+// configuration a listener names present. Otherwise the previous config keeps
+// serving, as during Envoy's warming.
+func (s *state) build() bool {
+	if !s.haveCDS || !s.haveLDS {
+		return false
+	}
+	for _, uc := range s.clusters {
+		if !uc.warm.Load() {
+			return false
+		}
+	}
+	tables := make(map[*listenerConfig]*routeTable, len(s.listeners))
+	for _, lc := range s.listeners {
+		rt := lc.inline
+		if rt == nil {
+			if rt = s.routes[lc.rdsName]; rt == nil {
+				return false
+			}
+		}
+		tables[lc] = rt
+	}
+	clusters := s.routableClusters(tables)
+	handlers := make(map[string]http.Handler, len(tables))
+	for lc, rt := range tables {
+		var h http.Handler = &router{lc: lc, routes: rt, clusters: clusters, log: s.log}
+		for i := len(lc.middlewares) - 1; i >= 0; i-- {
+			h = lc.middlewares[i](h)
+		}
+		handlers[lc.addr] = h
+	}
+	s.lm.activate(handlers)
+	s.active = clusters
+	s.retireUnused()
+	return true
+}
+
+// routableClusters is the accepted clusters plus any served cluster that CDS
+// removed while a route still sends to it. go-control-plane delivers CDS
+// before RDS, so a route update dropping a cluster lands just after the
+// cluster's removal; in between, requests keep reaching the old cluster
+// instead of failing (Envoy would answer 503).
+func (s *state) routableClusters(tables map[*listenerConfig]*routeTable) map[string]*upstreamCluster {
+	clusters, cloned := s.clusters, false
+	for _, rt := range tables {
+		for _, name := range rt.clusters {
+			old, served := s.active[name]
+			if _, ok := clusters[name]; ok || !served {
+				continue
+			}
+			if !cloned { // maps handed to routers are never mutated
+				clusters, cloned = make(map[string]*upstreamCluster, len(s.clusters)+1), true
+				maps.Copy(clusters, s.clusters)
+			}
+			clusters[name] = old
+		}
+	}
+	return clusters
+}
+
+// retireUnused retires clusters that neither the accepted nor the served
+// config uses.
+func (s *state) retireUnused() {
+	for uc := range s.owned {
+		if s.clusters[uc.name] != uc && s.active[uc.name] != uc {
+			uc.retire()
+			delete(s.owned, uc)
+		}
+	}
+}
+
+// close retires every cluster; used once the data plane stops.
+func (s *state) close() {
+	for uc := range s.owned {
+		uc.retire()
+		delete(s.owned, uc)
+	}
+}
+
+// decodeAny unpacks a resource and runs its generated validation, which
+// rejects what Envoy's own proto validation would.
+func decodeAny(a *anypb.Any, m proto.Message) error {
+	if err := a.UnmarshalTo(m); err != nil {
+		return fmt.Errorf("decoding %s: %w", a.GetTypeUrl(), err)
+	}
+	if v, ok := m.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("invalid %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
+		}
+	}
+	return nil
+}

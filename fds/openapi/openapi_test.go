@@ -1,0 +1,141 @@
+package openapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
+	"github.com/gluon-gateway/gluon/functions"
+)
+
+func summary(fns []functions.Function) string {
+	var b strings.Builder
+	for _, f := range fns {
+		fmt.Fprintf(&b, "%s %s %s", f.Name, f.REST.Method, f.REST.Path)
+		for _, p := range f.REST.Parameters {
+			fmt.Fprintf(&b, " %s:%s:%s:%v", p.In, p.Name, p.Type, p.Required)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+const wantPetstore = `addPet POST /api/pets body:age:integer:false body:name:string:true body:tag:string:false
+deletePet DELETE /api/pets/{id} path:id:integer:true
+findPetById GET /api/pets/{id} path:id:integer:true
+findPets GET /api/pets query:limit:integer:false
+get_pets_id_photo GET /api/pets/{id}/photo path:id:integer:true
+`
+
+func TestBothVariantsDiscoverTheSameFunctions(t *testing.T) {
+	for name, v := range map[string]petstore.Variant{"swagger 2.0 json at /swagger.json": petstore.Swagger2, "openapi 3.1 yaml at /openapi.yaml": petstore.OpenAPI31} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(petstore.Handler(v))
+			defer srv.Close()
+			res, err := (&Discoverer{}).Discover(context.Background(), Target{BaseURL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(res.Functions); got != wantPetstore {
+				t.Fatalf("got\n%s\nwant\n%s", got, wantPetstore)
+			}
+			if !strings.HasSuffix(res.Source, map[petstore.Variant]string{petstore.Swagger2: "/swagger.json", petstore.OpenAPI31: "/openapi.yaml"}[v]) {
+				t.Fatalf("source %s", res.Source)
+			}
+		})
+	}
+}
+
+func TestNoDocumentIsNotMyKind(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/swagger.json" {
+			w.Write([]byte(`{"hello": "not openapi"}`))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	if _, err := (&Discoverer{}).Discover(context.Background(), Target{BaseURL: srv.URL}); !errors.Is(err, ErrNoDocument) {
+		t.Fatalf("got %v, want ErrNoDocument", err)
+	}
+}
+
+func TestDownUpstreamIsTransient(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	_, err := (&Discoverer{Timeout: time.Second}).Discover(context.Background(), Target{BaseURL: url})
+	if err == nil || errors.Is(err, ErrNoDocument) {
+		t.Fatalf("got %v, want a transient error", err)
+	}
+}
+
+func TestHostileDocuments(t *testing.T) {
+	deep := `{"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {}, "components": {"schemas": {"A": ` +
+		strings.Repeat(`{"type": "object", "properties": {"a": `, 2000) + `{}` + strings.Repeat(`}}`, 2000) + `}}}`
+	cyclic := `{"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/A"}}}}, "responses": {}}}},
+		"components": {"schemas": {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}}, "B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}}}}}`
+	external := `{"openapi": "3.0.0", "info": {"title": "x", "version": "1"}, "paths": {"/a": {"$ref": "http://169.254.169.254/latest/meta-data"}}}`
+	d := &Discoverer{MaxSize: 1 << 20, Timeout: 5 * time.Second}
+	cases := map[string]struct {
+		doc     string
+		wantErr bool
+	}{
+		"too large":       {strings.Repeat(" ", 2<<20), true},
+		"not yaml":        {"{[", true},
+		"deep nesting":    {deep, true},
+		"cyclic refs":     {cyclic, false},
+		"external ref":    {external, true},
+		"billion laughs":  {"a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n", true},
+		"swagger missing": {`{"swagger": "2.0", "paths": {"/x": {"get": {"parameters": [{"in": "body", "name": "b"}]}}}}`, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := d.Discover(context.Background(), Target{Inline: c.doc})
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
+			}
+		})
+	}
+}
+
+// FuzzParse feeds arbitrary documents to discovery: they come from
+// services Gluon does not control.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"swagger": "2.0", "basePath": "/v", "paths": {"/a/{x}": {"get": {"parameters": [{"name": "x", "in": "path", "type": "string"}]}}}}`))
+	f.Add([]byte("openapi: 3.1.0\npaths:\n  /a:\n    post:\n      requestBody: {content: {application/json: {schema: {type: object, properties: {n: {type: [string, 'null']}}}}}}\n"))
+	f.Add([]byte(`{"openapi": "3.0.0", "paths": {"/a": {"$ref": "#/paths/~1a"}}}`))
+	d := &Discoverer{MaxSize: 1 << 20, Timeout: 2 * time.Second}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		res, err := d.Discover(context.Background(), Target{Inline: string(doc)})
+		if err == nil && len(res.Functions) > MaxFunctions {
+			t.Fatalf("%d functions", len(res.Functions))
+		}
+	})
+}
+
+// BenchmarkDiscover1000Operations parses a document of 1,000 operations.
+func BenchmarkDiscover1000Operations(b *testing.B) {
+	var paths []string
+	for i := range 500 {
+		paths = append(paths, fmt.Sprintf(`"/r%d/{id}": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+			"get": {"operationId": "get%d", "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}},
+			"post": {"operationId": "post%d", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "responses": {"200": {"description": "ok"}}}}`, i, i, i))
+	}
+	doc := []byte(`{"openapi": "3.0.3", "info": {"title": "big", "version": "1"}, "paths": {` + strings.Join(paths, ",") +
+		`}, "components": {"schemas": {"Item": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}}}}`)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		fns, err := Parse(doc)
+		if err != nil || len(fns) != 1000 {
+			b.Fatalf("%d functions, %v", len(fns), err)
+		}
+	}
+}

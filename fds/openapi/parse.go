@@ -1,0 +1,246 @@
+// Package openapi discovers REST functions from Swagger 2.0 and OpenAPI
+// 3.0/3.1 documents (kin-openapi): every operation becomes a function named
+// by its operationId, else by method and path.
+package openapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gluon-gateway/gluon/functions"
+)
+
+// MaxFunctions bounds what one document may declare.
+const MaxFunctions = 10_000
+
+// ErrNotOpenAPI says a document is neither Swagger 2.0 nor OpenAPI 3.x.
+var ErrNotOpenAPI = errors.New("not a Swagger 2.0 or OpenAPI 3.x document")
+
+// Parse reads a Swagger 2.0 or OpenAPI 3.x document (JSON or YAML) and
+// returns its operations as functions, sorted by name.
+func Parse(data []byte) ([]functions.Function, error) {
+	doc, prefix, err := load(data)
+	if err != nil {
+		return nil, err
+	}
+	return operations(doc, prefix)
+}
+
+// MaxDepth bounds how deeply a document nests: real documents stay far
+// below it, and hostile ones would make the parser crawl.
+const MaxDepth = 64
+
+// load returns the document as OpenAPI 3 and the path prefix of its
+// operations (Swagger 2.0's basePath, OpenAPI 3's first server path).
+func load(data []byte) (*openapi3.T, string, error) {
+	js, err := toJSON(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
+	}
+	if d := depth(js); d > MaxDepth {
+		return nil, "", fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
+	}
+	var head struct {
+		Swagger string `json:"swagger"`
+		OpenAPI string `json:"openapi"`
+	}
+	if err := json.Unmarshal(js, &head); err != nil {
+		return nil, "", fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
+	}
+	switch {
+	case strings.HasPrefix(head.Swagger, "2."):
+		var doc2 openapi2.T
+		if err := json.Unmarshal(js, &doc2); err != nil {
+			return nil, "", fmt.Errorf("swagger %s: %w", head.Swagger, err)
+		}
+		doc, err := openapi2conv.ToV3(&doc2)
+		if err != nil {
+			return nil, "", fmt.Errorf("swagger %s: %w", head.Swagger, err)
+		}
+		return doc, strings.TrimSuffix(doc2.BasePath, "/"), nil
+	case strings.HasPrefix(head.OpenAPI, "3."):
+		loader := openapi3.NewLoader()
+		loader.IsExternalRefsAllowed = false // documents never make us fetch anything
+		doc, err := loader.LoadFromData(js)
+		if err != nil {
+			return nil, "", fmt.Errorf("openapi %s: %w", head.OpenAPI, err)
+		}
+		return doc, serverPath(doc), nil
+	}
+	return nil, "", ErrNotOpenAPI
+}
+
+// toJSON converts YAML to JSON; JSON (most documents) is used as it is,
+// as converting it costs a quarter of discovery.
+func toJSON(data []byte) ([]byte, error) {
+	if json.Valid(data) {
+		return data, nil
+	}
+	return yaml.YAMLToJSON(data)
+}
+
+// depth returns how deeply JSON objects and arrays nest, ignoring strings.
+func depth(js []byte) int {
+	d, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range js {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			d++
+			deepest = max(deepest, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return deepest
+}
+
+func operations(doc *openapi3.T, prefix string) ([]functions.Function, error) {
+	if doc.Paths == nil {
+		return nil, nil
+	}
+	byName := map[string]functions.Function{}
+	paths := doc.Paths.Map()
+	keys := make([]string, 0, len(paths))
+	for p := range paths {
+		keys = append(keys, p)
+	}
+	sort.Strings(keys)
+	for _, p := range keys {
+		item := paths[p]
+		if item == nil {
+			continue
+		}
+		ops := item.Operations()
+		methods := make([]string, 0, len(ops))
+		for m := range ops {
+			methods = append(methods, m)
+		}
+		sort.Strings(methods)
+		for _, m := range methods {
+			if len(byName) >= MaxFunctions {
+				return nil, fmt.Errorf("document declares more than %d operations", MaxFunctions)
+			}
+			f := function(prefix, p, m, item, ops[m])
+			if _, dup := byName[f.Name]; dup {
+				f.Name = functionName("", m, p) // an operationId used twice: fall back for the second
+			}
+			byName[f.Name] = f
+		}
+	}
+	out := make([]functions.Function, 0, len(byName))
+	for _, f := range byName {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// serverPath is the path part of the first server URL ("/api" from
+// "http://petstore/api" or "/api").
+func serverPath(doc *openapi3.T) string {
+	if len(doc.Servers) == 0 || doc.Servers[0] == nil {
+		return ""
+	}
+	u, err := url.Parse(doc.Servers[0].URL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(u.Path, "/")
+}
+
+func function(prefix, path, method string, item *openapi3.PathItem, op *openapi3.Operation) functions.Function {
+	rest := &functions.RESTFunction{Method: method, Path: prefix + path}
+	seen := map[string]bool{}
+	for _, ps := range []openapi3.Parameters{op.Parameters, item.Parameters} { // the operation's own win
+		for _, ref := range ps {
+			p := ref.Value
+			if p == nil || seen[p.In+"/"+p.Name] {
+				continue
+			}
+			seen[p.In+"/"+p.Name] = true
+			switch p.In {
+			case "path", "query", "header":
+				rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required, Type: schemaType(p.Schema)})
+			}
+		}
+	}
+	rest.BodyContentType, rest.Parameters = bodyParameters(op, rest.Parameters)
+	sort.SliceStable(rest.Parameters, func(i, j int) bool { return rest.Parameters[i].In < rest.Parameters[j].In })
+	return functions.Function{Name: functionName(op.OperationID, method, path), Kind: functions.KindREST, REST: rest}
+}
+
+// bodyParameters adds the properties of a JSON request body as parameters.
+func bodyParameters(op *openapi3.Operation, params []functions.Parameter) (string, []functions.Parameter) {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return "", params
+	}
+	content := op.RequestBody.Value.Content
+	mt := content.Get("application/json")
+	if mt == nil {
+		types := make([]string, 0, len(content))
+		for ct := range content {
+			types = append(types, ct)
+		}
+		sort.Strings(types)
+		if len(types) == 0 {
+			return "", params
+		}
+		return types[0], params // not JSON: the body passes through as it is
+	}
+	if mt.Schema == nil || mt.Schema.Value == nil {
+		return "application/json", params
+	}
+	s := mt.Schema.Value
+	names := make([]string, 0, len(s.Properties))
+	for n := range s.Properties {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	required := map[string]bool{}
+	for _, r := range s.Required {
+		required[r] = true
+	}
+	for _, n := range names {
+		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n], Type: schemaType(s.Properties[n])})
+	}
+	return "application/json", params
+}
+
+func schemaType(ref *openapi3.SchemaRef) string {
+	if ref == nil || ref.Value == nil || ref.Value.Type == nil {
+		return ""
+	}
+	for _, t := range ref.Value.Type.Slice() {
+		if t != "null" {
+			return t // 3.1 allows ["string", "null"]
+		}
+	}
+	return ""
+}
+
+var nonName = regexp.MustCompile(`[^A-Za-z0-9]+`)
+
+// functionName is the operationId, else e.g. "get_api_pets_id".
+func functionName(operationID, method, path string) string {
+	if operationID != "" {
+		return operationID
+	}
+	return strings.ToLower(method) + "_" + strings.Trim(nonName.ReplaceAllString(path, "_"), "_")
+}

@@ -1,0 +1,91 @@
+// Package functions is the function-aware Upstream model: the functions an
+// upstream exposes (REST operations, Lambda functions, Azure Functions),
+// and a thread-safe catalog of what discovery found, with change
+// notification.
+package functions
+
+// Kind is what sort of function something is.
+type Kind string
+
+// The function kinds.
+const (
+	KindREST   Kind = "REST"
+	KindLambda Kind = "Lambda"
+	KindAzure  Kind = "Azure"
+	KindGRPC   Kind = "gRPC"
+)
+
+// UpstreamRef names an upstream.
+type UpstreamRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+func (r UpstreamRef) String() string { return r.Namespace + "/" + r.Name }
+
+// Function is one callable thing on an upstream.
+type Function struct {
+	Name string        `json:"name"`
+	Kind Kind          `json:"kind"`
+	REST *RESTFunction `json:"rest,omitempty"`
+}
+
+// RESTFunction is an HTTP operation, as an OpenAPI document describes it.
+type RESTFunction struct {
+	Method string `json:"method"`
+	// Path is the path template, with {name} for path parameters.
+	Path       string      `json:"path"`
+	Parameters []Parameter `json:"parameters,omitempty"`
+	// BodyContentType is the media type of the request body, if any.
+	BodyContentType string `json:"bodyContentType,omitempty"`
+}
+
+// ParameterIn says where a parameter goes in the request.
+type ParameterIn string
+
+// Where parameters go.
+const (
+	InPath   ParameterIn = "path"
+	InQuery  ParameterIn = "query"
+	InHeader ParameterIn = "header"
+	InBody   ParameterIn = "body" // a property of a JSON body
+)
+
+// Parameter is one input of a REST function.
+type Parameter struct {
+	Name     string      `json:"name"`
+	In       ParameterIn `json:"in"`
+	Required bool        `json:"required,omitempty"`
+	// Type is the JSON schema type: string, number, integer, boolean,
+	// object or array.
+	Type string `json:"type,omitempty"`
+}
+
+// Discovered is what discovery knows about one upstream's functions.
+type Discovered struct {
+	Upstream  UpstreamRef `json:"upstream"`
+	Functions []Function  `json:"functions"`
+	// Source says where the functions came from (a document URL, an API).
+	Source string `json:"source,omitempty"`
+	// Error is the last discovery failure; functions found before it stay.
+	Error string `json:"error,omitempty"`
+}
+
+// Find returns the function with the given name.
+func (d *Discovered) Find(name string) (*Function, bool) {
+	for i := range d.Functions {
+		if d.Functions[i].Name == name {
+			return &d.Functions[i], true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the function names, for error messages.
+func (d *Discovered) Names() []string {
+	out := make([]string, len(d.Functions))
+	for i, f := range d.Functions {
+		out[i] = f.Name
+	}
+	return out
+}
