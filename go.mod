@@ -15,6 +15,7 @@ require (
 require (
 	cel.dev/expr v0.24.0 // indirect
 	github.com/cncf/xds/go v0.0.0-20250501225837-2ac532fd4443 // indirect
+	github.com/envoyproxy/go-control-plane/contrib v1.36.0 // indirect
 	github.com/envoyproxy/go-control-plane/ratelimit v0.1.0 // indirect
 	github.com/envoyproxy/protoc-gen-validate v1.2.1 // indirect
 	github.com/flosch/pongo2/v6 v6.0.0 // indirect

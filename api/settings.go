@@ -11,7 +11,32 @@ type Settings struct {
 
 // SettingsSpec holds global behaviour.
 type SettingsSpec struct {
-	InvalidConfigPolicy *InvalidConfigPolicy `json:"invalidConfigPolicy,omitempty"`
+	InvalidConfigPolicy *InvalidConfigPolicy    `json:"invalidConfigPolicy,omitempty"`
+	Discovery           *DiscoverySettings      `json:"discovery,omitempty"`
+	Transformation      *TransformationSettings `json:"transformation,omitempty"`
+}
+
+// The function discovery modes, Gloo's names.
+const (
+	// FDSBlacklist discovers every upstream not labelled disabled (default).
+	FDSBlacklist = "BLACKLIST"
+	// FDSWhitelist discovers only upstreams labelled enabled.
+	FDSWhitelist = "WHITELIST"
+	// FDSDisabled discovers nothing.
+	FDSDisabled = "DISABLED"
+)
+
+// DiscoverySettings control function discovery.
+type DiscoverySettings struct {
+	FdsMode string `json:"fdsMode,omitempty"`
+	// PollInterval is how often documents are fetched again (default 30s).
+	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+}
+
+// TransformationSettings bound what templates may read.
+type TransformationSettings struct {
+	// AllowedEnv names the environment variables templates may read with env().
+	AllowedEnv []string `json:"allowedEnv,omitempty"`
 }
 
 // InvalidConfigPolicy says what a route that cannot be served (its upstream

@@ -24,7 +24,30 @@ type StaticUpstream struct {
 	Hosts []Host `json:"hosts"`
 	// UseTLS turns on TLS with each host's sniAddr (or addr) as SNI.
 	UseTLS *bool `json:"useTls,omitempty"`
+	// ServiceSpec says where the upstream's functions are described; by
+	// default its hosts are probed for an OpenAPI document.
+	ServiceSpec *ServiceSpec `json:"serviceSpec,omitempty"`
 }
+
+// ServiceSpec describes the service behind an upstream.
+type ServiceSpec struct {
+	Rest *RestServiceSpec `json:"rest,omitempty"`
+}
+
+// RestServiceSpec points at the upstream's OpenAPI document.
+type RestServiceSpec struct {
+	SwaggerInfo *SwaggerInfo `json:"swaggerInfo,omitempty"`
+}
+
+// SwaggerInfo is the document's URL, or the document itself.
+type SwaggerInfo struct {
+	URL    string `json:"url,omitempty"`
+	Inline string `json:"inline,omitempty"`
+}
+
+// FunctionDiscoveryLabel opts an upstream in (enabled) or out (disabled) of
+// function discovery, against Settings' fdsMode.
+const FunctionDiscoveryLabel = "discovery.gluon.dev/function_discovery"
 
 // Host is one address of a static upstream.
 type Host struct {

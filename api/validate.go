@@ -33,6 +33,7 @@ func (u *Upstream) Validate() error {
 		}
 	}
 	validatePositive(&f, "spec.connectTimeout", u.Spec.ConnectTimeout)
+	validateServiceSpec(&f, "spec.static.serviceSpec", s.ServiceSpec)
 	return f.err()
 }
 
@@ -96,6 +97,7 @@ func validateRoute(f *fieldErrors, path string, r *Route) {
 		}
 		validateRouteOptions(f, path+".options", r.Options)
 	}
+	validateFunctionRoute(f, path, r)
 }
 
 func validateMatcher(f *fieldErrors, path string, m *Matcher) {
@@ -175,6 +177,7 @@ func validateDestination(f *fieldErrors, path string, d *Destination) {
 	if d.Upstream == nil || d.Upstream.Name == "" {
 		f.add(path+".upstream.name", "is required")
 	}
+	validateDestinationSpec(f, path+".destinationSpec", d.DestinationSpec)
 }
 
 var redirectCodes = map[string]bool{"": true, "MOVED_PERMANENTLY": true, "FOUND": true, "SEE_OTHER": true, "TEMPORARY_REDIRECT": true, "PERMANENT_REDIRECT": true}
@@ -225,6 +228,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 		}
 	}
 	validateHeaders(f, path+".headerManipulation", o.HeaderManipulation)
+	validateTransformations(f, path+".transformations", o.Transformations)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {
@@ -294,6 +298,7 @@ func (s *Settings) Validate() error {
 	if p := s.Spec.InvalidConfigPolicy; p != nil && p.InvalidRouteResponseCode != 0 && (p.InvalidRouteResponseCode < 200 || p.InvalidRouteResponseCode > 599) {
 		f.add("spec.invalidConfigPolicy.invalidRouteResponseCode", "must be between 200 and 599, got %d", p.InvalidRouteResponseCode)
 	}
+	validateDiscovery(&f, s.Spec.Discovery)
 	return f.err()
 }
 

@@ -74,9 +74,10 @@ type RouteAction struct {
 	Multi  *MultiDestination `json:"multi,omitempty"`
 }
 
-// Destination names an upstream.
+// Destination names an upstream and, optionally, the function to call on it.
 type Destination struct {
-	Upstream *ResourceRef `json:"upstream,omitempty"`
+	Upstream        *ResourceRef     `json:"upstream,omitempty"`
+	DestinationSpec *DestinationSpec `json:"destinationSpec,omitempty"`
 }
 
 // MultiDestination splits traffic by weight.
@@ -118,6 +119,7 @@ type RouteOptions struct {
 	Timeout            *metav1.Duration    `json:"timeout,omitempty"`
 	Retries            *RetryPolicy        `json:"retries,omitempty"`
 	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
+	Transformations    *Transformations    `json:"transformations,omitempty"`
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.

@@ -89,3 +89,13 @@ func (d *Discovered) Names() []string {
 	}
 	return out
 }
+
+// Parameter returns the parameter with the given name.
+func (r *RESTFunction) Parameter(name string) (Parameter, bool) {
+	for _, p := range r.Parameters {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Parameter{}, false
+}

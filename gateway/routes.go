@@ -70,7 +70,18 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 			route.DirectResponse = t.invalidRoute(msg)
 			return
 		}
+		tr, warnings, err := t.routeTransformation(vs.Namespace, r)
+		for _, w := range warnings {
+			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
+		}
+		if err != nil {
+			msg := fmt.Sprintf("route %d: %v", i, err)
+			t.reports.Reject(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
+			route.DirectResponse = t.invalidRoute(msg)
+			return
+		}
 		route.Forward = forward(dests, r.Options)
+		route.Transformation = tr
 		if r.Options != nil {
 			route.Headers = headerMutation(r.Options.HeaderManipulation)
 		}

@@ -13,11 +13,15 @@ import (
 // earlier matcher's path covers the later one's and it asks for no
 // condition the later one does not also ask for.
 func shadowWarnings(routes []api.Route) []string {
+	norm := make([][]pathMatcher, len(routes))
+	for i := range routes {
+		norm[i] = normalize(&routes[i])
+	}
 	var out []string
 	for j := range routes {
-		for _, later := range matchersOf(&routes[j]) {
-			if i, ok := shadowedBy(routes[:j], later); ok {
-				out = append(out, fmt.Sprintf("route %d (%s) is unreachable: route %d matches every request it would; put the more specific route first", j, describe(later), i))
+		for _, later := range norm[j] {
+			if i, ok := shadowedBy(norm[:j], later); ok {
+				out = append(out, fmt.Sprintf("route %d (%s) is unreachable: route %d matches every request it would; put the more specific route first", j, later.describe(), i))
 				break
 			}
 		}
@@ -25,9 +29,42 @@ func shadowWarnings(routes []api.Route) []string {
 	return out
 }
 
-func shadowedBy(earlier []api.Route, later api.Matcher) (int, bool) {
-	for i := range earlier {
-		for _, m := range matchersOf(&earlier[i]) {
+// pathMatcher is a matcher prepared once for pairwise comparison.
+type pathMatcher struct {
+	m         *api.Matcher
+	regex     bool
+	exact     bool
+	path      string // the prefix or exact path ("/" when none)
+	lowerPath string
+	sensitive bool
+}
+
+var rootMatcher = api.Matcher{Prefix: "/"}
+
+func normalize(r *api.Route) []pathMatcher {
+	if len(r.Matchers) == 0 {
+		return []pathMatcher{{m: &rootMatcher, path: "/", lowerPath: "/", sensitive: true}}
+	}
+	out := make([]pathMatcher, len(r.Matchers))
+	for i := range r.Matchers {
+		m := &r.Matchers[i]
+		p := pathMatcher{m: m, regex: m.Regex != "", exact: m.Exact != "", path: m.Prefix + m.Exact}
+		if p.path == "" {
+			p.path = "/"
+		}
+		p.sensitive = m.CaseSensitive == nil || *m.CaseSensitive
+		p.lowerPath = p.path
+		if !p.sensitive {
+			p.lowerPath = strings.ToLower(p.path)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func shadowedBy(earlier [][]pathMatcher, later pathMatcher) (int, bool) {
+	for i, ms := range earlier {
+		for _, m := range ms {
 			if covers(m, later) {
 				return i, true
 			}
@@ -36,51 +73,29 @@ func shadowedBy(earlier []api.Route, later api.Matcher) (int, bool) {
 	return 0, false
 }
 
-func matchersOf(r *api.Route) []api.Matcher {
-	if len(r.Matchers) == 0 {
-		return []api.Matcher{{Prefix: "/"}}
-	}
-	return r.Matchers
-}
-
 // covers reports whether every request b matches is matched by a.
-func covers(a, b api.Matcher) bool {
-	if a.Regex != "" || b.Regex != "" {
+func covers(a, b pathMatcher) bool {
+	if a.regex || b.regex {
 		return false // regexes are not compared
 	}
-	aPrefix := a.Prefix
-	if aPrefix == "" && a.Exact == "" {
-		aPrefix = "/"
-	}
-	bPath := b.Prefix + b.Exact
-	if bPath == "" {
-		bPath = "/"
-	}
-	aSens, bSens := sensitive(a), sensitive(b)
-	if !aSens {
-		aPrefix, bPath = strings.ToLower(aPrefix), strings.ToLower(bPath)
-	} else if !bSens {
+	if !pathCovers(a, b) {
 		return false
 	}
-	switch {
-	case a.Exact != "":
-		if b.Exact == "" || !pathEqual(a.Exact, b.Exact, aSens) {
-			return false
-		}
-	case !strings.HasPrefix(bPath, aPrefix):
+	return subset(a.m.Headers, b.m.Headers) && subset(a.m.QueryParameters, b.m.QueryParameters) && methodsCover(a.m.Methods, b.m.Methods)
+}
+
+func pathCovers(a, b pathMatcher) bool {
+	aPath, bPath := a.path, b.path
+	if !a.sensitive {
+		aPath, bPath = a.lowerPath, strings.ToLower(b.path)
+	} else if !b.sensitive {
 		return false
 	}
-	return subset(a.Headers, b.Headers) && subset(a.QueryParameters, b.QueryParameters) && methodsCover(a.Methods, b.Methods)
-}
-
-func pathEqual(a, b string, caseSensitive bool) bool {
-	if caseSensitive {
-		return a == b
+	if a.exact {
+		return b.exact && aPath == bPath
 	}
-	return strings.EqualFold(a, b)
+	return strings.HasPrefix(bPath, aPath)
 }
-
-func sensitive(m api.Matcher) bool { return m.CaseSensitive == nil || *m.CaseSensitive }
 
 // subset reports whether every condition in a also appears in b.
 func subset[T any](a, b []T) bool {
@@ -109,14 +124,12 @@ func methodsCover(a, b []string) bool {
 	return subset(b, a)
 }
 
-func describe(m api.Matcher) string {
+func (p pathMatcher) describe() string {
 	switch {
-	case m.Exact != "":
-		return "exact " + m.Exact
-	case m.Regex != "":
-		return "regex " + m.Regex
-	case m.Prefix != "":
-		return "prefix " + m.Prefix
+	case p.exact:
+		return "exact " + p.path
+	case p.regex:
+		return "regex " + p.m.Regex
 	}
-	return "prefix /"
+	return "prefix " + p.path
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/transform"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
@@ -17,18 +19,25 @@ type Output struct {
 	Reports api.Reports
 }
 
-// Translate builds every proxy from res. A resource that cannot be used is
-// reported and left out; everything else is still built.
-func Translate(res api.Resources) Output {
+// Translate builds every proxy from res and the functions discovered on its
+// upstreams. A resource that cannot be used is reported and left out;
+// everything else is still built.
+func Translate(res api.Resources, fns functions.Snapshot) Output {
 	t := &translation{
 		res:       res,
+		functions: fns,
 		reports:   api.Reports{},
 		upstreams: map[api.ResourceRef]*api.Upstream{},
 		policy:    invalidRoutePolicy(res.Settings),
+		// Only to check templates compile; the filters compile their own.
+		engine: transform.NewEngine(transform.Options{}),
 	}
 	for _, u := range res.Upstreams {
 		t.reports.Accept(api.KeyOf(u), "")
 		t.upstreams[api.ResourceRef{Name: u.Name, Namespace: u.Namespace}] = u
+		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.Error != "" {
+			t.reports.Warn(api.KeyOf(u), "function discovery: "+d.Error)
+		}
 	}
 	clusters := t.clusters()
 	byProxy := map[string][]*api.Gateway{api.DefaultProxyName: nil}
@@ -48,9 +57,10 @@ func Translate(res api.Resources) Output {
 	out := Output{Reports: t.reports}
 	for _, name := range sortedNames(byProxy) {
 		out.Proxies = append(out.Proxies, &ir.Proxy{
-			Name:      name,
-			Listeners: t.listeners(byProxy[name]),
-			Clusters:  clusters,
+			Name:       name,
+			Listeners:  t.listeners(byProxy[name]),
+			Clusters:   clusters,
+			AllowedEnv: allowedEnv(res.Settings),
 		})
 	}
 	return out
@@ -58,6 +68,8 @@ func Translate(res api.Resources) Output {
 
 type translation struct {
 	res       api.Resources
+	functions functions.Snapshot
+	engine    *transform.Engine
 	reports   api.Reports
 	upstreams map[api.ResourceRef]*api.Upstream
 	policy    ir.DirectResponse
@@ -85,4 +97,13 @@ func invalidRoutePolicy(s *api.Settings) ir.DirectResponse {
 		d.Body = p.InvalidRouteResponseBody
 	}
 	return d
+}
+
+func allowedEnv(s *api.Settings) []string {
+	if s == nil || s.Spec.Transformation == nil {
+		return nil
+	}
+	env := append([]string{}, s.Spec.Transformation.AllowedEnv...)
+	sort.Strings(env)
+	return env
 }

@@ -4,12 +4,29 @@ import (
 	"testing"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/xds/ir/golden"
 	"github.com/gluon-gateway/gluon/xds/translator"
 )
 
 // TestGolden runs stage 1 on resources and, as a check that stage 1 only
 // builds IR that stage 2 accepts, stage 2 on each proxy.
+// catalog is what discovery found in the golden cases' world.
+var catalog = functions.Snapshot{
+	{Namespace: "default", Name: "petstore"}: {
+		Upstream: functions.UpstreamRef{Namespace: "default", Name: "petstore"},
+		Functions: []functions.Function{
+			{Name: "addPet", Kind: functions.KindREST, REST: &functions.RESTFunction{Method: "POST", Path: "/api/pets", BodyContentType: "application/json",
+				Parameters: []functions.Parameter{{Name: "age", In: functions.InBody, Type: "integer"}, {Name: "name", In: functions.InBody, Required: true, Type: "string"}}}},
+			{Name: "findPetById", Kind: functions.KindREST, REST: &functions.RESTFunction{Method: "GET", Path: "/api/pets/{id}",
+				Parameters: []functions.Parameter{{Name: "id", In: functions.InPath, Required: true, Type: "integer"}}}},
+			{Name: "findPets", Kind: functions.KindREST, REST: &functions.RESTFunction{Method: "GET", Path: "/api/pets",
+				Parameters: []functions.Parameter{{Name: "limit", In: functions.InQuery, Type: "integer"}, {Name: "x-trace", In: functions.InHeader}}}},
+		},
+	},
+	{Namespace: "default", Name: "broken"}: {Upstream: functions.UpstreamRef{Namespace: "default", Name: "broken"}, Error: "GET http://127.0.0.1:9/swagger.json: document too large"},
+}
+
 func TestGolden(t *testing.T) {
 	golden.Run(t, func(t *testing.T, in []byte) any {
 		var res api.Resources
@@ -22,7 +39,7 @@ func TestGolden(t *testing.T) {
 			res.Add(d.Object)
 		}
 		res.Sort()
-		out := Translate(res)
+		out := Translate(res, catalog)
 		for _, p := range out.Proxies {
 			if _, err := translator.Translate(p); err != nil {
 				t.Errorf("stage 2 refused stage 1's proxy: %v", err)

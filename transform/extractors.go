@@ -18,6 +18,7 @@ type extractor struct {
 	mode     ExtractMode
 	replace  string
 	jsonType string
+	noMerge  bool
 }
 
 func compileExtractors(field string, in map[string]Extractor) ([]extractor, error) {
@@ -57,7 +58,7 @@ func compileExtractors(field string, in map[string]Extractor) ([]extractor, erro
 		if header == "" && !x.Body {
 			header = ":path"
 		}
-		out = append(out, extractor{name: n, header: header, body: x.Body, re: re, group: x.Subgroup, mode: mode, replace: x.ReplacementText, jsonType: x.JSONType})
+		out = append(out, extractor{name: n, header: header, body: x.Body, re: re, group: x.Subgroup, mode: mode, replace: x.ReplacementText, jsonType: x.JSONType, noMerge: x.NoMerge})
 	}
 	return out, nil
 }

@@ -234,6 +234,9 @@ func (rc *renderContext) mergeExtractions() ([]byte, bool, error) {
 	}
 	for i := range rc.c.extractors {
 		x := &rc.c.extractors[i]
+		if x.noMerge {
+			continue
+		}
 		setPath(obj, strings.Split(x.name, "."), x.jsonValue(rc.extracted[i]))
 	}
 	b, err := json.Marshal(obj)

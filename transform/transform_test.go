@@ -115,6 +115,7 @@ func TestExtractorModesAndMerge(t *testing.T) {
 			"age":      {Header: "x-age", Regex: `.*`, JSONType: "integer"},
 			"ok":       {Header: "x-ok", Regex: `.*`, JSONType: "boolean"},
 			"notnum":   {Header: "x-ok", Regex: `.*`, JSONType: "number"},
+			"hidden":   {Header: "x-ok", Regex: `.*`, NoMerge: true},
 		},
 	})
 	body, changed, err := c.Apply(Input{Headers: mapHeaders{":path": {"/pets/7"}, "x-card": {"1234-5678"}, "x-age": {"3"}, "x-ok": {"true"}}, Body: []byte(`{"color": "red", "keep": 1}`)})

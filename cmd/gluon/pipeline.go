@@ -8,16 +8,24 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/server"
 	"github.com/gluon-gateway/gluon/xds/translator"
 )
 
-// pipeline runs one config snapshot through both translation stages into
-// the xDS server, and keeps what /statusz shows.
+// pipeline runs the latest config snapshot and function catalog through
+// both translation stages into the xDS server, and keeps what /statusz shows.
 type pipeline struct {
-	server *server.Server
-	log    *slog.Logger
+	server    *server.Server
+	catalog   *functions.Catalog
+	discovery *discovery
+	log       *slog.Logger
+
+	// translateMu serialises translations: config changes and catalog
+	// changes arrive from different goroutines.
+	translateMu sync.Mutex
+	source      *filesource.Snapshot
 
 	mu      sync.Mutex
 	reports []api.Report
@@ -27,7 +35,21 @@ type pipeline struct {
 }
 
 func newPipeline(s *server.Server, log *slog.Logger) *pipeline {
-	return &pipeline{server: s, log: log, proxies: map[string]bool{}}
+	c := functions.NewCatalog()
+	return &pipeline{server: s, catalog: c, discovery: newDiscovery(c, log), log: log, proxies: map[string]bool{}}
+}
+
+// followCatalog re-translates whenever discovery changes the catalog.
+func (p *pipeline) followCatalog(ctx context.Context) {
+	changed := p.catalog.Watch()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			p.translate(ctx)
+		}
+	}
 }
 
 // markReady records that a snapshot (restored or translated) is served.
@@ -37,16 +59,32 @@ func (p *pipeline) markReady() {
 	p.mu.Unlock()
 }
 
-// apply translates a source snapshot and serves it. A source error keeps
-// everything as it was; a proxy that fails stage 2 keeps its last good
-// snapshot while the others move on.
+// apply takes a new source snapshot: discovery follows it, and it is
+// translated and served. A source error keeps everything as it was.
 func (p *pipeline) apply(ctx context.Context, snap filesource.Snapshot, srcErr error) {
 	if srcErr != nil {
 		p.log.Error("config source failed; serving the last good config", "err", srcErr)
 		p.setStatus(nil, []string{srcErr.Error()}, false)
 		return
 	}
-	out := gateway.Translate(snap.Resources)
+	p.translateMu.Lock()
+	p.source = &snap
+	p.translateMu.Unlock()
+	p.discovery.sync(ctx, snap.Resources)
+	p.translate(ctx)
+}
+
+// translate serves the latest source snapshot with the catalog as it is
+// now; a proxy that fails stage 2 keeps its last good snapshot while the
+// others move on.
+func (p *pipeline) translate(ctx context.Context) {
+	p.translateMu.Lock()
+	defer p.translateMu.Unlock()
+	if p.source == nil {
+		return // discovery ran ahead of the first config read
+	}
+	snap := *p.source
+	out := gateway.Translate(snap.Resources, p.catalog.Snapshot())
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
@@ -119,6 +157,8 @@ type status struct {
 	Errors    []string          `json:"errors,omitempty"`
 	Snapshots []server.Snapshot `json:"snapshots"`
 	Clients   []server.Client   `json:"clients"`
+	// Functions is what discovery found, upstream by upstream.
+	Functions []functions.Discovered `json:"functions"`
 }
 
 func (p *pipeline) status() status {
@@ -130,5 +170,6 @@ func (p *pipeline) status() status {
 		Errors:    append([]string{}, p.errors...),
 		Snapshots: p.server.Snapshots(),
 		Clients:   p.server.Clients(),
+		Functions: p.catalog.Snapshot().List(),
 	}
 }

@@ -103,6 +103,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	} else {
 		close(dpDone)
 	}
+	go p.followCatalog(ctx)
 	log.Info("reading config source", "dir", o.configDir)
 	// Watch returns when ctx is done, or at once if the directory cannot be watched.
 	watchErr := filesource.NewLoader(o.configDir).Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })

@@ -72,4 +72,7 @@ type Extractor struct {
 	// (default), number, integer or boolean (a value that does not parse
 	// as that type is written as a string).
 	JSONType string `json:"jsonType,omitempty"`
+	// NoMerge keeps the extraction out of mergeExtractorsToBody (it feeds
+	// a header or the path instead).
+	NoMerge bool `json:"noMerge,omitempty"`
 }

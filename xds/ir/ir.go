@@ -5,11 +5,16 @@
 // it into Envoy resources. Lists are sorted by the builder.
 package ir
 
+import "github.com/gluon-gateway/gluon/transform/spec"
+
 // Proxy is everything one proxy serves.
 type Proxy struct {
 	Name      string      `json:"name"`
 	Listeners []*Listener `json:"listeners,omitempty"`
 	Clusters  []*Cluster  `json:"clusters,omitempty"`
+	// AllowedEnv names the environment variables transformation templates
+	// may read.
+	AllowedEnv []string `json:"allowedEnv,omitempty"`
 }
 
 // Listener is an HTTP listener.
@@ -37,6 +42,8 @@ type Route struct {
 	Redirect       *Redirect       `json:"redirect,omitempty"`
 	DirectResponse *DirectResponse `json:"directResponse,omitempty"`
 	Headers        *HeaderMutation `json:"headers,omitempty"`
+	// Transformation reshapes the request and response (forwarded routes).
+	Transformation *spec.Spec `json:"transformation,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

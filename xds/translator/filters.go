@@ -38,18 +38,23 @@ type httpFilter struct {
 
 // filterPlugin returns the filters a feature needs on a listener (none if
 // the listener does not use the feature).
-type filterPlugin func(*ir.Listener) []httpFilter
+type filterPlugin func(*ir.Proxy, *ir.Listener) ([]httpFilter, error)
 
 // filterPlugins lists every feature that contributes HTTP filters; the order
 // here only breaks ties within a stage.
 var filterPlugins = []filterPlugin{
+	transformationFilter,
 	routerFilter,
 }
 
-func httpFilters(l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
+func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 	var all []httpFilter
-	for _, p := range filterPlugins {
-		all = append(all, p(l)...)
+	for _, plugin := range filterPlugins {
+		fs, err := plugin(p, l)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fs...)
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].stage < all[j].stage })
 	out := make([]*hcmv3.HttpFilter, 0, len(all))

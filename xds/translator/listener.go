@@ -15,8 +15,8 @@ import (
 
 // listener builds an HTTP listener whose routes come over RDS (via ADS), so
 // route changes never drain connections.
-func listener(l *ir.Listener) (*listenerv3.Listener, error) {
-	filters, err := httpFilters(l)
+func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
+	filters, err := httpFilters(p, l)
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 	}

@@ -39,5 +39,8 @@ func buildRoute(r *ir.Route) (*routev3.Route, error) {
 		return nil, fmt.Errorf("route %q: no action", r.Name)
 	}
 	applyRouteHeaders(out, r.Headers)
+	if err := applyTransformation(out, r); err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	}
 	return out, nil
 }

@@ -8,6 +8,6 @@ import (
 )
 
 // routerFilter is the terminal filter every HTTP listener ends with.
-func routerFilter(*ir.Listener) []httpFilter {
-	return []httpFilter{{stage: StageRoute, name: wellknown.Router, config: &routerv3.Router{}}}
+func routerFilter(*ir.Proxy, *ir.Listener) ([]httpFilter, error) {
+	return []httpFilter{{stage: StageRoute, name: wellknown.Router, config: &routerv3.Router{}}}, nil
 }

@@ -65,7 +65,7 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 		}
 	}
 	for _, l := range p.Listeners {
-		lis, err := listener(l)
+		lis, err := listener(p, l)
 		errs = append(errs, err)
 		out.Listeners = append(out.Listeners, lis)
 		rc, err := routeConfiguration(l)

@@ -1,0 +1,90 @@
+package api
+
+// Transformations are a route's free-form request and response
+// transformations, Gloo's shape.
+type Transformations struct {
+	RequestTransformation  *Transformation `json:"requestTransformation,omitempty"`
+	ResponseTransformation *Transformation `json:"responseTransformation,omitempty"`
+}
+
+// Transformation wraps a template, as Gloo does.
+type Transformation struct {
+	TransformationTemplate *TransformationTemplate `json:"transformationTemplate"`
+}
+
+// TransformationTemplate is Gloo's transformation template; templates are
+// pongo2 (Django-style) rather than inja, with Gloo's functions: header(),
+// extraction(), body(), context(), base64_encode() and the rest.
+type TransformationTemplate struct {
+	Extractors      map[string]Extraction   `json:"extractors,omitempty"`
+	Headers         map[string]InjaTemplate `json:"headers,omitempty"`
+	HeadersToAppend []HeaderToAppend        `json:"headersToAppend,omitempty"`
+	HeadersToRemove []string                `json:"headersToRemove,omitempty"`
+	// At most one of Body, Passthrough, MergeExtractorsToBody.
+	Body                  *InjaTemplate `json:"body,omitempty"`
+	Passthrough           *struct{}     `json:"passthrough,omitempty"`
+	MergeExtractorsToBody *struct{}     `json:"mergeExtractorsToBody,omitempty"`
+	// ParseBodyBehavior is ParseAsJson (default) or DontParse.
+	ParseBodyBehavior string `json:"parseBodyBehavior,omitempty"`
+	// StrictJSON answers 400 to a body that is not JSON; by default such a
+	// body is simply not parsed.
+	StrictJSON bool `json:"strictJson,omitempty"`
+}
+
+// InjaTemplate is a template string (the name is Gloo's).
+type InjaTemplate struct {
+	Text string `json:"text"`
+}
+
+// HeaderToAppend appends a templated header value.
+type HeaderToAppend struct {
+	Key   string       `json:"key"`
+	Value InjaTemplate `json:"value"`
+}
+
+// Extraction takes a value out of a header (or :path) or the body.
+type Extraction struct {
+	Header          string    `json:"header,omitempty"`
+	Body            *struct{} `json:"body,omitempty"`
+	Regex           string    `json:"regex"`
+	Subgroup        uint32    `json:"subgroup,omitempty"`
+	Mode            string    `json:"mode,omitempty"`
+	ReplacementText string    `json:"replacementText,omitempty"`
+}
+
+// DestinationSpec says which function of the upstream a route calls.
+type DestinationSpec struct {
+	Rest *RestDestinationSpec `json:"rest,omitempty"`
+}
+
+// RestDestinationSpec calls a REST function discovered on the upstream.
+type RestDestinationSpec struct {
+	FunctionName string `json:"functionName"`
+	// Parameters say where the function's parameters come from: patterns
+	// such as "{id}" or "Bearer {token}" over request headers, and over the
+	// request path.
+	Parameters             *Parameters             `json:"parameters,omitempty"`
+	ResponseTransformation *TransformationTemplate `json:"responseTransformation,omitempty"`
+}
+
+// Parameters map request parts to function parameters by pattern.
+type Parameters struct {
+	Headers map[string]string `json:"headers,omitempty"`
+	Path    string            `json:"path,omitempty"`
+}
+
+// GetTransformations returns the route's transformations (nil-safe).
+func (o *RouteOptions) GetTransformations() *Transformations {
+	if o == nil {
+		return nil
+	}
+	return o.Transformations
+}
+
+// GetTemplate returns the wrapped template (nil-safe).
+func (t *Transformation) GetTemplate() *TransformationTemplate {
+	if t == nil {
+		return nil
+	}
+	return t.TransformationTemplate
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# bench/proxy.sh: proxy CPU time per request, Gluon's Go data plane
+# (`gluon dataplane`, fed by `gluon serve --dataplane=none`) against haproxy,
+# on the same machine in the same run, both in front of the same backend.
+# The goal is at most 1.3× haproxy's CPU µs per request.
+#
+# CPU time, not throughput, is compared: on a small shared machine the load
+# generator and the backend compete with the proxy for cores, which moves
+# requests per second far more than it moves the proxy's own CPU cost.
+#
+# Environment: REQUESTS (per measurement, default 50000), CONCURRENCY
+# (keep-alive connections, default 32), ROUNDS (default 3), WARMUP
+# (requests per proxy before measuring, default 5000), GOAL_RATIO (1.3).
+# Exit status: 0 when the goal is met, non-zero when it is missed or the
+# run fails (then the processes' logs are printed).
+set -euo pipefail
+
+REQUESTS=${REQUESTS:-50000}
+CONCURRENCY=${CONCURRENCY:-32}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-5000}
+GOAL_RATIO=${GOAL_RATIO:-1.3}
+LOAD_TIMEOUT=120 # seconds for one load run
+READY_TIMEOUT=30 # seconds for a process to become ready
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+work=$(mktemp -d "${TMPDIR:-/tmp}/gluon-bench-proxy.XXXXXX")
+pids=()
+measured=false
+
+# cleanup stops every process this script started (by pid, TERM then KILL)
+# and, if the run failed before measuring, shows their logs.
+cleanup() {
+	local rc=$? pid i
+	for pid in "${pids[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	if ((rc != 0)) && [[ $measured == false ]]; then
+		for f in "$work"/*.log; do
+			[[ -e $f ]] || continue
+			echo "--- $f (last 20 lines)"
+			tail -n 20 "$f"
+		done >&2
+	fi
+	rm -rf "$work"
+	exit "$rc"
+}
+trap cleanup EXIT
+
+die() {
+	echo "proxy.sh: $*" >&2
+	exit 1
+}
+
+# --- tools -----------------------------------------------------------------
+
+if ! command -v haproxy >/dev/null; then
+	((EUID == 0)) || die "haproxy is not installed; run: apt-get install haproxy"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y --no-install-recommends haproxy >"$work/apt.log" 2>&1; then
+		apt-get update >>"$work/apt.log" 2>&1
+		apt-get install -y --no-install-recommends haproxy >>"$work/apt.log" 2>&1
+	fi
+fi
+haproxy_version=$(haproxy -v | awk 'NR == 1 { print $3 }')
+clk_tck=$(getconf CLK_TCK)
+
+mkdir -p "$work/bin"
+go build -o "$work/bin/" ./cmd/gluon ./bench/cmd/backend ./bench/cmd/loadgen ./bench/cmd/freeports ||
+	die "build failed"
+bin=$work/bin
+
+mapfile -t ports < <("$bin/freeports" -n 5)
+((${#ports[@]} == 5)) || die "could not find free ports"
+backend_port=${ports[0]} xds_port=${ports[1]} admin_port=${ports[2]}
+gluon_port=${ports[3]} haproxy_port=${ports[4]}
+
+# --- helpers ---------------------------------------------------------------
+
+# start NAME CMD...: runs CMD in the background with its output in
+# NAME.log; the pid is left in $started.
+start() {
+	local name=$1
+	shift
+	"$@" >"$work/$name.log" 2>&1 &
+	started=$!
+	pids+=("$started")
+}
+
+# wait_until PID WHAT CMD...: retries CMD until it succeeds, failing early
+# if PID has exited and after READY_TIMEOUT seconds.
+wait_until() {
+	local pid=$1 what=$2 deadline=$((SECONDS + READY_TIMEOUT))
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		kill -0 "$pid" 2>/dev/null || die "$what exited before it was ready"
+		((SECONDS < deadline)) || die "$what not ready after ${READY_TIMEOUT}s"
+		sleep 0.2
+	done
+}
+
+# one_request URL: a single request through the whole path, with the body
+# checked, so readiness means the backend really answers through the proxy.
+one_request() {
+	"$bin/loadgen" -url "$1" -n 1 -c 1 -timeout 2s
+}
+
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the
+# command name, which may itself hold spaces).
+cpu_ticks() {
+	local stat fields
+	stat=$(<"/proc/$1/stat")
+	read -r -a fields <<<"${stat##*) }"
+	echo $((fields[11] + fields[12]))
+}
+
+# measure NAME PID URL: sends REQUESTS requests through a proxy and appends
+# "NAME rps cpu_us_per_request" to results.
+measure() {
+	local name=$1 pid=$2 url=$3 before after out rps
+	before=$(cpu_ticks "$pid")
+	out=$(timeout "$LOAD_TIMEOUT" "$bin/loadgen" -url "$url" -n "$REQUESTS" -c "$CONCURRENCY") ||
+		die "$name: load run failed: $out"
+	after=$(cpu_ticks "$pid")
+	rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$out")
+	awk -v name="$name" -v rps="$rps" -v ticks=$((after - before)) -v hz="$clk_tck" -v n="$REQUESTS" \
+		'BEGIN { printf "%s %.0f %.2f\n", name, rps, ticks / hz * 1e6 / n }' >>"$work/results"
+}
+
+# median NAME COLUMN: the median of a column of results over NAME's rounds.
+median() {
+	awk -v name="$1" -v col="$2" '$1 == name { print $col }' "$work/results" | sort -g | awk '
+		{ v[NR] = $1 }
+		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# --- processes -------------------------------------------------------------
+
+start backend "$bin/backend" -addr "127.0.0.1:$backend_port" -body-size 100
+wait_until "$started" backend one_request "http://127.0.0.1:$backend_port/"
+
+mkdir -p "$work/config"
+cat >"$work/config/bench.yaml" <<YAML
+apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: bench}
+spec: {bindAddress: 127.0.0.1, bindPort: $gluon_port}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: backend}
+spec:
+  static:
+    hosts: [{addr: 127.0.0.1, port: $backend_port}]
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: bench}
+spec:
+  virtualHost:
+    domains: ["*"]
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: backend}}}
+YAML
+start control-plane "$bin/gluon" serve --config-dir "$work/config" --dataplane=none \
+	--xds-addr "127.0.0.1:$xds_port" --admin-addr "127.0.0.1:$admin_port" --state-dir "$work/state"
+wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$admin_port/readyz"
+
+# The data plane runs as its own process so that its CPU time is the proxy's
+# alone, not the control plane's.
+start dataplane "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy gateway-proxy --node-id bench
+gluon_pid=$started
+wait_until "$gluon_pid" "gluon dataplane" one_request "http://127.0.0.1:$gluon_port/"
+
+# haproxy as it would front an API: HTTP mode, keep-alive to clients and to
+# the server (connections reused across client connections), one process
+# with as many threads as the data plane has cores to use, no logging.
+cat >"$work/haproxy.cfg" <<CFG
+global
+    nbthread 2
+    maxconn 4096
+
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive 60s
+
+frontend bench
+    bind 127.0.0.1:$haproxy_port
+    default_backend backend
+
+backend backend
+    server backend 127.0.0.1:$backend_port
+CFG
+haproxy -c -q -f "$work/haproxy.cfg" || die "invalid haproxy config"
+# -db keeps haproxy in the foreground as a single process, so $! is the
+# process that does the proxying.
+start haproxy haproxy -db -f "$work/haproxy.cfg"
+haproxy_pid=$started
+wait_until "$haproxy_pid" haproxy one_request "http://127.0.0.1:$haproxy_port/"
+
+# --- measurement -----------------------------------------------------------
+
+gluon_url="http://127.0.0.1:$gluon_port/"
+haproxy_url="http://127.0.0.1:$haproxy_port/"
+
+# Warm up both (connection pools, Go's heap and GC pacing, caches) before
+# anything is counted.
+for url in "$gluon_url" "$haproxy_url"; do
+	timeout "$LOAD_TIMEOUT" "$bin/loadgen" -url "$url" -n "$WARMUP" -c "$CONCURRENCY" >/dev/null ||
+		die "warm-up through $url failed"
+done
+
+# Alternate which proxy goes first, so neither always gets the quieter slot.
+: >"$work/results"
+for ((round = 1; round <= ROUNDS; round++)); do
+	if ((round % 2)); then
+		measure gluon "$gluon_pid" "$gluon_url"
+		measure haproxy "$haproxy_pid" "$haproxy_url"
+	else
+		measure haproxy "$haproxy_pid" "$haproxy_url"
+		measure gluon "$gluon_pid" "$gluon_url"
+	fi
+done
+measured=true
+
+gluon_us=$(median gluon 3)
+haproxy_us=$(median haproxy 3)
+ratio=$(awk -v g="$gluon_us" -v h="$haproxy_us" 'BEGIN { printf "%.2f", g / h }')
+verdict=$(awk -v r="$ratio" -v goal="$GOAL_RATIO" 'BEGIN { print (r <= goal) ? "PASS" : "FAIL" }')
+
+echo "Proxy CPU per request: $REQUESTS requests × $ROUNDS rounds, $CONCURRENCY keep-alive connections, 100-byte responses, $(nproc) CPUs (medians)"
+echo
+echo "| proxy | requests | rps | cpu µs/req | vs haproxy |"
+echo "|---|---|---|---|---|"
+echo "| gluon dataplane | $REQUESTS | $(median gluon 2) | $gluon_us | ${ratio}× |"
+echo "| haproxy $haproxy_version (nbthread 2) | $REQUESTS | $(median haproxy 2) | $haproxy_us | 1.00× |"
+echo
+echo "per round (cpu µs/req): gluon $(awk '$1 == "gluon" { printf " %s", $3 }' "$work/results");" \
+	"haproxy $(awk '$1 == "haproxy" { printf " %s", $3 }' "$work/results")"
+echo "goal: gluon dataplane ≤ ${GOAL_RATIO}× haproxy cpu µs/req → ${ratio}× $verdict"
+[[ $verdict == PASS ]]

@@ -1,0 +1,62 @@
+package translator
+
+import (
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// The transformation filter is the Gluon plugin of that name
+// (envoy-filters/transformation), run where routes have transformations.
+const (
+	transformationPlugin       = "gluon.transformation"
+	transformationListenerType = "gluon.dev/transformation.ListenerConfig"
+	transformationRouteType    = "gluon.dev/transformation.Spec"
+)
+
+// transformationListenerConfig matches the plugin's ListenerConfig.
+type transformationListenerConfig struct {
+	AllowedEnv []string `json:"allowedEnv,omitempty"`
+}
+
+// transformationFilter adds the plugin to listeners with a transformed route,
+// at the accepted stage: after rate limiting decided the request goes on,
+// before out-auth signs what the transformation produced.
+func transformationFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
+	if !hasTransformation(l) {
+		return nil, nil
+	}
+	f, err := goPluginFilter(StageAccepted, transformationPlugin, transformationListenerType, transformationListenerConfig{AllowedEnv: p.AllowedEnv})
+	if err != nil {
+		return nil, err
+	}
+	return []httpFilter{f}, nil
+}
+
+func hasTransformation(l *ir.Listener) bool {
+	for _, vh := range l.VirtualHosts {
+		for _, r := range vh.Routes {
+			if r.Transformation != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyTransformation sets a route's per-filter config for the plugin.
+func applyTransformation(out *routev3.Route, r *ir.Route) error {
+	if r.Transformation == nil {
+		return nil
+	}
+	cfg, err := goPluginRouteConfig(transformationPlugin, transformationRouteType, r.Transformation)
+	if err != nil {
+		return err
+	}
+	if out.TypedPerFilterConfig == nil {
+		out.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	out.TypedPerFilterConfig[transformationPlugin] = cfg
+	return nil
+}
