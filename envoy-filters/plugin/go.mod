@@ -1,0 +1,23 @@
+module github.com/gluon-gateway/gluon/envoy-filters/plugin
+
+go 1.26.8
+
+require (
+	github.com/cncf/xds/go v0.0.0-20251210132809-ee656c7534f5
+	github.com/envoyproxy/envoy v1.39.0
+	github.com/gluon-gateway/gluon v0.0.0
+	google.golang.org/protobuf v1.36.12-0.20260120151049-f2248ac996af
+)
+
+require (
+	cel.dev/expr v0.24.0 // indirect
+	github.com/envoyproxy/protoc-gen-validate v1.3.0 // indirect
+	github.com/flosch/pongo2/v6 v6.0.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20251202230838-ff82c1b0f217 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20251202230838-ff82c1b0f217 // indirect
+)
+
+// The plugin is built from this checkout's filter logic. It lives in a
+// module of its own because Envoy's Go API module requires a newer
+// go-control-plane than the one the control plane pins.
+replace github.com/gluon-gateway/gluon => ../..
