@@ -51,6 +51,8 @@ func TestDemo(t *testing.T) {
 	// Ordered: the first key a line contains decides what it must print.
 	want := []struct{ key, expect string }{
 		{"/health", "gluon is up"},
+		{"/petstore/findPet", `"name":"Tom"`},
+		{"/petstore/add", `{"created": {"id":3,"name":"Fido","tag":"dog"}`},
 		{"x-color", `"service":"green"`},
 		{"/hello/world", `"service":"blue"`},
 		{"/split", `"service":`},

@@ -185,7 +185,13 @@ func get(t *testing.T, url string, headers map[string]string) (int, string) {
 
 func do(t *testing.T, method, url string, headers map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, url, nil)
+	return doBody(t, method, url, headers, "")
+}
+
+// doBody sends a request with a body and returns status and body.
+func doBody(t *testing.T, method, url string, headers map[string]string, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +207,8 @@ func do(t *testing.T, method, url string, headers map[string]string) (int, strin
 		return 0, err.Error()
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	got, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(got)
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {

@@ -13,10 +13,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
 // demoCommand starts everything a newcomer needs to see Gluon work: sample
@@ -79,13 +80,18 @@ type demoServices struct {
 
 func startDemoServices() (*demoServices, error) {
 	s := &demoServices{servers: map[string]*http.Server{}, addrs: map[string]string{}}
-	for _, name := range []string{"blue", "green"} {
+	handlers := map[string]http.Handler{
+		"blue":     echoHandler("blue"),
+		"green":    echoHandler("green"),
+		"petstore": petstore.Handler(petstore.OpenAPI31),
+	}
+	for _, name := range []string{"blue", "green", "petstore"} {
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("demo service %s: %w", name, err)
 		}
-		srv := &http.Server{Handler: echoHandler(name), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(lis) //nolint:errcheck // ends with ErrServerClosed at close
 		s.servers[name], s.addrs[name] = srv, lis.Addr().String()
 	}
@@ -122,25 +128,35 @@ func demoListenAddr(port int) (string, error) {
 	return "", errors.New("demo: no free port on 127.0.0.1")
 }
 
-var demoConfig = template.Must(template.New("demo").Parse(`# Gluon demo config: edit me while the demo runs, changes apply at once.
+// demoConfig's placeholders are replaced by ports; it is not a Go template,
+// as its transformation templates use the same braces.
+const demoConfig = `# Gluon demo config: edit me while the demo runs, changes apply at once.
 apiVersion: gluon.dev/v1
 kind: Gateway
 metadata: {name: http}
 spec:
   bindAddress: 127.0.0.1
-  bindPort: {{.Port}}
+  bindPort: GATEWAY_PORT
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
 metadata: {name: blue}
 spec:
-  static: {hosts: [{addr: 127.0.0.1, port: {{.Blue}}}]}
+  static: {hosts: [{addr: 127.0.0.1, port: BLUE_PORT}]}
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
 metadata: {name: green}
 spec:
-  static: {hosts: [{addr: 127.0.0.1, port: {{.Green}}}]}
+  static: {hosts: [{addr: 127.0.0.1, port: GREEN_PORT}]}
+---
+# The petstore serves its OpenAPI document: Gluon discovers its operations
+# as functions that routes call by name.
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: petstore}
+spec:
+  static: {hosts: [{addr: 127.0.0.1, port: PETSTORE_PORT}]}
 ---
 apiVersion: gluon.dev/v1
 kind: VirtualService
@@ -149,6 +165,24 @@ spec:
   virtualHost:
     domains: ["*"]
     routes:
+    - matchers: [{exact: /petstore/findPet}]
+      routeAction:
+        single:
+          upstream: {name: petstore}
+          destinationSpec:
+            rest:
+              functionName: findPetById
+              parameters: {headers: {x-pet-id: "{id}"}}
+    - matchers: [{exact: /petstore/add, methods: [POST]}]
+      routeAction:
+        single:
+          upstream: {name: petstore}
+          destinationSpec:
+            rest:
+              functionName: addPet
+              parameters: {headers: {x-name: "{name}", x-tag: "{tag}"}}
+              responseTransformation:
+                body: {text: '{"created": {{ body() }}, "by": "gluon"}'}
     - matchers: [{prefix: /hello, headers: [{name: x-color, value: green}]}]
       routeAction: {single: {upstream: {name: green}}}
       options: {prefixRewrite: /}
@@ -169,36 +203,29 @@ spec:
       redirectAction: {pathRedirect: /hello, responseCode: FOUND}
     - matchers: [{exact: /health}]
       directResponseAction: {status: 200, body: "gluon is up\n"}
-`))
+`
 
 func writeDemoConfig(dir, gw string, s *demoServices) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
-	f, err := os.Create(filepath.Join(dir, "demo.yaml"))
-	if err != nil {
-		return fmt.Errorf("demo config: %w", err)
-	}
-	defer f.Close()
 	port := func(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
-	err = demoConfig.Execute(f, map[string]string{"Port": port(gw), "Blue": port(s.addrs["blue"]), "Green": port(s.addrs["green"])})
-	if err != nil {
+	config := strings.NewReplacer("GATEWAY_PORT", port(gw), "BLUE_PORT", port(s.addrs["blue"]),
+		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"])).Replace(demoConfig)
+	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	return nil
 }
 
-// waitForGateway polls the gateway until a route answers, or the control
+// waitForGateway polls the gateway until a plain route and a function
+// route (whose functions must first be discovered) answer, or the control
 // plane fails, or 30 s pass.
 func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
 	deadline := time.After(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + gw + "/health")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if answers("http://"+gw+"/health", nil) && answers("http://"+gw+"/petstore/findPet", map[string]string{"x-pet-id": "1"}) {
+			return nil
 		}
 		select {
 		case err := <-served:
@@ -212,6 +239,22 @@ func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
 	}
 }
 
+func answers(url string, headers map[string]string) bool {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
 func printDemo(out io.Writer, gw, configDir string) {
 	base := "http://" + gw
 	fmt.Fprintf(out, `Gluon demo is running. Config: %s (edit it: changes apply at once)
@@ -220,6 +263,8 @@ Try:
 `, configDir)
 	for _, line := range []string{
 		"curl -s " + base + "/health",
+		"curl -s -H 'x-pet-id: 2' " + base + "/petstore/findPet",
+		"curl -s -X POST -H 'x-name: Fido' -H 'x-tag: dog' " + base + "/petstore/add",
 		"curl -s " + base + "/hello/world",
 		"curl -s -H 'x-color: green' " + base + "/hello/world",
 		"curl -s " + base + "/split",

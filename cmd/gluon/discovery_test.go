@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
+	"github.com/gluon-gateway/gluon/functions"
+)
+
+func upstream(name, label string, port uint32) *api.Upstream {
+	u := &api.Upstream{Spec: api.UpstreamSpec{Static: &api.StaticUpstream{Hosts: []api.Host{{Addr: "127.0.0.1", Port: port}}}}}
+	u.Name, u.Namespace = name, "default"
+	if label != "" {
+		u.Labels = map[string]string{api.FunctionDiscoveryLabel: label}
+	}
+	return u
+}
+
+func TestDiscoveryModes(t *testing.T) {
+	cases := []struct {
+		mode, label string
+		want        bool
+	}{
+		{api.FDSBlacklist, "", true}, {api.FDSBlacklist, "disabled", false}, {api.FDSBlacklist, "enabled", true},
+		{api.FDSWhitelist, "", false}, {api.FDSWhitelist, "enabled", true},
+		{api.FDSDisabled, "", false}, {api.FDSDisabled, "enabled", false},
+	}
+	for _, c := range cases {
+		if got := discovers(c.mode, upstream("u", c.label, 80)); got != c.want {
+			t.Errorf("mode %s label %q: %v, want %v", c.mode, c.label, got, c.want)
+		}
+	}
+}
+
+func TestPollerFollowsUpstreamAndRecovers(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	store := petstore.Handler(petstore.Swagger2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if failing.Load() {
+			http.Error(w, "warming up", http.StatusServiceUnavailable)
+			return
+		}
+		store.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	_, port, _ := splitPort(srv.URL)
+	c := functions.NewCatalog()
+	d := newDiscovery(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	settings := &api.Settings{Spec: api.SettingsSpec{Discovery: &api.DiscoverySettings{PollInterval: &metav1.Duration{Duration: 100 * time.Millisecond}}}}
+	d.sync(ctx, api.Resources{Upstreams: []*api.Upstream{upstream("petstore", "", port)}, Settings: settings})
+	ref := functions.UpstreamRef{Namespace: "default", Name: "petstore"}
+	waitUntil(t, func() bool { return c.Snapshot()[ref].Error != "" })
+	failing.Store(false)
+	waitUntil(t, func() bool { e := c.Snapshot()[ref]; return e.Error == "" && len(e.Functions) == 5 })
+	// The upstream leaves the config: its poller stops and its entry goes.
+	d.sync(ctx, api.Resources{Settings: settings})
+	waitUntil(t, func() bool { _, ok := c.Snapshot()[ref]; return !ok })
+}
+
+func splitPort(url string) (string, uint32, error) {
+	u, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	var port uint32
+	for _, ch := range u.URL.Port() {
+		port = port*10 + uint32(ch-'0')
+	}
+	return u.URL.Hostname(), port, nil
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
