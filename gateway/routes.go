@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -45,11 +46,11 @@ func (t *translation) routes(vs *api.VirtualService, i int) []*ir.Route {
 	}
 	base := r.Name
 	if base == "" {
-		base = fmt.Sprintf("%s_%s-route-%d", vs.Namespace, vs.Name, i)
+		base = vs.Namespace + "_" + vs.Name + "-route-" + strconv.Itoa(i)
 	}
-	var out []*ir.Route
+	out := make([]*ir.Route, 0, len(matchers))
 	for j := range matchers {
-		route := &ir.Route{Name: fmt.Sprintf("%s-matcher-%d", base, j), Match: match(&matchers[j])}
+		route := &ir.Route{Name: base + "-matcher-" + strconv.Itoa(j), Match: match(&matchers[j])}
 		t.action(vs, i, r, route)
 		out = append(out, route)
 	}

@@ -46,12 +46,17 @@ func templateSpec(t *api.TransformationTemplate) *spec.Template {
 // returns nil when the route transforms nothing; warnings are reasons worth
 // reporting that do not stop the route.
 func (t *translation) routeTransformation(ns string, r *api.Route) (s *spec.Spec, warnings []string, err error) {
+	single := r.RouteAction.Single
+	callsFunction := single != nil && single.DestinationSpec != nil && single.DestinationSpec.Rest != nil
+	if r.Options.GetTransformations() == nil && !callsFunction {
+		return nil, nil, nil // most routes: nothing to build
+	}
 	s = &spec.Spec{}
 	if tr := r.Options.GetTransformations(); tr != nil {
 		s.Request = templateSpec(tr.RequestTransformation.GetTemplate())
 		s.Response = templateSpec(tr.ResponseTransformation.GetTemplate())
 	}
-	if single := r.RouteAction.Single; single != nil && single.DestinationSpec != nil && single.DestinationSpec.Rest != nil {
+	if callsFunction {
 		rest := single.DestinationSpec.Rest
 		if s.Request, warnings, err = t.restRequest(single.Upstream.Ref(ns), rest); err != nil {
 			return nil, warnings, err
