@@ -10,9 +10,21 @@ import (
 
 const routerType = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 
+// handler is one stage of a listener's HTTP filter chain. Every stage sees
+// the route matched when the request started (see hcm).
+type handler func(w http.ResponseWriter, r *http.Request, m *routeMatch)
+
 // middleware is what a non-terminal HTTP filter contributes to a listener's
-// chain: it wraps the rest of the chain.
-type middleware func(next http.Handler) http.Handler
+// chain under one route table: it wraps the rest of the chain.
+type middleware func(next handler) handler
+
+// httpFilter is a non-terminal HTTP filter as configured on one listener.
+type httpFilter interface {
+	// withRoutes compiles the filter's per-route configs of rt and returns
+	// the filter as it runs under that table. It is called when either the
+	// listener or the table changes; an error rejects that update.
+	withRoutes(rt *routeTable) (middleware, error)
+}
 
 // httpFilterDef is an HTTP filter the data plane implements natively.
 type httpFilterDef struct {
@@ -20,23 +32,33 @@ type httpFilterDef struct {
 	typeURL string // typed_config type; filters are found by it, as in Envoy
 	// terminal filters end the chain (the router); Envoy requires exactly one, last.
 	terminal bool
-	// compile validates typed_config (nil when absent) and returns the
-	// middleware of a non-terminal filter; terminal filters return nil.
-	compile func(cfg *anypb.Any) (middleware, error)
+	// compile validates the filter named name with typed_config cfg (nil
+	// when absent) and returns it; terminal filters return nil.
+	compile func(name string, cfg *anypb.Any) (httpFilter, error)
 }
 
-// knownHTTPFilters lists every HTTP filter this data plane implements. Gluon's
-// own filters (golang plugins, local_ratelimit, ratelimit) are added here; a
-// listener naming any other filter is NACKed.
-func knownHTTPFilters() []httpFilterDef {
-	return []httpFilterDef{
-		{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
+// extensions are what the data plane implements natively: the HTTP filters
+// and the Gluon plugins that the golang filter dispatches to. A listener
+// naming any other filter, or a route configuring any other, is NACKed.
+type extensions struct {
+	httpFilters []httpFilterDef
+	goPlugins   []goPlugin
+}
+
+func knownExtensions() *extensions {
+	plugins := knownGoPlugins()
+	return &extensions{
+		goPlugins: plugins,
+		httpFilters: []httpFilterDef{
+			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
+			golangFilterDef(plugins),
+		},
 	}
 }
 
 // compileRouterFilter accepts the Router config only when it asks for nothing
 // beyond routing: this data plane adds no x-envoy-* headers anyway.
-func compileRouterFilter(cfg *anypb.Any) (middleware, error) {
+func compileRouterFilter(_ string, cfg *anypb.Any) (httpFilter, error) {
 	if cfg == nil {
 		return nil, nil
 	}
@@ -45,4 +67,23 @@ func compileRouterFilter(cfg *anypb.Any) (middleware, error) {
 		return nil, err
 	}
 	return nil, onlyFields(r, "suppress_envoy_headers")
+}
+
+// boundFilters is a listener's HTTP filters compiled against the route
+// table it serves.
+type boundFilters struct {
+	routes      *routeTable
+	middlewares []middleware
+}
+
+func (lc *listenerConfig) bind(rt *routeTable) (*boundFilters, error) {
+	b := &boundFilters{routes: rt}
+	for _, f := range lc.filters {
+		mw, err := f.withRoutes(rt)
+		if err != nil {
+			return nil, err
+		}
+		b.middlewares = append(b.middlewares, mw)
+	}
+	return b, nil
 }

@@ -207,6 +207,7 @@ func (e *env) do(method, host, path string, hdr http.Header, body io.Reader) *ht
 // seen is what a test backend reports about the request it received.
 type seen struct {
 	Backend string      `json:"backend"`
+	Method  string      `json:"method"`
 	URI     string      `json:"uri"`
 	Host    string      `json:"host"`
 	Proto   string      `json:"proto"`
@@ -248,7 +249,7 @@ func echoHandler(name string) http.HandlerFunc {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Backend", name)
-		_ = json.NewEncoder(w).Encode(seen{Backend: name, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Header: r.Header, Body: string(body)})
+		_ = json.NewEncoder(w).Encode(seen{Backend: name, Method: r.Method, URI: r.RequestURI, Host: r.Host, Proto: r.Proto, Header: r.Header, Body: string(body)})
 	}
 }
 

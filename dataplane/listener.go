@@ -20,12 +20,12 @@ type listenerConfig struct {
 	addr         string // host:port to bind; listeners are keyed by it
 	stripPort    bool
 	genRequestID bool
-	rdsName      string      // route configuration to fetch over RDS, or
-	inline       *routeTable // an inline route_config
-	middlewares  []middleware
+	rdsName      string       // route configuration to fetch over RDS, or
+	inline       *routeTable  // an inline route_config
+	filters      []httpFilter // the non-terminal HTTP filters, in order
 }
 
-func compileListener(l *listenerv3.Listener, filters []httpFilterDef) (*listenerConfig, error) {
+func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, error) {
 	if err := onlyFields(l, "name", "address", "filter_chains", "stat_prefix", "traffic_direction",
 		"per_connection_buffer_limit_bytes", "metadata"); err != nil {
 		return nil, err
@@ -56,13 +56,13 @@ func compileListener(l *listenerv3.Listener, filters []httpFilterDef) (*listener
 	if err := decodeAny(nf.GetTypedConfig(), hcm); err != nil {
 		return nil, err
 	}
-	if err := lc.compileHCM(hcm, filters); err != nil {
+	if err := lc.compileHCM(hcm, ext); err != nil {
 		return nil, fmt.Errorf("%s: %w", wellknown.HTTPConnectionManager, err)
 	}
 	return lc, nil
 }
 
-func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, filters []httpFilterDef) error {
+func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {
 	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
 		"strip_any_host_port", "generate_request_id", "use_remote_address"); err != nil {
 		return err
@@ -89,7 +89,7 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, filters [
 		}
 		lc.rdsName = rs.Rds.GetRouteConfigName()
 	case *hcmv3.HttpConnectionManager_RouteConfig:
-		rt, err := compileRouteConfig(rs.RouteConfig)
+		rt, err := compileRouteConfig(rs.RouteConfig, ext.goPlugins)
 		if err != nil {
 			return fmt.Errorf("route_config: %w", err)
 		}
@@ -97,7 +97,7 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, filters [
 	default:
 		return errors.New("route specifier must be rds or route_config")
 	}
-	return lc.compileHTTPFilters(hcm.GetHttpFilters(), filters)
+	return lc.compileHTTPFilters(hcm.GetHttpFilters(), ext.httpFilters)
 }
 
 // compileHTTPFilters resolves each HTTP filter against the known filters, in
@@ -119,14 +119,14 @@ func (lc *listenerConfig) compileHTTPFilters(hfs []*hcmv3.HttpFilter, known []ht
 			}
 			return fmt.Errorf("http filter %q (%s) is not supported by the Gluon data plane", hf.GetName(), hf.GetTypedConfig().GetTypeUrl())
 		}
-		mw, err := def.compile(hf.GetTypedConfig())
+		f, err := def.compile(hf.GetName(), hf.GetTypedConfig())
 		if err != nil {
 			return fmt.Errorf("http filter %d %q: %w", i, hf.GetName(), err)
 		}
 		if def.terminal {
 			terminal = true
 		} else {
-			lc.middlewares = append(lc.middlewares, mw)
+			lc.filters = append(lc.filters, f)
 		}
 	}
 	if !terminal {

@@ -90,7 +90,9 @@ func (a *redirectAction) location(host, target, path string, pm *pathMatcher) st
 
 	switch {
 	case a.hasPrefixRW:
-		target = a.prefixRewrite + target[len(pm.value):]
+		if rest, ok := afterMatchedPrefix(target, pm.value); ok {
+			target = a.prefixRewrite + rest
+		}
 	case a.regexRewrite != nil:
 		target = a.regexRewrite.ReplaceAllString(path, a.regexSubst) + target[len(path):]
 	}

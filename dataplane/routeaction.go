@@ -191,11 +191,25 @@ func re2Substitution(s string) string {
 func (a *forwardAction) rewritePath(pm *pathMatcher, target, path string) string {
 	switch {
 	case a.hasPrefixRW:
-		return a.prefixRewrite + target[len(pm.value):]
+		if rest, ok := afterMatchedPrefix(target, pm.value); ok {
+			return a.prefixRewrite + rest
+		}
+		return target
 	case a.regexRewrite != nil:
 		return a.regexRewrite.ReplaceAllString(path, a.regexSubst) + target[len(path):]
 	}
 	return target
+}
+
+// afterMatchedPrefix returns what follows the route's matched prefix in
+// target. An HTTP filter may have changed :path after the match so that it no
+// longer starts with the prefix; Envoy then leaves the path as the filter set
+// it (it compares case-insensitively, as the match may have been).
+func afterMatchedPrefix(target, prefix string) (string, bool) {
+	if len(target) < len(prefix) || !strings.EqualFold(target[:len(prefix)], prefix) {
+		return "", false
+	}
+	return target[len(prefix):], true
 }
 
 // duration converts a proto Duration, rejecting negative values.

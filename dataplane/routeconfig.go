@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 )
@@ -19,6 +18,9 @@ type routeTable struct {
 	reqHeaders  *headerMutation
 	respHeaders *headerMutation
 	clusters    []string // every cluster a route may send to
+	vhosts      []*virtualHost
+	nroutes     int                           // routes are numbered 0..nroutes-1 (compiledRoute.idx)
+	plugins     map[string]*pluginRouteConfig // typed_per_filter_config, by plugin
 }
 
 type virtualHost struct {
@@ -26,11 +28,15 @@ type virtualHost struct {
 	routes      []*compiledRoute
 	reqHeaders  *headerMutation
 	respHeaders *headerMutation
+	plugins     map[string]*pluginRouteConfig // typed_per_filter_config, by plugin
 }
 
 // compiledRoute is one route: match criteria plus exactly one action.
 type compiledRoute struct {
-	name        string
+	name string
+	// idx numbers the route within its table: filters bound to the table
+	// keep their per-route state in slices indexed by it.
+	idx         int
 	path        pathMatcher
 	headers     []headerMatcher
 	query       []queryMatcher
@@ -39,6 +45,9 @@ type compiledRoute struct {
 	forward     *forwardAction
 	redirect    *redirectAction
 	direct      *directResponse
+	// plugins are the per-route plugin configs in effect on this route,
+	// resolved over the route, its virtual host and the table.
+	plugins map[string]*pluginRouteConfig
 }
 
 // match finds the virtual host and the first matching route; either may be nil.
@@ -80,13 +89,19 @@ func (rt *compiledRoute) matches(r *http.Request, target, path, query string) bo
 	return true
 }
 
-func compileRouteConfig(rc *route.RouteConfiguration) (*routeTable, error) {
+// compileRouteConfig compiles a route configuration; plugins are the Gluon
+// plugins whose per-route configs it may carry.
+func compileRouteConfig(rc *route.RouteConfiguration, plugins []goPlugin) (*routeTable, error) {
 	if err := onlyFields(rc, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
-		"response_headers_to_add", "response_headers_to_remove", "validate_clusters", "ignore_port_in_host_matching"); err != nil {
+		"response_headers_to_add", "response_headers_to_remove", "validate_clusters", "ignore_port_in_host_matching",
+		"typed_per_filter_config"); err != nil {
 		return nil, err
 	}
 	t := &routeTable{name: rc.GetName(), ignorePort: rc.GetIgnorePortInHostMatching()}
 	var err error
+	if t.plugins, err = compilePerFilterConfig(rc.GetTypedPerFilterConfig(), plugins); err != nil {
+		return nil, err
+	}
 	if t.reqHeaders, err = compileHeaderMutation(rc.GetRequestHeadersToAdd(), rc.GetRequestHeadersToRemove()); err != nil {
 		return nil, fmt.Errorf("request headers: %w", err)
 	}
@@ -94,10 +109,11 @@ func compileRouteConfig(rc *route.RouteConfiguration) (*routeTable, error) {
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
 	for _, v := range rc.GetVirtualHosts() {
-		vh, err := compileVirtualHost(v)
+		vh, err := compileVirtualHost(v, plugins)
 		if err != nil {
 			return nil, fmt.Errorf("virtual host %q: %w", v.GetName(), err)
 		}
+		t.vhosts = append(t.vhosts, vh)
 		for _, d := range v.GetDomains() {
 			if err := t.hosts.add(d, vh); err != nil {
 				return nil, err
@@ -105,6 +121,9 @@ func compileRouteConfig(rc *route.RouteConfiguration) (*routeTable, error) {
 		}
 		for _, cr := range vh.routes {
 			t.addClusters(cr.forward)
+			cr.idx = t.nroutes
+			t.nroutes++
+			cr.plugins = mergePluginConfigs(t.plugins, vh.plugins, cr.plugins)
 		}
 	}
 	return t, nil
@@ -128,16 +147,16 @@ func (t *routeTable) addClusters(a *forwardAction) {
 	}
 }
 
-func compileVirtualHost(v *route.VirtualHost) (*virtualHost, error) {
-	if len(v.GetTypedPerFilterConfig()) > 0 {
-		return nil, perFilterConfigError(v.GetTypedPerFilterConfig())
-	}
+func compileVirtualHost(v *route.VirtualHost, plugins []goPlugin) (*virtualHost, error) {
 	if err := onlyFields(v, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
-		"response_headers_to_add", "response_headers_to_remove"); err != nil {
+		"response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config"); err != nil {
 		return nil, err
 	}
 	vh := &virtualHost{name: v.GetName()}
 	var err error
+	if vh.plugins, err = compilePerFilterConfig(v.GetTypedPerFilterConfig(), plugins); err != nil {
+		return nil, err
+	}
 	if vh.reqHeaders, err = compileHeaderMutation(v.GetRequestHeadersToAdd(), v.GetRequestHeadersToRemove()); err != nil {
 		return nil, fmt.Errorf("request headers: %w", err)
 	}
@@ -145,7 +164,7 @@ func compileVirtualHost(v *route.VirtualHost) (*virtualHost, error) {
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
 	for i, r := range v.GetRoutes() {
-		cr, err := compileRoute(r)
+		cr, err := compileRoute(r, plugins)
 		if err != nil {
 			return nil, fmt.Errorf("route %d (%q): %w", i, r.GetName(), err)
 		}
@@ -154,23 +173,12 @@ func compileVirtualHost(v *route.VirtualHost) (*virtualHost, error) {
 	return vh, nil
 }
 
-// perFilterConfigError names the filters: no implemented filter takes
-// per-route configuration yet, and ignoring it would change behaviour.
-func perFilterConfigError[V any](m map[string]V) error {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return fmt.Errorf("typed_per_filter_config for %s is not supported", strings.Join(names, ", "))
-}
-
-func compileRoute(r *route.Route) (*compiledRoute, error) {
-	if len(r.GetTypedPerFilterConfig()) > 0 {
-		return nil, perFilterConfigError(r.GetTypedPerFilterConfig())
-	}
+// compileRoute leaves cr.plugins holding the route's own per-route configs;
+// compileRouteConfig then resolves them over the less specific levels.
+func compileRoute(r *route.Route, plugins []goPlugin) (*compiledRoute, error) {
 	if err := onlyFields(r, "name", "match", "route", "redirect", "direct_response", "metadata",
-		"request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove"); err != nil {
+		"request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+		"typed_per_filter_config"); err != nil {
 		return nil, err
 	}
 	cr := &compiledRoute{name: r.GetName()}
@@ -178,6 +186,9 @@ func compileRoute(r *route.Route) (*compiledRoute, error) {
 		return nil, fmt.Errorf("match: %w", err)
 	}
 	var err error
+	if cr.plugins, err = compilePerFilterConfig(r.GetTypedPerFilterConfig(), plugins); err != nil {
+		return nil, err
+	}
 	if cr.reqHeaders, err = compileHeaderMutation(r.GetRequestHeadersToAdd(), r.GetRequestHeadersToRemove()); err != nil {
 		return nil, fmt.Errorf("request headers: %w", err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // router is the terminal HTTP filter of one listener under one config: it
-// matches a route and runs its action. All its fields are immutable.
+// runs the action of the route the HCM matched. All its fields are immutable.
 type router struct {
 	lc       *listenerConfig
 	routes   *routeTable
@@ -21,16 +21,10 @@ type router struct {
 
 var textPlain = []string{"text/plain"}
 
-func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rt.lc.stripPort {
-		r.Host = stripPort(r.Host)
-	}
-	target := requestTarget(r)
-	path := target
-	if i := strings.IndexByte(target, '?'); i >= 0 {
-		path = target[:i]
-	}
-	vh, cr := rt.routes.match(r, r.Host, target, path)
+func (rt *router) serve(w http.ResponseWriter, r *http.Request, m *routeMatch) {
+	vh, cr := m.vh, m.route
+	target := m.target
+	path := pathOf(target)
 	switch {
 	case cr == nil:
 		localReply(w, http.StatusNotFound, "")

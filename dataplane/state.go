@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -19,9 +20,9 @@ import (
 // state holds the latest accepted resources of each type and turns them into
 // served configs. It is used by the xDS goroutine only.
 type state struct {
-	log     *slog.Logger
-	filters []httpFilterDef
-	lm      *listenerManager
+	log *slog.Logger
+	ext *extensions
+	lm  *listenerManager
 
 	// Latest accepted resources. Maps are replaced, never mutated, once
 	// handed to routers, so requests read them without locks.
@@ -31,6 +32,11 @@ type state struct {
 	clas      map[string]*endpointSet     // by ClusterLoadAssignment name
 	haveCDS   bool
 	haveLDS   bool
+	// bound holds each accepted listener's HTTP filters compiled against
+	// its route table, once that table is known. Binding happens whenever
+	// either side changes, so that a bad per-route config NACKs the update
+	// that brings it.
+	bound map[*listenerConfig]*boundFilters
 
 	// active is the cluster map of the served config; owned lists every
 	// cluster created and not retired yet.
@@ -40,8 +46,8 @@ type state struct {
 
 func newState(log *slog.Logger, lm *listenerManager) *state {
 	return &state{
-		log: log, filters: knownHTTPFilters(), lm: lm,
-		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{},
+		log: log, ext: knownExtensions(), lm: lm,
+		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
 		owned: map[*upstreamCluster]bool{},
 	}
 }
@@ -147,6 +153,7 @@ func (s *state) applyEndpoints(resources []*anypb.Any) error {
 
 func (s *state) applyListeners(resources []*anypb.Any) error {
 	next := make(map[string]*listenerConfig, len(resources))
+	bound := make(map[*listenerConfig]*boundFilters, len(resources))
 	addrs := make(map[string]string, len(resources)) // address → listener name
 	for _, a := range resources {
 		l := &listenerv3.Listener{}
@@ -156,9 +163,16 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 		if _, dup := next[l.GetName()]; dup {
 			return fmt.Errorf("listener %q: duplicate name", l.GetName())
 		}
-		lc, err := compileListener(l, s.filters)
+		lc, err := compileListener(l, s.ext)
 		if err != nil {
 			return fmt.Errorf("listener %q: %w", l.GetName(), err)
+		}
+		if rt := s.tableOf(lc); rt != nil {
+			b, err := lc.bind(rt)
+			if err != nil {
+				return fmt.Errorf("listener %q: route configuration %q: %w", l.GetName(), rt.name, err)
+			}
+			bound[lc] = b
 		}
 		if other, dup := addrs[lc.addr]; dup {
 			return fmt.Errorf("listeners %q and %q both use address %s", other, l.GetName(), lc.addr)
@@ -172,7 +186,7 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 	if err := s.lm.reserve(want); err != nil {
 		return err
 	}
-	s.listeners, s.haveLDS = next, true
+	s.listeners, s.bound, s.haveLDS = next, bound, true
 	wanted := s.rdsNames()
 	for name := range s.routes {
 		if !slices.Contains(wanted, name) {
@@ -184,14 +198,22 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 
 func (s *state) applyRoutes(resources []*anypb.Any) error {
 	updates := make(map[string]*routeTable, len(resources))
+	bound := map[*listenerConfig]*boundFilters{}
 	for _, a := range resources {
 		rc := &routev3.RouteConfiguration{}
 		if err := decodeAny(a, rc); err != nil {
 			return err
 		}
-		rt, err := compileRouteConfig(rc)
+		rt, err := compileRouteConfig(rc, s.ext.goPlugins)
 		if err != nil {
 			return fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
+		}
+		for _, lc := range s.listenersUsing(rc.GetName()) {
+			b, err := lc.bind(rt)
+			if err != nil {
+				return fmt.Errorf("route configuration %q: listener %q: %w", rc.GetName(), lc.name, err)
+			}
+			bound[lc] = b
 		}
 		updates[rc.GetName()] = rt
 	}
@@ -201,7 +223,30 @@ func (s *state) applyRoutes(resources []*anypb.Any) error {
 			s.routes[name] = rt
 		}
 	}
+	maps.Copy(s.bound, bound)
 	return nil
+}
+
+// tableOf returns the route table a listener serves, nil while its RDS
+// resource has not arrived.
+func (s *state) tableOf(lc *listenerConfig) *routeTable {
+	if lc.inline != nil {
+		return lc.inline
+	}
+	return s.routes[lc.rdsName]
+}
+
+// listenersUsing returns the accepted listeners fetching route configuration
+// name, sorted by name so that errors are deterministic.
+func (s *state) listenersUsing(name string) []*listenerConfig {
+	var out []*listenerConfig
+	for _, lc := range s.listeners {
+		if lc.rdsName == name {
+			out = append(out, lc)
+		}
+	}
+	slices.SortFunc(out, func(a, b *listenerConfig) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 // edsNames are the ClusterLoadAssignments to subscribe to, sorted.
@@ -241,24 +286,15 @@ func (s *state) build() bool {
 			return false
 		}
 	}
-	tables := make(map[*listenerConfig]*routeTable, len(s.listeners))
 	for _, lc := range s.listeners {
-		rt := lc.inline
-		if rt == nil {
-			if rt = s.routes[lc.rdsName]; rt == nil {
-				return false
-			}
+		if s.bound[lc] == nil {
+			return false // its route configuration has not arrived
 		}
-		tables[lc] = rt
 	}
-	clusters := s.routableClusters(tables)
-	handlers := make(map[string]http.Handler, len(tables))
-	for lc, rt := range tables {
-		var h http.Handler = &router{lc: lc, routes: rt, clusters: clusters, log: s.log}
-		for i := len(lc.middlewares) - 1; i >= 0; i-- {
-			h = lc.middlewares[i](h)
-		}
-		handlers[lc.addr] = h
+	clusters := s.routableClusters()
+	handlers := make(map[string]http.Handler, len(s.listeners))
+	for _, lc := range s.listeners {
+		handlers[lc.addr] = newHCM(lc, s.bound[lc], clusters, s.log)
 	}
 	s.lm.activate(handlers)
 	s.active = clusters
@@ -271,10 +307,10 @@ func (s *state) build() bool {
 // before RDS, so a route update dropping a cluster lands just after the
 // cluster's removal; in between, requests keep reaching the old cluster
 // instead of failing (Envoy would answer 503).
-func (s *state) routableClusters(tables map[*listenerConfig]*routeTable) map[string]*upstreamCluster {
+func (s *state) routableClusters() map[string]*upstreamCluster {
 	clusters, cloned := s.clusters, false
-	for _, rt := range tables {
-		for _, name := range rt.clusters {
+	for _, b := range s.bound {
+		for _, name := range b.routes.clusters {
 			old, served := s.active[name]
 			if _, ok := clusters[name]; ok || !served {
 				continue

@@ -86,7 +86,7 @@ spec:
       options: {transformations: {requestTransformation: {transformationTemplate: {body: {text: '{% for a in body() %}{% for b in body() %}{% endfor %}{% endfor %}'}}}}}
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: petstore-v2}}}
-      options: {prefixRewrite: /api/pets}
+      options: {prefixRewrite: /api/pets/}
 `
 
 func TestRESTFunctions(t *testing.T) {

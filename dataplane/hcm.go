@@ -1,0 +1,59 @@
+package dataplane
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// hcm is one listener's HTTP connection manager under one config: it
+// matches the route, then runs the HTTP filter chain, which ends with the
+// router. All its fields are immutable.
+type hcm struct {
+	lc     *listenerConfig
+	routes *routeTable
+	chain  handler
+}
+
+// routeMatch is what Envoy caches when it starts decoding a request: the
+// route selected on the request as received. Filters read their per-route
+// config from it and the router acts on it.
+type routeMatch struct {
+	vh    *virtualHost // nil when no virtual host matches
+	route *compiledRoute
+	// target is the request's :path (path?query, undecoded). Filters may
+	// change it; the router then rewrites and forwards the changed value.
+	target string
+}
+
+func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, log *slog.Logger) *hcm {
+	rt := &router{lc: lc, routes: b.routes, clusters: clusters, log: log}
+	chain := handler(rt.serve)
+	for i := len(b.middlewares) - 1; i >= 0; i-- {
+		chain = b.middlewares[i](chain)
+	}
+	return &hcm{lc: lc, routes: b.routes, chain: chain}
+}
+
+// ServeHTTP matches the route once, before any HTTP filter runs, as Envoy
+// does. A filter that changes :path, :method, :authority or headers does not
+// re-route the request: Envoy matches again only when a filter clears the
+// route cache, which Gluon's plugins do not do. The router's own rewrites
+// (prefix_rewrite, host rewrite, header mutations) then apply to the request
+// as the filters left it.
+func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.lc.stripPort {
+		r.Host = stripPort(r.Host)
+	}
+	target := requestTarget(r)
+	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
+	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target})
+}
+
+// pathOf is the path part of a request target.
+func pathOf(target string) string {
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		return target[:i]
+	}
+	return target
+}
