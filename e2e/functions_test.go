@@ -176,6 +176,9 @@ func TestRESTFunctions(t *testing.T) {
 		if code, body := get(t, base+"/2", host); code != 200 || !strings.Contains(body, `"name":"Tom"`) {
 			t.Errorf("the good route of the same virtual service: %d %s", code, body)
 		}
+		if !strings.Contains(cp.Logs(), "transformation failed") {
+			t.Error("a failed render left no log line")
+		}
 		_, status := get(t, "http://"+cp.admin+"/statusz", nil)
 		for _, want := range []string{"line 1, column", "sandbox"} {
 			if !strings.Contains(status, want) {

@@ -51,7 +51,13 @@ func serveCommand() *cobra.Command {
 	return cmd
 }
 
-func newLogger() *slog.Logger { return slog.New(slog.NewTextHandler(os.Stderr, nil)) }
+// newLogger returns the process logger and makes it the default, which the
+// filter logic shared with Envoy logs through.
+func newLogger() *slog.Logger {
+	l := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(l)
+	return l
+}
 
 // runServe starts, in this order, the xDS server with the last good
 // snapshot restored, the admin endpoint, the embedded data plane, and only

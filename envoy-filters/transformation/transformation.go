@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -124,11 +125,15 @@ func (s *Stream) OnResponse(h transform.Headers, body []byte) ([]byte, bool, *Lo
 func apply(c *transform.Compiled, in transform.Input) ([]byte, bool, *LocalReply) {
 	body, changed, err := c.Apply(in)
 	if err != nil {
+		reply := &LocalReply{Status: http.StatusInternalServerError, Body: err.Error() + "\n"}
 		var re *transform.RenderError
 		if errors.As(err, &re) {
-			return nil, false, &LocalReply{Status: re.Status, Body: re.Reason + "\n"}
+			reply = &LocalReply{Status: re.Status, Body: re.Reason + "\n"}
 		}
-		return nil, false, &LocalReply{Status: http.StatusInternalServerError, Body: err.Error() + "\n"}
+		// Where the filter runs (Envoy or the embedded data plane) the
+		// default logger writes to the process's log.
+		slog.Warn("transformation failed; answering locally", "plugin", PluginName, "status", reply.Status, "reason", err.Error())
+		return nil, false, reply
 	}
 	if changed {
 		// The body's length changed; the proxy must not forward the old one.
