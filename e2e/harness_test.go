@@ -19,8 +19,8 @@ import (
 	"time"
 )
 
-// gluonBin is built once per test binary.
-var gluonBin string
+// gluonBin and gluonctlBin are built once per test binary.
+var gluonBin, gluonctlBin string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gluon-e2e-bin-")
@@ -28,11 +28,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	gluonBin = filepath.Join(dir, "gluon")
-	build := exec.Command("go", "build", "-o", gluonBin, "../cmd/gluon")
+	gluonBin, gluonctlBin = filepath.Join(dir, "gluon"), filepath.Join(dir, "gluonctl")
+	build := exec.Command("go", "build", "-o", dir, "../cmd/gluon", "../cmd/gluonctl")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building gluon:", err)
+		fmt.Fprintln(os.Stderr, "building gluon and gluonctl:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -30,7 +30,7 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	for i := range spec.Routes {
 		vh.Routes = append(vh.Routes, t.routes(vs, i)...)
 	}
-	for _, w := range shadowWarnings(spec.Routes) {
+	for _, w := range ShadowWarnings(spec.Routes) {
 		t.reports.Warn(api.KeyOf(vs), w)
 	}
 	return vh

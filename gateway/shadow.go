@@ -8,11 +8,11 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 )
 
-// shadowWarnings finds routes that can never match because an earlier route
+// ShadowWarnings finds routes that can never match because an earlier route
 // takes every request they would (Gloo's "unordered routes" check): the
 // earlier matcher's path covers the later one's and it asks for no
 // condition the later one does not also ask for.
-func shadowWarnings(routes []api.Route) []string {
+func ShadowWarnings(routes []api.Route) []string {
 	norm := make([][]pathMatcher, len(routes))
 	for i := range routes {
 		norm[i] = normalize(&routes[i])

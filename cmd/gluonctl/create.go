@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+func createCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{Use: "create", Short: "Create a resource"}
+	cmd.AddCommand(createUpstreamCommand(o), createVirtualServiceCommand(o))
+	return cmd
+}
+
+func createUpstreamCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{Use: "upstream", Short: "Create an upstream"}
+	var hosts, swaggerURL string
+	var useTLS bool
+	static := &cobra.Command{
+		Use:   "static NAME",
+		Short: "Create a static upstream from host:port addresses",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := first(args)
+			if err := o.prompt("name", &name); err != nil {
+				return err
+			}
+			if err := o.prompt("hosts (host:port, comma separated)", &hosts); err != nil {
+				return err
+			}
+			u, err := staticUpstream(name, o.namespace, hosts, useTLS, swaggerURL)
+			if err != nil {
+				return err
+			}
+			return o.write(u)
+		},
+	}
+	static.Flags().StringVar(&hosts, "static-hosts", "", "host:port addresses, comma separated")
+	static.Flags().BoolVar(&useTLS, "use-tls", false, "connect to the hosts with TLS")
+	static.Flags().StringVar(&swaggerURL, "swagger-url", "", "where the upstream's OpenAPI document is (default: probe the hosts)")
+	cmd.AddCommand(static)
+	for _, kind := range []string{"aws", "azure", "kube"} {
+		cmd.AddCommand(&cobra.Command{
+			Use:   kind + " NAME",
+			Short: "Create an upstream of type " + kind + " (not available yet)",
+			RunE: func(*cobra.Command, []string) error {
+				return fmt.Errorf("upstreams of type %s are not supported by this Gluon yet", kind)
+			},
+		})
+	}
+	return cmd
+}
+
+func staticUpstream(name, ns, hosts string, useTLS bool, swaggerURL string) (*api.Upstream, error) {
+	u := &api.Upstream{Spec: api.UpstreamSpec{Static: &api.StaticUpstream{}}}
+	u.Name, u.Namespace = name, ns
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			return nil, fmt.Errorf("--static-hosts: %q: want host:port", h)
+		}
+		p, err := strconv.ParseUint(port, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("--static-hosts: %q: bad port", h)
+		}
+		u.Spec.Static.Hosts = append(u.Spec.Static.Hosts, api.Host{Addr: host, Port: uint32(p)})
+	}
+	if useTLS {
+		u.Spec.Static.UseTLS = &useTLS
+	}
+	if swaggerURL != "" {
+		u.Spec.Static.ServiceSpec = &api.ServiceSpec{Rest: &api.RestServiceSpec{SwaggerInfo: &api.SwaggerInfo{URL: swaggerURL}}}
+	}
+	return u, nil
+}
+
+func createVirtualServiceCommand(o *options) *cobra.Command {
+	var domains []string
+	var display string
+	cmd := &cobra.Command{
+		Use:     "virtualservice NAME",
+		Aliases: []string{"vs"},
+		Short:   "Create a virtual service (routes are added with add route)",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := first(args)
+			if err := o.prompt("name", &name); err != nil {
+				return err
+			}
+			return o.write(newVirtualService(name, o.namespace, display, domains))
+		},
+	}
+	cmd.Flags().StringSliceVar(&domains, "domains", []string{"*"}, "domains the virtual service serves")
+	cmd.Flags().StringVar(&display, "display-name", "", "a name to show")
+	return cmd
+}
+
+func newVirtualService(name, ns, display string, domains []string) *api.VirtualService {
+	vs := &api.VirtualService{Spec: api.VirtualServiceSpec{DisplayName: display, VirtualHost: api.VirtualHost{Domains: domains}}}
+	vs.Name, vs.Namespace = name, ns
+	return vs
+}
+
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/xds/server"
+)
+
+// statusDoc is the control plane's /statusz.
+type statusDoc struct {
+	Ready     bool                   `json:"ready"`
+	Reports   []api.Report           `json:"reports"`
+	Errors    []string               `json:"errors,omitempty"`
+	Snapshots []server.Snapshot      `json:"snapshots"`
+	Clients   []server.Client        `json:"clients"`
+	Functions []functions.Discovered `json:"functions"`
+}
+
+func (s *statusDoc) report(k api.Key) *api.Report {
+	for i := range s.Reports {
+		if s.Reports[i].Key == k {
+			return &s.Reports[i]
+		}
+	}
+	return nil
+}
+
+func (s *statusDoc) functionsOf(ns, name string) *functions.Discovered {
+	for i := range s.Functions {
+		if u := s.Functions[i].Upstream; u.Namespace == ns && u.Name == name {
+			return &s.Functions[i]
+		}
+	}
+	return nil
+}
+
+// status reads /statusz; without a control plane, status columns say so.
+func (o *options) status() *statusDoc {
+	var st statusDoc
+	if err := o.admin("/statusz", &st); err != nil {
+		fmt.Fprintln(o.errOut, "warning: no status:", err)
+		return &statusDoc{}
+	}
+	return &st
+}
+
+func stateOf(st *statusDoc, k api.Key) string {
+	if r := st.report(k); r != nil {
+		return string(r.State)
+	}
+	return "Unknown"
+}
+
+func getCommand(o *options) *cobra.Command {
+	cmd := &cobra.Command{Use: "get", Short: "Show resources, functions, routes and proxies"}
+	var vsName string
+	routes := &cobra.Command{Use: "routes", Aliases: []string{"route"}, Short: "Show a virtual service's routes", RunE: func(*cobra.Command, []string) error {
+		vs, err := o.virtualService(vsName, false)
+		if err != nil {
+			return err
+		}
+		return o.render(vs.Spec.VirtualHost.Routes, func(w io.Writer) error { return routesTable(vs.Spec.VirtualHost.Routes).write(w) })
+	}}
+	routes.Flags().StringVar(&vsName, "name", "default", "the virtual service")
+	cmd.AddCommand(
+		&cobra.Command{Use: "upstreams", Aliases: []string{"upstream", "us"}, Short: "Show upstreams with their discovered functions", RunE: func(*cobra.Command, []string) error {
+			res, err := o.resources()
+			if err != nil {
+				return err
+			}
+			return o.render(res.Upstreams, func(w io.Writer) error { return upstreamsTable(res.Upstreams, o.status()).write(w) })
+		}},
+		&cobra.Command{Use: "functions", Aliases: []string{"function", "fn"}, Short: "Show discovered functions", RunE: func(*cobra.Command, []string) error {
+			st := o.status()
+			return o.render(st.Functions, func(w io.Writer) error { return functionsTable(st.Functions).write(w) })
+		}},
+		&cobra.Command{Use: "virtualservices", Aliases: []string{"virtualservice", "vs"}, Short: "Show virtual services", RunE: func(*cobra.Command, []string) error {
+			res, err := o.resources()
+			if err != nil {
+				return err
+			}
+			return o.render(res.VirtualServices, func(w io.Writer) error { return virtualServicesTable(res.VirtualServices, o.status()).write(w) })
+		}},
+		routes,
+		&cobra.Command{Use: "proxy", Aliases: []string{"proxies"}, Short: "Show the proxies served and their xDS clients", RunE: func(*cobra.Command, []string) error {
+			var st statusDoc
+			if err := o.admin("/statusz", &st); err != nil {
+				return err
+			}
+			return o.render(st.Snapshots, func(w io.Writer) error { return proxiesTable(&st).write(w) })
+		}},
+	)
+	return cmd
+}
+
+func (o *options) resources() (api.Resources, error) {
+	s, err := o.store()
+	if err != nil {
+		return api.Resources{}, err
+	}
+	return s.resources()
+}
+
+func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
+	t := &table{headers: []string{"UPSTREAM", "TYPE", "STATUS", "DETAILS"}}
+	for _, u := range us {
+		var details []string
+		for _, h := range u.Spec.Static.Hosts {
+			details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))
+		}
+		if d := st.functionsOf(u.Namespace, u.Name); d != nil {
+			if len(d.Functions) > 0 {
+				details = append(details, "functions: "+strconv.Itoa(len(d.Functions)))
+				for _, n := range d.Names() {
+					details = append(details, "- "+n)
+				}
+			}
+			if d.Error != "" {
+				details = append(details, "discovery error: "+d.Error)
+			}
+		}
+		t.add(u.Name, "Static", stateOf(st, api.KeyOf(u)), strings.Join(details, "\n"))
+	}
+	return t
+}
+
+func functionsTable(ds []functions.Discovered) *table {
+	t := &table{headers: []string{"UPSTREAM", "FUNCTION", "KIND", "METHOD", "PATH"}}
+	for _, d := range ds {
+		for _, f := range d.Functions {
+			method, path := "", ""
+			if f.REST != nil {
+				method, path = f.REST.Method, f.REST.Path
+			}
+			t.add(d.Upstream.Name, f.Name, string(f.Kind), method, path)
+		}
+	}
+	return t
+}
+
+func virtualServicesTable(vss []*api.VirtualService, st *statusDoc) *table {
+	t := &table{headers: []string{"VIRTUAL SERVICE", "DISPLAY NAME", "DOMAINS", "ROUTES", "STATUS"}}
+	for _, vs := range vss {
+		domains := vs.Spec.VirtualHost.Domains
+		if len(domains) == 0 {
+			domains = []string{"*"}
+		}
+		t.add(vs.Name, vs.Spec.DisplayName, strings.Join(domains, "\n"), strconv.Itoa(len(vs.Spec.VirtualHost.Routes)), stateOf(st, api.KeyOf(vs)))
+	}
+	return t
+}
+
+func routesTable(routes []api.Route) *table {
+	t := &table{headers: []string{"ID", "MATCHER", "PATH", "METHODS", "HEADERS", "ACTION"}}
+	for i, r := range routes {
+		ms := r.Matchers
+		if len(ms) == 0 {
+			ms = []api.Matcher{{Prefix: "/"}}
+		}
+		for _, m := range ms {
+			kind, path := "Prefix", m.Prefix
+			switch {
+			case m.Exact != "":
+				kind, path = "Exact", m.Exact
+			case m.Regex != "":
+				kind, path = "Regex", m.Regex
+			}
+			var headers []string
+			for _, h := range m.Headers {
+				headers = append(headers, h.Name+"="+h.Value)
+			}
+			t.add(strconv.Itoa(i+1), kind, path, strings.Join(m.Methods, ","), strings.Join(headers, "\n"), action(r))
+		}
+	}
+	return t
+}
+
+func action(r api.Route) string {
+	switch {
+	case r.RedirectAction != nil:
+		return "redirect"
+	case r.DirectResponseAction != nil:
+		return "direct response " + strconv.Itoa(int(r.DirectResponseAction.Status))
+	case r.RouteAction == nil:
+		return ""
+	case r.RouteAction.Multi != nil:
+		var parts []string
+		for _, d := range r.RouteAction.Multi.Destinations {
+			parts = append(parts, d.Destination.Upstream.Name+" ("+strconv.Itoa(int(d.Weight))+")")
+		}
+		return "split: " + strings.Join(parts, ", ")
+	}
+	d := r.RouteAction.Single
+	if d.DestinationSpec != nil && d.DestinationSpec.Rest != nil {
+		return d.Upstream.Name + " function " + d.DestinationSpec.Rest.FunctionName
+	}
+	return d.Upstream.Name
+}
+
+func proxiesTable(st *statusDoc) *table {
+	t := &table{headers: []string{"PROXY", "VERSION", "CLIENTS"}}
+	for _, s := range st.Snapshots {
+		var clients []string
+		for _, c := range st.Clients {
+			if c.Proxy == s.Proxy {
+				clients = append(clients, c.NodeID+ackSummary(c, s.Version))
+			}
+		}
+		sort.Strings(clients)
+		t.add(s.Proxy, s.Version, strings.Join(clients, "\n"))
+	}
+	return t
+}
+
+// ackSummary says whether a client acknowledged the version served.
+func ackSummary(c server.Client, version string) string {
+	types := make([]string, 0, len(c.Types))
+	for typ := range c.Types {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		ts := c.Types[typ]
+		if ts.Nack != "" {
+			return " (NACKed " + shortType(typ) + ": " + ts.Nack + ")"
+		}
+		if ts.AckedVersion != version {
+			return " (behind: " + shortType(typ) + " at " + ts.AckedVersion + ")"
+		}
+	}
+	return " (up to date)"
+}
+
+func shortType(typeURL string) string { return typeURL[strings.LastIndex(typeURL, ".")+1:] }

@@ -1,0 +1,66 @@
+// Command gluonctl is Gluon's command line, in the manner of glooctl: it
+// edits resources in a config directory (file mode) and reads the control
+// plane's admin endpoint for status.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := newRoot(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "gluonctl:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
+	o := &options{in: in, out: out, errOut: errOut}
+	root := &cobra.Command{
+		Use:           "gluonctl",
+		Short:         "Manage Gluon: upstreams, functions, routes, and the control plane's status",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	f := root.PersistentFlags()
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table, yaml or json")
+	f.StringVar(&o.configDir, "config-dir", os.Getenv("GLUON_CONFIG_DIR"), "the config directory gluon serve watches (file mode; env GLUON_CONFIG_DIR)")
+	f.StringVar(&o.adminAddr, "admin-addr", envOr("GLUON_ADMIN_ADDR", "127.0.0.1:9976"), "the control plane's admin address (env GLUON_ADMIN_ADDR)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Kubernetes mode: the cluster's kubeconfig")
+	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the resources")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the resulting YAML instead of writing it")
+	f.BoolVarP(&o.interactive, "interactive", "i", false, "prompt for what flags leave out")
+	root.AddCommand(
+		createCommand(o), addCommand(o), removeCommand(o), routeCommand(o), deleteCommand(o),
+		editCommand(o), getCommand(o), checkCommand(o), proxyCommand(o), versionCommand(o),
+	)
+	return root
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+func versionCommand(o *options) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print gluonctl's version",
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(o.out, "gluonctl %s\n", version)
+			return err
+		},
+	}
+}

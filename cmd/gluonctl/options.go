@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// options are the global flags and the command's streams.
+type options struct {
+	output      string
+	configDir   string
+	adminAddr   string
+	kubeconfig  string
+	namespace   string
+	dryRun      bool
+	interactive bool
+
+	in          io.Reader
+	out, errOut io.Writer
+	prompts     *bufio.Reader
+}
+
+// errProblems makes gluonctl exit 1 after it printed what is wrong.
+var errProblems = errors.New("problems found")
+
+func exitCode(err error) int {
+	if errors.Is(err, errProblems) {
+		return 1
+	}
+	return 2
+}
+
+func (o *options) store() (*fileStore, error) {
+	if o.kubeconfig != "" {
+		return nil, errors.New("Kubernetes mode is not available yet: it arrives with Gluon's Kubernetes operator; use --config-dir")
+	}
+	return &fileStore{dir: o.configDir}, nil
+}
+
+// write saves a resource, or prints it with --dry-run.
+func (o *options) write(obj api.Object) error {
+	if o.dryRun {
+		raw, err := marshal(obj)
+		if err != nil {
+			return err
+		}
+		_, err = o.out.Write(raw)
+		return err
+	}
+	s, err := o.store()
+	if err != nil {
+		return err
+	}
+	file, err := s.put(obj)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%s written to %s\n", api.KeyOf(obj), file)
+	return nil
+}
+
+// prompt asks for a value on the terminal when -i is set and the flag was
+// left empty.
+func (o *options) prompt(label string, value *string) error {
+	if *value != "" || !o.interactive {
+		return nil
+	}
+	if o.prompts == nil {
+		o.prompts = bufio.NewReader(o.in)
+	}
+	fmt.Fprintf(o.errOut, "%s: ", label)
+	line, err := o.prompts.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading %s: %w", label, err)
+	}
+	*value = strings.TrimSpace(line)
+	return nil
+}
+
+// render prints v as YAML or JSON, or calls table for the table format.
+func (o *options) render(v any, table func(io.Writer) error) error {
+	switch o.output {
+	case "yaml":
+		b, err := yaml.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = o.out.Write(b)
+		return err
+	case "json":
+		enc := json.NewEncoder(o.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case "table", "":
+		return table(o.out)
+	}
+	return fmt.Errorf("--output: want table, yaml or json, got %q", o.output)
+}
+
+var adminClient = &http.Client{Timeout: 5 * time.Second}
+
+// admin GETs a path of the control plane's admin endpoint into v.
+func (o *options) admin(path string, v any) error {
+	resp, err := adminClient.Get("http://" + o.adminAddr + path)
+	if err != nil {
+		return fmt.Errorf("the control plane's admin endpoint: %w (is gluon serve running? set --admin-addr)", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	return nil
+}
