@@ -53,9 +53,11 @@ func TestGluonctlFlows(t *testing.T) {
 		mustGluonctl(t, cp, "add", "route", "--path-prefix", "/httpbin", "--dest-name", "httpbin", "--prefix-rewrite", "/")
 		waitFor(t, 5*time.Second, "route served", func() bool {
 			code, body := get(t, base+"/httpbin/get?x=1", nil)
-			t.Logf("%d %q", code, body)
 			return code == 200 && body == "httpbin GET /get?x=1"
 		})
+		if code, body := get(t, base+"/httpbin", nil); code != 200 || body != "httpbin GET /" {
+			t.Fatalf("the bare prefix: %d %q", code, body)
+		}
 	})
 	t.Run("dry run writes nothing", func(t *testing.T) {
 		before, _ := os.ReadDir(dir)

@@ -112,7 +112,17 @@ func buildRoute(f routeFlags) (api.Route, error) {
 		}
 		dest.DestinationSpec = &api.DestinationSpec{Rest: rest}
 	}
-	r := api.Route{Matchers: []api.Matcher{m}, RouteAction: &api.RouteAction{Single: dest}}
+	matchers := []api.Matcher{m}
+	if strings.HasSuffix(f.prefixRewrite, "/") && m.Prefix != "" && !strings.HasSuffix(m.Prefix, "/") {
+		// Envoy swaps the matched prefix as it is: /httpbin → / turns
+		// /httpbin/get into //get. Its documented remedy is to match the
+		// prefix with its slash first, so that /httpbin/get becomes /get
+		// and /httpbin still becomes /.
+		withSlash := m
+		withSlash.Prefix += "/"
+		matchers = []api.Matcher{withSlash, m}
+	}
+	r := api.Route{Matchers: matchers, RouteAction: &api.RouteAction{Single: dest}}
 	if f.prefixRewrite != "" {
 		r.Options = &api.RouteOptions{PrefixRewrite: &f.prefixRewrite}
 	}
