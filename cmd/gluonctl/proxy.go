@@ -107,7 +107,7 @@ func envoyBootstrap(proxy, nodeID, xdsAddr string) ([]byte, error) {
 		"static_resources": map[string]any{"clusters": []any{map[string]any{
 			"name": "gluon_xds", "type": "STRICT_DNS", "connect_timeout": "5s",
 			"typed_extension_protocol_options": map[string]any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": map[string]any{
-				"@type":                 "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+				"@type":                "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
 				"explicit_http_config": map[string]any{"http2_protocol_options": map[string]any{}},
 			}},
 			"load_assignment": map[string]any{"cluster_name": "gluon_xds", "endpoints": []any{map[string]any{"lb_endpoints": []any{
