@@ -25,9 +25,22 @@ func (r UpstreamRef) String() string { return r.Namespace + "/" + r.Name }
 
 // Function is one callable thing on an upstream.
 type Function struct {
-	Name string        `json:"name"`
-	Kind Kind          `json:"kind"`
-	REST *RESTFunction `json:"rest,omitempty"`
+	Name   string          `json:"name"`
+	Kind   Kind            `json:"kind"`
+	REST   *RESTFunction   `json:"rest,omitempty"`
+	Lambda *LambdaFunction `json:"lambda,omitempty"`
+}
+
+// LambdaFunction is one invocable version or alias of an AWS Lambda
+// function. The Function's Name is its logical name, Gloo's convention:
+// "name" for $LATEST, "name:qualifier" for a version or an alias.
+type LambdaFunction struct {
+	// FunctionName is Lambda's name for the function.
+	FunctionName string `json:"functionName"`
+	// Qualifier is a version number or an alias name; empty for $LATEST.
+	Qualifier string `json:"qualifier,omitempty"`
+	ARN       string `json:"arn,omitempty"`
+	Runtime   string `json:"runtime,omitempty"`
 }
 
 // RESTFunction is an HTTP operation, as an OpenAPI document describes it.
