@@ -1,0 +1,102 @@
+// Package lambda is the logic of Gluon's AWS Lambda HTTP filter (golang
+// plugin "gluon.aws_lambda"): it turns a routed request into a Lambda Invoke
+// call signed with SigV4, optionally wrapped as an API Gateway proxy event,
+// and turns Lambda's answer back into an HTTP response. Like the other
+// Gluon filters it works on plain header maps and buffered bodies, so Envoy
+// (through the plugin adapter) and the embedded data plane run the same code.
+package lambda
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// PluginName is the golang filter plugin this logic runs as.
+const PluginName = "gluon.aws_lambda"
+
+// Credentials sign requests. They arrive in the listener config (never in
+// route configs), and are redacted wherever config is shown.
+type Credentials struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	SessionToken    string `json:"sessionToken,omitempty"`
+}
+
+// ListenerConfig holds the credentials of every AWS upstream the
+// listener's routes call, by upstream ("namespace/name").
+type ListenerConfig struct {
+	Credentials map[string]Credentials `json:"credentials,omitempty"`
+}
+
+// RouteConfig says which function a route invokes and how.
+type RouteConfig struct {
+	// Credentials names the upstream whose credentials sign the call; an
+	// upstream without a secret uses the environment's AWS_ACCESS_KEY_ID,
+	// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
+	Credentials  string `json:"credentials"`
+	Region       string `json:"region"`
+	Host         string `json:"host"`
+	FunctionName string `json:"functionName"`
+	Qualifier    string `json:"qualifier,omitempty"`
+	// InvocationStyle is "sync" (default) or "async".
+	InvocationStyle string `json:"invocationStyle,omitempty"`
+	// WrapAsAPIGateway wraps the request in an API Gateway proxy event:
+	// "v1" (REST API payload 1.0) or "v2" (HTTP API payload 2.0).
+	WrapAsAPIGateway string `json:"wrapAsApiGateway,omitempty"`
+	// UnwrapAsAPIGateway and UnwrapAsALB read the function's result as an
+	// API Gateway / ALB proxy response.
+	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
+	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
+}
+
+// Filter is the listener-level state.
+type Filter struct {
+	creds map[string]Credentials
+}
+
+// NewFilter parses the listener config (JSON; empty means none).
+func NewFilter(configJSON []byte) (*Filter, error) {
+	var cfg ListenerConfig
+	if len(configJSON) > 0 {
+		if err := json.Unmarshal(configJSON, &cfg); err != nil {
+			return nil, fmt.Errorf("%s: listener config: %w", PluginName, err)
+		}
+	}
+	return &Filter{creds: cfg.Credentials}, nil
+}
+
+// Route is a route's checked config with its credentials resolved.
+type Route struct {
+	cfg   RouteConfig
+	creds Credentials
+	path  string // the Invoke path, with the qualifier
+}
+
+// CompileRoute checks a route config and resolves its credentials.
+func (f *Filter) CompileRoute(configJSON []byte) (*Route, error) {
+	var c RouteConfig
+	if err := json.Unmarshal(configJSON, &c); err != nil {
+		return nil, fmt.Errorf("%s: route config: %w", PluginName, err)
+	}
+	switch {
+	case c.FunctionName == "" || c.Region == "" || c.Host == "":
+		return nil, fmt.Errorf("%s: route config: functionName, region and host are required", PluginName)
+	case c.InvocationStyle != "" && c.InvocationStyle != "sync" && c.InvocationStyle != "async":
+		return nil, fmt.Errorf("%s: route config: invocationStyle %q is not sync or async", PluginName, c.InvocationStyle)
+	case c.WrapAsAPIGateway != "" && c.WrapAsAPIGateway != "v1" && c.WrapAsAPIGateway != "v2":
+		return nil, fmt.Errorf("%s: route config: wrapAsApiGateway %q is not v1 or v2", PluginName, c.WrapAsAPIGateway)
+	}
+	creds, ok := f.creds[c.Credentials]
+	if !ok {
+		creds = Credentials{AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"), SessionToken: os.Getenv("AWS_SESSION_TOKEN")}
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil, fmt.Errorf("%s: route config: no credentials for upstream %q (no secret, and none in the environment)", PluginName, c.Credentials)
+	}
+	path := "/2015-03-31/functions/" + pathEscape(c.FunctionName) + "/invocations"
+	if c.Qualifier != "" {
+		path += "?Qualifier=" + pathEscape(c.Qualifier)
+	}
+	return &Route{cfg: c, creds: creds, path: path}, nil
+}

@@ -1,0 +1,137 @@
+package lambda
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"mime"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// wrapEvent builds an API Gateway proxy event (payload format 1.0 for
+// "v1", 2.0 for "v2") from the request, as API Gateway hands it to Lambda.
+func wrapEvent(version string, h Headers, body []byte) ([]byte, error) {
+	method, _ := h.Get(":method")
+	target, _ := h.Get(":path")
+	path, rawQuery, _ := strings.Cut(target, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, err
+	}
+	multi := map[string][]string{}
+	h.Range(func(k, v string) bool {
+		if !strings.HasPrefix(k, ":") {
+			multi[k] = append(multi[k], v)
+		}
+		return true
+	})
+	if host, ok := h.Get(":authority"); ok {
+		multi["host"] = []string{host}
+	}
+	encoded, isBase64 := eventBody(multi["content-type"], body)
+	sourceIP := firstIP(multi["x-forwarded-for"])
+	if version == "v2" {
+		return json.Marshal(eventV2(method, path, rawQuery, query, multi, encoded, isBase64, sourceIP))
+	}
+	return json.Marshal(eventV1(method, path, query, multi, encoded, isBase64, sourceIP))
+}
+
+func eventV1(method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool, sourceIP string) map[string]any {
+	single := map[string]string{}
+	for k, vs := range multi {
+		single[k] = vs[len(vs)-1] // API Gateway keeps the last value
+	}
+	var qs map[string]string
+	var mqs map[string][]string
+	if len(query) > 0 {
+		qs, mqs = map[string]string{}, map[string][]string(query)
+		for k, vs := range query {
+			qs[k] = vs[len(vs)-1]
+		}
+	}
+	return map[string]any{
+		"resource": "/{proxy+}", "path": path, "httpMethod": method,
+		"headers": single, "multiValueHeaders": multi,
+		"queryStringParameters": qs, "multiValueQueryStringParameters": mqs,
+		"pathParameters": map[string]string{"proxy": strings.TrimPrefix(path, "/")}, "stageVariables": nil,
+		"requestContext": map[string]any{
+			"resourcePath": "/{proxy+}", "httpMethod": method, "path": path, "stage": "$default",
+			"identity": map[string]any{"sourceIp": sourceIP, "userAgent": first(multi["user-agent"])},
+		},
+		"body": body, "isBase64Encoded": isBase64,
+	}
+}
+
+func eventV2(method, path, rawQuery string, query url.Values, multi map[string][]string, body *string, isBase64 bool, sourceIP string) map[string]any {
+	headers := map[string]string{}
+	var cookies []string
+	for k, vs := range multi {
+		if k == "cookie" {
+			for _, v := range vs {
+				for _, c := range strings.Split(v, ";") {
+					cookies = append(cookies, strings.TrimSpace(c))
+				}
+			}
+			continue
+		}
+		headers[k] = strings.Join(vs, ",") // payload 2.0 joins repeated headers
+	}
+	var qs map[string]string
+	if len(query) > 0 {
+		qs = map[string]string{}
+		for k, vs := range query {
+			qs[k] = strings.Join(vs, ",")
+		}
+	}
+	return map[string]any{
+		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": rawQuery,
+		"cookies": cookies, "headers": headers, "queryStringParameters": qs,
+		"requestContext": map[string]any{
+			"routeKey": "$default", "stage": "$default",
+			"http": map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": sourceIP, "userAgent": first(multi["user-agent"])},
+		},
+		"body": body, "isBase64Encoded": isBase64,
+	}
+}
+
+// eventBody is the body as events carry it: text as is, anything else
+// (or text that is not UTF-8) base64-encoded; nil when there is none.
+func eventBody(contentType []string, body []byte) (*string, bool) {
+	if len(body) == 0 {
+		return nil, false
+	}
+	if utf8.Valid(body) && textual(first(contentType)) {
+		s := string(body)
+		return &s, false
+	}
+	s := base64.StdEncoding.EncodeToString(body)
+	return &s, true
+}
+
+func textual(contentType string) bool {
+	if contentType == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(mt, "text/") || mt == "application/json" || mt == "application/xml" ||
+		mt == "application/x-www-form-urlencoded" || mt == "application/javascript" ||
+		strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+xml")
+}
+
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
+}
+
+func firstIP(xff []string) string {
+	ip, _, _ := strings.Cut(first(xff), ",")
+	return strings.TrimSpace(ip)
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }

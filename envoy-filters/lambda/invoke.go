@@ -1,0 +1,127 @@
+package lambda
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/gluon-gateway/gluon/transform"
+)
+
+// LocalReply is what the filter answers instead of forwarding.
+type LocalReply struct {
+	Status  int
+	Body    string
+	Headers map[string]string
+}
+
+// Stream is one request's pass through the filter.
+type Stream struct {
+	route *Route
+	// now is the signing clock (tests set it).
+	now func() time.Time
+}
+
+// NewStream starts a request on a route (nil: the route calls no function).
+func (r *Route) NewStream() *Stream { return &Stream{route: r, now: time.Now} }
+
+// Active says whether the stream invokes a function; the filter buffers the
+// request (the body is signed) and the response (it may be unwrapped).
+func (s *Stream) Active() bool { return s.route != nil }
+
+// MaxBody bounds what the filter buffers: Lambda's own payload limit.
+func (s *Stream) MaxBody() int { return 6 << 20 }
+
+var signer = v4.NewSigner()
+
+// signedHeaders are the only request headers that reach Lambda: the
+// client's headers travel inside an API Gateway event when asked for, and
+// whatever the proxy adds after signing is not among the signed ones.
+var signedHeaders = []string{"content-type", "x-amz-invocation-type", "x-amz-log-type"}
+
+// Headers is a header map the filter can also walk: Envoy's api.HeaderMap
+// and the embedded data plane's adapter are.
+type Headers interface {
+	transform.Headers
+	Range(func(key, value string) bool)
+}
+
+// OnRequest turns the request into a signed Invoke call.
+func (s *Stream) OnRequest(h Headers, body []byte) ([]byte, *LocalReply) {
+	r := s.route
+	payload := body
+	if r.cfg.WrapAsAPIGateway != "" {
+		var err error
+		if payload, err = wrapEvent(r.cfg.WrapAsAPIGateway, h, body); err != nil {
+			return nil, &LocalReply{Status: http.StatusBadRequest, Body: "cannot wrap the request for Lambda: " + err.Error() + "\n"}
+		}
+	}
+	if len(payload) == 0 {
+		payload = []byte("{}") // Invoke wants a JSON document
+	}
+	clearRequestHeaders(h)
+	invocation := "RequestResponse"
+	if r.cfg.InvocationStyle == "async" {
+		invocation = "Event"
+	}
+	h.Set(":method", http.MethodPost)
+	h.Set(":path", r.path)
+	h.Set(":authority", r.cfg.Host)
+	h.Set("content-type", "application/json")
+	h.Set("x-amz-invocation-type", invocation)
+	h.Set("x-amz-log-type", "None")
+	if err := s.sign(h, payload); err != nil {
+		return nil, &LocalReply{Status: http.StatusInternalServerError, Body: "signing the Lambda request failed: " + err.Error() + "\n"}
+	}
+	h.Set("content-length", fmt.Sprint(len(payload)))
+	return payload, nil
+}
+
+// clearRequestHeaders drops every header but the pseudo-headers.
+func clearRequestHeaders(h Headers) {
+	var names []string
+	h.Range(func(k, _ string) bool {
+		if !strings.HasPrefix(k, ":") {
+			names = append(names, k)
+		}
+		return true
+	})
+	for _, n := range names {
+		h.Del(n)
+	}
+}
+
+// sign adds SigV4 headers, computed by aws-sdk-go-v2's signer over the
+// request as Lambda will see it.
+func (s *Stream) sign(h Headers, payload []byte) error {
+	r := s.route
+	u, err := url.Parse("https://" + r.cfg.Host + r.path)
+	if err != nil {
+		return fmt.Errorf("invoke URL: %w", err)
+	}
+	req := &http.Request{Method: http.MethodPost, URL: u, Host: r.cfg.Host, Header: http.Header{}}
+	for _, name := range signedHeaders {
+		if v, ok := h.Get(name); ok {
+			req.Header.Set(name, v)
+		}
+	}
+	sum := sha256.Sum256(payload)
+	creds := aws.Credentials{AccessKeyID: r.creds.AccessKeyID, SecretAccessKey: r.creds.SecretAccessKey, SessionToken: r.creds.SessionToken}
+	if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "lambda", r.cfg.Region, s.now()); err != nil {
+		return err
+	}
+	for _, name := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {
+		if v := req.Header.Get(name); v != "" {
+			h.Set(strings.ToLower(name), v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package lambda
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// ResponseNeedsBody says whether OnResponse needs the body: to unwrap a
+// proxy response, and to explain a failure.
+func (s *Stream) ResponseNeedsBody() bool { return s.route != nil }
+
+// OnResponse turns Lambda's answer into the client's response: a function
+// error becomes 502, throttling 429 with Retry-After, a refused call
+// (credentials, unknown function) 502 naming AWS's error, and a proxy
+// result (API Gateway / ALB) the response it describes.
+func (s *Stream) OnResponse(h Headers, body []byte) ([]byte, bool, *LocalReply) {
+	status, _ := strconv.Atoi(get(h, ":status"))
+	switch {
+	case status == http.StatusTooManyRequests:
+		retry := get(h, "retry-after")
+		if retry == "" {
+			retry = "1"
+		}
+		return nil, false, &LocalReply{Status: http.StatusTooManyRequests, Body: "Lambda throttled the function: " + awsMessage(body) + "\n", Headers: map[string]string{"retry-after": retry}}
+	case status >= 400:
+		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: fmt.Sprintf("Lambda refused the invocation (%d %s): %s\n", status, awsErrorType(h, body), awsMessage(body))}
+	case get(h, "x-amz-function-error") != "":
+		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function failed: " + string(body) + "\n", Headers: map[string]string{"content-type": "application/json"}}
+	case status == http.StatusAccepted || status == http.StatusNoContent:
+		return nil, false, nil // async and dry-run invocations answer as Lambda did
+	case s.route.cfg.UnwrapAsAPIGateway || s.route.cfg.UnwrapAsALB:
+		return unwrap(h, body)
+	}
+	return nil, false, nil
+}
+
+// proxyResult is what an API Gateway or ALB integration returns.
+type proxyResult struct {
+	StatusCode        int                 `json:"statusCode"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+}
+
+func unwrap(h Headers, body []byte) ([]byte, bool, *LocalReply) {
+	var r proxyResult
+	if err := json.Unmarshal(body, &r); err != nil || r.StatusCode == 0 {
+		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function's result is not an API Gateway/ALB proxy response (want statusCode, headers, body)\n"}
+	}
+	out := []byte(r.Body)
+	if r.IsBase64Encoded {
+		decoded, err := base64.StdEncoding.DecodeString(r.Body)
+		if err != nil {
+			return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function's result says isBase64Encoded but its body is not base64\n"}
+		}
+		out = decoded
+	}
+	var drop []string
+	h.Range(func(k, _ string) bool {
+		if !strings.HasPrefix(k, ":") {
+			drop = append(drop, k)
+		}
+		return true
+	})
+	for _, k := range drop {
+		h.Del(k)
+	}
+	h.Set(":status", strconv.Itoa(r.StatusCode))
+	for k, v := range r.Headers {
+		h.Set(strings.ToLower(k), v)
+	}
+	for k, vs := range r.MultiValueHeaders {
+		h.Del(strings.ToLower(k))
+		for _, v := range vs {
+			h.Add(strings.ToLower(k), v)
+		}
+	}
+	h.Set("content-length", strconv.Itoa(len(out)))
+	return out, true, nil
+}
+
+func get(h Headers, k string) string {
+	v, _ := h.Get(k)
+	return v
+}
+
+// awsMessage pulls the message out of an AWS JSON error body.
+func awsMessage(body []byte) string {
+	var e struct {
+		Message  string `json:"message"`
+		Message2 string `json:"Message"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Message+e.Message2 != "" {
+		return e.Message + e.Message2
+	}
+	return strings.TrimSpace(string(body))
+}
+
+func awsErrorType(h Headers, body []byte) string {
+	if t := get(h, "x-amzn-errortype"); t != "" {
+		t, _, _ = strings.Cut(t, ":")
+		return t
+	}
+	var e struct {
+		Type string `json:"__type"`
+	}
+	_ = json.Unmarshal(body, &e) // a body that is not JSON has no type to name
+	return e.Type
+}
