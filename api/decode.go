@@ -106,6 +106,8 @@ func newObject(k Kind) (Object, error) {
 		return &Gateway{}, nil
 	case KindSettings:
 		return &Settings{}, nil
+	case KindSecret:
+		return &Secret{}, nil
 	}
-	return nil, fmt.Errorf("kind: %q is not one of Upstream, VirtualService, Gateway, Settings", k)
+	return nil, fmt.Errorf("kind: %q is not one of Upstream, VirtualService, Gateway, Settings, Secret", k)
 }

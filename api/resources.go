@@ -7,6 +7,7 @@ type Resources struct {
 	Upstreams       []*Upstream
 	VirtualServices []*VirtualService
 	Gateways        []*Gateway
+	Secrets         []*Secret
 	Settings        *Settings
 }
 
@@ -21,6 +22,8 @@ func (r *Resources) Add(o Object) {
 		r.Gateways = append(r.Gateways, v)
 	case *Settings:
 		r.Settings = v
+	case *Secret:
+		r.Secrets = append(r.Secrets, v)
 	}
 }
 
@@ -30,6 +33,7 @@ func (r *Resources) Sort() {
 	sortByKey(r.Upstreams)
 	sortByKey(r.VirtualServices)
 	sortByKey(r.Gateways)
+	sortByKey(r.Secrets)
 }
 
 func sortByKey[T Object](objs []T) {

@@ -55,6 +55,7 @@ type Extraction struct {
 // DestinationSpec says which function of the upstream a route calls.
 type DestinationSpec struct {
 	Rest *RestDestinationSpec `json:"rest,omitempty"`
+	AWS  *AWSDestinationSpec  `json:"aws,omitempty"`
 }
 
 // RestDestinationSpec calls a REST function discovered on the upstream.

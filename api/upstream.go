@@ -13,6 +13,7 @@ type Upstream struct {
 // UpstreamSpec holds exactly one upstream type.
 type UpstreamSpec struct {
 	Static *StaticUpstream `json:"static,omitempty"`
+	AWS    *AWSUpstream    `json:"aws,omitempty"`
 	// SSLConfig makes connections to the upstream use TLS.
 	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
 	// ConnectTimeout bounds connection establishment (default 5s).

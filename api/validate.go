@@ -14,9 +14,17 @@ import (
 func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
+	switch {
+	case u.Spec.Static != nil && u.Spec.AWS != nil:
+		f.add("spec", "only one upstream type may be set (static, aws)")
+		return f.err()
+	case u.Spec.AWS != nil:
+		validateAWS(&f, "spec.aws", u.Spec.AWS)
+		return f.err()
+	}
 	s := u.Spec.Static
 	if s == nil {
-		f.add("spec", "an upstream type is required (static)")
+		f.add("spec", "an upstream type is required (static, aws)")
 		return f.err()
 	}
 	if len(s.Hosts) == 0 {

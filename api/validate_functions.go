@@ -26,8 +26,15 @@ func validateDestinationSpec(f *fieldErrors, path string, d *DestinationSpec) {
 	if d == nil {
 		return
 	}
-	if d.Rest == nil {
-		f.add(path, "rest is required")
+	switch {
+	case d.Rest != nil && d.AWS != nil:
+		f.add(path, "only one of rest, aws may be set")
+		return
+	case d.AWS != nil:
+		validateAWSDestination(f, path+".aws", d.AWS)
+		return
+	case d.Rest == nil:
+		f.add(path, "one of rest, aws is required")
 		return
 	}
 	path += ".rest"

@@ -31,6 +31,9 @@ func upstreamCluster(u *api.Upstream) *ir.Cluster {
 	if u.Spec.ConnectTimeout != nil {
 		c.ConnectTimeout = ir.Duration(u.Spec.ConnectTimeout.Duration)
 	}
+	if u.Spec.AWS != nil {
+		return awsCluster(c, u.Spec.AWS)
+	}
 	s := u.Spec.Static
 	for _, h := range s.Hosts {
 		w := uint32(1)

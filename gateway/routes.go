@@ -81,8 +81,16 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 			route.DirectResponse = t.invalidRoute(msg)
 			return
 		}
+		lambda, err := t.routeLambda(vs.Namespace, r)
+		if err != nil {
+			msg := fmt.Sprintf("route %d: %v", i, err)
+			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
+			route.DirectResponse = t.invalidRoute(msg)
+			return
+		}
 		route.Forward = forward(dests, r.Options)
 		route.Transformation = tr
+		route.Lambda = lambda
 		if r.Options != nil {
 			route.Headers = headerMutation(r.Options.HeaderManipulation)
 		}
@@ -165,4 +173,13 @@ func redirect(r *api.RedirectAction) *ir.Redirect {
 		out.Scheme = "https"
 	}
 	return out
+}
+
+// routeLambda resolves a route's aws destination, if it has one.
+func (t *translation) routeLambda(ns string, r *api.Route) (*ir.LambdaInvoke, error) {
+	single := r.RouteAction.Single
+	if single == nil || single.DestinationSpec == nil || single.DestinationSpec.AWS == nil {
+		return nil, nil
+	}
+	return t.lambdaInvoke(single.Upstream.Ref(ns), single.DestinationSpec.AWS, t.awsCreds)
 }

@@ -53,6 +53,7 @@ func Translate(res api.Resources, fns functions.Snapshot) Output {
 	if res.Settings != nil {
 		t.reports.Accept(api.KeyOf(res.Settings), "")
 	}
+	t.awsCreds = t.awsCredentials()
 	t.vhosts = t.virtualHosts()
 	out := Output{Reports: t.reports}
 	for _, name := range sortedNames(byProxy) {
@@ -61,6 +62,9 @@ func Translate(res api.Resources, fns functions.Snapshot) Output {
 			Listeners:  t.listeners(byProxy[name]),
 			Clusters:   clusters,
 			AllowedEnv: allowedEnv(res.Settings),
+			// Every proxy may route to any upstream, so each gets every
+			// upstream's credentials; the translator keeps those in use.
+			AWSCredentials: t.awsCreds,
 		})
 	}
 	return out
@@ -73,6 +77,7 @@ type translation struct {
 	reports   api.Reports
 	upstreams map[api.ResourceRef]*api.Upstream
 	policy    ir.DirectResponse
+	awsCreds  map[string]ir.AWSCredentials
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost

@@ -25,6 +25,17 @@ var catalog = functions.Snapshot{
 		},
 	},
 	{Namespace: "default", Name: "broken"}: {Upstream: functions.UpstreamRef{Namespace: "default", Name: "broken"}, Error: "GET http://127.0.0.1:9/swagger.json: document too large"},
+	{Namespace: "default", Name: "aws-eu"}: {
+		Upstream: functions.UpstreamRef{Namespace: "default", Name: "aws-eu"},
+		Functions: []functions.Function{
+			{Name: "hello", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "hello"}},
+			{Name: "hello:prod", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "hello", Qualifier: "prod"}},
+		},
+	},
+	{Namespace: "default", Name: "aws-local"}: {
+		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-local"},
+		Functions: []functions.Function{{Name: "echo:2", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "echo", Qualifier: "2"}}},
+	},
 }
 
 func TestGolden(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
@@ -63,6 +64,9 @@ func renderResources(typeURL string, rs []types.Resource) []json.RawMessage {
 			continue
 		}
 		b, err := protojson.Marshal(r)
+		if err == nil {
+			b, err = redactJSON(b)
+		}
 		if err != nil {
 			b, _ = json.Marshal(map[string]string{"error": err.Error()})
 		}
@@ -85,4 +89,38 @@ func writeJSON(w http.ResponseWriter, v any) {
 	if err := enc.Encode(v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
+}
+
+// sensitiveFields are config fields whose values are credentials, in any
+// filter config: they are shown as "[redacted]".
+var sensitiveFields = map[string]bool{
+	"accessKeyId": true, "secretAccessKey": true, "sessionToken": true,
+	"functionKey": true, "hostKey": true, "apiKeys": true, "clientSecret": true, "privateKey": true,
+}
+
+// redactJSON replaces the values of sensitive fields, at any depth.
+func redactJSON(b []byte) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("redacting: %w", err)
+	}
+	return json.Marshal(redact(v))
+}
+
+func redact(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, child := range t {
+			if sensitiveFields[k] {
+				t[k] = "[redacted]"
+				continue
+			}
+			t[k] = redact(child)
+		}
+	case []any:
+		for i, child := range t {
+			t[i] = redact(child)
+		}
+	}
+	return v
 }

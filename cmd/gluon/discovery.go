@@ -44,7 +44,7 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 	mode, interval := discoverySettings(res.Settings)
 	want := map[functions.UpstreamRef]openapi.Target{}
 	for _, u := range res.Upstreams {
-		if discovers(mode, u) {
+		if u.Spec.Static != nil && discovers(mode, u) {
 			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = target(u)
 		}
 	}

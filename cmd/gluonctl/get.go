@@ -112,10 +112,7 @@ func (o *options) resources() (api.Resources, error) {
 func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
 	t := &table{headers: []string{"UPSTREAM", "TYPE", "STATUS", "DETAILS"}}
 	for _, u := range us {
-		var details []string
-		for _, h := range u.Spec.Static.Hosts {
-			details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))
-		}
+		typ, details := upstreamDetails(u)
 		if d := st.functionsOf(u.Namespace, u.Name); d != nil {
 			if len(d.Functions) > 0 {
 				details = append(details, "functions: "+strconv.Itoa(len(d.Functions)))
@@ -127,9 +124,28 @@ func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
 				details = append(details, "discovery error: "+d.Error)
 			}
 		}
-		t.add(u.Name, "Static", stateOf(st, api.KeyOf(u)), strings.Join(details, "\n"))
+		t.add(u.Name, typ, stateOf(st, api.KeyOf(u)), strings.Join(details, "\n"))
 	}
 	return t
+}
+
+// upstreamDetails is glooctl's TYPE and first DETAILS lines.
+func upstreamDetails(u *api.Upstream) (string, []string) {
+	if a := u.Spec.AWS; a != nil {
+		details := []string{"region: " + a.Region}
+		if a.SecretRef != nil {
+			details = append(details, "secret: "+a.SecretRef.Ref(u.Namespace).String())
+		}
+		if a.Endpoint != "" {
+			details = append(details, "endpoint: "+a.Endpoint)
+		}
+		return "AWS Lambda", details
+	}
+	var details []string
+	for _, h := range u.Spec.Static.Hosts {
+		details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))
+	}
+	return "Static", details
 }
 
 func functionsTable(ds []functions.Discovered) *table {

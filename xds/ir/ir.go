@@ -15,6 +15,31 @@ type Proxy struct {
 	// AllowedEnv names the environment variables transformation templates
 	// may read.
 	AllowedEnv []string `json:"allowedEnv,omitempty"`
+	// AWSCredentials sign Lambda invocations, by upstream ("ns/name").
+	AWSCredentials map[string]AWSCredentials `json:"awsCredentials,omitempty"`
+}
+
+// AWSCredentials is an AWS access key.
+type AWSCredentials struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	SessionToken    string `json:"sessionToken,omitempty"`
+}
+
+// LambdaInvoke makes a forwarded route invoke a Lambda function.
+type LambdaInvoke struct {
+	// Credentials names the upstream whose AWSCredentials sign the call;
+	// one without any uses the proxy's environment.
+	Credentials  string `json:"credentials"`
+	Region       string `json:"region"`
+	Host         string `json:"host"`
+	FunctionName string `json:"functionName"`
+	Qualifier    string `json:"qualifier,omitempty"`
+	// InvocationStyle is sync or async.
+	InvocationStyle    string `json:"invocationStyle"`
+	WrapAsAPIGateway   string `json:"wrapAsApiGateway,omitempty"`
+	UnwrapAsAPIGateway bool   `json:"unwrapAsApiGateway,omitempty"`
+	UnwrapAsALB        bool   `json:"unwrapAsAlb,omitempty"`
 }
 
 // Listener is an HTTP listener.
@@ -44,6 +69,8 @@ type Route struct {
 	Headers        *HeaderMutation `json:"headers,omitempty"`
 	// Transformation reshapes the request and response (forwarded routes).
 	Transformation *spec.Spec `json:"transformation,omitempty"`
+	// Lambda invokes a function instead of forwarding as is.
+	Lambda *LambdaInvoke `json:"lambda,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

@@ -44,6 +44,7 @@ type filterPlugin func(*ir.Proxy, *ir.Listener) ([]httpFilter, error)
 // here only breaks ties within a stage.
 var filterPlugins = []filterPlugin{
 	transformationFilter,
+	lambdaFilter,
 	routerFilter,
 }
 

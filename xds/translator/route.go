@@ -42,5 +42,8 @@ func buildRoute(r *ir.Route) (*routev3.Route, error) {
 	if err := applyTransformation(out, r); err != nil {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}
+	if err := applyLambda(out, r); err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	}
 	return out, nil
 }

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"net/url"
+	"regexp"
+)
+
+// AWSUpstream is a region (or a Lambda-compatible endpoint) whose Lambda
+// functions Gluon discovers and routes to.
+type AWSUpstream struct {
+	Region string `json:"region"`
+	// SecretRef names a Secret with an aws access key; without one, the
+	// environment's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are used.
+	SecretRef    *ResourceRef `json:"secretRef,omitempty"`
+	AWSAccountID string       `json:"awsAccountId,omitempty"`
+	// Endpoint overrides https://lambda.<region>.amazonaws.com (tests,
+	// Lambda-compatible services).
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// AWSDestinationSpec invokes a Lambda function, Gloo's fields.
+type AWSDestinationSpec struct {
+	// LogicalName is the discovered function: "name", "name:version" or
+	// "name:alias".
+	LogicalName string `json:"logicalName"`
+	// InvocationStyle is SYNC (default) or ASYNC.
+	InvocationStyle string `json:"invocationStyle,omitempty"`
+	// WrapAsApiGateway sends the request as an API Gateway proxy event:
+	// true for payload 1.0; APIGatewayVersion "v2" picks payload 2.0.
+	WrapAsAPIGateway  bool   `json:"wrapAsApiGateway,omitempty"`
+	APIGatewayVersion string `json:"apiGatewayVersion,omitempty"`
+	// UnwrapAsApiGateway / UnwrapAsAlb read the result as a proxy response.
+	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
+	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
+}
+
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+
+func validateAWS(f *fieldErrors, path string, a *AWSUpstream) {
+	if !awsRegion.MatchString(a.Region) {
+		f.add(path+".region", "%q is not an AWS region", a.Region)
+	}
+	if a.SecretRef != nil && a.SecretRef.Name == "" {
+		f.add(path+".secretRef.name", "is required")
+	}
+	if a.Endpoint != "" {
+		if u, err := url.Parse(a.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			f.add(path+".endpoint", "%q is not an http(s) URL with no path", a.Endpoint)
+		}
+	}
+}
+
+func validateAWSDestination(f *fieldErrors, path string, d *AWSDestinationSpec) {
+	if d.LogicalName == "" {
+		f.add(path+".logicalName", "is required")
+	}
+	switch d.InvocationStyle {
+	case "", "SYNC", "ASYNC":
+	default:
+		f.add(path+".invocationStyle", "%q is not SYNC or ASYNC", d.InvocationStyle)
+	}
+	switch d.APIGatewayVersion {
+	case "", "v1", "v2":
+	default:
+		f.add(path+".apiGatewayVersion", "%q is not v1 or v2", d.APIGatewayVersion)
+	}
+	if d.UnwrapAsAPIGateway && d.UnwrapAsALB {
+		f.add(path, "only one of unwrapAsApiGateway, unwrapAsAlb may be set")
+	}
+}

@@ -1,0 +1,131 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// awsEndpoint is where an AWS upstream's Lambda API is: the region's
+// public endpoint over TLS, or the override.
+func awsEndpoint(a *api.AWSUpstream) (host string, port uint32, useTLS bool) {
+	if a.Endpoint == "" {
+		return "lambda." + a.Region + ".amazonaws.com", 443, true
+	}
+	u, _ := url.Parse(a.Endpoint) // validated with the upstream
+	host, portText := u.Hostname(), u.Port()
+	useTLS = u.Scheme == "https"
+	if portText == "" {
+		portText = map[bool]string{true: "443", false: "80"}[useTLS]
+	}
+	p, _ := strconv.Atoi(portText)
+	return host, uint32(p), useTLS
+}
+
+// awsHostHeader is the Host Lambda expects (and the signature covers).
+func awsHostHeader(a *api.AWSUpstream) string {
+	host, port, useTLS := awsEndpoint(a)
+	if (useTLS && port == 443) || (!useTLS && port == 80) {
+		return host
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port)))
+}
+
+func awsCluster(c *ir.Cluster, a *api.AWSUpstream) *ir.Cluster {
+	host, port, useTLS := awsEndpoint(a)
+	c.Endpoints = []ir.Endpoint{{Host: host, Port: port, Weight: 1}}
+	if net.ParseIP(host) == nil {
+		c.Discovery = ir.DiscoveryStrictDNS
+	}
+	if useTLS {
+		c.TLS = &ir.TLS{SNI: host}
+	}
+	return c
+}
+
+// awsCredentials resolves every AWS upstream's secret; an upstream whose
+// secret is missing is warned about, and its routes answer 5xx.
+func (t *translation) awsCredentials() map[string]ir.AWSCredentials {
+	secrets := map[api.ResourceRef]*api.Secret{}
+	for _, s := range t.res.Secrets {
+		t.reports.Accept(api.KeyOf(s), "")
+		secrets[api.ResourceRef{Name: s.Name, Namespace: s.Namespace}] = s
+	}
+	out := map[string]ir.AWSCredentials{}
+	for _, u := range t.res.Upstreams {
+		a := u.Spec.AWS
+		if a == nil || a.SecretRef == nil {
+			continue
+		}
+		ref := a.SecretRef.Ref(u.Namespace)
+		s, ok := secrets[ref]
+		if !ok || s.Spec.AWS == nil {
+			t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s not found or not an aws secret", ref))
+			continue
+		}
+		out[u.Namespace+"/"+u.Name] = ir.AWSCredentials{AccessKeyID: s.Spec.AWS.AccessKey, SecretAccessKey: s.Spec.AWS.SecretKey, SessionToken: s.Spec.AWS.SessionToken}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// lambdaInvoke resolves a route's aws destination to a discovered function.
+func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpec, creds map[string]ir.AWSCredentials) (*ir.LambdaInvoke, error) {
+	u := t.upstreams[ref]
+	if u.Spec.AWS == nil {
+		return nil, fmt.Errorf("upstream %s is not an aws upstream", ref)
+	}
+	key := ref.Namespace + "/" + ref.Name
+	if u.Spec.AWS.SecretRef != nil {
+		if _, ok := creds[key]; !ok {
+			return nil, fmt.Errorf("upstream %s: its secret %s is missing", ref, u.Spec.AWS.SecretRef.Ref(ref.Namespace))
+		}
+	}
+	fn, err := t.findLambda(ref, d.LogicalName)
+	if err != nil {
+		return nil, err
+	}
+	inv := &ir.LambdaInvoke{
+		Credentials:        key,
+		Region:             u.Spec.AWS.Region,
+		Host:               awsHostHeader(u.Spec.AWS),
+		FunctionName:       fn.FunctionName,
+		Qualifier:          fn.Qualifier,
+		InvocationStyle:    strings.ToLower(d.InvocationStyle),
+		UnwrapAsAPIGateway: d.UnwrapAsAPIGateway,
+		UnwrapAsALB:        d.UnwrapAsALB,
+	}
+	if inv.InvocationStyle == "" {
+		inv.InvocationStyle = "sync"
+	}
+	if d.WrapAsAPIGateway {
+		inv.WrapAsAPIGateway = "v1"
+		if d.APIGatewayVersion != "" {
+			inv.WrapAsAPIGateway = d.APIGatewayVersion
+		}
+	}
+	return inv, nil
+}
+
+func (t *translation) findLambda(ref api.ResourceRef, logicalName string) (*functions.LambdaFunction, error) {
+	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("function %q: no Lambda functions have been discovered on upstream %s (yet)", logicalName, ref)
+	case len(d.Functions) == 0 && d.Error != "":
+		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", logicalName, ref, d.Error)
+	}
+	fn, ok := d.Find(logicalName)
+	if !ok || fn.Lambda == nil {
+		return nil, fmt.Errorf("Lambda function %q not found on upstream %s (it has: %s)", logicalName, ref, strings.Join(d.Names(), ", "))
+	}
+	return fn.Lambda, nil
+}

@@ -1,0 +1,63 @@
+package translator
+
+import (
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// The Lambda filter is the Gluon plugin of that name (envoy-filters/lambda).
+const (
+	lambdaPlugin       = "gluon.aws_lambda"
+	lambdaListenerType = "gluon.dev/aws_lambda.ListenerConfig"
+	lambdaRouteType    = "gluon.dev/aws_lambda.RouteConfig"
+)
+
+// lambdaListenerConfig matches the plugin's ListenerConfig.
+type lambdaListenerConfig struct {
+	Credentials map[string]ir.AWSCredentials `json:"credentials,omitempty"`
+}
+
+// lambdaFilter adds the plugin to listeners with a Lambda route, at the
+// out-auth stage: it signs the request last, after anything that may
+// still change it. Only the credentials its routes use go in its config.
+func lambdaFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
+	used := map[string]ir.AWSCredentials{}
+	hasLambda := false
+	for _, vh := range l.VirtualHosts {
+		for _, r := range vh.Routes {
+			if r.Lambda == nil {
+				continue
+			}
+			hasLambda = true
+			if c, ok := p.AWSCredentials[r.Lambda.Credentials]; ok {
+				used[r.Lambda.Credentials] = c
+			}
+		}
+	}
+	if !hasLambda {
+		return nil, nil
+	}
+	f, err := goPluginFilter(StageOutAuth, lambdaPlugin, lambdaListenerType, lambdaListenerConfig{Credentials: used})
+	if err != nil {
+		return nil, err
+	}
+	return []httpFilter{f}, nil
+}
+
+// applyLambda sets a route's per-filter config for the plugin.
+func applyLambda(out *routev3.Route, r *ir.Route) error {
+	if r.Lambda == nil {
+		return nil
+	}
+	cfg, err := goPluginRouteConfig(lambdaPlugin, lambdaRouteType, r.Lambda)
+	if err != nil {
+		return err
+	}
+	if out.TypedPerFilterConfig == nil {
+		out.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	out.TypedPerFilterConfig[lambdaPlugin] = cfg
+	return nil
+}
