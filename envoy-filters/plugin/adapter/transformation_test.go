@@ -22,6 +22,13 @@ func (h *fakeHeaders) Get(k string) (string, bool) { v, ok := h.m[strings.ToLowe
 func (h *fakeHeaders) Set(k, v string)             { h.m[strings.ToLower(k)] = v }
 func (h *fakeHeaders) Add(k, v string)             { h.m[strings.ToLower(k)] += "," + v }
 func (h *fakeHeaders) Del(k string)                { delete(h.m, strings.ToLower(k)) }
+func (h *fakeHeaders) Range(f func(k, v string) bool) {
+	for k, v := range h.m {
+		if !f(k, v) {
+			return
+		}
+	}
+}
 
 type fakeResponseHeaders struct {
 	api.ResponseHeaderMap
@@ -50,11 +57,19 @@ type reply struct {
 type fakeCallbacks struct {
 	api.FilterCallbackHandler
 	replies *[]reply
+	added   *[]byte
 }
 
 type fakeDecoder struct {
 	api.DecoderFilterCallbacks
 	replies *[]reply
+	added   *[]byte
+}
+
+func (d fakeDecoder) AddData(p []byte, _ bool) {
+	if d.added != nil {
+		*d.added = append(*d.added, p...)
+	}
 }
 
 type fakeEncoder struct {
@@ -63,7 +78,7 @@ type fakeEncoder struct {
 }
 
 func (c fakeCallbacks) DecoderFilterCallbacks() api.DecoderFilterCallbacks {
-	return fakeDecoder{replies: c.replies}
+	return fakeDecoder{replies: c.replies, added: c.added}
 }
 func (c fakeCallbacks) EncoderFilterCallbacks() api.EncoderFilterCallbacks {
 	return fakeEncoder{replies: c.replies}
