@@ -9,12 +9,14 @@ package main
 import (
 	"github.com/envoyproxy/envoy/contrib/golang/filters/http/source/go/pkg/http"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/plugin/adapter"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
 
 func init() {
 	http.RegisterHttpFilterFactoryAndConfigParser(transformation.PluginName, adapter.TransformationFactory, adapter.TransformationParser{})
+	http.RegisterHttpFilterFactoryAndConfigParser(lambda.PluginName, adapter.LambdaFactory, adapter.LambdaParser{})
 }
 
 func main() {}

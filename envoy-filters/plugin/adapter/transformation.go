@@ -60,7 +60,11 @@ func (TransformationParser) Parse(cfg *anypb.Any, _ api.ConfigCallbackHandler) (
 		}
 		return &routeSpec{json: js}, nil
 	}
-	return nil, fmt.Errorf("%s: unknown config type %q", transformation.PluginName, typeURL)
+	return nil, unknownType(transformation.PluginName, typeURL)
+}
+
+func unknownType(plugin, typeURL string) error {
+	return fmt.Errorf("%s: unknown config type %q", plugin, typeURL)
 }
 
 // Merge implements api.StreamFilterConfigParser.

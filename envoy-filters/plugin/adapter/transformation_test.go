@@ -35,10 +35,11 @@ type fakeResponseHeaders struct {
 	fakeHeaders
 }
 
-func (h *fakeResponseHeaders) Get(k string) (string, bool) { return h.fakeHeaders.Get(k) }
-func (h *fakeResponseHeaders) Set(k, v string)             { h.fakeHeaders.Set(k, v) }
-func (h *fakeResponseHeaders) Add(k, v string)             { h.fakeHeaders.Add(k, v) }
-func (h *fakeResponseHeaders) Del(k string)                { h.fakeHeaders.Del(k) }
+func (h *fakeResponseHeaders) Get(k string) (string, bool)    { return h.fakeHeaders.Get(k) }
+func (h *fakeResponseHeaders) Set(k, v string)                { h.fakeHeaders.Set(k, v) }
+func (h *fakeResponseHeaders) Add(k, v string)                { h.fakeHeaders.Add(k, v) }
+func (h *fakeResponseHeaders) Del(k string)                   { h.fakeHeaders.Del(k) }
+func (h *fakeResponseHeaders) Range(f func(k, v string) bool) { h.fakeHeaders.Range(f) }
 
 type fakeBuffer struct {
 	api.BufferInstance
