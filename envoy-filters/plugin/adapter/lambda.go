@@ -43,7 +43,7 @@ func (LambdaParser) Merge(parent, child interface{}) interface{} {
 	}
 	route, err := f.CompileRoute(rc.json)
 	if err != nil {
-		api.LogErrorf("%s: %v", lambda.PluginName, err)
+		logErrorf("%s: %v", lambda.PluginName, err)
 		return (*lambda.Route)(nil)
 	}
 	return route

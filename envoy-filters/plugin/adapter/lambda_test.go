@@ -37,6 +37,7 @@ func TestLambdaSignsAndAddsPayload(t *testing.T) {
 
 func TestLambdaRouteWithoutCredentialsPassesThrough(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	logErrorf = t.Logf
 	p := LambdaParser{}
 	listener, _ := p.Parse(typed(t, lambdaListenerType, `{}`), nil)
 	route, _ := p.Parse(typed(t, lambdaRouteType, `{"credentials": "default/none", "region": "r", "host": "h", "functionName": "f"}`), nil)

@@ -16,6 +16,10 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
 
+// logErrorf logs through Envoy; tests, which run outside Envoy (where the
+// api's logging has no C side), replace it.
+var logErrorf = api.LogErrorf
+
 // The TypedStruct type URLs the control plane puts on each config.
 const (
 	listenerConfigType = "gluon.dev/transformation.ListenerConfig"
@@ -79,7 +83,7 @@ func (TransformationParser) Merge(parent, child interface{}) interface{} {
 	}
 	route, err := l.compile(spec.json)
 	if err != nil {
-		api.LogErrorf("%s: %v", transformation.PluginName, err) // Parse accepted it; only the bounds differ
+		logErrorf("%s: %v", transformation.PluginName, err) // Parse accepted it; only the bounds differ
 		return &merged{}
 	}
 	return &merged{route: route}
