@@ -8,6 +8,7 @@ import (
 
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 	golangv3alpha "github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/golang/v3alpha"
+	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -23,6 +24,8 @@ const (
 	typedStructType      = "type.googleapis.com/xds.type.v3.TypedStruct"
 	transformationConfig = "gluon.dev/transformation.ListenerConfig"
 	transformationSpec   = "gluon.dev/transformation.Spec"
+	lambdaConfig         = "gluon.dev/aws_lambda.ListenerConfig"
+	lambdaRouteConfig    = "gluon.dev/aws_lambda.RouteConfig"
 )
 
 // goPlugin is a Gluon golang filter plugin the data plane runs natively.
@@ -39,6 +42,7 @@ type goPlugin struct {
 func knownGoPlugins() []goPlugin {
 	return []goPlugin{
 		{name: transformation.PluginName, listenerType: transformationConfig, routeType: transformationSpec, newFilter: newTransformationFilter},
+		{name: lambda.PluginName, listenerType: lambdaConfig, routeType: lambdaRouteConfig, newFilter: newLambdaFilter},
 	}
 }
 

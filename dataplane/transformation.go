@@ -33,16 +33,16 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 				next(w, r, m) // no config on this route: the filter passes through
 				return
 			}
-			transform(routes[m.route.idx].NewStream(), next, w, r, m)
+			runPlugin(transformationStream{routes[m.route.idx].NewStream()}, next, w, r, m)
 		}
 	}, nil
 }
 
-// transform runs one request through the transformation: the request half
-// before the rest of the chain, the response half on what it writes. The
-// filter's own local replies (a failed request transformation, a body too
-// large) are written as they are, not transformed.
-func transform(s *transformation.Stream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
+// runPlugin runs one request through a plugin: the request half before
+// the rest of the chain, the response half on what it writes. The plugin's
+// own local replies (a failed transformation, a body too large) are written
+// as they are, not passed through its response half.
+func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
 	var body []byte
 	if s.RequestNeedsBody() {
 		var tooLarge bool
@@ -52,11 +52,11 @@ func transform(s *transformation.Stream, next handler, w http.ResponseWriter, r 
 			return
 		}
 		if tooLarge {
-			pluginReply(w, transformation.TooLarge(s.MaxBody()))
+			pluginReply(w, tooLargeReply(s.MaxBody()))
 			return
 		}
 	}
-	newBody, changed, reply := s.OnRequest(&requestHeaders{r: r, m: m}, body)
+	newBody, changed, reply := s.onRequest(&requestHeaders{r: r, m: m}, body)
 	if reply != nil {
 		pluginReply(w, reply)
 		return
@@ -88,8 +88,11 @@ func readBody(r *http.Request, limit int) (body []byte, tooLarge bool, err error
 }
 
 // pluginReply answers a plugin's local reply, as Envoy's SendLocalReply does.
-func pluginReply(w http.ResponseWriter, lr *transformation.LocalReply) {
-	localReply(w, lr.Status, lr.Body)
+func pluginReply(w http.ResponseWriter, lr *pluginLocalReply) {
+	for k, v := range lr.headers {
+		w.Header().Set(k, v)
+	}
+	localReply(w, lr.status, lr.body)
 }
 
 // requestHeaders presents a request as Envoy's request header map: names
@@ -145,6 +148,26 @@ func (h *requestHeaders) Del(key string) {
 	}
 }
 
+// Range visits the pseudo-headers, then every header value, lower-case, as
+// Envoy's header map does.
+func (h *requestHeaders) Range(f func(key, value string) bool) {
+	if !f(":path", h.m.target) || !f(":method", h.r.Method) || !f(":authority", h.r.Host) {
+		return
+	}
+	rangeHeader(h.r.Header, f)
+}
+
+func rangeHeader(hdr http.Header, f func(key, value string) bool) {
+	for k, vs := range hdr {
+		lk := strings.ToLower(k)
+		for _, v := range vs {
+			if !f(lk, v) {
+				return
+			}
+		}
+	}
+}
+
 // responseHeaders presents response headers with the status as :status.
 type responseHeaders struct {
 	h      http.Header
@@ -191,6 +214,13 @@ func (h *responseHeaders) Del(key string) {
 	}
 }
 
+// Range visits :status, then every header value, lower-case.
+func (h *responseHeaders) Range(f func(key, value string) bool) {
+	if f(":status", strconv.Itoa(h.status)) {
+		rangeHeader(h.h, f)
+	}
+}
+
 // errReplaced stops whoever writes a response that a local reply replaced;
 // the router treats it like a client that went away.
 var errReplaced = errors.New("response replaced by a local reply")
@@ -205,7 +235,7 @@ var errReplaced = errors.New("response replaced by a local reply")
 // would otherwise be skipped silently.
 type transformWriter struct {
 	w        http.ResponseWriter
-	s        *transformation.Stream
+	s        pluginStream
 	buffer   bool
 	limit    int
 	status   int // 0 until the handler writes headers
@@ -224,7 +254,7 @@ func (tw *transformWriter) WriteHeader(code int) {
 	case !tw.buffer:
 		tw.writeTransformed(nil)
 	case contentLength(tw.w.Header()) > int64(tw.limit):
-		tw.replace(transformation.TooLarge(tw.limit))
+		tw.replace(tooLargeReply(tw.limit))
 	}
 }
 
@@ -238,7 +268,7 @@ func (tw *transformWriter) Write(p []byte) (int, error) {
 	case !tw.buffer:
 		return tw.w.Write(p)
 	case len(tw.body)+len(p) > tw.limit:
-		tw.replace(transformation.TooLarge(tw.limit))
+		tw.replace(tooLargeReply(tw.limit))
 		return 0, errReplaced
 	}
 	tw.body = append(tw.body, p...)
@@ -263,13 +293,13 @@ func (tw *transformWriter) finish() {
 // the buffered body) and writes them downstream.
 func (tw *transformWriter) writeTransformed(body []byte) {
 	h := &responseHeaders{h: tw.w.Header(), status: tw.status}
-	newBody, changed, reply := tw.s.OnResponse(h, body)
+	newBody, changed, reply := tw.s.onResponse(h, body)
 	switch {
 	case reply != nil:
 		tw.replace(reply)
 		return
 	case h.badStatus != "":
-		tw.replace(&transformation.LocalReply{Status: http.StatusInternalServerError, Body: "transformation set an invalid :status " + strconv.Quote(h.badStatus) + "\n"})
+		tw.replace(&pluginLocalReply{status: http.StatusInternalServerError, body: "transformation set an invalid :status " + strconv.Quote(h.badStatus) + "\n"})
 		return
 	}
 	if changed {
@@ -283,7 +313,7 @@ func (tw *transformWriter) writeTransformed(body []byte) {
 
 // replace discards the response written so far (nothing has been sent yet)
 // and answers the local reply instead.
-func (tw *transformWriter) replace(lr *transformation.LocalReply) {
+func (tw *transformWriter) replace(lr *pluginLocalReply) {
 	tw.replaced = true
 	clear(tw.w.Header())
 	pluginReply(tw.w, lr)

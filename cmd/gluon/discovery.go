@@ -2,25 +2,29 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds/lambda"
 	"github.com/gluon-gateway/gluon/fds/openapi"
 	"github.com/gluon-gateway/gluon/functions"
 )
 
 // discovery runs one poller per upstream that function discovery applies
 // to, writing what it finds into the catalog. Pollers follow the config:
-// started for new upstreams, restarted when an upstream's target changes,
-// stopped when it goes.
+// started for new upstreams, restarted when what they poll changes (an
+// address, a document URL, a secret), stopped when the upstream goes.
 type discovery struct {
 	catalog *functions.Catalog
-	finder  *openapi.Discoverer
 	log     *slog.Logger
 
 	mu      sync.Mutex
@@ -28,30 +32,40 @@ type discovery struct {
 }
 
 type poller struct {
-	target   openapi.Target
+	key      string // what the poller polls; a change restarts it
 	interval time.Duration
 	cancel   context.CancelFunc
+}
+
+// finder discovers one upstream's functions.
+type finder interface {
+	find(ctx context.Context) ([]functions.Function, string, error)
+	// notMine reports an error that means "this upstream has no functions
+	// of my kind": polling stops until the upstream changes.
+	notMine(error) bool
+	// transient reports an error worth retrying soon, with back-off.
+	transient(error) bool
 }
 
 const defaultPollInterval = 30 * time.Second
 
 func newDiscovery(c *functions.Catalog, log *slog.Logger) *discovery {
-	return &discovery{catalog: c, finder: &openapi.Discoverer{}, log: log, pollers: map[functions.UpstreamRef]*poller{}}
+	return &discovery{catalog: c, log: log, pollers: map[functions.UpstreamRef]*poller{}}
 }
 
 // sync makes the pollers match the config.
 func (d *discovery) sync(ctx context.Context, res api.Resources) {
 	mode, interval := discoverySettings(res.Settings)
-	want := map[functions.UpstreamRef]openapi.Target{}
+	want := map[functions.UpstreamRef]target{}
 	for _, u := range res.Upstreams {
-		if u.Spec.Static != nil && discovers(mode, u) {
-			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = target(u)
+		if discovers(mode, u) {
+			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = targetOf(u, res.Secrets)
 		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for ref, p := range d.pollers {
-		if t, ok := want[ref]; !ok || t != p.target || interval != p.interval {
+		if t, ok := want[ref]; !ok || t.key != p.key || interval != p.interval {
 			p.cancel()
 			delete(d.pollers, ref)
 			if !ok {
@@ -64,34 +78,36 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 			continue
 		}
 		pctx, cancel := context.WithCancel(ctx)
-		d.pollers[ref] = &poller{target: t, interval: interval, cancel: cancel}
-		go d.poll(pctx, ref, t, interval)
+		d.pollers[ref] = &poller{key: t.key, interval: interval, cancel: cancel}
+		go d.poll(pctx, ref, t.finder, interval)
 	}
 }
 
 // poll discovers an upstream's functions every interval. A transient
-// failure is retried with exponential back-off; "no document" (not a REST
-// service) ends polling until the upstream changes, per Gloo's FDS contract.
-func (d *discovery) poll(ctx context.Context, ref functions.UpstreamRef, t openapi.Target, interval time.Duration) {
+// failure is retried with exponential back-off; "not my kind" ends polling
+// until the upstream changes, per Gloo's FDS contract.
+func (d *discovery) poll(ctx context.Context, ref functions.UpstreamRef, f finder, interval time.Duration) {
 	backoff := time.Second
 	for {
-		res, err := d.finder.Discover(ctx, t)
+		fns, source, err := f.find(ctx)
 		wait := interval
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
-			d.catalog.Set(functions.Discovered{Upstream: ref, Functions: res.Functions, Source: res.Source})
+			d.catalog.Set(functions.Discovered{Upstream: ref, Functions: fns, Source: source})
 			backoff = time.Second
-		case errors.Is(err, openapi.ErrNoDocument):
-			d.log.Info("no OpenAPI document; not a REST upstream", "upstream", ref.String())
+		case f.notMine(err):
+			d.log.Info("no functions of a known kind on this upstream", "upstream", ref.String(), "reason", err)
 			d.catalog.Delete(ref)
 			return
 		default:
 			d.log.Warn("function discovery failed", "upstream", ref.String(), "err", err, "retry-in", backoff)
 			d.catalog.SetError(ref, err)
-			wait = min(backoff, interval)
-			backoff *= 2
+			if f.transient(err) {
+				wait = min(backoff, interval)
+				backoff *= 2
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -125,15 +141,108 @@ func discovers(mode string, u *api.Upstream) bool {
 	return mode == api.FDSBlacklist
 }
 
-func target(u *api.Upstream) openapi.Target {
+// target is a finder and a key that changes whenever what it polls does.
+type target struct {
+	key    string
+	finder finder
+}
+
+func targetOf(u *api.Upstream, secrets []*api.Secret) target {
+	if a := u.Spec.AWS; a != nil {
+		return lambdaTarget(u, a, secrets)
+	}
+	return openAPITarget(u)
+}
+
+// openAPIFinder probes a static upstream for an OpenAPI document.
+type openAPIFinder struct {
+	d *openapi.Discoverer
+	t openapi.Target
+}
+
+func (f openAPIFinder) find(ctx context.Context) ([]functions.Function, string, error) {
+	res, err := f.d.Discover(ctx, f.t)
+	return res.Functions, res.Source, err
+}
+
+func (openAPIFinder) notMine(err error) bool   { return errors.Is(err, openapi.ErrNoDocument) }
+func (openAPIFinder) transient(err error) bool { return true }
+
+func openAPITarget(u *api.Upstream) target {
 	s := u.Spec.Static
+	t := openapi.Target{}
 	if rest := s.ServiceSpec; rest != nil && rest.Rest != nil && rest.Rest.SwaggerInfo != nil {
-		return openapi.Target{DocURL: rest.Rest.SwaggerInfo.URL, Inline: rest.Rest.SwaggerInfo.Inline}
+		t.DocURL, t.Inline = rest.Rest.SwaggerInfo.URL, rest.Rest.SwaggerInfo.Inline
+	} else {
+		scheme := "http"
+		if (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil {
+			scheme = "https"
+		}
+		h := s.Hosts[0]
+		t.BaseURL = scheme + "://" + net.JoinHostPort(h.Addr, strconv.Itoa(int(h.Port)))
 	}
-	scheme := "http"
-	if (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil {
-		scheme = "https"
+	return target{key: fmt.Sprintf("openapi %+v", t), finder: openAPIFinder{d: &openapi.Discoverer{}, t: t}}
+}
+
+// lambdaFinder lists a region's (or endpoint's) Lambda functions.
+type lambdaFinder struct {
+	cfg lambda.Config
+	// err is a configuration problem (a missing secret) reported on every poll.
+	err error
+}
+
+func (f lambdaFinder) find(ctx context.Context) ([]functions.Function, string, error) {
+	if f.err != nil {
+		return nil, "", f.err
 	}
-	h := s.Hosts[0]
-	return openapi.Target{BaseURL: scheme + "://" + net.JoinHostPort(h.Addr, strconv.Itoa(int(h.Port)))}
+	d, err := lambda.New(f.cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	fns, err := d.Discover(ctx)
+	if err != nil {
+		// Lead with AWS's error code: it is what an operator searches for.
+		return nil, "", fmt.Errorf("AWS %s: %w", lambda.ErrorCode(err), err)
+	}
+	source := "lambda." + f.cfg.Region
+	if f.cfg.Endpoint != "" {
+		source = f.cfg.Endpoint
+	}
+	return fns, source, nil
+}
+
+func (lambdaFinder) notMine(error) bool          { return false }
+func (f lambdaFinder) transient(err error) bool { return f.err == nil && lambda.IsTransient(err) }
+
+func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) target {
+	cfg := lambda.Config{Region: a.Region, Endpoint: a.Endpoint}
+	f := lambdaFinder{}
+	switch {
+	case a.SecretRef != nil:
+		ref := a.SecretRef.Ref(u.Namespace)
+		s := findSecret(secrets, ref)
+		if s == nil || s.Spec.AWS == nil {
+			f.err = fmt.Errorf("secret %s not found or not an aws secret", ref)
+			break
+		}
+		cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken = s.Spec.AWS.AccessKey, s.Spec.AWS.SecretKey, s.Spec.AWS.SessionToken
+	default:
+		// The default chain, as far as a control plane has one: its
+		// environment.
+		cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
+	}
+	f.cfg = cfg
+	// The key must change with the credentials without holding them.
+	sum := sha256.Sum256([]byte(cfg.AccessKeyID + "\x00" + cfg.SecretAccessKey + "\x00" + cfg.SessionToken))
+	key := fmt.Sprintf("aws %s %s %s %v", cfg.Region, cfg.Endpoint, hex.EncodeToString(sum[:8]), f.err)
+	return target{key: key, finder: f}
+}
+
+func findSecret(secrets []*api.Secret, ref api.ResourceRef) *api.Secret {
+	for _, s := range secrets {
+		if s.Name == ref.Name && s.Namespace == ref.Namespace {
+			return s
+		}
+	}
+	return nil
 }

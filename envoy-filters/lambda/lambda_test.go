@@ -152,7 +152,7 @@ func TestResponses(t *testing.T) {
 		want   string
 	}{
 		{"function error", headers{":status": {"200"}, "x-amz-function-error": {"Unhandled"}}, `{"errorMessage":"boom"}`, 502, "boom"},
-		{"throttled", headers{":status": {"429"}, "retry-after": {"7"}}, `{"__type":"TooManyRequestsException","message":"Rate exceeded"}`, 429, "Rate exceeded"},
+		{"throttled", headers{":status": {"429"}, "retry-after": {"7"}, "x-amzn-requestid": {"r"}}, `{"__type":"TooManyRequestsException","message":"Rate exceeded"}`, 429, "Rate exceeded"},
 		{"bad signature", headers{":status": {"403"}, "x-amzn-errortype": {"InvalidSignatureException:http://internal"}}, `{"message":"The request signature we calculated does not match"}`, 502, "InvalidSignatureException"},
 		{"not a proxy result", headers{":status": {"200"}}, `"hello"`, 502, "not an API Gateway"},
 	}
@@ -164,6 +164,9 @@ func TestResponses(t *testing.T) {
 		if c.status == 429 && reply.Headers["retry-after"] != "7" {
 			t.Errorf("retry-after %v", reply.Headers)
 		}
+	}
+	if _, _, reply := s.OnResponse(headers{":status": {"504"}}, []byte("upstream request timeout")); reply != nil {
+		t.Fatalf("the proxy's own 504 was rewritten: %+v", reply)
 	}
 	h := headers{":status": {"200"}, "x-amzn-requestid": {"r"}}
 	body, changed, reply := s.OnResponse(h, []byte(`{"statusCode": 201, "headers": {"Content-Type": "image/png"}, "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]}, "body": "iVBORw==", "isBase64Encoded": true}`))

@@ -19,6 +19,9 @@ func (s *Stream) ResponseNeedsBody() bool { return s.route != nil }
 // result (API Gateway / ALB) the response it describes.
 func (s *Stream) OnResponse(h Headers, body []byte) ([]byte, bool, *LocalReply) {
 	status, _ := strconv.Atoi(get(h, ":status"))
+	if status >= 400 && !fromLambda(h) {
+		return nil, false, nil // the proxy's own reply (a timeout, no upstream): as it is
+	}
 	switch {
 	case status == http.StatusTooManyRequests:
 		retry := get(h, "retry-after")
@@ -36,6 +39,13 @@ func (s *Stream) OnResponse(h Headers, body []byte) ([]byte, bool, *LocalReply) 
 		return unwrap(h, body)
 	}
 	return nil, false, nil
+}
+
+// fromLambda tells Lambda's answers from replies the proxy made itself
+// (Envoy's encoder filters see both): AWS marks every answer with a request
+// id, and every error with its type.
+func fromLambda(h Headers) bool {
+	return get(h, "x-amzn-requestid") != "" || get(h, "x-amzn-errortype") != ""
 }
 
 // proxyResult is what an API Gateway or ALB integration returns.

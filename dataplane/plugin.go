@@ -1,0 +1,71 @@
+package dataplane
+
+import (
+	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
+	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
+)
+
+// pluginStream is one request's pass through a Gluon plugin, whichever it
+// is: runPlugin and transformWriter drive it the way Envoy's golang filter
+// drives the plugin's decode and encode callbacks.
+type pluginStream interface {
+	RequestNeedsBody() bool
+	ResponseNeedsBody() bool
+	MaxBody() int
+	onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
+	onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
+}
+
+// pluginLocalReply is a plugin's answer in place of the upstream's.
+type pluginLocalReply struct {
+	status  int
+	body    string
+	headers map[string]string
+}
+
+func tooLargeReply(limit int) *pluginLocalReply {
+	lr := transformation.TooLarge(limit)
+	return &pluginLocalReply{status: lr.Status, body: lr.Body}
+}
+
+type transformationStream struct{ *transformation.Stream }
+
+func (s transformationStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+	b, changed, lr := s.OnRequest(h, body)
+	return b, changed, fromTransformation(lr)
+}
+
+func (s transformationStream) onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+	b, changed, lr := s.OnResponse(h, body)
+	return b, changed, fromTransformation(lr)
+}
+
+func fromTransformation(lr *transformation.LocalReply) *pluginLocalReply {
+	if lr == nil {
+		return nil
+	}
+	return &pluginLocalReply{status: lr.Status, body: lr.Body}
+}
+
+// lambdaStream adapts the Lambda logic: it always buffers both bodies, as
+// the request body is signed and the response may be unwrapped.
+type lambdaStream struct{ *lambda.Stream }
+
+func (s lambdaStream) RequestNeedsBody() bool { return true }
+
+func (s lambdaStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+	payload, lr := s.OnRequest(h, body)
+	return payload, lr == nil, fromLambda(lr)
+}
+
+func (s lambdaStream) onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+	b, changed, lr := s.OnResponse(h, body)
+	return b, changed, fromLambda(lr)
+}
+
+func fromLambda(lr *lambda.LocalReply) *pluginLocalReply {
+	if lr == nil {
+		return nil
+	}
+	return &pluginLocalReply{status: lr.Status, body: lr.Body, headers: lr.Headers}
+}
