@@ -53,6 +53,8 @@ func TestDemo(t *testing.T) {
 		{"/health", "gluon is up"},
 		{"/petstore/findPet", `"name":"Tom"`},
 		{"/petstore/add", `{"created": {"id":3,"name":"Fido","tag":"dog"}`},
+		{"/lambda/hello", `"path":"/lambda/hello/world"`},
+		{"/lambda/echo", `{"ping": 1}`},
 		{"x-color", `"service":"green"`},
 		{"/hello/world", `"service":"blue"`},
 		{"/split", `"service":`},

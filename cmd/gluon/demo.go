@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gluon-gateway/gluon/fds/lambda/standin"
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
@@ -76,6 +77,34 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 type demoServices struct {
 	servers map[string]*http.Server
 	addrs   map[string]string
+	lambda  *standin.Endpoint
+}
+
+// Demo AWS credentials: the local Lambda stand-in accepts only these, and
+// checks every request's SigV4 signature with them.
+const (
+	demoAccessKey = "AKIDGLUONDEMO"
+	demoSecretKey = "gluon-demo-secret"
+)
+
+// startDemoLambda runs a local Lambda with two functions: hello, an API
+// Gateway-style function, and echo, with a version and an alias.
+func startDemoLambda() (*standin.Endpoint, error) {
+	s := standin.New(standin.Options{})
+	s.AddCredentials(demoAccessKey, demoSecretKey, "")
+	for _, f := range []standin.Function{
+		{Name: "hello", Handler: standin.APIGatewayEcho},
+		{Name: "echo", Versions: []string{"1"}, Aliases: map[string]string{"live": "1"}, Handler: standin.Echo},
+	} {
+		if err := s.AddFunction(f); err != nil {
+			return nil, fmt.Errorf("demo lambda: %w", err)
+		}
+	}
+	ep, err := s.Start()
+	if err != nil {
+		return nil, fmt.Errorf("demo lambda: %w", err)
+	}
+	return ep, nil
 }
 
 func startDemoServices() (*demoServices, error) {
@@ -95,12 +124,21 @@ func startDemoServices() (*demoServices, error) {
 		go srv.Serve(lis) //nolint:errcheck // ends with ErrServerClosed at close
 		s.servers[name], s.addrs[name] = srv, lis.Addr().String()
 	}
+	ep, err := startDemoLambda()
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.lambda = ep
 	return s, nil
 }
 
 func (s *demoServices) close() {
 	for _, srv := range s.servers {
 		srv.Close()
+	}
+	if s.lambda != nil {
+		s.lambda.Close()
 	}
 }
 
@@ -158,6 +196,18 @@ metadata: {name: petstore}
 spec:
   static: {hosts: [{addr: 127.0.0.1, port: PETSTORE_PORT}]}
 ---
+# A local stand-in for AWS Lambda: Gluon lists its functions with the AWS
+# SDK and signs every invocation with SigV4, as it would against AWS.
+apiVersion: gluon.dev/v1
+kind: Secret
+metadata: {name: aws-demo}
+spec: {aws: {accessKey: DEMO_ACCESS_KEY, secretKey: DEMO_SECRET_KEY}}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: lambda}
+spec: {aws: {region: us-east-1, endpoint: "LAMBDA_URL", secretRef: {name: aws-demo}}}
+---
 apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: demo}
@@ -183,6 +233,16 @@ spec:
               parameters: {headers: {x-name: "{name}", x-tag: "{tag}"}}
               responseTransformation:
                 body: {text: '{"created": {{ body() }}, "by": "gluon"}'}
+    - matchers: [{prefix: /lambda/hello}]
+      routeAction:
+        single:
+          upstream: {name: lambda}
+          destinationSpec: {aws: {logicalName: hello, wrapAsApiGateway: true, unwrapAsApiGateway: true}}
+    - matchers: [{exact: /lambda/echo}]
+      routeAction:
+        single:
+          upstream: {name: lambda}
+          destinationSpec: {aws: {logicalName: "echo:live"}}
     - matchers: [{prefix: /hello, headers: [{name: x-color, value: green}]}]
       routeAction: {single: {upstream: {name: green}}}
       options: {prefixRewrite: /}
@@ -211,7 +271,8 @@ func writeDemoConfig(dir, gw string, s *demoServices) error {
 	}
 	port := func(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 	config := strings.NewReplacer("GATEWAY_PORT", port(gw), "BLUE_PORT", port(s.addrs["blue"]),
-		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"])).Replace(demoConfig)
+		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"]),
+		"LAMBDA_URL", s.lambda.URL, "DEMO_ACCESS_KEY", demoAccessKey, "DEMO_SECRET_KEY", demoSecretKey).Replace(demoConfig)
 	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
@@ -224,7 +285,8 @@ func writeDemoConfig(dir, gw string, s *demoServices) error {
 func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
 	deadline := time.After(30 * time.Second)
 	for {
-		if answers("http://"+gw+"/health", nil) && answers("http://"+gw+"/petstore/findPet", map[string]string{"x-pet-id": "1"}) {
+		if answers("http://"+gw+"/health", nil) && answers("http://"+gw+"/petstore/findPet", map[string]string{"x-pet-id": "1"}) &&
+			answers("http://"+gw+"/lambda/hello", nil) {
 			return nil
 		}
 		select {
@@ -265,6 +327,8 @@ Try:
 		"curl -s " + base + "/health",
 		"curl -s -H 'x-pet-id: 2' " + base + "/petstore/findPet",
 		"curl -s -X POST -H 'x-name: Fido' -H 'x-tag: dog' " + base + "/petstore/add",
+		"curl -s " + base + "/lambda/hello/world?lang=en",
+		"curl -s -d '{\"ping\": 1}' " + base + "/lambda/echo",
 		"curl -s " + base + "/hello/world",
 		"curl -s -H 'x-color: green' " + base + "/hello/world",
 		"curl -s " + base + "/split",
