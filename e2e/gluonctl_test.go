@@ -113,6 +113,30 @@ func TestGluonctlFlows(t *testing.T) {
 			t.Fatalf("check output:\n%s", out)
 		}
 	})
+	t.Run("create secret aws and upstream aws: Lambda functions discovered, the secret never shown", func(t *testing.T) {
+		_, lambdaURL := startLambda(t)
+		keyFile := filepath.Join(t.TempDir(), "secret-key")
+		if err := os.WriteFile(keyFile, []byte(awsSecretKey+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dry := mustGluonctl(t, cp, "create", "secret", "aws", "aws-creds", "--access-key", awsAccessKey, "--secret-key-file", keyFile, "--dry-run")
+		out := mustGluonctl(t, cp, "create", "secret", "aws", "aws-creds", "--access-key", awsAccessKey, "--secret-key-file", keyFile)
+		mustGluonctl(t, cp, "create", "upstream", "aws", "lambda", "--aws-region", "us-east-1", "--aws-secret-name", "aws-creds", "--aws-endpoint", lambdaURL)
+		var table string
+		waitFor(t, 10*time.Second, "Lambda functions discovered", func() bool {
+			table = mustGluonctl(t, cp, "get", "upstreams")
+			return strings.Contains(table, "versioned:prod")
+		})
+		secrets := mustGluonctl(t, cp, "get", "secrets", "-o", "yaml")
+		for where, text := range map[string]string{"create": out, "dry run": dry, "get upstreams": table, "get secrets": secrets} {
+			if strings.Contains(text, awsSecretKey) {
+				t.Errorf("%s shows the secret key", where)
+			}
+		}
+		if !strings.Contains(secrets, "type: aws") || !strings.Contains(table, "AWS Lambda") {
+			t.Fatalf("get secrets:\n%s\nget upstreams:\n%s", secrets, table)
+		}
+	})
 	t.Run("remove route, delete, proxy url and served config", func(t *testing.T) {
 		mustGluonctl(t, cp, "remove", "route", "--index", "0")
 		waitFor(t, 5*time.Second, "route removed", func() bool {

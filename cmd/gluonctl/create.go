@@ -13,7 +13,7 @@ import (
 
 func createCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "create", Short: "Create a resource"}
-	cmd.AddCommand(createUpstreamCommand(o), createVirtualServiceCommand(o))
+	cmd.AddCommand(createUpstreamCommand(o), createVirtualServiceCommand(o), createSecretCommand(o))
 	return cmd
 }
 
@@ -43,8 +43,8 @@ func createUpstreamCommand(o *options) *cobra.Command {
 	static.Flags().StringVar(&hosts, "static-hosts", "", "host:port addresses, comma separated")
 	static.Flags().BoolVar(&useTLS, "use-tls", false, "connect to the hosts with TLS")
 	static.Flags().StringVar(&swaggerURL, "swagger-url", "", "where the upstream's OpenAPI document is (default: probe the hosts)")
-	cmd.AddCommand(static)
-	for _, kind := range []string{"aws", "azure", "kube"} {
+	cmd.AddCommand(static, createAWSUpstreamCommand(o))
+	for _, kind := range []string{"azure", "kube"} {
 		cmd.AddCommand(&cobra.Command{
 			Use:   kind + " NAME",
 			Short: "Create an upstream of type " + kind + " (not available yet)",
@@ -115,4 +115,32 @@ func first(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+func createAWSUpstreamCommand(o *options) *cobra.Command {
+	var region, secretName, secretNamespace, endpoint string
+	cmd := &cobra.Command{
+		Use:   "aws NAME",
+		Short: "Create an AWS upstream: a region whose Lambda functions are discovered",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := first(args)
+			for label, v := range map[string]*string{"name": &name, "region": &region} {
+				if err := o.prompt(label, v); err != nil {
+					return err
+				}
+			}
+			u := &api.Upstream{Spec: api.UpstreamSpec{AWS: &api.AWSUpstream{Region: region, Endpoint: endpoint}}}
+			u.Name, u.Namespace = name, o.namespace
+			if secretName != "" {
+				u.Spec.AWS.SecretRef = &api.ResourceRef{Name: secretName, Namespace: secretNamespace}
+			}
+			return o.write(u)
+		},
+	}
+	cmd.Flags().StringVar(&region, "aws-region", "", "the AWS region")
+	cmd.Flags().StringVar(&secretName, "aws-secret-name", "", "the secret with the access key (default: the environment's credentials)")
+	cmd.Flags().StringVar(&secretNamespace, "aws-secret-namespace", "", "the secret's namespace (default: the upstream's)")
+	cmd.Flags().StringVar(&endpoint, "aws-endpoint", "", "a Lambda-compatible endpoint instead of AWS's")
+	return cmd
 }

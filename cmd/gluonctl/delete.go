@@ -16,12 +16,13 @@ var kinds = map[string]api.Kind{
 	"upstream": api.KindUpstream, "upstreams": api.KindUpstream, "us": api.KindUpstream,
 	"virtualservice": api.KindVirtualService, "virtualservices": api.KindVirtualService, "vs": api.KindVirtualService,
 	"gateway": api.KindGateway, "gateways": api.KindGateway,
+	"secret": api.KindSecret, "secrets": api.KindSecret,
 }
 
 func kindArg(arg string) (api.Kind, error) {
 	k, ok := kinds[arg]
 	if !ok {
-		return "", fmt.Errorf("%q is not one of upstream, virtualservice, gateway", arg)
+		return "", fmt.Errorf("%q is not one of upstream, virtualservice, gateway, secret", arg)
 	}
 	return k, nil
 }

@@ -90,6 +90,14 @@ func getCommand(o *options) *cobra.Command {
 			return o.render(res.VirtualServices, func(w io.Writer) error { return virtualServicesTable(res.VirtualServices, o.status()).write(w) })
 		}},
 		routes,
+		&cobra.Command{Use: "secrets", Aliases: []string{"secret"}, Short: "Show secrets (names and types, never values)", RunE: func(*cobra.Command, []string) error {
+			res, err := o.resources()
+			if err != nil {
+				return err
+			}
+			rows := secretRows(res.Secrets)
+			return o.render(rows, func(w io.Writer) error { return secretsTable(rows).write(w) })
+		}},
 		&cobra.Command{Use: "proxy", Aliases: []string{"proxies"}, Short: "Show the proxies served and their xDS clients", RunE: func(*cobra.Command, []string) error {
 			var st statusDoc
 			if err := o.admin("/statusz", &st); err != nil {
@@ -256,3 +264,30 @@ func ackSummary(c server.Client, version string) string {
 }
 
 func shortType(typeURL string) string { return typeURL[strings.LastIndex(typeURL, ".")+1:] }
+
+// secretRow is what gluonctl shows of a secret: never its values.
+type secretRow struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+}
+
+func secretRows(secrets []*api.Secret) []secretRow {
+	rows := make([]secretRow, 0, len(secrets))
+	for _, s := range secrets {
+		typ := "unknown"
+		if s.Spec.AWS != nil {
+			typ = "aws"
+		}
+		rows = append(rows, secretRow{Namespace: s.Namespace, Name: s.Name, Type: typ})
+	}
+	return rows
+}
+
+func secretsTable(rows []secretRow) *table {
+	t := &table{headers: []string{"SECRET", "TYPE"}}
+	for _, r := range rows {
+		t.add(r.Name, r.Type)
+	}
+	return t
+}

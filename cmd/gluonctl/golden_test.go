@@ -43,6 +43,7 @@ func TestGolden(t *testing.T) {
 			"functions":       functionsTable(c.Status.Functions),
 			"virtualservices": virtualServicesTable(res.VirtualServices, &c.Status),
 			"proxies":         proxiesTable(&c.Status),
+			"secrets":         secretsTable(secretRows(res.Secrets)),
 		}
 		for _, vs := range res.VirtualServices {
 			tables["routes "+vs.Name] = routesTable(vs.Spec.VirtualHost.Routes)
@@ -51,6 +52,7 @@ func TestGolden(t *testing.T) {
 			out["table "+name] = render(t, "table", nil, tb)
 		}
 		out["yaml upstreams"] = render(t, "yaml", res.Upstreams, nil)
+		out["yaml secrets"] = render(t, "yaml", secretRows(res.Secrets), nil)
 		out["json virtualservices"] = render(t, "json", res.VirtualServices, nil)
 		var check bytes.Buffer
 		writeCheck(&check, &c.Status)

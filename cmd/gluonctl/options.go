@@ -50,6 +50,9 @@ func (o *options) store() (*fileStore, error) {
 // write saves a resource, or prints it with --dry-run.
 func (o *options) write(obj api.Object) error {
 	if o.dryRun {
+		if s, ok := obj.(*api.Secret); ok {
+			obj = redactedSecret(s) // secrets are never echoed, even on request
+		}
 		raw, err := marshal(obj)
 		if err != nil {
 			return err
@@ -76,7 +79,7 @@ func (o *options) prompt(label string, value *string) error {
 		return nil
 	}
 	if o.prompts == nil {
-		o.prompts = bufio.NewReader(o.in)
+		o.prompts = newPrompts(o.in)
 	}
 	fmt.Fprintf(o.errOut, "%s: ", label)
 	line, err := o.prompts.ReadString('\n')
@@ -86,6 +89,8 @@ func (o *options) prompt(label string, value *string) error {
 	*value = strings.TrimSpace(line)
 	return nil
 }
+
+func newPrompts(in io.Reader) *bufio.Reader { return bufio.NewReader(in) }
 
 // render prints v as YAML or JSON, or calls table for the table format.
 func (o *options) render(v any, table func(io.Writer) error) error {
@@ -123,4 +128,17 @@ func (o *options) admin(path string, v any) error {
 		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	return nil
+}
+
+func redactedSecret(s *api.Secret) *api.Secret {
+	out := *s
+	if s.Spec.AWS != nil {
+		aws := *s.Spec.AWS
+		aws.SecretKey = "[redacted]"
+		if aws.SessionToken != "" {
+			aws.SessionToken = "[redacted]"
+		}
+		out.Spec.AWS = &aws
+	}
+	return &out
 }
