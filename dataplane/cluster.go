@@ -36,13 +36,12 @@ const (
 	rawBufferType          = "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"
 )
 
-// upstreamCluster is a compiled Cluster: a connection pool (one http.Transport
-// kept for as long as the cluster definition is unchanged) and its endpoints.
+// upstreamCluster is a compiled Cluster: a connection pool (kept for as long
+// as the cluster definition is unchanged) and its endpoints.
 type upstreamCluster struct {
-	name      string
-	def       *clusterv3.Cluster // to detect unchanged definitions across CDS updates
-	transport *http.Transport
-	scheme    string
+	name   string
+	def    *clusterv3.Cluster // to detect unchanged definitions across CDS updates
+	client upstreamClient
 	// eds clusters get endpoints from the ClusterLoadAssignment named edsName.
 	eds     bool
 	edsName string
@@ -60,6 +59,14 @@ type upstreamCluster struct {
 	warm atomic.Bool
 }
 
+// upstreamClient sends one attempt of a request to an endpoint, with the
+// deadline (zero: none) bounding the whole exchange, response body included.
+// The response's body must be closed.
+type upstreamClient interface {
+	roundTrip(r *http.Request, body requestBody, addr, target, host string, deadline time.Time) (*http.Response, error)
+	closeIdle()
+}
+
 func (c *upstreamCluster) pick() *endpoint { return c.endpoints.Load().pick() }
 
 func (c *upstreamCluster) setEndpoints(s *endpointSet) {
@@ -72,7 +79,7 @@ func (c *upstreamCluster) retire() {
 	if c.stop != nil {
 		c.stop()
 	}
-	time.AfterFunc(retireGrace, c.transport.CloseIdleConnections)
+	time.AfterFunc(retireGrace, c.client.closeIdle)
 }
 
 // connectError marks dial failures, which Envoy reports as "connection failure".
@@ -90,7 +97,7 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if c.GetLbPolicy() != clusterv3.Cluster_ROUND_ROBIN {
 		return nil, fmt.Errorf("lb_policy %v is not supported (only ROUND_ROBIN)", c.GetLbPolicy())
 	}
-	uc := &upstreamCluster{name: c.GetName(), def: c, scheme: "http"}
+	uc := &upstreamCluster{name: c.GetName(), def: c}
 	if err := uc.compileDiscovery(c); err != nil {
 		return nil, err
 	}
@@ -106,14 +113,18 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("transport_socket: %w", err)
 	}
-	if tlsCfg != nil {
-		uc.scheme = "https"
-	}
 	h2, idle, err := compileProtocolOptions(c.GetTypedExtensionProtocolOptions())
 	if err != nil {
 		return nil, err
 	}
-	uc.transport = newTransport(connectTimeout, tlsCfg, h2, idle)
+	switch {
+	case tlsCfg != nil:
+		uc.client = &transportClient{t: newTransport(connectTimeout, tlsCfg, h2, idle), scheme: "https"}
+	case h2:
+		uc.client = &transportClient{t: newTransport(connectTimeout, nil, h2, idle), scheme: "http"}
+	default:
+		uc.client = newH1Pool(connectTimeout, idle)
+	}
 	return uc, nil
 }
 

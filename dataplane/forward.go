@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -39,11 +37,12 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		host = a.hostRewrite
 	}
 
-	ctx := r.Context()
+	// The route timeout and per-try timeouts are deadlines on the upstream
+	// exchange rather than contexts: the HTTP/1.1 pool sets them on the
+	// connection, which costs no goroutine or allocation per request.
+	var deadline time.Time
 	if a.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, a.timeout)
-		defer cancel()
+		deadline = time.Now().Add(a.timeout)
 	}
 	body, err := newRequestBody(r, a.retry)
 	if err != nil {
@@ -61,15 +60,17 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			localReply(w, http.StatusServiceUnavailable, msgNoHealthyUpstream)
 			return
 		}
-		tryCtx, tryCancel := ctx, noCancel
+		tryDeadline := deadline
 		if a.retry != nil && a.retry.perTry > 0 {
-			tryCtx, tryCancel = context.WithTimeout(ctx, a.retry.perTry)
+			if t := time.Now().Add(a.retry.perTry); deadline.IsZero() || t.Before(deadline) {
+				tryDeadline = t
+			}
 		}
 		outHost := host
 		if a.autoHostRewrite && ep.hostname != "" {
 			outHost = ep.hostname
 		}
-		resp, err := cl.transport.RoundTrip(body.request(r, tryCtx, cl.scheme, ep.addr, target, outHost))
+		resp, err := cl.client.roundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		canRetry := attempt < retries
 		switch {
 		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode):
@@ -78,26 +79,21 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			resp.Body.Close()
 		case err == nil:
 			rt.copyResponse(w, r, resp, vh, cr)
-			tryCancel()
 			return
 		case r.Context().Err() != nil:
-			tryCancel()
 			return // the client went away: nobody to answer
-		case ctx.Err() != nil:
-			tryCancel()
+		case passed(deadline):
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
 		default:
-			kind := classifyFailure(err, tryCtx)
+			kind := classifyFailure(err, tryDeadline)
 			if !canRetry || !a.retry.retriableFailure(kind) {
-				tryCancel()
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
 				failureReply(w, kind)
 				return
 			}
 		}
-		tryCancel()
-		if !sleepCtx(ctx, a.retry.backoff(attempt+1)) {
+		if !sleepUntil(r.Context(), a.retry.backoff(attempt+1), deadline) {
 			if r.Context().Err() == nil {
 				localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			}
@@ -106,13 +102,15 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	}
 }
 
-// noCancel stands in for the cancel of a per-try context when there is none.
-var noCancel context.CancelFunc = func() {}
+// passed reports whether a deadline is set and has passed.
+func passed(deadline time.Time) bool {
+	return !deadline.IsZero() && !time.Now().Before(deadline)
+}
 
-func classifyFailure(err error, tryCtx context.Context) failureKind {
+func classifyFailure(err error, tryDeadline time.Time) failureKind {
 	var ce *connectError
 	switch {
-	case errors.Is(tryCtx.Err(), context.DeadlineExceeded):
+	case passed(tryDeadline):
 		return failPerTryTimeout
 	case errors.As(err, &ce):
 		return failConnect
@@ -129,6 +127,18 @@ func failureReply(w http.ResponseWriter, k failureKind) {
 	default:
 		localReply(w, http.StatusServiceUnavailable, msgReset)
 	}
+}
+
+// sleepUntil waits d, or until the deadline (zero: none) or ctx ends first,
+// in which case it reports false.
+func sleepUntil(ctx context.Context, d time.Duration, deadline time.Time) bool {
+	if !deadline.IsZero() {
+		if left := time.Until(deadline); left <= d {
+			sleepCtx(ctx, max(left, 0))
+			return false
+		}
+	}
+	return sleepCtx(ctx, d)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -215,32 +225,4 @@ func newRequestBody(r *http.Request, p *retryPolicy) (requestBody, error) {
 		return requestBody{stream: io.NopCloser(io.MultiReader(bytes.NewReader(buf), r.Body)), length: r.ContentLength}, nil
 	}
 	return requestBody{buf: buf, length: int64(len(buf))}, nil
-}
-
-// request builds one upstream attempt. The downstream request is shallow
-// copied: its (already rewritten) header map is shared across attempts.
-func (b *requestBody) request(r *http.Request, ctx context.Context, scheme, addr, target, host string) *http.Request {
-	out := r.WithContext(ctx)
-	u := &url.URL{Scheme: scheme, Host: addr}
-	p, q, hasQuery := strings.Cut(target, "?")
-	u.RawQuery, u.ForceQuery = q, hasQuery && q == ""
-	if strings.HasPrefix(p, "//") {
-		// An opaque "//x" would be written as an absolute URL; go through Path.
-		u.Path, _ = url.PathUnescape(p)
-		u.RawPath = p
-	} else {
-		u.Opaque = p // keeps the path byte-for-byte, escapes included
-	}
-	out.URL = u
-	out.RequestURI = ""
-	out.Host = host
-	out.Close = false
-	out.TransferEncoding = nil
-	out.ContentLength = b.length
-	out.Body, out.GetBody = b.stream, nil
-	if buf := b.buf; buf != nil {
-		out.Body = io.NopCloser(bytes.NewReader(buf))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	}
-	return out
 }

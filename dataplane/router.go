@@ -87,17 +87,20 @@ func (rt *router) setForwardingHeaders(r *http.Request) {
 	delete(h, "Expect")
 	ip := r.RemoteAddr
 	if i := strings.LastIndexByte(ip, ':'); i >= 0 {
-		ip = strings.Trim(ip[:i], "[]")
+		ip = strings.TrimSuffix(strings.TrimPrefix(ip[:i], "["), "]")
 	}
+	xff := ip
 	if prior := h["X-Forwarded-For"]; len(prior) > 0 {
-		h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + ip}
-	} else {
-		h["X-Forwarded-For"] = []string{ip}
+		xff = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-Proto"] = protoHTTP
-	if rt.lc.genRequestID && len(h["X-Request-Id"]) == 0 {
-		h["X-Request-Id"] = []string{newRequestID()}
+	if !rt.lc.genRequestID || len(h["X-Request-Id"]) > 0 {
+		h["X-Forwarded-For"] = []string{xff}
+		return
 	}
+	// One backing array for both values: an allocation less per request.
+	vs := []string{xff, newRequestID()}
+	h["X-Forwarded-For"], h["X-Request-Id"] = vs[0:1:1], vs[1:2:2]
 }
 
 // newRequestID returns a random (version 4) UUID.

@@ -1,0 +1,162 @@
+package dataplane
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/http"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// headerField is one parsed field: its canonical name and where its value
+// sits in h1Conn.values.
+type headerField struct {
+	key        string
+	start, end int
+}
+
+// readHeader reads a header block (a response's headers, a chunked body's
+// trailers) up to its empty line into h. The values are gathered into one
+// string and the common names are interned, so that a block costs two
+// allocations rather than one per field as with net/textproto. A field name
+// with spaces or other non-token bytes is an error; a folded line (obs-fold)
+// continues the previous value after a space, as RFC 9112 §5.2 asks of a
+// proxy.
+func (c *h1Conn) readHeader(h http.Header) error {
+	values, fields := c.values[:0], c.fields[:0]
+	for {
+		line, err := c.readLine()
+		if err != nil {
+			return fmt.Errorf("reading upstream header: %w", err)
+		}
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			v := trimOWS(line)
+			if len(fields) == 0 || !validFieldValue(v) {
+				return fmt.Errorf("malformed upstream header line %q", line)
+			}
+			values = append(append(values, ' '), v...)
+			fields[len(fields)-1].end = len(values)
+			continue
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		key, valid := canonicalKey(k)
+		if v = trimOWS(v); !ok || !valid || !validFieldValue(v) {
+			return fmt.Errorf("malformed upstream header line %q", line)
+		}
+		start := len(values)
+		values = append(values, v...)
+		fields = append(fields, headerField{key: key, start: start, end: len(values)})
+	}
+	if len(fields) > 0 {
+		all := string(values)
+		vs := make([]string, len(fields))
+		for i, f := range fields {
+			vs[i] = all[f.start:f.end]
+			if vv, ok := h[f.key]; ok {
+				h[f.key] = append(vv, vs[i])
+			} else {
+				h[f.key] = vs[i : i+1 : i+1] // an append reallocates rather than overwrite the next value
+			}
+		}
+	}
+	// Keep the scratch space for the next block unless an unusual block grew it.
+	if cap(values) <= h1BufferSize {
+		c.values = values
+	}
+	clear(fields)
+	c.fields = fields[:0]
+	return nil
+}
+
+// readLine returns the next line without its line ending (CRLF or LF). A
+// line longer than the read buffer is gathered in c.longLine; c.headLeft
+// bounds its length.
+func (c *h1Conn) readLine() ([]byte, error) {
+	line, err := c.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		c.longLine = append(c.longLine[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = c.br.ReadSlice('\n')
+			c.longLine = append(c.longLine, line...)
+		}
+		line = c.longLine
+		c.longLine = nil // rare: not kept
+	}
+	if err != nil {
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// canonicalKey canonicalises a field name in place (Content-Type) and
+// returns it as a string, interned when common. ok is false for an empty
+// name or one with a byte outside the token set.
+func canonicalKey(k []byte) (key string, ok bool) {
+	if len(k) == 0 {
+		return "", false
+	}
+	upper := true
+	for i, b := range k {
+		if !httpguts.IsTokenRune(rune(b)) {
+			return "", false
+		}
+		switch {
+		case upper && 'a' <= b && b <= 'z':
+			k[i] = b - ('a' - 'A')
+		case !upper && 'A' <= b && b <= 'Z':
+			k[i] = b + ('a' - 'A')
+		}
+		upper = b == '-'
+	}
+	if s, ok := commonResponseKeys[string(k)]; ok {
+		return s, true
+	}
+	return string(k), true
+}
+
+// commonResponseKeys interns the names most responses carry.
+var commonResponseKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept-Ranges", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
+		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",
+		"Age", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Type", "Date", "Etag", "Expires", "Keep-Alive", "Last-Modified", "Link",
+		"Location", "Pragma", "Retry-After", "Server", "Set-Cookie", "Strict-Transport-Security", "Trailer",
+		"Transfer-Encoding", "Vary", "Www-Authenticate", "X-Content-Type-Options", "X-Frame-Options",
+		"X-Request-Id",
+	} {
+		m[k] = k
+	}
+	return m
+}()
+
+// validFieldValue reports whether v holds no control characters other
+// than tab (RFC 9110 §5.5).
+func validFieldValue(v []byte) bool {
+	for _, b := range v {
+		if b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS trims the optional whitespace (spaces and tabs) around a value.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
