@@ -16,6 +16,13 @@ type AWSUpstream struct {
 	// Endpoint overrides https://lambda.<region>.amazonaws.com (tests,
 	// Lambda-compatible services).
 	Endpoint string `json:"endpoint,omitempty"`
+	// RoleArn is a role assumed (STS AssumeRole) with the credentials
+	// above; discovery and invocations then use the role's temporary
+	// credentials, refreshed before they expire.
+	RoleArn string `json:"roleArn,omitempty"`
+	// STSEndpoint overrides https://sts.<region>.amazonaws.com (tests,
+	// sovereign clouds).
+	STSEndpoint string `json:"stsEndpoint,omitempty"`
 }
 
 // AWSDestinationSpec invokes a Lambda function, Gloo's fields.
@@ -34,7 +41,12 @@ type AWSDestinationSpec struct {
 	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
 }
 
-var awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+var (
+	awsRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	// awsRoleARN is an IAM role in any partition (aws, aws-cn,
+	// aws-us-gov...), with an optional path: IAM's own character set.
+	awsRoleARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+)
 
 func validateAWS(f *fieldErrors, path string, a *AWSUpstream) {
 	if !awsRegion.MatchString(a.Region) {
@@ -43,10 +55,21 @@ func validateAWS(f *fieldErrors, path string, a *AWSUpstream) {
 	if a.SecretRef != nil && a.SecretRef.Name == "" {
 		f.add(path+".secretRef.name", "is required")
 	}
-	if a.Endpoint != "" {
-		if u, err := url.Parse(a.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
-			f.add(path+".endpoint", "%q is not an http(s) URL with no path", a.Endpoint)
-		}
+	validateEndpoint(f, path+".endpoint", a.Endpoint)
+	if a.RoleArn != "" && !awsRoleARN.MatchString(a.RoleArn) {
+		f.add(path+".roleArn", "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", a.RoleArn)
+	}
+	validateEndpoint(f, path+".stsEndpoint", a.STSEndpoint)
+}
+
+// validateEndpoint checks an optional endpoint override: scheme and host,
+// as clients append the API's own paths.
+func validateEndpoint(f *fieldErrors, path, endpoint string) {
+	if endpoint == "" {
+		return
+	}
+	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		f.add(path, "%q is not an http(s) URL with no path", endpoint)
 	}
 }
 

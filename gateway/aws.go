@@ -102,6 +102,8 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 		InvocationStyle:    strings.ToLower(d.InvocationStyle),
 		UnwrapAsAPIGateway: d.UnwrapAsAPIGateway,
 		UnwrapAsALB:        d.UnwrapAsALB,
+		RoleARN:            u.Spec.AWS.RoleArn,
+		STSEndpoint:        u.Spec.AWS.STSEndpoint,
 	}
 	if inv.InvocationStyle == "" {
 		inv.InvocationStyle = "sync"

@@ -36,6 +36,10 @@ var catalog = functions.Snapshot{
 		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-local"},
 		Functions: []functions.Function{{Name: "echo:2", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "echo", Qualifier: "2"}}},
 	},
+	{Namespace: "default", Name: "aws-role"}: {
+		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-role"},
+		Functions: []functions.Function{{Name: "reports", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "reports"}}},
+	},
 }
 
 func TestGolden(t *testing.T) {

@@ -211,11 +211,11 @@ func (f lambdaFinder) find(ctx context.Context) ([]functions.Function, string, e
 	return fns, source, nil
 }
 
-func (lambdaFinder) notMine(error) bool          { return false }
+func (lambdaFinder) notMine(error) bool         { return false }
 func (f lambdaFinder) transient(err error) bool { return f.err == nil && lambda.IsTransient(err) }
 
 func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) target {
-	cfg := lambda.Config{Region: a.Region, Endpoint: a.Endpoint}
+	cfg := lambda.Config{Region: a.Region, Endpoint: a.Endpoint, RoleARN: a.RoleArn, STSEndpoint: a.STSEndpoint}
 	f := lambdaFinder{}
 	switch {
 	case a.SecretRef != nil:
@@ -234,7 +234,7 @@ func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) ta
 	f.cfg = cfg
 	// The key must change with the credentials without holding them.
 	sum := sha256.Sum256([]byte(cfg.AccessKeyID + "\x00" + cfg.SecretAccessKey + "\x00" + cfg.SessionToken))
-	key := fmt.Sprintf("aws %s %s %s %v", cfg.Region, cfg.Endpoint, hex.EncodeToString(sum[:8]), f.err)
+	key := fmt.Sprintf("aws %s %s %s %s %s %v", cfg.Region, cfg.Endpoint, cfg.RoleARN, cfg.STSEndpoint, hex.EncodeToString(sum[:8]), f.err)
 	return target{key: key, finder: f}
 }
 

@@ -9,7 +9,12 @@ package lambda
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
 // PluginName is the golang filter plugin this logic runs as.
@@ -48,11 +53,17 @@ type RouteConfig struct {
 	// API Gateway / ALB proxy response.
 	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
 	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
+	// RoleARN, when set, is assumed (STS AssumeRole) with the upstream's
+	// credentials, and calls are signed with the role's temporary ones.
+	// STSEndpoint overrides https://sts.<region>.amazonaws.com.
+	RoleARN     string `json:"roleArn,omitempty"`
+	STSEndpoint string `json:"stsEndpoint,omitempty"`
 }
 
 // Filter is the listener-level state.
 type Filter struct {
 	creds map[string]Credentials
+	roles roles
 }
 
 // NewFilter parses the listener config (JSON; empty means none).
@@ -63,13 +74,15 @@ func NewFilter(configJSON []byte) (*Filter, error) {
 			return nil, fmt.Errorf("%s: listener config: %w", PluginName, err)
 		}
 	}
-	return &Filter{creds: cfg.Credentials}, nil
+	return &Filter{creds: cfg.Credentials, roles: roles{byKey: map[roleKey]aws.CredentialsProvider{}}}, nil
 }
 
 // Route is a route's checked config with its credentials resolved.
 type Route struct {
-	cfg   RouteConfig
-	creds Credentials
+	cfg RouteConfig
+	// creds sign the call: the upstream's own, or those of the role it
+	// assumes (cached, and shared with the listener's other routes).
+	creds aws.CredentialsProvider
 	path  string // the Invoke path, with the qualifier
 }
 
@@ -86,6 +99,10 @@ func (f *Filter) CompileRoute(configJSON []byte) (*Route, error) {
 		return nil, fmt.Errorf("%s: route config: invocationStyle %q is not sync or async", PluginName, c.InvocationStyle)
 	case c.WrapAsAPIGateway != "" && c.WrapAsAPIGateway != "v1" && c.WrapAsAPIGateway != "v2":
 		return nil, fmt.Errorf("%s: route config: wrapAsApiGateway %q is not v1 or v2", PluginName, c.WrapAsAPIGateway)
+	case c.RoleARN != "" && !strings.HasPrefix(c.RoleARN, "arn:"):
+		return nil, fmt.Errorf("%s: route config: roleArn %q is not an ARN", PluginName, c.RoleARN)
+	case c.STSEndpoint != "" && !isBaseURL(c.STSEndpoint):
+		return nil, fmt.Errorf("%s: route config: stsEndpoint %q is not an http(s) URL", PluginName, c.STSEndpoint)
 	}
 	creds, ok := f.creds[c.Credentials]
 	if !ok {
@@ -98,5 +115,14 @@ func (f *Filter) CompileRoute(configJSON []byte) (*Route, error) {
 	if c.Qualifier != "" {
 		path += "?Qualifier=" + pathEscape(c.Qualifier)
 	}
-	return &Route{cfg: c, creds: creds, path: path}, nil
+	r := &Route{cfg: c, path: path, creds: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)}
+	if c.RoleARN != "" {
+		r.creds = f.roles.provider(roleKey{base: creds, roleARN: c.RoleARN, stsEndpoint: c.STSEndpoint, region: c.Region})
+	}
+	return r, nil
+}
+
+func isBaseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

@@ -78,7 +78,12 @@ func (s *Stream) OnRequest(h Headers, body []byte) ([]byte, *LocalReply) {
 	h.Set("content-type", "application/json")
 	h.Set("x-amz-invocation-type", invocation)
 	h.Set("x-amz-log-type", "None")
-	if err := s.sign(h, payload); err != nil {
+	creds, err := r.credentials()
+	if err != nil {
+		// The gateway could not get what its upstream needs: a bad gateway.
+		return nil, &LocalReply{Status: http.StatusBadGateway, Body: err.Error() + "\n"}
+	}
+	if err := s.sign(h, creds, payload); err != nil {
 		return nil, &LocalReply{Status: http.StatusInternalServerError, Body: "signing the Lambda request failed: " + err.Error() + "\n"}
 	}
 	h.Set("content-length", fmt.Sprint(len(payload)))
@@ -101,7 +106,7 @@ func clearRequestHeaders(h Headers) {
 
 // sign adds SigV4 headers, computed by aws-sdk-go-v2's signer over the
 // request as Lambda will see it.
-func (s *Stream) sign(h Headers, payload []byte) error {
+func (s *Stream) sign(h Headers, creds aws.Credentials, payload []byte) error {
 	r := s.route
 	u, err := url.Parse("https://" + r.cfg.Host + r.path)
 	if err != nil {
@@ -114,7 +119,6 @@ func (s *Stream) sign(h Headers, payload []byte) error {
 		}
 	}
 	sum := sha256.Sum256(payload)
-	creds := aws.Credentials{AccessKeyID: r.creds.AccessKeyID, SecretAccessKey: r.creds.SecretAccessKey, SessionToken: r.creds.SessionToken}
 	if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "lambda", r.cfg.Region, s.now()); err != nil {
 		return err
 	}

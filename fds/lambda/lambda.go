@@ -23,6 +23,10 @@ type Config struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	// Credentials, when set, provides credentials instead (STS, a role...).
 	Credentials aws.CredentialsProvider
+	// RoleARN, when set, is assumed with the credentials above (STS
+	// AssumeRole), and the listing done as the role. STSEndpoint overrides
+	// https://sts.<region>.amazonaws.com.
+	RoleARN, STSEndpoint string
 	// Endpoint overrides Lambda's endpoint (the client's BaseEndpoint): a
 	// stand-in, a VPC endpoint.
 	Endpoint string
@@ -57,6 +61,9 @@ func New(cfg Config) (*Discoverer, error) {
 			return nil, errors.New("lambda discovery: no credentials")
 		}
 		creds = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, cfg.SessionToken)
+	}
+	if cfg.RoleARN != "" {
+		creds = assumeRole(creds, cfg)
 	}
 	cfg.Timeout = orDefault(cfg.Timeout, 60*time.Second)
 	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, 10*time.Second)

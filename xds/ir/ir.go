@@ -40,6 +40,11 @@ type LambdaInvoke struct {
 	WrapAsAPIGateway   string `json:"wrapAsApiGateway,omitempty"`
 	UnwrapAsAPIGateway bool   `json:"unwrapAsApiGateway,omitempty"`
 	UnwrapAsALB        bool   `json:"unwrapAsAlb,omitempty"`
+	// RoleARN, when set, is assumed with the upstream's credentials and
+	// the call signed with the role's temporary credentials; STSEndpoint
+	// overrides the region's STS endpoint.
+	RoleARN     string `json:"roleArn,omitempty"`
+	STSEndpoint string `json:"stsEndpoint,omitempty"`
 }
 
 // Listener is an HTTP listener.

@@ -46,7 +46,9 @@ func lambdaFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
 	return []httpFilter{f}, nil
 }
 
-// applyLambda sets a route's per-filter config for the plugin.
+// applyLambda sets a route's per-filter config for the plugin: the IR's
+// LambdaInvoke as is, with the role to assume and its STS endpoint but
+// never credentials, which stay in the listener config.
 func applyLambda(out *routev3.Route, r *ir.Route) error {
 	if r.Lambda == nil {
 		return nil

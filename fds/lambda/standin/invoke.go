@@ -67,7 +67,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, pathName string,
 	} else if !json.Valid(body) {
 		return &apiError{status: http.StatusBadRequest, code: "InvalidRequestContentException", message: "Could not parse request body into json"}
 	}
-	inv := Invocation{Function: fn.Name, Qualifier: qualifier, Version: version, Type: typ, Payload: body}
+	inv := Invocation{Function: fn.Name, Qualifier: qualifier, Version: version, Type: typ, Payload: body, Header: r.Header.Clone()}
 	if typ == Event {
 		if len(body) > maxAsyncPayload {
 			return &apiError{status: http.StatusRequestEntityTooLarge, code: "RequestTooLargeException",

@@ -20,6 +20,8 @@ type Invocation struct {
 	Response []byte
 	// FunctionError is "Unhandled" when the handler failed or timed out.
 	FunctionError string
+	// Header is the Invoke request's, for tests that check who signed it.
+	Header http.Header
 }
 
 // Request is a request as the stand-in received it, for tests that check

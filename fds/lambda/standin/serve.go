@@ -17,7 +17,7 @@ const (
 )
 
 // ServeHTTP authenticates the request, then routes it to ListFunctions,
-// ListAliases or Invoke.
+// ListAliases or Invoke; POST / is STS (sts.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	w.Header().Set("X-Amzn-Requestid", reqID)
@@ -32,7 +32,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			message: fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", maxSyncPayload)}).write(w)
 		return
 	}
-	if e := s.verify(r, body); e != nil {
+	if r.URL.Path == "/" {
+		s.serveSTS(w, r, body, reqID)
+		return
+	}
+	if e := s.verify(r, body, "lambda"); e != nil {
 		e.write(w)
 		return
 	}

@@ -19,8 +19,7 @@ const (
 	amzDateFormat = "20060102T150405Z"
 	// maxSkew is how far a request's X-Amz-Date may be from the stand-in's
 	// clock, as AWS allows.
-	maxSkew     = 5 * time.Minute
-	serviceName = "lambda"
+	maxSkew = 5 * time.Minute
 )
 
 // authorization is a parsed "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..." header.
@@ -58,13 +57,14 @@ func parseAuthorization(h string) (authorization, bool) {
 }
 
 // verify checks the request's SigV4 signature the way AWS does: the key
-// must be known (with its session token, if it has one), the date recent,
-// the credential scope <date>/<region>/lambda/aws4_request, and the
+// must be known (with its session token, if it has one) and not expired,
+// the date recent, the credential scope
+// <date>/<region>/<service>/aws4_request (service: lambda or sts), and the
 // signature must be the one the SDK's own signer computes over the same
 // method, path, query, signed headers and the SHA-256 of the body actually
-// received (Lambda requests carry no X-Amz-Content-Sha256: the payload hash
-// is always recomputed here, so a tampered body fails).
-func (s *Server) verify(r *http.Request, body []byte) *apiError {
+// received (Lambda and STS requests carry no X-Amz-Content-Sha256: the
+// payload hash is always recomputed here, so a tampered body fails).
+func (s *Server) verify(r *http.Request, body []byte, service string) *apiError {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"}
@@ -81,6 +81,10 @@ func (s *Server) verify(r *http.Request, body []byte) *apiError {
 		return &apiError{status: http.StatusForbidden, code: "UnrecognizedClientException",
 			message: "The security token included in the request is invalid."}
 	}
+	if !cred.expires.IsZero() && time.Now().After(cred.expires) {
+		return &apiError{status: http.StatusForbidden, code: "ExpiredTokenException",
+			message: "The security token included in the request is expired"}
+	}
 	when, err := time.Parse(amzDateFormat, r.Header.Get("X-Amz-Date"))
 	if err != nil {
 		return &apiError{status: http.StatusBadRequest, code: "IncompleteSignatureException",
@@ -94,14 +98,14 @@ func (s *Server) verify(r *http.Request, body []byte) *apiError {
 		return invalidSignature(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s'", a.date, when.Format("20060102")))
 	case a.region != s.region:
 		return invalidSignature(fmt.Sprintf("Credential should be scoped to a valid region, not '%s'.", a.region))
-	case a.service != serviceName:
-		return invalidSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", serviceName))
+	case a.service != service:
+		return invalidSignature(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service))
 	case a.terminator != "aws4_request":
 		return invalidSignature("Credential should be scoped with a valid terminator: 'aws4_request'.")
 	case !slices.Contains(a.signedHeaders, "host"):
 		return invalidSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
 	}
-	want, err := s.expected(r, body, a, cred, when)
+	want, err := s.expected(r, body, a, cred, service, when)
 	if err != nil {
 		return invalidSignature(err.Error())
 	}
@@ -127,7 +131,7 @@ func checkTime(when, now time.Time) *apiError {
 
 // expected signs a copy of the request holding only what the client said
 // it signed, with the SDK's signer and the stand-in's copy of the secret.
-func (s *Server) expected(r *http.Request, body []byte, a authorization, cred credential, when time.Time) (authorization, error) {
+func (s *Server) expected(r *http.Request, body []byte, a authorization, cred credential, service string, when time.Time) (authorization, error) {
 	u := *r.URL
 	u.Scheme, u.Host = "http", r.Host
 	req := &http.Request{Method: r.Method, URL: &u, Host: r.Host, Header: http.Header{}}
@@ -142,7 +146,7 @@ func (s *Server) expected(r *http.Request, body []byte, a authorization, cred cr
 	}
 	sum := sha256.Sum256(body)
 	creds := aws.Credentials{AccessKeyID: a.accessKey, SecretAccessKey: cred.secret, SessionToken: cred.sessionToken}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, req, hex.EncodeToString(sum[:]), serviceName, s.region, when); err != nil {
+	if err := v4.NewSigner().SignHTTP(r.Context(), creds, req, hex.EncodeToString(sum[:]), service, s.region, when); err != nil {
 		return authorization{}, fmt.Errorf("signing: %w", err)
 	}
 	want, ok := parseAuthorization(req.Header.Get("Authorization"))

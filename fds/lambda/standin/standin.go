@@ -46,12 +46,17 @@ type Options struct {
 	Account string
 	// PageSize bounds list pages (default 2, so that clients paginate).
 	PageSize int
+	// AssumedRoleLifetime, when set, is how long AssumeRole's temporary
+	// credentials last, whatever DurationSeconds asked (STS's minimum is
+	// 15 min): short lifetimes test refresh.
+	AssumedRoleLifetime time.Duration
 }
 
 // Server is a stand-in Lambda service. Its zero value is not usable; call New.
 type Server struct {
 	region, account string
 	pageSize        int
+	roleLifetime    time.Duration
 
 	// bg is the context asynchronous invocations run in; Close cancels it.
 	bg     context.Context
@@ -62,6 +67,9 @@ type Server struct {
 	closed      bool
 	functions   map[string]*function
 	credentials map[string]credential // by access key
+	// assumable are the roles each access key may assume.
+	assumable   map[string]map[string]bool
+	assumed     []AssumedRole
 	throttled   map[string]time.Duration
 	apiThrottle time.Duration
 	obs         observations
@@ -72,7 +80,11 @@ type function struct {
 	versions []string // sorted numerically
 }
 
-type credential struct{ secret, sessionToken string }
+type credential struct {
+	secret, sessionToken string
+	// expires is set on temporary credentials issued by AssumeRole.
+	expires time.Time
+}
 
 // New returns an empty stand-in: no functions, no credentials (so every
 // request is refused until AddCredentials).
@@ -88,10 +100,11 @@ func New(o Options) *Server {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	return &Server{
-		region: o.Region, account: o.Account, pageSize: o.PageSize,
+		region: o.Region, account: o.Account, pageSize: o.PageSize, roleLifetime: o.AssumedRoleLifetime,
 		bg: bg, cancel: cancel,
 		functions:   map[string]*function{},
 		credentials: map[string]credential{},
+		assumable:   map[string]map[string]bool{},
 		throttled:   map[string]time.Duration{},
 		obs:         newObservations(),
 	}
@@ -143,7 +156,7 @@ func (s *Server) AddFunction(f Function) error {
 func (s *Server) AddCredentials(accessKey, secret, sessionToken string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.credentials[accessKey] = credential{secret, sessionToken}
+	s.credentials[accessKey] = credential{secret: secret, sessionToken: sessionToken}
 }
 
 // Throttle makes invocations of the named function fail with 429 and a

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
+	s := &api.Secret{Spec: api.SecretSpec{AWS: &api.AWSSecret{AccessKey: "AKIDTARGET", SecretKey: "target-secret"}}}
+	s.Name, s.Namespace = "creds", "default"
+	aws := func(role, sts string) *api.Upstream {
+		u := &api.Upstream{Spec: api.UpstreamSpec{AWS: &api.AWSUpstream{Region: "us-east-1", SecretRef: &api.ResourceRef{Name: "creds"},
+			RoleArn: role, STSEndpoint: sts}}}
+		u.Name, u.Namespace = "aws", "default"
+		return u
+	}
+	const role = "arn:aws:iam::123456789012:role/lister"
+	plain := targetOf(aws("", ""), []*api.Secret{s})
+	assumed := targetOf(aws(role, "http://127.0.0.1:9"), []*api.Secret{s})
+	other := targetOf(aws(role, "http://127.0.0.1:10"), []*api.Secret{s})
+	cfg := assumed.finder.(lambdaFinder).cfg
+	if cfg.RoleARN != role || cfg.STSEndpoint != "http://127.0.0.1:9" || cfg.AccessKeyID != "AKIDTARGET" {
+		t.Fatalf("discovery config %+v", cfg)
+	}
+	// A changed role or STS endpoint restarts the poller.
+	if plain.key == assumed.key || assumed.key == other.key {
+		t.Fatalf("keys do not follow the role: %q %q %q", plain.key, assumed.key, other.key)
+	}
+	if strings.Contains(assumed.key, "target-secret") || strings.Contains(assumed.key, "AKIDTARGET") {
+		t.Fatalf("the key holds a credential: %q", assumed.key)
+	}
+}
