@@ -23,8 +23,10 @@ raw=${RAW_OUT:-$(mktemp "${TMPDIR:-/tmp}/gluon-bench-translate.XXXXXX")}
 full=BenchmarkTranslate1kUpstreams5kRoutes
 stage2=BenchmarkTranslateProxy1kClusters5kRoutes
 
-# -run '^$' skips the tests; timeout bounds a hung or runaway run.
-timeout 600 go test -run '^$' -bench "^(${full}|${stage2})\$" -benchmem \
+# -run '^$' skips the tests; -p 1 runs the two packages' benchmarks one
+# after the other (go test runs packages in parallel, and two benchmarks
+# sharing 2 cores measure each other); timeout bounds a hung run.
+timeout 600 go test -p 1 -run '^$' -bench "^(${full}|${stage2})\$" -benchmem \
 	-count "$COUNT" -benchtime "$BENCHTIME" ./gateway/ ./xds/translator/ >"$raw"
 
 # median NAME FIELD: the median of the value before FIELD (ns/op,

@@ -13,20 +13,56 @@ import (
 // earlier matcher's path covers the later one's and it asks for no
 // condition the later one does not also ask for.
 func ShadowWarnings(routes []api.Route) []string {
-	norm := make([][]pathMatcher, len(routes))
-	for i := range routes {
-		norm[i] = normalize(&routes[i])
-	}
+	earlier := pathIndex{}
 	var out []string
 	for j := range routes {
-		for _, later := range norm[j] {
-			if i, ok := shadowedBy(norm[:j], later); ok {
+		norm := normalize(&routes[j])
+		for _, later := range norm {
+			if i, ok := earlier.coveredBy(later); ok {
 				out = append(out, fmt.Sprintf("route %d (%s) is unreachable: route %d matches every request it would; put the more specific route first", j, later.describe(), i))
 				break
 			}
 		}
+		for _, m := range norm {
+			earlier.add(j, m)
+		}
 	}
 	return out
+}
+
+// pathIndex holds earlier matchers by the path they match (lower-cased
+// when case-insensitive), so that only an earlier matcher whose path could
+// cover a later one's is compared with it: one lookup per prefix of the
+// later path instead of one comparison per earlier route.
+type pathIndex map[string][]indexed
+
+type indexed struct {
+	route int
+	m     pathMatcher
+}
+
+func (x pathIndex) add(route int, m pathMatcher) {
+	if m.regex {
+		return // regexes are not compared
+	}
+	x[m.lowerPath] = append(x[m.lowerPath], indexed{route, m})
+}
+
+// coveredBy returns the first earlier route with a matcher covering m.
+func (x pathIndex) coveredBy(m pathMatcher) (int, bool) {
+	if m.regex {
+		return 0, false
+	}
+	lower := strings.ToLower(m.path)
+	first, found := 0, false
+	for end := 1; end <= len(lower); end++ {
+		for _, e := range x[lower[:end]] {
+			if (!found || e.route < first) && covers(e.m, m) {
+				first, found = e.route, true
+			}
+		}
+	}
+	return first, found
 }
 
 // pathMatcher is a matcher prepared once for pairwise comparison.
@@ -53,24 +89,10 @@ func normalize(r *api.Route) []pathMatcher {
 			p.path = "/"
 		}
 		p.sensitive = m.CaseSensitive == nil || *m.CaseSensitive
-		p.lowerPath = p.path
-		if !p.sensitive {
-			p.lowerPath = strings.ToLower(p.path)
-		}
+		p.lowerPath = strings.ToLower(p.path)
 		out[i] = p
 	}
 	return out
-}
-
-func shadowedBy(earlier [][]pathMatcher, later pathMatcher) (int, bool) {
-	for i, ms := range earlier {
-		for _, m := range ms {
-			if covers(m, later) {
-				return i, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // covers reports whether every request b matches is matched by a.
