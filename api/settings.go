@@ -14,6 +14,7 @@ type SettingsSpec struct {
 	InvalidConfigPolicy *InvalidConfigPolicy    `json:"invalidConfigPolicy,omitempty"`
 	Discovery           *DiscoverySettings      `json:"discovery,omitempty"`
 	Transformation      *TransformationSettings `json:"transformation,omitempty"`
+	Ratelimit           *RateLimitSettings      `json:"ratelimit,omitempty"`
 }
 
 // The function discovery modes, Gloo's names.

@@ -70,6 +70,8 @@ func (vs *VirtualService) Validate() error {
 	}
 	if vh.Options != nil {
 		validateHeaders(&f, "spec.virtualHost.options.headerManipulation", vh.Options.HeaderManipulation)
+		validateLocalRateLimit(&f, "spec.virtualHost.options.localRatelimit", vh.Options.LocalRatelimit)
+		validateRateLimitOptions(&f, "spec.virtualHost.options.ratelimit", vh.Options.Ratelimit)
 	}
 	for i := range vh.Routes {
 		validateRoute(&f, idx("spec.virtualHost.routes", i), &vh.Routes[i])
@@ -237,6 +239,8 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	}
 	validateHeaders(f, path+".headerManipulation", o.HeaderManipulation)
 	validateTransformations(f, path+".transformations", o.Transformations)
+	validateLocalRateLimit(f, path+".localRatelimit", o.LocalRatelimit)
+	validateRateLimitOptions(f, path+".ratelimit", o.Ratelimit)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {
@@ -307,6 +311,7 @@ func (s *Settings) Validate() error {
 		f.add("spec.invalidConfigPolicy.invalidRouteResponseCode", "must be between 200 and 599, got %d", p.InvalidRouteResponseCode)
 	}
 	validateDiscovery(&f, s.Spec.Discovery)
+	validateRateLimitSettings(&f, s.Spec.Ratelimit)
 	return f.err()
 }
 

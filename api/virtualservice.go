@@ -26,6 +26,8 @@ type VirtualHost struct {
 // VirtualHostOptions apply to every route of the virtual host.
 type VirtualHostOptions struct {
 	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
+	LocalRatelimit     *LocalRateLimit     `json:"localRatelimit,omitempty"`
+	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
 }
 
 // Route matches requests and does exactly one action with them.
@@ -120,6 +122,8 @@ type RouteOptions struct {
 	Retries            *RetryPolicy        `json:"retries,omitempty"`
 	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
 	Transformations    *Transformations    `json:"transformations,omitempty"`
+	LocalRatelimit     *LocalRateLimit     `json:"localRatelimit,omitempty"`
+	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.

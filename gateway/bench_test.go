@@ -35,7 +35,7 @@ func BenchmarkTranslate1kUpstreams5kRoutes(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		out := Translate(res, nil)
+		out := Translate(res, nil, Options{})
 		for _, p := range out.Proxies {
 			if _, err := translator.Translate(p); err != nil {
 				b.Fatal(err)
@@ -49,7 +49,7 @@ func BenchmarkTranslate1kUpstreams5kRoutes(b *testing.B) {
 // shadowed route) would mean the fixture does not say what it means to.
 func translateAll(b *testing.B, res api.Resources) (routes, clusters int) {
 	b.Helper()
-	out := Translate(res, nil)
+	out := Translate(res, nil, Options{})
 	for _, r := range out.Reports.List() {
 		if r.State != api.Accepted {
 			b.Fatalf("%s: %s %v", r.Key, r.State, r.Reasons)

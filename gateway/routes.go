@@ -26,6 +26,11 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	}
 	if spec.Options != nil {
 		vh.Headers = headerMutation(spec.Options.HeaderManipulation)
+		var warnings []string
+		vh.RateLimit, warnings = rateLimit(spec.Options.LocalRatelimit, spec.Options.Ratelimit, "")
+		for _, w := range warnings {
+			t.reports.Warn(api.KeyOf(vs), "virtual host: "+w)
+		}
 	}
 	for i := range spec.Routes {
 		vh.Routes = append(vh.Routes, t.routes(vs, i)...)
@@ -93,6 +98,11 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		route.Lambda = lambda
 		if r.Options != nil {
 			route.Headers = headerMutation(r.Options.HeaderManipulation)
+			var warnings []string
+			route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
+			for _, w := range warnings {
+				t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
+			}
 		}
 	}
 }

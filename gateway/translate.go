@@ -19,10 +19,18 @@ type Output struct {
 	Reports api.Reports
 }
 
+// Options are what stage 1 needs besides resources and functions.
+type Options struct {
+	// RateLimitAddress and RateLimitPort are where the control plane serves
+	// the rate-limit service that proxies call for global limits.
+	RateLimitAddress string
+	RateLimitPort    uint32
+}
+
 // Translate builds every proxy from res and the functions discovered on its
 // upstreams. A resource that cannot be used is reported and left out;
 // everything else is still built.
-func Translate(res api.Resources, fns functions.Snapshot) Output {
+func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	t := &translation{
 		res:       res,
 		functions: fns,
@@ -57,11 +65,13 @@ func Translate(res api.Resources, fns functions.Snapshot) Output {
 	t.vhosts = t.virtualHosts()
 	out := Output{Reports: t.reports}
 	for _, name := range sortedNames(byProxy) {
+		listeners := t.listeners(byProxy[name])
 		out.Proxies = append(out.Proxies, &ir.Proxy{
-			Name:       name,
-			Listeners:  t.listeners(byProxy[name]),
-			Clusters:   clusters,
-			AllowedEnv: allowedEnv(res.Settings),
+			Name:             name,
+			Listeners:        listeners,
+			RateLimitService: rateLimitService(res.Settings, listeners, opts),
+			Clusters:         clusters,
+			AllowedEnv:       allowedEnv(res.Settings),
 			// Every proxy may route to any upstream, so each gets every
 			// upstream's credentials; the translator keeps those in use.
 			AWSCredentials: t.awsCreds,

@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 			res.Add(d.Object)
 		}
 		res.Sort()
-		out := Translate(res, catalog)
+		out := Translate(res, catalog, Options{RateLimitAddress: "127.0.0.1", RateLimitPort: 9978})
 		for _, p := range out.Proxies {
 			if _, err := translator.Translate(p); err != nil {
 				t.Errorf("stage 2 refused stage 1's proxy: %v", err)

@@ -21,6 +21,8 @@ type pipeline struct {
 	catalog   *functions.Catalog
 	discovery *discovery
 	log       *slog.Logger
+	// gatewayOptions say where this control plane serves the rate-limit service.
+	gatewayOptions gateway.Options
 
 	// translateMu serialises translations: config changes and catalog
 	// changes arrive from different goroutines.
@@ -84,7 +86,7 @@ func (p *pipeline) translate(ctx context.Context) {
 		return // discovery ran ahead of the first config read
 	}
 	snap := *p.source
-	out := gateway.Translate(snap.Resources, p.catalog.Snapshot())
+	out := gateway.Translate(snap.Resources, p.catalog.Snapshot(), p.gatewayOptions)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)

@@ -15,6 +15,9 @@ type Proxy struct {
 	// AllowedEnv names the environment variables transformation templates
 	// may read.
 	AllowedEnv []string `json:"allowedEnv,omitempty"`
+	// RateLimitService decides global rate limits; needed when a route or
+	// virtual host has global limits.
+	RateLimitService *RateLimitService `json:"rateLimitService,omitempty"`
 	// AWSCredentials sign Lambda invocations, by upstream ("ns/name").
 	AWSCredentials map[string]AWSCredentials `json:"awsCredentials,omitempty"`
 }
@@ -57,10 +60,67 @@ type Listener struct {
 
 // VirtualHost is a set of domains and their ordered routes.
 type VirtualHost struct {
-	Name    string          `json:"name"`
-	Domains []string        `json:"domains"`
-	Routes  []*Route        `json:"routes,omitempty"`
-	Headers *HeaderMutation `json:"headers,omitempty"`
+	Name      string          `json:"name"`
+	Domains   []string        `json:"domains"`
+	Routes    []*Route        `json:"routes,omitempty"`
+	Headers   *HeaderMutation `json:"headers,omitempty"`
+	RateLimit *RateLimit      `json:"rateLimit,omitempty"`
+}
+
+// RateLimit is a virtual host's or route's rate limiting: a local token
+// bucket, and descriptors for the global rate-limit service.
+type RateLimit struct {
+	Local  *LocalRateLimit    `json:"local,omitempty"`
+	Global []RateLimitActions `json:"global,omitempty"`
+}
+
+// LocalRateLimit is a token bucket.
+type LocalRateLimit struct {
+	MaxTokens     uint32   `json:"maxTokens"`
+	TokensPerFill uint32   `json:"tokensPerFill"`
+	FillInterval  Duration `json:"fillInterval"`
+}
+
+// RateLimitActions make one descriptor.
+type RateLimitActions struct {
+	Actions []RateLimitAction `json:"actions"`
+}
+
+// RateLimitAction is one entry of a descriptor; exactly one field is set.
+type RateLimitAction struct {
+	RemoteAddress    bool                   `json:"remoteAddress,omitempty"`
+	RequestHeader    *RequestHeaderEntry    `json:"requestHeader,omitempty"`
+	GenericKey       *DescriptorEntry       `json:"genericKey,omitempty"`
+	HeaderValueMatch *HeaderValueMatchEntry `json:"headerValueMatch,omitempty"`
+}
+
+// RequestHeaderEntry is a header's value under a key.
+type RequestHeaderEntry struct {
+	Header       string `json:"header"`
+	Key          string `json:"key"`
+	SkipIfAbsent bool   `json:"skipIfAbsent,omitempty"`
+}
+
+// DescriptorEntry is a fixed key and value.
+type DescriptorEntry struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// HeaderValueMatchEntry is a fixed entry when headers match (or not).
+type HeaderValueMatchEntry struct {
+	DescriptorEntry
+	ExpectMatch bool          `json:"expectMatch"`
+	Headers     []HeaderMatch `json:"headers"`
+}
+
+// RateLimitService is where a proxy's global rate limits are decided.
+type RateLimitService struct {
+	Address         string   `json:"address"`
+	Port            uint32   `json:"port"`
+	Domain          string   `json:"domain"`
+	FailureModeDeny bool     `json:"failureModeDeny,omitempty"`
+	Timeout         Duration `json:"timeout"`
 }
 
 // Route matches requests and does exactly one of Forward, Redirect,
@@ -76,6 +136,8 @@ type Route struct {
 	Transformation *spec.Spec `json:"transformation,omitempty"`
 	// Lambda invokes a function instead of forwarding as is.
 	Lambda *LambdaInvoke `json:"lambda,omitempty"`
+	// RateLimit limits the route's requests.
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

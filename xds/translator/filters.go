@@ -43,6 +43,8 @@ type filterPlugin func(*ir.Proxy, *ir.Listener) ([]httpFilter, error)
 // filterPlugins lists every feature that contributes HTTP filters; the order
 // here only breaks ties within a stage.
 var filterPlugins = []filterPlugin{
+	localRateLimitPlugin,
+	globalRateLimitPlugin,
 	transformationFilter,
 	lambdaFilter,
 	routerFilter,

@@ -14,8 +14,11 @@ func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
 	for _, vh := range l.VirtualHosts {
 		v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}
 		applyVirtualHostHeaders(v, vh.Headers)
+		if err := applyVirtualHostRateLimit(v, vh.RateLimit); err != nil {
+			return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
+		}
 		for _, r := range vh.Routes {
-			route, err := buildRoute(r)
+			route, err := buildRoute(r, vh.RateLimit)
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
 			}
@@ -26,7 +29,7 @@ func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
 	return rc, nil
 }
 
-func buildRoute(r *ir.Route) (*routev3.Route, error) {
+func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit) (*routev3.Route, error) {
 	out := &routev3.Route{Name: r.Name, Match: routeMatch(&r.Match)}
 	switch {
 	case r.Forward != nil:
@@ -43,6 +46,9 @@ func buildRoute(r *ir.Route) (*routev3.Route, error) {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}
 	if err := applyLambda(out, r); err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	}
+	if err := applyRouteRateLimit(out, r.RateLimit, vhostLimit); err != nil {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}
 	return out, nil

@@ -64,6 +64,11 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 			out.Endpoints = append(out.Endpoints, loadAssignment(c))
 		}
 	}
+	if svc := p.RateLimitService; svc != nil && svc.Address != "" {
+		c, err := rateLimitServiceCluster(svc)
+		errs = append(errs, err)
+		out.Clusters = append(out.Clusters, c)
+	}
 	for _, l := range p.Listeners {
 		lis, err := listener(p, l)
 		errs = append(errs, err)
