@@ -114,20 +114,22 @@ func (p *proc) stop(sig syscall.Signal) {
 // controlPlane is a `gluon serve` with its addresses.
 type controlPlane struct {
 	*proc
-	xds, admin, configDir, stateDir string
+	xds, admin, rls, configDir, stateDir string
+	// extra are more flags (e.g. --redis-addr).
+	extra []string
 }
 
 func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPlane {
 	t.Helper()
-	return startServeAt(t, &controlPlane{xds: freeAddr(t), admin: freeAddr(t), configDir: configDir, stateDir: stateDir}, dataplane)
+	return startServeAt(t, &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: configDir, stateDir: stateDir}, dataplane)
 }
 
 // startServeAt starts a control plane on the addresses and dirs of cp.
 func startServeAt(t *testing.T, cp *controlPlane, dataplane string) *controlPlane {
 	t.Helper()
-	cp = &controlPlane{xds: cp.xds, admin: cp.admin, configDir: cp.configDir, stateDir: cp.stateDir}
-	cp.proc = startGluon(t, "serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
-		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--dataplane", dataplane)
+	cp = &controlPlane{xds: cp.xds, admin: cp.admin, rls: cp.rls, configDir: cp.configDir, stateDir: cp.stateDir, extra: cp.extra}
+	cp.proc = startGluon(t, append([]string{"serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
+		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls, "--dataplane", dataplane}, cp.extra...)...)
 	waitFor(t, 15*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
 		return code == http.StatusOK

@@ -62,7 +62,7 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 	if verbose {
 		log = newLogger()
 	}
-	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
+	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", rlsAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
 	served := make(chan error, 1)
 	go func() { served <- runServe(ctx, o, log) }()
 	if err := waitForGateway(ctx, gw, served); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/gluon-gateway/gluon/api/filesource"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
+	"github.com/gluon-gateway/gluon/xds/ratelimit"
 	"github.com/gluon-gateway/gluon/xds/server"
 	"github.com/gluon-gateway/gluon/xds/translator"
 )
@@ -21,8 +22,10 @@ type pipeline struct {
 	catalog   *functions.Catalog
 	discovery *discovery
 	log       *slog.Logger
-	// gatewayOptions say where this control plane serves the rate-limit service.
+	// gatewayOptions say where this control plane serves the rate-limit
+	// service, whose limits follow Settings.
 	gatewayOptions gateway.Options
+	rateLimit      *ratelimit.Service
 
 	// translateMu serialises translations: config changes and catalog
 	// changes arrive from different goroutines.
@@ -86,11 +89,18 @@ func (p *pipeline) translate(ctx context.Context) {
 		return // discovery ran ahead of the first config read
 	}
 	snap := *p.source
+	var errs []string
+	if p.rateLimit != nil {
+		if err := p.rateLimit.SetConfigs(rateLimitConfigs(snap.Resources.Settings)); err != nil {
+			// Settings validation should have caught it; the old limits stay.
+			p.log.Error("rate limits refused; the previous limits stay", "err", err)
+			errs = append(errs, err.Error())
+		}
+	}
 	out := gateway.Translate(snap.Resources, p.catalog.Snapshot(), p.gatewayOptions)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
-	var errs []string
 	served := map[string]bool{}
 	for _, proxy := range out.Proxies {
 		served[proxy.Name] = true

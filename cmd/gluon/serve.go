@@ -29,6 +29,8 @@ type serveOptions struct {
 	stateDir  string
 	dataplane string
 	proxy     string
+	rlsAddr   string
+	redisAddr string
 }
 
 func serveCommand() *cobra.Command {
@@ -47,6 +49,8 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&o.stateDir, "state-dir", "", "where the last good snapshot is kept (default: a per-config-dir folder in the user cache dir)")
 	f.StringVar(&o.dataplane, "dataplane", "embedded", "embedded: run the Go data plane in-process; none: only serve xDS to external proxies")
 	f.StringVar(&o.proxy, "proxy", api.DefaultProxyName, "the proxy the embedded data plane serves")
+	f.StringVar(&o.rlsAddr, "ratelimit-addr", "127.0.0.1:9978", "address of the rate-limit service (gRPC) the proxies call for global limits")
+	f.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port for shared rate-limit counters (default: in memory, this instance only)")
 	_ = cmd.MarkFlagRequired("config-dir")
 	return cmd
 }
@@ -91,12 +95,22 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		xdsLis.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
+	rls, rlsServer, gwOpts, err := startRateLimitService(o.rlsAddr, o.redisAddr, log)
+	if err != nil {
+		xdsLis.Close()
+		adminLis.Close()
+		return err
+	}
+	defer rls.Close()
+	defer rlsServer.Stop()
+	p.gatewayOptions, p.rateLimit = gwOpts, rls
 	g := grpc.NewServer()
 	srv.Register(ctx, g)
 	go serveGRPC(g, xdsLis, log)
 	admin := &http.Server{Handler: adminHandler(p), ReadHeaderTimeout: 10 * time.Second}
 	go serveAdmin(admin, adminLis, log)
-	log.Info("control plane listening", "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String())
+	log.Info("control plane listening", "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
+		"ratelimit", net.JoinHostPort(gwOpts.RateLimitAddress, fmt.Sprint(gwOpts.RateLimitPort)))
 	dpDone := make(chan struct{})
 	if o.dataplane == "embedded" {
 		dp := dataplane.New(dataplane.Options{XDSAddress: xdsLis.Addr().String(), NodeID: "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane")})

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/gateway"
+	"github.com/gluon-gateway/gluon/xds/ratelimit"
+)
+
+// redisTimeout bounds each Redis round trip of a rate-limit decision; past
+// it the proxies apply their failure mode.
+const redisTimeout = 50 * time.Millisecond
+
+// startRateLimitService serves the rate-limit service on its own listener:
+// with Redis, a fleet of control planes shares its counters.
+func startRateLimitService(addr, redisAddr string, log *slog.Logger) (*ratelimit.Service, *grpc.Server, gateway.Options, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, gateway.Options{}, fmt.Errorf("rate-limit listener: %w", err)
+	}
+	backend := ratelimit.Memory()
+	if redisAddr != "" {
+		backend = ratelimit.Redis(redisAddr, redisTimeout)
+	}
+	svc := ratelimit.New(ratelimit.Options{Backend: backend, Logger: log})
+	g := grpc.NewServer()
+	svc.Register(g)
+	go serveGRPC(g, lis, log)
+	host, port, _ := net.SplitHostPort(lis.Addr().String())
+	p, _ := strconv.Atoi(port)
+	return svc, g, gateway.Options{RateLimitAddress: host, RateLimitPort: uint32(p)}, nil
+}
+
+// rateLimitConfigs converts Settings' limits for the service.
+func rateLimitConfigs(s *api.Settings) []ratelimit.Config {
+	cfg := ratelimit.Config{Domain: gateway.RateLimitDomain}
+	if s != nil && s.Spec.Ratelimit != nil {
+		cfg.Descriptors = descriptors(s.Spec.Ratelimit.Descriptors)
+	}
+	return []ratelimit.Config{cfg}
+}
+
+func descriptors(in []api.RateLimitDescriptor) []ratelimit.Descriptor {
+	out := make([]ratelimit.Descriptor, 0, len(in))
+	for _, d := range in {
+		rd := ratelimit.Descriptor{Key: d.Key, Value: d.Value, Descriptors: descriptors(d.Descriptors)}
+		if d.RateLimit != nil {
+			rd.RateLimit = &ratelimit.Limit{Unit: d.RateLimit.Unit, RequestsPerUnit: d.RateLimit.RequestsPerUnit}
+		}
+		out = append(out, rd)
+	}
+	return out
+}
