@@ -51,7 +51,7 @@ func (c Config) Validate() error {
 // compileDomain validates c and builds its lookup tree.
 func compileDomain(c Config) (*node, error) {
 	var errs []error
-	root := compileLevel(c.Descriptors, "domain "+quote(c.Domain), &errs)
+	root := compileLevel(c.Descriptors, fmt.Sprintf("domain %q", c.Domain), &errs)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -109,5 +109,3 @@ func compileLimit(l Limit, shadow bool) (*limit, error) {
 	}
 	return newLimit(l.RequestsPerUnit, unit, shadow), nil
 }
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }

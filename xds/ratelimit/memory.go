@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ const DefaultMemoryCounters = 1 << 20
 // counter even after dropping expired ones. The RPC then fails, and Envoy
 // applies its failure mode, rather than the service silently forgetting a
 // counter (which would let its traffic through unlimited).
-var ErrMemoryFull = fmt.Errorf("ratelimit: memory backend is full")
+var ErrMemoryFull = errors.New("ratelimit: memory backend is full")
 
 // Memory returns a Backend that keeps counters in this process, bounded to
 // DefaultMemoryCounters live counters.

@@ -167,9 +167,9 @@ func (s *Service) ShouldRateLimit(ctx context.Context, req *rlspb.RateLimitReque
 		}
 		st.CurrentLimit = l.proto
 		st.DurationUntilReset = &durationpb.Duration{Seconds: l.seconds - unix%l.seconds}
-		max := uint64(l.proto.RequestsPerUnit)
-		if n := counts[slot[i]]; n <= max {
-			st.LimitRemaining = uint32(max - n)
+		allowed := uint64(l.proto.RequestsPerUnit)
+		if n := counts[slot[i]]; n <= allowed {
+			st.LimitRemaining = uint32(allowed - n)
 			continue
 		}
 		if !l.shadow { // shadow mode reports OK but still counts
