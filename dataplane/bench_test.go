@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // BenchmarkProxy measures one request through the data plane to a loopback
@@ -69,4 +70,26 @@ func benchRequest(b *testing.B, c *http.Client, req *http.Request) {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
 	}
+}
+
+// BenchmarkRateLimit measures a request through a route whose rate limits
+// make the global filter call the (in-test) rate limit service, against the
+// same listener's route without rate limits.
+func BenchmarkRateLimit(b *testing.B) {
+	e := newEnv(b)
+	backendSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "hello")
+	}))
+	b.Cleanup(backendSrv.Close)
+	rls := startFakeRLS(b)
+	rc := routeConfig("rc", vhost("all", []string{"*"},
+		withRateLimits(prefixRoute("/limited", "b"), false, rateLimit(remoteAddress(), genericKey("k", "v"))),
+		prefixRoute("/", "b")))
+	e.push(e.rateLimitResources(rc, map[string]*httptest.Server{"b": backendSrv}, rls.addr, time.Second, false))
+	base := "http://127.0.0.1:" + itoa(e.port)
+	b.Run("without", func(b *testing.B) { benchGet(b, e.client, base+"/plain") })
+	b.Run("global", func(b *testing.B) {
+		benchGet(b, e.client, base+"/limited")
+		rls.take()
+	})
 }

@@ -53,6 +53,13 @@ type upstreamCluster struct {
 	dnsRefresh time.Duration
 	stop       context.CancelFunc
 
+	// How to reach the endpoints over gRPC, when a filter calls a service
+	// through the cluster; the channel is created on first use.
+	h2             bool
+	tls            *tls.Config
+	connectTimeout time.Duration
+	grpc           grpcChannel
+
 	endpoints atomic.Pointer[endpointSet]
 	// warm is set once endpoints were assigned at least once; a config that
 	// references a cold cluster is not complete yet.
@@ -79,7 +86,10 @@ func (c *upstreamCluster) retire() {
 	if c.stop != nil {
 		c.stop()
 	}
-	time.AfterFunc(retireGrace, c.client.closeIdle)
+	time.AfterFunc(retireGrace, func() {
+		c.client.closeIdle()
+		c.grpc.close()
+	})
 }
 
 // connectError marks dial failures, which Envoy reports as "connection failure".
@@ -117,6 +127,7 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	uc.h2, uc.tls, uc.connectTimeout = h2, tlsCfg, connectTimeout
 	switch {
 	case tlsCfg != nil:
 		uc.client = &transportClient{t: newTransport(connectTimeout, tlsCfg, h2, idle), scheme: "https"}

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"net/http"
 
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -15,8 +16,9 @@ const routerType = "type.googleapis.com/envoy.extensions.filters.http.router.v3.
 type handler func(w http.ResponseWriter, r *http.Request, m *routeMatch)
 
 // middleware is what a non-terminal HTTP filter contributes to a listener's
-// chain under one route table: it wraps the rest of the chain.
-type middleware func(next handler) handler
+// chain under one route table: it wraps the rest of the chain. clusters are
+// those of the served config, for filters that call a service through one.
+type middleware func(next handler, clusters map[string]*upstreamCluster) handler
 
 // httpFilter is a non-terminal HTTP filter as configured on one listener.
 type httpFilter interface {
@@ -35,6 +37,13 @@ type httpFilterDef struct {
 	// compile validates the filter named name with typed_config cfg (nil
 	// when absent) and returns it; terminal filters return nil.
 	compile func(name string, cfg *anypb.Any) (httpFilter, error)
+	// perRouteType is the typed_per_filter_config type the filter reads, if
+	// any; as in Envoy, a per-route config is validated by its type when the
+	// route configuration arrives, whichever listener uses it.
+	perRouteType string
+	// compilePerRoute validates such a config; the filter finds the result
+	// in filterRouteConfig.native.
+	compilePerRoute func(cfg *anypb.Any) (any, error)
 }
 
 // extensions are what the data plane implements natively: the HTTP filters
@@ -45,15 +54,27 @@ type extensions struct {
 	goPlugins   []goPlugin
 }
 
-func knownExtensions() *extensions {
+func knownExtensions(log *slog.Logger) *extensions {
 	plugins := knownGoPlugins()
 	return &extensions{
 		goPlugins: plugins,
 		httpFilters: []httpFilterDef{
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
+			localRateLimitFilterDef(newBucketStore()),
+			rateLimitFilterDef(log),
 			golangFilterDef(plugins),
 		},
 	}
+}
+
+// perRouteDef returns the native filter reading per-route configs of typeURL.
+func (ext *extensions) perRouteDef(typeURL string) (*httpFilterDef, bool) {
+	for i := range ext.httpFilters {
+		if d := &ext.httpFilters[i]; d.perRouteType != "" && d.perRouteType == typeURL {
+			return d, true
+		}
+	}
+	return nil, false
 }
 
 // compileRouterFilter accepts the Router config only when it asks for nothing

@@ -122,37 +122,33 @@ func typedStructJSON(a *anypb.Any, typeURL string) ([]byte, error) {
 	return js, nil
 }
 
-// pluginRouteConfig is a plugin's per-route config at one level: a route, a
-// virtual host or a whole route configuration.
-type pluginRouteConfig struct {
+// filterRouteConfig is an HTTP filter's per-route config at one level: a
+// route, a virtual host or a whole route configuration.
+type filterRouteConfig struct {
 	disabled bool
-	spec     []byte // the TypedStruct value as JSON
+	spec     []byte // a Gluon plugin's TypedStruct value as JSON
+	native   any    // a native filter's compiled config (see httpFilterDef.compilePerRoute)
 }
 
-// compilePerFilterConfig decodes a typed_per_filter_config into per-plugin
-// configs. Only Gluon's plugins take per-route config here, so every key must
-// name one and hold a golang ConfigsPerRoute; anything else is rejected
-// rather than ignored. The specs themselves are compiled when bound to a
-// listener's filters (see compileRoutes).
-func compilePerFilterConfig(m map[string]*anypb.Any, plugins []goPlugin) (map[string]*pluginRouteConfig, error) {
+// compilePerFilterConfig decodes a typed_per_filter_config. As in Envoy, an
+// entry is resolved by its type: a golang ConfigsPerRoute must be keyed by a
+// Gluon plugin, any other type must be one a native filter reads. Anything
+// else is rejected rather than ignored. Plugin specs are compiled when bound
+// to a listener's filters (see compileRoutes).
+func compilePerFilterConfig(m map[string]*anypb.Any, ext *extensions) (map[string]*filterRouteConfig, error) {
 	if len(m) == 0 {
 		return nil, nil
 	}
-	out := make(map[string]*pluginRouteConfig, len(m))
+	out := make(map[string]*filterRouteConfig, len(m))
 	names := make([]string, 0, len(m))
 	for name := range m {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		p, err := findGoPlugin(plugins, name)
+		c, err := compileFilterRouteConfig(name, m[name], ext)
 		if err != nil {
-			return nil, fmt.Errorf("typed_per_filter_config %q is not supported: only Gluon plugins take per-route config here (%s)",
-				name, strings.Join(pluginNames(plugins), ", "))
-		}
-		c, err := compilePluginRouteConfig(p, m[name])
-		if err != nil {
-			return nil, fmt.Errorf("typed_per_filter_config %q: %w", name, err)
+			return nil, err
 		}
 		if c != nil {
 			out[name] = c
@@ -161,9 +157,29 @@ func compilePerFilterConfig(m map[string]*anypb.Any, plugins []goPlugin) (map[st
 	return out, nil
 }
 
+func compileFilterRouteConfig(name string, a *anypb.Any, ext *extensions) (*filterRouteConfig, error) {
+	if def, ok := ext.perRouteDef(a.GetTypeUrl()); ok {
+		native, err := def.compilePerRoute(a)
+		if err != nil {
+			return nil, fmt.Errorf("typed_per_filter_config %q: %w", name, err)
+		}
+		return &filterRouteConfig{native: native}, nil
+	}
+	p, err := findGoPlugin(ext.goPlugins, name)
+	if err != nil {
+		return nil, fmt.Errorf("typed_per_filter_config %q is not supported (%s): only Gluon plugins (%s) and %s take per-route config here",
+			name, a.GetTypeUrl(), strings.Join(pluginNames(ext.goPlugins), ", "), localRateLimitName)
+	}
+	c, err := compilePluginRouteConfig(p, a)
+	if err != nil {
+		return nil, fmt.Errorf("typed_per_filter_config %q: %w", name, err)
+	}
+	return c, nil
+}
+
 // compilePluginRouteConfig returns nil when the ConfigsPerRoute holds nothing
 // for the plugin: a less specific level then applies.
-func compilePluginRouteConfig(p *goPlugin, a *anypb.Any) (*pluginRouteConfig, error) {
+func compilePluginRouteConfig(p *goPlugin, a *anypb.Any) (*filterRouteConfig, error) {
 	if a.GetTypeUrl() != golangPerRouteType {
 		return nil, fmt.Errorf("type %s is not supported, want %s", a.GetTypeUrl(), golangPerRouteType)
 	}
@@ -171,20 +187,20 @@ func compilePluginRouteConfig(p *goPlugin, a *anypb.Any) (*pluginRouteConfig, er
 	if err := decodeAny(a, cpr); err != nil {
 		return nil, err
 	}
-	var c *pluginRouteConfig
+	var c *filterRouteConfig
 	for plugin, rp := range cpr.GetPluginsConfig() {
 		if plugin != p.name {
 			return nil, fmt.Errorf("plugins_config %q: the filter runs plugin %q only", plugin, p.name)
 		}
 		switch {
 		case rp.GetDisabled():
-			c = &pluginRouteConfig{disabled: true}
+			c = &filterRouteConfig{disabled: true}
 		case rp.GetConfig() != nil:
 			js, err := typedStructJSON(rp.GetConfig(), p.routeType)
 			if err != nil {
 				return nil, fmt.Errorf("plugins_config %q: %w", plugin, err)
 			}
-			c = &pluginRouteConfig{spec: js}
+			c = &filterRouteConfig{spec: js}
 		default:
 			return nil, fmt.Errorf("plugins_config %q: neither config nor disabled is set", plugin)
 		}
@@ -192,15 +208,15 @@ func compilePluginRouteConfig(p *goPlugin, a *anypb.Any) (*pluginRouteConfig, er
 	return c, nil
 }
 
-// mergePluginConfigs resolves per-route configs the Envoy way: the most
+// mergeFilterConfigs resolves per-route configs the Envoy way: the most
 // specific level wins (route over virtual host over route configuration).
 // levels are given least specific first.
-func mergePluginConfigs(levels ...map[string]*pluginRouteConfig) map[string]*pluginRouteConfig {
-	var out map[string]*pluginRouteConfig
+func mergeFilterConfigs(levels ...map[string]*filterRouteConfig) map[string]*filterRouteConfig {
+	var out map[string]*filterRouteConfig
 	for _, l := range levels {
 		for name, c := range l {
 			if out == nil {
-				out = map[string]*pluginRouteConfig{}
+				out = map[string]*filterRouteConfig{}
 			}
 			out[name] = c
 		}
@@ -213,13 +229,16 @@ func mergePluginConfigs(levels ...map[string]*pluginRouteConfig) map[string]*plu
 // (the zero R where the plugin has none or is disabled). A config shared by
 // several routes (a virtual host's) is compiled once.
 func compileRoutes[R any](rt *routeTable, plugin string, compile func(spec []byte) (R, error)) ([]R, error) {
-	done := map[*pluginRouteConfig]R{}
-	compileOnce := func(c *pluginRouteConfig) error {
+	done := map[*filterRouteConfig]R{}
+	compileOnce := func(c *filterRouteConfig) error {
 		if c == nil || c.disabled {
 			return nil
 		}
 		if _, ok := done[c]; ok {
 			return nil
+		}
+		if c.native != nil {
+			return fmt.Errorf("typed_per_filter_config %q is not a golang ConfigsPerRoute", plugin)
 		}
 		r, err := compile(c.spec)
 		if err != nil {

@@ -30,7 +30,7 @@ func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCl
 	rt := &router{lc: lc, routes: b.routes, clusters: clusters, log: log}
 	chain := handler(rt.serve)
 	for i := len(b.middlewares) - 1; i >= 0; i-- {
-		chain = b.middlewares[i](chain)
+		chain = b.middlewares[i](chain, clusters)
 	}
 	return &hcm{lc: lc, routes: b.routes, chain: chain}
 }

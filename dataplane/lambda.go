@@ -22,7 +22,7 @@ func (lf lambdaFilter) withRoutes(rt *routeTable) (middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(next handler) handler {
+	return func(next handler, _ map[string]*upstreamCluster) handler {
 		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 			if m.route == nil || routes[m.route.idx] == nil {
 				next(w, r, m)

@@ -89,7 +89,7 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *exte
 		}
 		lc.rdsName = rs.Rds.GetRouteConfigName()
 	case *hcmv3.HttpConnectionManager_RouteConfig:
-		rt, err := compileRouteConfig(rs.RouteConfig, ext.goPlugins)
+		rt, err := compileRouteConfig(rs.RouteConfig, ext)
 		if err != nil {
 			return fmt.Errorf("route_config: %w", err)
 		}

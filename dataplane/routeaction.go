@@ -36,6 +36,10 @@ type forwardAction struct {
 	autoHostRewrite bool
 	timeout         time.Duration // 0: none
 	retry           *retryPolicy
+	// rateLimits are the route's rate_limits; the virtual host's apply too
+	// when includeVHRateLimits, or when the route has none (Envoy's default).
+	rateLimits          []*rateLimitPolicy
+	includeVHRateLimits bool
 }
 
 // pickCluster returns the target cluster, choosing among weighted clusters
@@ -56,10 +60,15 @@ func (a *forwardAction) pickCluster() string {
 
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {
 	if err := onlyFields(ra, "cluster", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
-		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy"); err != nil {
+		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy",
+		"rate_limits", "include_vh_rate_limits"); err != nil {
 		return nil, err
 	}
-	a := &forwardAction{timeout: defaultRouteTimeout}
+	a := &forwardAction{timeout: defaultRouteTimeout, includeVHRateLimits: ra.GetIncludeVhRateLimits().GetValue()}
+	var err error
+	if a.rateLimits, err = compileRateLimits(ra.GetRateLimits()); err != nil {
+		return nil, err
+	}
 	switch cs := ra.GetClusterSpecifier().(type) {
 	case *route.RouteAction_Cluster:
 		a.cluster = cs.Cluster

@@ -20,7 +20,7 @@ type routeTable struct {
 	clusters    []string // every cluster a route may send to
 	vhosts      []*virtualHost
 	nroutes     int                           // routes are numbered 0..nroutes-1 (compiledRoute.idx)
-	plugins     map[string]*pluginRouteConfig // typed_per_filter_config, by plugin
+	plugins     map[string]*filterRouteConfig // typed_per_filter_config, by filter name
 }
 
 type virtualHost struct {
@@ -28,7 +28,8 @@ type virtualHost struct {
 	routes      []*compiledRoute
 	reqHeaders  *headerMutation
 	respHeaders *headerMutation
-	plugins     map[string]*pluginRouteConfig // typed_per_filter_config, by plugin
+	plugins     map[string]*filterRouteConfig // typed_per_filter_config, by filter name
+	rateLimits  []*rateLimitPolicy            // for the ratelimit filter
 }
 
 // compiledRoute is one route: match criteria plus exactly one action.
@@ -45,9 +46,9 @@ type compiledRoute struct {
 	forward     *forwardAction
 	redirect    *redirectAction
 	direct      *directResponse
-	// plugins are the per-route plugin configs in effect on this route,
+	// plugins are the per-route filter configs in effect on this route,
 	// resolved over the route, its virtual host and the table.
-	plugins map[string]*pluginRouteConfig
+	plugins map[string]*filterRouteConfig
 }
 
 // match finds the virtual host and the first matching route; either may be nil.
@@ -89,9 +90,9 @@ func (rt *compiledRoute) matches(r *http.Request, target, path, query string) bo
 	return true
 }
 
-// compileRouteConfig compiles a route configuration; plugins are the Gluon
-// plugins whose per-route configs it may carry.
-func compileRouteConfig(rc *route.RouteConfiguration, plugins []goPlugin) (*routeTable, error) {
+// compileRouteConfig compiles a route configuration; ext are the filters
+// whose per-route configs it may carry.
+func compileRouteConfig(rc *route.RouteConfiguration, ext *extensions) (*routeTable, error) {
 	if err := onlyFields(rc, "name", "virtual_hosts", "request_headers_to_add", "request_headers_to_remove",
 		"response_headers_to_add", "response_headers_to_remove", "validate_clusters", "ignore_port_in_host_matching",
 		"typed_per_filter_config"); err != nil {
@@ -99,7 +100,7 @@ func compileRouteConfig(rc *route.RouteConfiguration, plugins []goPlugin) (*rout
 	}
 	t := &routeTable{name: rc.GetName(), ignorePort: rc.GetIgnorePortInHostMatching()}
 	var err error
-	if t.plugins, err = compilePerFilterConfig(rc.GetTypedPerFilterConfig(), plugins); err != nil {
+	if t.plugins, err = compilePerFilterConfig(rc.GetTypedPerFilterConfig(), ext); err != nil {
 		return nil, err
 	}
 	if t.reqHeaders, err = compileHeaderMutation(rc.GetRequestHeadersToAdd(), rc.GetRequestHeadersToRemove()); err != nil {
@@ -109,7 +110,7 @@ func compileRouteConfig(rc *route.RouteConfiguration, plugins []goPlugin) (*rout
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
 	for _, v := range rc.GetVirtualHosts() {
-		vh, err := compileVirtualHost(v, plugins)
+		vh, err := compileVirtualHost(v, ext)
 		if err != nil {
 			return nil, fmt.Errorf("virtual host %q: %w", v.GetName(), err)
 		}
@@ -123,7 +124,7 @@ func compileRouteConfig(rc *route.RouteConfiguration, plugins []goPlugin) (*rout
 			t.addClusters(cr.forward)
 			cr.idx = t.nroutes
 			t.nroutes++
-			cr.plugins = mergePluginConfigs(t.plugins, vh.plugins, cr.plugins)
+			cr.plugins = mergeFilterConfigs(t.plugins, vh.plugins, cr.plugins)
 		}
 	}
 	return t, nil
@@ -147,14 +148,17 @@ func (t *routeTable) addClusters(a *forwardAction) {
 	}
 }
 
-func compileVirtualHost(v *route.VirtualHost, plugins []goPlugin) (*virtualHost, error) {
+func compileVirtualHost(v *route.VirtualHost, ext *extensions) (*virtualHost, error) {
 	if err := onlyFields(v, "name", "domains", "routes", "request_headers_to_add", "request_headers_to_remove",
-		"response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config"); err != nil {
+		"response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "rate_limits"); err != nil {
 		return nil, err
 	}
 	vh := &virtualHost{name: v.GetName()}
 	var err error
-	if vh.plugins, err = compilePerFilterConfig(v.GetTypedPerFilterConfig(), plugins); err != nil {
+	if vh.rateLimits, err = compileRateLimits(v.GetRateLimits()); err != nil {
+		return nil, err
+	}
+	if vh.plugins, err = compilePerFilterConfig(v.GetTypedPerFilterConfig(), ext); err != nil {
 		return nil, err
 	}
 	if vh.reqHeaders, err = compileHeaderMutation(v.GetRequestHeadersToAdd(), v.GetRequestHeadersToRemove()); err != nil {
@@ -164,7 +168,7 @@ func compileVirtualHost(v *route.VirtualHost, plugins []goPlugin) (*virtualHost,
 		return nil, fmt.Errorf("response headers: %w", err)
 	}
 	for i, r := range v.GetRoutes() {
-		cr, err := compileRoute(r, plugins)
+		cr, err := compileRoute(r, ext)
 		if err != nil {
 			return nil, fmt.Errorf("route %d (%q): %w", i, r.GetName(), err)
 		}
@@ -175,7 +179,7 @@ func compileVirtualHost(v *route.VirtualHost, plugins []goPlugin) (*virtualHost,
 
 // compileRoute leaves cr.plugins holding the route's own per-route configs;
 // compileRouteConfig then resolves them over the less specific levels.
-func compileRoute(r *route.Route, plugins []goPlugin) (*compiledRoute, error) {
+func compileRoute(r *route.Route, ext *extensions) (*compiledRoute, error) {
 	if err := onlyFields(r, "name", "match", "route", "redirect", "direct_response", "metadata",
 		"request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
 		"typed_per_filter_config"); err != nil {
@@ -186,7 +190,7 @@ func compileRoute(r *route.Route, plugins []goPlugin) (*compiledRoute, error) {
 		return nil, fmt.Errorf("match: %w", err)
 	}
 	var err error
-	if cr.plugins, err = compilePerFilterConfig(r.GetTypedPerFilterConfig(), plugins); err != nil {
+	if cr.plugins, err = compilePerFilterConfig(r.GetTypedPerFilterConfig(), ext); err != nil {
 		return nil, err
 	}
 	if cr.reqHeaders, err = compileHeaderMutation(r.GetRequestHeadersToAdd(), r.GetRequestHeadersToRemove()); err != nil {

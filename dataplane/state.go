@@ -46,7 +46,7 @@ type state struct {
 
 func newState(log *slog.Logger, lm *listenerManager) *state {
 	return &state{
-		log: log, ext: knownExtensions(), lm: lm,
+		log: log, ext: knownExtensions(log), lm: lm,
 		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
 		owned: map[*upstreamCluster]bool{},
 	}
@@ -204,7 +204,7 @@ func (s *state) applyRoutes(resources []*anypb.Any) error {
 		if err := decodeAny(a, rc); err != nil {
 			return err
 		}
-		rt, err := compileRouteConfig(rc, s.ext.goPlugins)
+		rt, err := compileRouteConfig(rc, s.ext)
 		if err != nil {
 			return fmt.Errorf("route configuration %q: %w", rc.GetName(), err)
 		}

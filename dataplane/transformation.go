@@ -27,7 +27,7 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(next handler) handler {
+	return func(next handler, _ map[string]*upstreamCluster) handler {
 		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 			if m.route == nil || routes[m.route.idx] == nil {
 				next(w, r, m) // no config on this route: the filter passes through
