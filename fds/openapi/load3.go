@@ -68,7 +68,7 @@ func parsePathItems(raw json.RawMessage) (map[string]*openapi3.PathItem, error) 
 			defer wg.Done()
 			for j := range jobs {
 				item := &openapi3.PathItem{}
-				err := item.UnmarshalJSON(j.raw)
+				err := item.UnmarshalJSON(withoutUnused(j.raw))
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("paths[%q]: %w", j.path, err)
@@ -84,4 +84,42 @@ func parsePathItems(raw json.RawMessage) (map[string]*openapi3.PathItem, error) 
 	close(jobs)
 	wg.Wait()
 	return items, firstErr
+}
+
+// unusedOperationFields are parts of an operation discovery never reads:
+// kin-openapi would parse them (responses most of all, several levels of
+// custom unmarshalling deep) only for them to be dropped.
+var unusedOperationFields = []string{"responses", "description", "summary", "tags", "externalDocs", "callbacks", "security", "servers", "deprecated"}
+
+var operationKeys = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+
+// withoutUnused strips unusedOperationFields from a path item's operations;
+// a path item it cannot read is returned as it is, for kin to report on.
+func withoutUnused(raw json.RawMessage) json.RawMessage {
+	var item map[string]json.RawMessage
+	if json.Unmarshal(raw, &item) != nil {
+		return raw
+	}
+	for k, v := range item {
+		if !operationKeys[k] {
+			continue
+		}
+		var op map[string]json.RawMessage
+		if json.Unmarshal(v, &op) != nil {
+			return raw
+		}
+		for _, f := range unusedOperationFields {
+			delete(op, f)
+		}
+		b, err := json.Marshal(op)
+		if err != nil {
+			return raw
+		}
+		item[k] = b
+	}
+	out, err := json.Marshal(item)
+	if err != nil {
+		return raw
+	}
+	return out
 }
