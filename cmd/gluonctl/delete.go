@@ -27,21 +27,29 @@ func kindArg(arg string) (api.Kind, error) {
 	return k, nil
 }
 
+// located resolves "KIND NAME" arguments to the store and a key.
+func (o *options) located(args []string) (*fileStore, api.Key, error) {
+	kind, err := kindArg(args[0])
+	if err != nil {
+		return nil, api.Key{}, err
+	}
+	s, err := o.store()
+	if err != nil {
+		return nil, api.Key{}, err
+	}
+	return s, api.Key{Kind: kind, Namespace: o.namespace, Name: args[1]}, nil
+}
+
 func deleteCommand(o *options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete KIND NAME",
 		Short: "Delete an upstream, virtual service or gateway",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			kind, err := kindArg(args[0])
+			s, key, err := o.located(args)
 			if err != nil {
 				return err
 			}
-			s, err := o.store()
-			if err != nil {
-				return err
-			}
-			key := api.Key{Kind: kind, Namespace: o.namespace, Name: args[1]}
 			file, err := s.delete(key)
 			if err != nil {
 				return err
@@ -60,15 +68,10 @@ func editCommand(o *options) *cobra.Command {
 		Short: "Edit a resource in $EDITOR",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			kind, err := kindArg(args[0])
+			s, key, err := o.located(args)
 			if err != nil {
 				return err
 			}
-			s, err := o.store()
-			if err != nil {
-				return err
-			}
-			key := api.Key{Kind: kind, Namespace: o.namespace, Name: args[1]}
 			obj, ok, err := s.get(key)
 			if err != nil {
 				return err
