@@ -243,10 +243,12 @@ spec:
         single:
           upstream: {name: lambda}
           destinationSpec: {aws: {logicalName: "echo:live"}}
-    - matchers: [{prefix: /hello, headers: [{name: x-color, value: green}]}]
+    # Envoy swaps a matched prefix literally: /hello/ and /hello are both
+    # matched so that /hello/world reaches /world (not //world).
+    - matchers: [{prefix: /hello/, headers: [{name: x-color, value: green}]}, {prefix: /hello, headers: [{name: x-color, value: green}]}]
       routeAction: {single: {upstream: {name: green}}}
       options: {prefixRewrite: /}
-    - matchers: [{prefix: /hello}]
+    - matchers: [{prefix: /hello/}, {prefix: /hello}]
       routeAction: {single: {upstream: {name: blue}}}
       options:
         prefixRewrite: /
@@ -260,7 +262,9 @@ spec:
           - {weight: 50, destination: {upstream: {name: blue}}}
           - {weight: 50, destination: {upstream: {name: green}}}
     - matchers: [{exact: /old}]
-      redirectAction: {pathRedirect: /hello, responseCode: FOUND}
+      # Host ports are stripped before routing (as with Envoy's
+      # strip_any_host_port), so the redirect names the port itself.
+      redirectAction: {pathRedirect: /hello, portRedirect: GATEWAY_PORT, responseCode: FOUND}
     - matchers: [{exact: /health}]
       directResponseAction: {status: 200, body: "gluon is up\n"}
 `
