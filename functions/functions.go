@@ -29,6 +29,29 @@ type Function struct {
 	Kind   Kind            `json:"kind"`
 	REST   *RESTFunction   `json:"rest,omitempty"`
 	Lambda *LambdaFunction `json:"lambda,omitempty"`
+	Azure  *AzureFunction  `json:"azure,omitempty"`
+}
+
+// AzureFunction is an HTTP-triggered function of an Azure Function App.
+type AzureFunction struct {
+	// FunctionName is the function's name in the app.
+	FunctionName string `json:"functionName"`
+	// Route is the HTTP trigger's route ("pets/{id?}"); it is served at
+	// /api/<route> (the function's name when the trigger sets none).
+	Route string `json:"route"`
+	// AuthLevel is anonymous, function or admin.
+	AuthLevel string   `json:"authLevel"`
+	Methods   []string `json:"methods,omitempty"`
+}
+
+// AzureKeys are an app's keys as discovery read them through ARM. They are
+// never serialised: status pages show functions, never keys.
+type AzureKeys struct {
+	// Function holds each function's default key.
+	Function map[string]string `json:"-"`
+	// Host is the app's default host key; Master its master (admin) key.
+	Host   string `json:"-"`
+	Master string `json:"-"`
 }
 
 // LambdaFunction is one invocable version or alias of an AWS Lambda
@@ -82,6 +105,8 @@ type Discovered struct {
 	Source string `json:"source,omitempty"`
 	// Error is the last discovery failure; functions found before it stay.
 	Error string `json:"error,omitempty"`
+	// AzureKeys are set for Azure apps whose keys discovery could read.
+	AzureKeys *AzureKeys `json:"-"`
 }
 
 // Find returns the function with the given name.
