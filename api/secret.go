@@ -15,7 +15,8 @@ type Secret struct {
 
 // SecretSpec is Gloo's secret shape.
 type SecretSpec struct {
-	AWS *AWSSecret `json:"aws,omitempty"`
+	AWS   *AWSSecret   `json:"aws,omitempty"`
+	Azure *AzureSecret `json:"azure,omitempty"`
 }
 
 // AWSSecret is an access key, optionally with a session token.
@@ -33,10 +34,14 @@ func (s *Secret) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &s.ObjectMeta)
 	switch {
-	case s.Spec.AWS == nil:
-		f.add("spec", "a secret type is required (aws)")
-	case s.Spec.AWS.AccessKey == "" || s.Spec.AWS.SecretKey == "":
-		f.add("spec.aws", "accessKey and secretKey are required")
+	case s.Spec.AWS != nil && s.Spec.Azure != nil:
+		f.add("spec", "only one secret type may be set (aws, azure)")
+	case s.Spec.AWS != nil:
+		if s.Spec.AWS.AccessKey == "" || s.Spec.AWS.SecretKey == "" {
+			f.add("spec.aws", "accessKey and secretKey are required")
+		}
+	case s.Spec.Azure == nil:
+		f.add("spec", "a secret type is required (aws, azure)")
 	}
 	return f.err()
 }

@@ -54,8 +54,9 @@ type Extraction struct {
 
 // DestinationSpec says which function of the upstream a route calls.
 type DestinationSpec struct {
-	Rest *RestDestinationSpec `json:"rest,omitempty"`
-	AWS  *AWSDestinationSpec  `json:"aws,omitempty"`
+	Rest  *RestDestinationSpec  `json:"rest,omitempty"`
+	AWS   *AWSDestinationSpec   `json:"aws,omitempty"`
+	Azure *AzureDestinationSpec `json:"azure,omitempty"`
 }
 
 // RestDestinationSpec calls a REST function discovered on the upstream.

@@ -14,6 +14,7 @@ type Upstream struct {
 type UpstreamSpec struct {
 	Static *StaticUpstream `json:"static,omitempty"`
 	AWS    *AWSUpstream    `json:"aws,omitempty"`
+	Azure  *AzureUpstream  `json:"azure,omitempty"`
 	// SSLConfig makes connections to the upstream use TLS.
 	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
 	// ConnectTimeout bounds connection establishment (default 5s).

@@ -14,17 +14,26 @@ import (
 func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
+	types := 0
+	for _, set := range []bool{u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil} {
+		if set {
+			types++
+		}
+	}
 	switch {
-	case u.Spec.Static != nil && u.Spec.AWS != nil:
-		f.add("spec", "only one upstream type may be set (static, aws)")
+	case types > 1:
+		f.add("spec", "only one upstream type may be set (static, aws, azure)")
 		return f.err()
 	case u.Spec.AWS != nil:
 		validateAWS(&f, "spec.aws", u.Spec.AWS)
 		return f.err()
+	case u.Spec.Azure != nil:
+		validateAzure(&f, "spec.azure", u.Spec.Azure)
+		return f.err()
 	}
 	s := u.Spec.Static
 	if s == nil {
-		f.add("spec", "an upstream type is required (static, aws)")
+		f.add("spec", "an upstream type is required (static, aws, azure)")
 		return f.err()
 	}
 	if len(s.Hosts) == 0 {

@@ -26,15 +26,26 @@ func validateDestinationSpec(f *fieldErrors, path string, d *DestinationSpec) {
 	if d == nil {
 		return
 	}
+	n := 0
+	for _, set := range []bool{d.Rest != nil, d.AWS != nil, d.Azure != nil} {
+		if set {
+			n++
+		}
+	}
 	switch {
-	case d.Rest != nil && d.AWS != nil:
-		f.add(path, "only one of rest, aws may be set")
+	case n > 1:
+		f.add(path, "only one of rest, aws, azure may be set")
+		return
+	case d.Azure != nil:
+		if d.Azure.FunctionName == "" {
+			f.add(path+".azure.functionName", "is required")
+		}
 		return
 	case d.AWS != nil:
 		validateAWSDestination(f, path+".aws", d.AWS)
 		return
 	case d.Rest == nil:
-		f.add(path, "one of rest, aws is required")
+		f.add(path, "one of rest, aws, azure is required")
 		return
 	}
 	path += ".rest"

@@ -51,12 +51,7 @@ func awsCluster(c *ir.Cluster, a *api.AWSUpstream) *ir.Cluster {
 
 // awsCredentials resolves every AWS upstream's secret; an upstream whose
 // secret is missing is warned about, and its routes answer 5xx.
-func (t *translation) awsCredentials() map[string]ir.AWSCredentials {
-	secrets := map[api.ResourceRef]*api.Secret{}
-	for _, s := range t.res.Secrets {
-		t.reports.Accept(api.KeyOf(s), "")
-		secrets[api.ResourceRef{Name: s.Name, Namespace: s.Namespace}] = s
-	}
+func (t *translation) awsCredentials(secrets map[api.ResourceRef]*api.Secret) map[string]ir.AWSCredentials {
 	out := map[string]ir.AWSCredentials{}
 	for _, u := range t.res.Upstreams {
 		a := u.Spec.AWS

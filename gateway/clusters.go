@@ -34,6 +34,9 @@ func upstreamCluster(u *api.Upstream) *ir.Cluster {
 	if u.Spec.AWS != nil {
 		return awsCluster(c, u.Spec.AWS)
 	}
+	if u.Spec.Azure != nil {
+		return azureCluster(c, u.Spec.Azure)
+	}
 	s := u.Spec.Static
 	for _, h := range s.Hosts {
 		w := uint32(1)

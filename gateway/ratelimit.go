@@ -96,6 +96,8 @@ func routeFunction(ns string, r *api.Route) string {
 		return ref.Namespace + "/" + ref.Name + "/" + d.Rest.FunctionName
 	case d.AWS != nil:
 		return ref.Namespace + "/" + ref.Name + "/" + d.AWS.LogicalName
+	case d.Azure != nil:
+		return ref.Namespace + "/" + ref.Name + "/" + d.Azure.FunctionName
 	}
 	return ""
 }

@@ -93,9 +93,20 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 			route.DirectResponse = t.invalidRoute(msg)
 			return
 		}
+		azure, azureWarnings, err := t.routeAzure(vs.Namespace, r)
+		for _, w := range azureWarnings {
+			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
+		}
+		if err != nil {
+			msg := fmt.Sprintf("route %d: %v", i, err)
+			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
+			route.DirectResponse = t.invalidRoute(msg)
+			return
+		}
 		route.Forward = forward(dests, r.Options)
 		route.Transformation = tr
 		route.Lambda = lambda
+		route.Azure = azure
 		if r.Options != nil {
 			route.Headers = headerMutation(r.Options.HeaderManipulation)
 			var warnings []string
@@ -192,4 +203,13 @@ func (t *translation) routeLambda(ns string, r *api.Route) (*ir.LambdaInvoke, er
 		return nil, nil
 	}
 	return t.lambdaInvoke(single.Upstream.Ref(ns), single.DestinationSpec.AWS, t.awsCreds)
+}
+
+// routeAzure resolves a route's azure destination, if it has one.
+func (t *translation) routeAzure(ns string, r *api.Route) (*ir.AzureInvoke, []string, error) {
+	single := r.RouteAction.Single
+	if single == nil || single.DestinationSpec == nil || single.DestinationSpec.Azure == nil {
+		return nil, nil, nil
+	}
+	return t.azureInvoke(single.Upstream.Ref(ns), single.DestinationSpec.Azure)
 }

@@ -61,7 +61,13 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	if res.Settings != nil {
 		t.reports.Accept(api.KeyOf(res.Settings), "")
 	}
-	t.awsCreds = t.awsCredentials()
+	secrets := map[api.ResourceRef]*api.Secret{}
+	for _, s := range res.Secrets {
+		t.reports.Accept(api.KeyOf(s), "")
+		secrets[api.ResourceRef{Name: s.Name, Namespace: s.Namespace}] = s
+	}
+	t.awsCreds = t.awsCredentials(secrets)
+	azureKeys, azureAAD := t.azureAuth(secrets)
 	t.vhosts = t.virtualHosts()
 	out := Output{Reports: t.reports}
 	for _, name := range sortedNames(byProxy) {
@@ -75,6 +81,8 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 			// Every proxy may route to any upstream, so each gets every
 			// upstream's credentials; the translator keeps those in use.
 			AWSCredentials: t.awsCreds,
+			AzureKeys:      azureKeys,
+			AzureAAD:       azureAAD,
 		})
 	}
 	return out

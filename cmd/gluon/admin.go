@@ -95,7 +95,8 @@ func writeJSON(w http.ResponseWriter, v any) {
 // filter config: they are shown as "[redacted]".
 var sensitiveFields = map[string]bool{
 	"accessKeyId": true, "secretAccessKey": true, "sessionToken": true,
-	"functionKey": true, "hostKey": true, "apiKeys": true, "clientSecret": true, "privateKey": true,
+	"functionKey": true, "functionKeys": true, "hostKey": true, "masterKey": true, "apiKeys": true,
+	"clientSecret": true, "privateKey": true,
 }
 
 // redactJSON replaces the values of sensitive fields, at any depth.

@@ -58,7 +58,7 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 	mode, interval := discoverySettings(res.Settings)
 	want := map[functions.UpstreamRef]target{}
 	for _, u := range res.Upstreams {
-		if discovers(mode, u) {
+		if u.Spec.Azure == nil && discovers(mode, u) {
 			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = targetOf(u, res.Secrets)
 		}
 	}

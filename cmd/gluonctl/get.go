@@ -149,6 +149,13 @@ func upstreamDetails(u *api.Upstream) (string, []string) {
 		}
 		return "AWS Lambda", details
 	}
+	if a := u.Spec.Azure; a != nil {
+		details := []string{"function app: " + a.FunctionAppName}
+		if a.SecretRef != nil {
+			details = append(details, "secret: "+a.SecretRef.Ref(u.Namespace).String())
+		}
+		return "Azure", details
+	}
 	var details []string
 	for _, h := range u.Spec.Static.Hosts {
 		details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))
@@ -276,8 +283,11 @@ func secretRows(secrets []*api.Secret) []secretRow {
 	rows := make([]secretRow, 0, len(secrets))
 	for _, s := range secrets {
 		typ := "unknown"
-		if s.Spec.AWS != nil {
+		switch {
+		case s.Spec.AWS != nil:
 			typ = "aws"
+		case s.Spec.Azure != nil:
+			typ = "azure"
 		}
 		rows = append(rows, secretRow{Namespace: s.Namespace, Name: s.Name, Type: typ})
 	}

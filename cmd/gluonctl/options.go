@@ -140,5 +140,18 @@ func redactedSecret(s *api.Secret) *api.Secret {
 		}
 		out.Spec.AWS = &aws
 	}
+	if s.Spec.Azure != nil {
+		az := *s.Spec.Azure
+		az.APIKeys = map[string]string{}
+		for fn := range s.Spec.Azure.APIKeys {
+			az.APIKeys[fn] = "[redacted]"
+		}
+		for _, v := range []*string{&az.HostKey, &az.MasterKey, &az.ClientSecret} {
+			if *v != "" {
+				*v = "[redacted]"
+			}
+		}
+		out.Spec.Azure = &az
+	}
 	return &out
 }

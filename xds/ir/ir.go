@@ -18,6 +18,10 @@ type Proxy struct {
 	// RateLimitService decides global rate limits; needed when a route or
 	// virtual host has global limits.
 	RateLimitService *RateLimitService `json:"rateLimitService,omitempty"`
+	// AzureKeys and AzureAAD authorise Azure Function calls, by upstream
+	// ("ns/name").
+	AzureKeys map[string]AzureAppKeys `json:"azureKeys,omitempty"`
+	AzureAAD  map[string]AzureAAD     `json:"azureAad,omitempty"`
 	// AWSCredentials sign Lambda invocations, by upstream ("ns/name").
 	AWSCredentials map[string]AWSCredentials `json:"awsCredentials,omitempty"`
 }
@@ -27,6 +31,34 @@ type AWSCredentials struct {
 	AccessKeyID     string `json:"accessKeyId"`
 	SecretAccessKey string `json:"secretAccessKey"`
 	SessionToken    string `json:"sessionToken,omitempty"`
+}
+
+// AzureAppKeys are a Function App's keys.
+type AzureAppKeys struct {
+	FunctionKeys map[string]string `json:"functionKeys,omitempty"`
+	HostKey      string            `json:"hostKey,omitempty"`
+	MasterKey    string            `json:"masterKey,omitempty"`
+}
+
+// AzureAAD gets Entra ID tokens for an app behind App Service authentication.
+type AzureAAD struct {
+	TenantID      string `json:"tenantId"`
+	ClientID      string `json:"clientId"`
+	ClientSecret  string `json:"clientSecret"`
+	AuthorityHost string `json:"authorityHost,omitempty"`
+	Scope         string `json:"scope"`
+}
+
+// AzureInvoke makes a forwarded route call an Azure Function.
+type AzureInvoke struct {
+	// Upstream names the upstream whose keys or token authorise the call.
+	Upstream     string `json:"upstream"`
+	FunctionName string `json:"functionName"`
+	Path         string `json:"path"`
+	Host         string `json:"host"`
+	// AuthLevel is anonymous, function or admin.
+	AuthLevel string `json:"authLevel"`
+	AAD       bool   `json:"aad,omitempty"`
 }
 
 // LambdaInvoke makes a forwarded route invoke a Lambda function.
@@ -136,6 +168,8 @@ type Route struct {
 	Transformation *spec.Spec `json:"transformation,omitempty"`
 	// Lambda invokes a function instead of forwarding as is.
 	Lambda *LambdaInvoke `json:"lambda,omitempty"`
+	// Azure calls an Azure Function.
+	Azure *AzureInvoke `json:"azure,omitempty"`
 	// RateLimit limits the route's requests.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }

@@ -47,6 +47,7 @@ var filterPlugins = []filterPlugin{
 	globalRateLimitPlugin,
 	transformationFilter,
 	lambdaFilter,
+	azureFilter,
 	routerFilter,
 }
 

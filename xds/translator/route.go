@@ -48,6 +48,9 @@ func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit) (*routev3.Route, error) {
 	if err := applyLambda(out, r); err != nil {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}
+	if err := applyAzure(out, r); err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	}
 	if err := applyRouteRateLimit(out, r.RateLimit, vhostLimit); err != nil {
 		return nil, fmt.Errorf("route %q: %w", r.Name, err)
 	}

@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// azureAppHost is where an app's functions are served: its
+// azurewebsites.net host over TLS, or the override.
+func azureAppHost(a *api.AzureUpstream) (host string, port uint32, useTLS bool) {
+	if a.AppHost == "" {
+		return a.FunctionAppName + ".azurewebsites.net", 443, true
+	}
+	u, _ := url.Parse(a.AppHost) // validated with the upstream
+	useTLS = u.Scheme == "https"
+	portText := u.Port()
+	if portText == "" {
+		portText = map[bool]string{true: "443", false: "80"}[useTLS]
+	}
+	p, _ := strconv.Atoi(portText)
+	return u.Hostname(), uint32(p), useTLS
+}
+
+func azureCluster(c *ir.Cluster, a *api.AzureUpstream) *ir.Cluster {
+	host, port, useTLS := azureAppHost(a)
+	c.Endpoints = []ir.Endpoint{{Host: host, Port: port, Weight: 1}}
+	if net.ParseIP(host) == nil {
+		c.Discovery = ir.DiscoveryStrictDNS
+	}
+	if useTLS {
+		c.TLS = &ir.TLS{SNI: host}
+	}
+	return c
+}
+
+// azureAuth resolves every Azure upstream's keys (a Secret's over those
+// discovery read) and Entra ID credentials.
+func (t *translation) azureAuth(secrets map[api.ResourceRef]*api.Secret) (map[string]ir.AzureAppKeys, map[string]ir.AzureAAD) {
+	keys, aad := map[string]ir.AzureAppKeys{}, map[string]ir.AzureAAD{}
+	for _, u := range t.res.Upstreams {
+		a := u.Spec.Azure
+		if a == nil {
+			continue
+		}
+		name := u.Namespace + "/" + u.Name
+		k := ir.AzureAppKeys{}
+		if d, ok := t.functions[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.AzureKeys != nil {
+			k = ir.AzureAppKeys{FunctionKeys: copyMap(d.AzureKeys.Function), HostKey: d.AzureKeys.Host, MasterKey: d.AzureKeys.Master}
+		}
+		if a.SecretRef != nil {
+			ref := a.SecretRef.Ref(u.Namespace)
+			if s := secrets[ref]; s != nil && s.Spec.Azure != nil {
+				k = overlayKeys(k, s.Spec.Azure)
+			} else {
+				t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s not found or not an azure secret", ref))
+			}
+		}
+		if len(k.FunctionKeys) > 0 || k.HostKey != "" || k.MasterKey != "" {
+			keys[name] = k
+		}
+		if cs := a.ClientSecret; cs != nil && a.AppAuthentication {
+			ref := cs.SecretRef.Ref(u.Namespace)
+			s := secrets[ref]
+			if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
+				t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s has no azure clientSecret", ref))
+				continue
+			}
+			aad[name] = ir.AzureAAD{TenantID: cs.TenantID, ClientID: cs.ClientID, ClientSecret: s.Spec.Azure.ClientSecret,
+				AuthorityHost: a.AuthorityHost, Scope: "api://" + a.FunctionAppName + "/.default"}
+		}
+	}
+	return nilIfEmpty(keys), nilIfEmpty(aad)
+}
+
+func overlayKeys(k ir.AzureAppKeys, s *api.AzureSecret) ir.AzureAppKeys {
+	if len(s.APIKeys) > 0 && k.FunctionKeys == nil {
+		k.FunctionKeys = map[string]string{}
+	}
+	for fn, key := range s.APIKeys {
+		k.FunctionKeys[fn] = key
+	}
+	if s.HostKey != "" {
+		k.HostKey = s.HostKey
+	}
+	if s.MasterKey != "" {
+		k.MasterKey = s.MasterKey
+	}
+	return k
+}
+
+// azureInvoke resolves a route's azure destination to a discovered function.
+func (t *translation) azureInvoke(ref api.ResourceRef, d *api.AzureDestinationSpec) (*ir.AzureInvoke, []string, error) {
+	u := t.upstreams[ref]
+	if u.Spec.Azure == nil {
+		return nil, nil, fmt.Errorf("upstream %s is not an azure upstream", ref)
+	}
+	fn, err := t.findAzure(ref, d.FunctionName)
+	if err != nil {
+		return nil, nil, err
+	}
+	host, port, useTLS := azureAppHost(u.Spec.Azure)
+	if (useTLS && port != 443) || (!useTLS && port != 80) {
+		host = net.JoinHostPort(host, strconv.Itoa(int(port)))
+	}
+	route := strings.TrimPrefix(fn.Route, "/")
+	var warnings []string
+	if strings.Contains(route, "{") {
+		warnings = append(warnings, fmt.Sprintf("function %s: route parameters in %q are not filled by Gluon yet; the route is called as written", fn.FunctionName, route))
+	}
+	name := ref.Namespace + "/" + ref.Name
+	return &ir.AzureInvoke{Upstream: name, FunctionName: fn.FunctionName, Path: "/api/" + route, Host: host,
+		AuthLevel: fn.AuthLevel, AAD: u.Spec.Azure.AppAuthentication}, warnings, nil
+}
+
+func (t *translation) findAzure(ref api.ResourceRef, name string) (*functions.AzureFunction, error) {
+	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("function %q: no Azure functions have been discovered on upstream %s (yet)", name, ref)
+	case len(d.Functions) == 0 && d.Error != "":
+		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", name, ref, d.Error)
+	}
+	fn, ok := d.Find(name)
+	if !ok || fn.Azure == nil {
+		return nil, fmt.Errorf("Azure function %q not found on upstream %s (it has: %s)", name, ref, strings.Join(d.Names(), ", "))
+	}
+	return fn.Azure, nil
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func nilIfEmpty[V any](m map[string]V) map[string]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
