@@ -32,6 +32,14 @@ var catalog = functions.Snapshot{
 			{Name: "hello:prod", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "hello", Qualifier: "prod"}},
 		},
 	},
+	{Namespace: "default", Name: "shop-app"}: {
+		Upstream: functions.UpstreamRef{Namespace: "default", Name: "shop-app"},
+		Functions: []functions.Function{
+			{Name: "hello", Kind: functions.KindAzure, Azure: &functions.AzureFunction{FunctionName: "hello", Route: "hello", AuthLevel: "function", Methods: []string{"GET"}}},
+			{Name: "status", Kind: functions.KindAzure, Azure: &functions.AzureFunction{FunctionName: "status", Route: "status", AuthLevel: "anonymous"}},
+		},
+		AzureKeys: &functions.AzureKeys{Function: map[string]string{"hello": "discovered-hello-key"}, Host: "discovered-host-key", Master: "discovered-master-key"},
+	},
 	{Namespace: "default", Name: "aws-local"}: {
 		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-local"},
 		Functions: []functions.Function{{Name: "echo:2", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "echo", Qualifier: "2"}}},
