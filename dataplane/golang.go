@@ -8,6 +8,7 @@ import (
 
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 	golangv3alpha "github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/golang/v3alpha"
+	"github.com/gluon-gateway/gluon/envoy-filters/azure"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -43,6 +44,7 @@ func knownGoPlugins() []goPlugin {
 	return []goPlugin{
 		{name: transformation.PluginName, listenerType: transformationConfig, routeType: transformationSpec, newFilter: newTransformationFilter},
 		{name: lambda.PluginName, listenerType: lambdaConfig, routeType: lambdaRouteConfig, newFilter: newLambdaFilter},
+		{name: azure.PluginName, listenerType: azureConfig, routeType: azureRouteConfig, newFilter: newAzureFilter},
 	}
 }
 

@@ -9,6 +9,7 @@ package main
 import (
 	"github.com/envoyproxy/envoy/contrib/golang/filters/http/source/go/pkg/http"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/azure"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/plugin/adapter"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
@@ -17,6 +18,7 @@ import (
 func init() {
 	http.RegisterHttpFilterFactoryAndConfigParser(transformation.PluginName, adapter.TransformationFactory, adapter.TransformationParser{})
 	http.RegisterHttpFilterFactoryAndConfigParser(lambda.PluginName, adapter.LambdaFactory, adapter.LambdaParser{})
+	http.RegisterHttpFilterFactoryAndConfigParser(azure.PluginName, adapter.AzureFactory, adapter.AzureParser{})
 }
 
 func main() {}

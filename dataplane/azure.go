@@ -1,0 +1,66 @@
+package dataplane
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/azure"
+)
+
+// The TypedStruct type URLs of the Azure Functions plugin's configs.
+const (
+	azureConfig      = "gluon.dev/azure_functions.ListenerConfig"
+	azureRouteConfig = "gluon.dev/azure_functions.RouteConfig"
+)
+
+// azureFilter runs the gluon.azure_functions plugin on one listener.
+type azureFilter struct{ f *azure.Filter }
+
+func newAzureFilter(configJSON []byte) (httpFilter, error) {
+	f, err := azure.NewFilter(configJSON)
+	if err != nil {
+		return nil, err
+	}
+	return azureFilter{f}, nil
+}
+
+func (af azureFilter) withRoutes(rt *routeTable) (middleware, error) {
+	routes, err := compileRoutes(rt, azure.PluginName, af.f.CompileRoute)
+	if err != nil {
+		return nil, err
+	}
+	return func(next handler, _ map[string]*upstreamCluster) handler {
+		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
+			if m.route == nil || routes[m.route.idx] == nil {
+				next(w, r, m)
+				return
+			}
+			runPlugin(azureStream{routes[m.route.idx].NewStream()}, next, w, r, m)
+		}
+	}, nil
+}
+
+// azureStream adapts the Azure Functions logic: it rewrites request headers
+// only, so neither body is buffered, and the response passes through.
+type azureStream struct{ *azure.Stream }
+
+func (azureStream) RequestNeedsBody() bool  { return false }
+func (azureStream) ResponseNeedsBody() bool { return false }
+
+// MaxBody is never used: nothing is buffered.
+func (azureStream) MaxBody() int { return 0 }
+
+func (s azureStream) onRequest(h *requestHeaders, _ []byte) ([]byte, bool, *pluginLocalReply) {
+	if lr := s.OnRequest(h); lr != nil {
+		return nil, false, &pluginLocalReply{status: lr.Status, body: lr.Body}
+	}
+	return nil, false, nil
+}
+
+func (s azureStream) onResponse(h *responseHeaders, _ []byte) ([]byte, bool, *pluginLocalReply) {
+	// Plugins get no logger of their own; the default one is the process's.
+	if w := s.OnResponse(h); w != "" {
+		slog.Warn(w)
+	}
+	return nil, false, nil
+}
