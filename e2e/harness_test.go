@@ -78,7 +78,17 @@ func (p *proc) Logs() string {
 
 func startGluon(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startGluonEnv(t, nil, args...)
+}
+
+// startGluonEnv starts gluon with extra environment variables (e.g.
+// SSL_CERT_FILE to trust a stand-in's test CA).
+func startGluonEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(gluonBin, args...), done: make(chan struct{})}
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	// If the test binary dies (a timeout, a panic), its servers die with it.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -115,8 +125,9 @@ func (p *proc) stop(sig syscall.Signal) {
 type controlPlane struct {
 	*proc
 	xds, admin, rls, configDir, stateDir string
-	// extra are more flags (e.g. --redis-addr).
+	// extra are more flags (e.g. --redis-addr); env more environment.
 	extra []string
+	env   []string
 }
 
 func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPlane {
@@ -127,8 +138,8 @@ func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPla
 // startServeAt starts a control plane on the addresses and dirs of cp.
 func startServeAt(t *testing.T, cp *controlPlane, dataplane string) *controlPlane {
 	t.Helper()
-	cp = &controlPlane{xds: cp.xds, admin: cp.admin, rls: cp.rls, configDir: cp.configDir, stateDir: cp.stateDir, extra: cp.extra}
-	cp.proc = startGluon(t, append([]string{"serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
+	cp = &controlPlane{xds: cp.xds, admin: cp.admin, rls: cp.rls, configDir: cp.configDir, stateDir: cp.stateDir, extra: cp.extra, env: cp.env}
+	cp.proc = startGluonEnv(t, cp.env, append([]string{"serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
 		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls, "--dataplane", dataplane}, cp.extra...)...)
 	waitFor(t, 15*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)

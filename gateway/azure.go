@@ -105,10 +105,10 @@ func (t *translation) azureInvoke(ref api.ResourceRef, d *api.AzureDestinationSp
 	if err != nil {
 		return nil, nil, err
 	}
-	host, port, useTLS := azureAppHost(u.Spec.Azure)
-	if (useTLS && port != 443) || (!useTLS && port != 80) {
-		host = net.JoinHostPort(host, strconv.Itoa(int(port)))
-	}
+	// The app is addressed by its own name whatever the override says:
+	// App Service routes on Host (an override only changes where the
+	// cluster connects).
+	host := u.Spec.Azure.FunctionAppName + ".azurewebsites.net"
 	route := strings.TrimPrefix(fn.Route, "/")
 	var warnings []string
 	if strings.Contains(route, "{") {

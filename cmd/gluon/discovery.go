@@ -37,9 +37,10 @@ type poller struct {
 	cancel   context.CancelFunc
 }
 
-// finder discovers one upstream's functions.
+// finder discovers one upstream's functions (the Upstream field is the
+// poller's to set).
 type finder interface {
-	find(ctx context.Context) ([]functions.Function, string, error)
+	find(ctx context.Context) (functions.Discovered, error)
 	// notMine reports an error that means "this upstream has no functions
 	// of my kind": polling stops until the upstream changes.
 	notMine(error) bool
@@ -58,7 +59,7 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 	mode, interval := discoverySettings(res.Settings)
 	want := map[functions.UpstreamRef]target{}
 	for _, u := range res.Upstreams {
-		if u.Spec.Azure == nil && discovers(mode, u) {
+		if discovers(mode, u) {
 			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = targetOf(u, res.Secrets)
 		}
 	}
@@ -89,13 +90,14 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 func (d *discovery) poll(ctx context.Context, ref functions.UpstreamRef, f finder, interval time.Duration) {
 	backoff := time.Second
 	for {
-		fns, source, err := f.find(ctx)
+		found, err := f.find(ctx)
 		wait := interval
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err == nil:
-			d.catalog.Set(functions.Discovered{Upstream: ref, Functions: fns, Source: source})
+			found.Upstream = ref
+			d.catalog.Set(found)
 			backoff = time.Second
 		case f.notMine(err):
 			d.log.Info("no functions of a known kind on this upstream", "upstream", ref.String(), "reason", err)
@@ -151,6 +153,9 @@ func targetOf(u *api.Upstream, secrets []*api.Secret) target {
 	if a := u.Spec.AWS; a != nil {
 		return lambdaTarget(u, a, secrets)
 	}
+	if a := u.Spec.Azure; a != nil {
+		return azureTarget(u, a, secrets)
+	}
 	return openAPITarget(u)
 }
 
@@ -160,9 +165,9 @@ type openAPIFinder struct {
 	t openapi.Target
 }
 
-func (f openAPIFinder) find(ctx context.Context) ([]functions.Function, string, error) {
+func (f openAPIFinder) find(ctx context.Context) (functions.Discovered, error) {
 	res, err := f.d.Discover(ctx, f.t)
-	return res.Functions, res.Source, err
+	return functions.Discovered{Functions: res.Functions, Source: res.Source}, err
 }
 
 func (openAPIFinder) notMine(err error) bool   { return errors.Is(err, openapi.ErrNoDocument) }
@@ -191,24 +196,24 @@ type lambdaFinder struct {
 	err error
 }
 
-func (f lambdaFinder) find(ctx context.Context) ([]functions.Function, string, error) {
+func (f lambdaFinder) find(ctx context.Context) (functions.Discovered, error) {
 	if f.err != nil {
-		return nil, "", f.err
+		return functions.Discovered{}, f.err
 	}
 	d, err := lambda.New(f.cfg)
 	if err != nil {
-		return nil, "", err
+		return functions.Discovered{}, err
 	}
 	fns, err := d.Discover(ctx)
 	if err != nil {
 		// Lead with AWS's error code: it is what an operator searches for.
-		return nil, "", fmt.Errorf("AWS %s: %w", lambda.ErrorCode(err), err)
+		return functions.Discovered{}, fmt.Errorf("AWS %s: %w", lambda.ErrorCode(err), err)
 	}
 	source := "lambda." + f.cfg.Region
 	if f.cfg.Endpoint != "" {
 		source = f.cfg.Endpoint
 	}
-	return fns, source, nil
+	return functions.Discovered{Functions: fns, Source: source}, nil
 }
 
 func (lambdaFinder) notMine(error) bool         { return false }

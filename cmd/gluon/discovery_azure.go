@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/gluon-gateway/gluon/api"
+	fdsazure "github.com/gluon-gateway/gluon/fds/azure"
+	"github.com/gluon-gateway/gluon/functions"
+)
+
+// azureFinder lists a Function App's functions (and reads its keys)
+// through ARM.
+type azureFinder struct {
+	cfg fdsazure.Config
+	// err is a configuration problem reported on every poll.
+	err error
+}
+
+var errNoARMCredential = errors.New("no clientSecret: functions of an Azure app are discovered through ARM with a service principal")
+
+func (f azureFinder) find(ctx context.Context) (functions.Discovered, error) {
+	if f.err != nil {
+		return functions.Discovered{}, f.err
+	}
+	d, err := fdsazure.New(f.cfg)
+	if err != nil {
+		return functions.Discovered{}, err
+	}
+	fns, keys, err := d.Discover(ctx)
+	if err != nil {
+		return functions.Discovered{}, fmt.Errorf("Azure %s: %w", fdsazure.ErrorCode(err), err)
+	}
+	return functions.Discovered{Functions: fns, Source: "arm " + f.cfg.AppName, AzureKeys: keys}, nil
+}
+
+func (f azureFinder) notMine(err error) bool   { return errors.Is(err, errNoARMCredential) }
+func (f azureFinder) transient(err error) bool { return f.err == nil && fdsazure.IsTransient(err) }
+
+func azureTarget(u *api.Upstream, a *api.AzureUpstream, secrets []*api.Secret) target {
+	cfg := fdsazure.Config{SubscriptionID: a.SubscriptionID, ResourceGroup: a.ResourceGroup, AppName: a.FunctionAppName,
+		AuthorityHost: a.AuthorityHost, ARMEndpoint: a.ARMEndpoint}
+	f := azureFinder{}
+	switch cs := a.ClientSecret; {
+	case cs == nil:
+		f.err = errNoARMCredential
+	default:
+		ref := cs.SecretRef.Ref(u.Namespace)
+		s := findSecret(secrets, ref)
+		if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
+			f.err = fmt.Errorf("secret %s has no azure clientSecret", ref)
+			break
+		}
+		cfg.TenantID, cfg.ClientID, cfg.ClientSecret = cs.TenantID, cs.ClientID, s.Spec.Azure.ClientSecret
+	}
+	f.cfg = cfg
+	sum := sha256.Sum256([]byte(cfg.TenantID + "\x00" + cfg.ClientID + "\x00" + cfg.ClientSecret))
+	key := fmt.Sprintf("azure %s %s %s %s %s %s %v", cfg.SubscriptionID, cfg.ResourceGroup, cfg.AppName, cfg.AuthorityHost, cfg.ARMEndpoint, hex.EncodeToString(sum[:8]), f.err)
+	return target{key: key, finder: f}
+}
