@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"crypto/tls"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"os"
@@ -74,19 +72,12 @@ spec:
       routeAction: {single: {upstream: {name: secure}, destinationSpec: {azure: {functionName: whoami}}}}
 `
 
-// serverCertFile writes the PEM of the certificate a TLS server presents,
-// for SSL_CERT_FILE: gluon trusts the stand-in's CA as an operator would
-// trust a private one.
-func serverCertFile(t *testing.T, url string) string {
+// certFile writes the stand-in's certificate for SSL_CERT_FILE: gluon
+// trusts it as an operator would trust a private CA.
+func certFile(t *testing.T, st *standin.Server) string {
 	t.Helper()
-	conn, err := tls.Dial("tcp", strings.TrimPrefix(url, "https://"), &tls.Config{InsecureSkipVerify: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	path := filepath.Join(t.TempDir(), "ca.pem")
-	cert := conn.ConnectionState().PeerCertificates[0]
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
+	if err := os.WriteFile(path, st.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -122,7 +113,7 @@ func TestAzureFunctions(t *testing.T) {
 		"SUBSCRIPTION", st.Subscription(), "GROUP", st.ResourceGroup(), "TENANT", st.Tenant(),
 		"ARM_URL", st.URL(), "HOST_URL", st.HostURL()).Replace(azureConfig))
 	cp := startServeAt(t, &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: dir, stateDir: t.TempDir(),
-		env: []string{"SSL_CERT_FILE=" + serverCertFile(t, st.URL())}}, "embedded")
+		env: []string{"SSL_CERT_FILE=" + certFile(t, st)}}, "embedded")
 	base := "http://" + gw
 	waitFor(t, 20*time.Second, "Azure functions discovered and routed", func() bool {
 		code, _ := get(t, base+"/shop/status", nil)

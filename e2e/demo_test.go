@@ -55,6 +55,8 @@ func TestDemo(t *testing.T) {
 		{"/petstore/add", `{"created": {"id":3,"name":"Fido","tag":"dog"}`},
 		{"/lambda/hello", `"path":"/lambda/hello/world"`},
 		{"/lambda/echo", `{"ping": 1}`},
+		{"/azure/greet", "hello, gluon"},
+		{"/azure/ping", "pong"},
 		{"x-color", `"path":"/world","service":"green"`},
 		{"/hello/world", `"path":"/world","service":"blue"`},
 		{"/split", `"service":`},

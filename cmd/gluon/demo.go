@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	azurestandin "github.com/gluon-gateway/gluon/fds/azure/standin"
 	"github.com/gluon-gateway/gluon/fds/lambda/standin"
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
@@ -45,7 +47,7 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	services, err := startDemoServices()
+	services, err := startDemoServices(dir)
 	if err != nil {
 		return err
 	}
@@ -78,6 +80,42 @@ type demoServices struct {
 	servers map[string]*http.Server
 	addrs   map[string]string
 	lambda  *standin.Endpoint
+	azure   *azurestandin.Server
+}
+
+const demoAzureClientSecret = "gluon-demo-azure-secret"
+
+// startDemoAzure runs local stand-ins for Entra ID, ARM and a Function App
+// host with two functions: greet (needs a function key) and ping
+// (anonymous). Gluon discovers them through ARM and calls them with keys
+// it read there. The sign-in and ARM servers are TLS with a test CA the
+// demo process is told to trust (SSL_CERT_FILE, read when TLS is first
+// used), as an operator would trust a private CA.
+func startDemoAzure(dir string) (*azurestandin.Server, error) {
+	st, err := azurestandin.New(azurestandin.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("demo azure: %w", err)
+	}
+	st.AddClient("gluon-demo", demoAzureClientSecret)
+	greet := func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello, %s\n", cmp.Or(r.URL.Query().Get("name"), "world"))
+	}
+	ping := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "pong") }
+	err = st.AddApp(azurestandin.App{Name: "demo-app", Functions: []azurestandin.Function{
+		{Name: "greet", Route: "greet", AuthLevel: azurestandin.AuthFunction, Handler: greet},
+		{Name: "ping", Route: "ping", AuthLevel: azurestandin.AuthAnonymous, Handler: ping},
+	}})
+	if err == nil {
+		ca := filepath.Join(dir, "azure-ca.pem")
+		if err = os.WriteFile(ca, st.CertPEM(), 0o600); err == nil {
+			err = os.Setenv("SSL_CERT_FILE", ca)
+		}
+	}
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("demo azure: %w", err)
+	}
+	return st, nil
 }
 
 // Demo AWS credentials: the local Lambda stand-in accepts only these, and
@@ -107,7 +145,7 @@ func startDemoLambda() (*standin.Endpoint, error) {
 	return ep, nil
 }
 
-func startDemoServices() (*demoServices, error) {
+func startDemoServices(dir string) (*demoServices, error) {
 	s := &demoServices{servers: map[string]*http.Server{}, addrs: map[string]string{}}
 	handlers := map[string]http.Handler{
 		"blue":     echoHandler("blue"),
@@ -130,6 +168,10 @@ func startDemoServices() (*demoServices, error) {
 		return nil, err
 	}
 	s.lambda = ep
+	if s.azure, err = startDemoAzure(dir); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -139,6 +181,9 @@ func (s *demoServices) close() {
 	}
 	if s.lambda != nil {
 		s.lambda.Close()
+	}
+	if s.azure != nil {
+		s.azure.Close()
 	}
 }
 
@@ -208,6 +253,26 @@ kind: Upstream
 metadata: {name: lambda}
 spec: {aws: {region: us-east-1, endpoint: "LAMBDA_URL", secretRef: {name: aws-demo}}}
 ---
+# Local stand-ins for Entra ID, ARM and an Azure Function App: Gluon lists
+# the app's functions through ARM and reads their keys there.
+apiVersion: gluon.dev/v1
+kind: Secret
+metadata: {name: azure-demo}
+spec: {azure: {clientSecret: DEMO_AZURE_SECRET}}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: azure}
+spec:
+  azure:
+    functionAppName: demo-app
+    subscriptionId: AZURE_SUBSCRIPTION
+    resourceGroup: AZURE_GROUP
+    clientSecret: {tenantId: AZURE_TENANT, clientId: gluon-demo, secretRef: {name: azure-demo}}
+    armEndpoint: AZURE_ARM
+    authorityHost: AZURE_ARM/
+    appHost: AZURE_HOST
+---
 apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: demo}
@@ -233,6 +298,10 @@ spec:
               parameters: {headers: {x-name: "{name}", x-tag: "{tag}"}}
               responseTransformation:
                 body: {text: '{"created": {{ body() }}, "by": "gluon"}'}
+    - matchers: [{prefix: /azure/greet}]
+      routeAction: {single: {upstream: {name: azure}, destinationSpec: {azure: {functionName: greet}}}}
+    - matchers: [{prefix: /azure/ping}]
+      routeAction: {single: {upstream: {name: azure}, destinationSpec: {azure: {functionName: ping}}}}
     - matchers: [{prefix: /lambda/hello}]
       routeAction:
         single:
@@ -276,7 +345,9 @@ func writeDemoConfig(dir, gw string, s *demoServices) error {
 	port := func(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 	config := strings.NewReplacer("GATEWAY_PORT", port(gw), "BLUE_PORT", port(s.addrs["blue"]),
 		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"]),
-		"LAMBDA_URL", s.lambda.URL, "DEMO_ACCESS_KEY", demoAccessKey, "DEMO_SECRET_KEY", demoSecretKey).Replace(demoConfig)
+		"LAMBDA_URL", s.lambda.URL, "DEMO_ACCESS_KEY", demoAccessKey, "DEMO_SECRET_KEY", demoSecretKey,
+		"DEMO_AZURE_SECRET", demoAzureClientSecret, "AZURE_SUBSCRIPTION", s.azure.Subscription(), "AZURE_GROUP", s.azure.ResourceGroup(),
+		"AZURE_TENANT", s.azure.Tenant(), "AZURE_ARM", s.azure.URL(), "AZURE_HOST", s.azure.HostURL()).Replace(demoConfig)
 	if err := os.WriteFile(filepath.Join(dir, "demo.yaml"), []byte(config), 0o644); err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
@@ -290,7 +361,7 @@ func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
 	deadline := time.After(30 * time.Second)
 	for {
 		if answers("http://"+gw+"/health", nil) && answers("http://"+gw+"/petstore/findPet", map[string]string{"x-pet-id": "1"}) &&
-			answers("http://"+gw+"/lambda/hello", nil) {
+			answers("http://"+gw+"/lambda/hello", nil) && answers("http://"+gw+"/azure/greet", nil) {
 			return nil
 		}
 		select {
@@ -333,6 +404,8 @@ Try:
 		"curl -s -X POST -H 'x-name: Fido' -H 'x-tag: dog' " + base + "/petstore/add",
 		"curl -s " + base + "/lambda/hello/world?lang=en",
 		"curl -s -d '{\"ping\": 1}' " + base + "/lambda/echo",
+		"curl -s " + base + "/azure/greet?name=gluon",
+		"curl -s " + base + "/azure/ping",
 		"curl -s " + base + "/hello/world",
 		"curl -s -H 'x-color: green' " + base + "/hello/world",
 		"curl -s " + base + "/split",

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -257,4 +258,10 @@ func newSecret() string {
 	var b [40]byte
 	rand.Read(b[:]) //nolint:errcheck // never fails
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// CertPEM is the TLS server's certificate in PEM, for clients that trust
+// it through a file (SSL_CERT_FILE), as they would a private CA.
+func (s *Server) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.tls.Certificate().Raw})
 }
