@@ -43,8 +43,8 @@ func createUpstreamCommand(o *options) *cobra.Command {
 	static.Flags().StringVar(&hosts, "static-hosts", "", "host:port addresses, comma separated")
 	static.Flags().BoolVar(&useTLS, "use-tls", false, "connect to the hosts with TLS")
 	static.Flags().StringVar(&swaggerURL, "swagger-url", "", "where the upstream's OpenAPI document is (default: probe the hosts)")
-	cmd.AddCommand(static, createAWSUpstreamCommand(o))
-	for _, kind := range []string{"azure", "kube"} {
+	cmd.AddCommand(static, createAWSUpstreamCommand(o), createAzureUpstreamCommand(o))
+	for _, kind := range []string{"kube"} {
 		cmd.AddCommand(&cobra.Command{
 			Use:   kind + " NAME",
 			Short: "Create an upstream of type " + kind + " (not available yet)",
@@ -142,5 +142,36 @@ func createAWSUpstreamCommand(o *options) *cobra.Command {
 	cmd.Flags().StringVar(&secretName, "aws-secret-name", "", "the secret with the access key (default: the environment's credentials)")
 	cmd.Flags().StringVar(&secretNamespace, "aws-secret-namespace", "", "the secret's namespace (default: the upstream's)")
 	cmd.Flags().StringVar(&endpoint, "aws-endpoint", "", "a Lambda-compatible endpoint instead of AWS's")
+	return cmd
+}
+
+func createAzureUpstreamCommand(o *options) *cobra.Command {
+	var a api.AzureUpstream
+	var secretName, tenant, client, spSecret string
+	cmd := &cobra.Command{
+		Use:   "azure NAME",
+		Short: "Create an Azure upstream: a Function App whose functions are discovered through ARM",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			u := &api.Upstream{Spec: api.UpstreamSpec{Azure: &a}}
+			u.Name, u.Namespace = args[0], o.namespace
+			if secretName != "" {
+				a.SecretRef = &api.ResourceRef{Name: secretName}
+			}
+			if spSecret != "" {
+				a.ClientSecret = &api.AzureClientSecret{TenantID: tenant, ClientID: client, SecretRef: api.ResourceRef{Name: spSecret}}
+			}
+			return o.write(u)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&a.FunctionAppName, "azure-app-name", "", "the Function App")
+	f.StringVar(&a.SubscriptionID, "azure-subscription", "", "its subscription id")
+	f.StringVar(&a.ResourceGroup, "azure-resource-group", "", "its resource group")
+	f.StringVar(&secretName, "azure-secret-name", "", "a secret with the app's keys (default: the keys discovery reads)")
+	f.StringVar(&tenant, "azure-tenant", "", "the service principal's tenant")
+	f.StringVar(&client, "azure-client-id", "", "the service principal's client id")
+	f.StringVar(&spSecret, "azure-client-secret-name", "", "a secret with the service principal's clientSecret")
+	f.BoolVar(&a.AppAuthentication, "azure-app-authentication", false, "send Entra ID tokens (App Service authentication)")
 	return cmd
 }

@@ -40,7 +40,52 @@ func createSecretCommand(o *options) *cobra.Command {
 	aws.Flags().StringVar(&accessKey, "access-key", "", "the access key id")
 	aws.Flags().StringVar(&secretKeyFile, "secret-key-file", "", "a file holding the secret access key (default: prompt without echo)")
 	aws.Flags().StringVar(&tokenFile, "session-token-file", "", "a file holding a session token")
-	cmd.AddCommand(aws)
+	cmd.AddCommand(aws, createAzureSecretCommand(o))
+	return cmd
+}
+
+func createAzureSecretCommand(o *options) *cobra.Command {
+	var clientSecretFile, hostKeyFile, masterKeyFile string
+	var apiKeyFiles []string
+	cmd := &cobra.Command{
+		Use:   "azure NAME",
+		Short: "Create an Azure secret: a service principal's client secret and/or an app's keys, read from files",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			az := &api.AzureSecret{}
+			var err error
+			for _, v := range []struct {
+				dst  *string
+				file string
+			}{{&az.ClientSecret, clientSecretFile}, {&az.HostKey, hostKeyFile}, {&az.MasterKey, masterKeyFile}} {
+				if *v.dst, err = o.secretValue("value", v.file, false); err != nil {
+					return err
+				}
+			}
+			for _, kv := range apiKeyFiles {
+				fn, file, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("--api-key-file: %q: want function=file", kv)
+				}
+				key, err := o.secretValue("key of "+fn, file, true)
+				if err != nil {
+					return err
+				}
+				if az.APIKeys == nil {
+					az.APIKeys = map[string]string{}
+				}
+				az.APIKeys[fn] = key
+			}
+			s := &api.Secret{Spec: api.SecretSpec{Azure: az}}
+			s.Name, s.Namespace = args[0], o.namespace
+			return o.write(s)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&clientSecretFile, "client-secret-file", "", "a file holding a service principal's client secret")
+	f.StringVar(&hostKeyFile, "host-key-file", "", "a file holding the app's host key")
+	f.StringVar(&masterKeyFile, "master-key-file", "", "a file holding the app's master key")
+	f.StringSliceVar(&apiKeyFiles, "api-key-file", nil, "function=file: a file holding a function's key (repeatable)")
 	return cmd
 }
 
