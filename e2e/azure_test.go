@@ -127,6 +127,10 @@ func TestAzureFunctions(t *testing.T) {
 				t.Errorf("%s: %d %q, want 200 %q", path, code, body, want)
 			}
 		}
+		// The last request the app saw must be the admin one: ask again.
+		if code, _ := get(t, base+"/shop/admin", nil); code != 200 {
+			t.Fatalf("admin: %d", code)
+		}
 		keys, _ := st.Keys("shop")
 		if got := st.LastHostRequest().Header.Get("x-functions-key"); got != keys.Master {
 			t.Errorf("the admin function got another key than the master key")
