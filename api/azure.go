@@ -15,6 +15,11 @@ type AzureUpstream struct {
 	// reads keys) through ARM, and, with AppAuthentication, gets the
 	// Entra ID tokens the app requires.
 	ClientSecret *AzureClientSecret `json:"clientSecret,omitempty"`
+	// ManagedIdentity, WorkloadIdentity and DefaultCredential are the
+	// other azidentity credentials; at most one credential is set.
+	ManagedIdentity   *AzureManagedIdentity  `json:"managedIdentity,omitempty"`
+	WorkloadIdentity  *AzureWorkloadIdentity `json:"workloadIdentity,omitempty"`
+	DefaultCredential *struct{}              `json:"defaultCredential,omitempty"`
 	// AppAuthentication sends an Entra ID bearer token to the app, for
 	// apps behind App Service authentication.
 	AppAuthentication bool `json:"appAuthentication,omitempty"`
@@ -30,6 +35,25 @@ type AzureClientSecret struct {
 	TenantID  string      `json:"tenantId"`
 	ClientID  string      `json:"clientId"`
 	SecretRef ResourceRef `json:"secretRef"`
+}
+
+// AzureManagedIdentity is the host's managed identity: system-assigned, or
+// the user-assigned one with ClientID.
+type AzureManagedIdentity struct {
+	ClientID string `json:"clientId,omitempty"`
+}
+
+// AzureWorkloadIdentity exchanges a federated token file (Kubernetes
+// workload identity) for Entra ID tokens.
+type AzureWorkloadIdentity struct {
+	TenantID      string `json:"tenantId"`
+	ClientID      string `json:"clientId"`
+	TokenFilePath string `json:"tokenFilePath"`
+}
+
+// HasCredential reports whether an Entra ID credential is configured.
+func (a *AzureUpstream) HasCredential() bool {
+	return a.ClientSecret != nil || a.ManagedIdentity != nil || a.WorkloadIdentity != nil || a.DefaultCredential != nil
 }
 
 // AzureSecret holds an app's keys and a service principal's secret.
@@ -50,17 +74,26 @@ func validateAzure(f *fieldErrors, path string, a *AzureUpstream) {
 	if a.FunctionAppName == "" {
 		f.add(path+".functionAppName", "is required")
 	}
-	if a.ClientSecret != nil {
-		c := a.ClientSecret
-		if c.TenantID == "" || c.ClientID == "" || c.SecretRef.Name == "" {
-			f.add(path+".clientSecret", "tenantId, clientId and secretRef.name are required")
-		}
-		if a.SubscriptionID == "" || a.ResourceGroup == "" {
-			f.add(path, "subscriptionId and resourceGroup are required to discover functions through ARM")
+	creds := 0
+	for _, set := range []bool{a.ClientSecret != nil, a.ManagedIdentity != nil, a.WorkloadIdentity != nil, a.DefaultCredential != nil} {
+		if set {
+			creds++
 		}
 	}
-	if a.AppAuthentication && a.ClientSecret == nil {
-		f.add(path+".appAuthentication", "needs clientSecret, to get Entra ID tokens")
+	if creds > 1 {
+		f.add(path, "only one of clientSecret, managedIdentity, workloadIdentity, defaultCredential may be set")
+	}
+	if c := a.ClientSecret; c != nil && (c.TenantID == "" || c.ClientID == "" || c.SecretRef.Name == "") {
+		f.add(path+".clientSecret", "tenantId, clientId and secretRef.name are required")
+	}
+	if w := a.WorkloadIdentity; w != nil && (w.TenantID == "" || w.ClientID == "" || w.TokenFilePath == "") {
+		f.add(path+".workloadIdentity", "tenantId, clientId and tokenFilePath are required")
+	}
+	if creds > 0 && (a.SubscriptionID == "" || a.ResourceGroup == "") {
+		f.add(path, "subscriptionId and resourceGroup are required to discover functions through ARM")
+	}
+	if a.AppAuthentication && creds == 0 {
+		f.add(path+".appAuthentication", "needs a credential (clientSecret, managedIdentity, workloadIdentity or defaultCredential) to get Entra ID tokens")
 	}
 	for name, u := range map[string]string{"armEndpoint": a.ARMEndpoint, "authorityHost": a.AuthorityHost, "appHost": a.AppHost} {
 		if u == "" {

@@ -65,15 +65,14 @@ func (t *translation) azureAuth(secrets map[api.ResourceRef]*api.Secret) (map[st
 		if len(k.FunctionKeys) > 0 || k.HostKey != "" || k.MasterKey != "" {
 			keys[name] = k
 		}
-		if cs := a.ClientSecret; cs != nil && a.AppAuthentication {
-			ref := cs.SecretRef.Ref(u.Namespace)
-			s := secrets[ref]
-			if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
-				t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s has no azure clientSecret", ref))
+		if a.AppAuthentication {
+			cred, err := azureCredential(u, a, secrets)
+			if err != nil {
+				t.reports.Warn(api.KeyOf(u), err.Error())
 				continue
 			}
-			aad[name] = ir.AzureAAD{TenantID: cs.TenantID, ClientID: cs.ClientID, ClientSecret: s.Spec.Azure.ClientSecret,
-				AuthorityHost: a.AuthorityHost, Scope: "api://" + a.FunctionAppName + "/.default"}
+			cred.AuthorityHost, cred.Scope = a.AuthorityHost, "api://"+a.FunctionAppName+"/.default"
+			aad[name] = cred
 		}
 	}
 	return nilIfEmpty(keys), nilIfEmpty(aad)
@@ -147,4 +146,23 @@ func nilIfEmpty[V any](m map[string]V) map[string]V {
 		return nil
 	}
 	return m
+}
+
+// azureCredential is the upstream's Entra ID credential, resolved.
+func azureCredential(u *api.Upstream, a *api.AzureUpstream, secrets map[api.ResourceRef]*api.Secret) (ir.AzureAAD, error) {
+	switch {
+	case a.ClientSecret != nil:
+		ref := a.ClientSecret.SecretRef.Ref(u.Namespace)
+		s := secrets[ref]
+		if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
+			return ir.AzureAAD{}, fmt.Errorf("secret %s has no azure clientSecret", ref)
+		}
+		return ir.AzureAAD{Kind: "clientSecret", TenantID: a.ClientSecret.TenantID, ClientID: a.ClientSecret.ClientID, ClientSecret: s.Spec.Azure.ClientSecret}, nil
+	case a.ManagedIdentity != nil:
+		return ir.AzureAAD{Kind: "managedIdentity", ClientID: a.ManagedIdentity.ClientID}, nil
+	case a.WorkloadIdentity != nil:
+		w := a.WorkloadIdentity
+		return ir.AzureAAD{Kind: "workloadIdentity", TenantID: w.TenantID, ClientID: w.ClientID, TokenFilePath: w.TokenFilePath}, nil
+	}
+	return ir.AzureAAD{Kind: "default"}, nil
 }

@@ -20,7 +20,7 @@ type azureFinder struct {
 	err error
 }
 
-var errNoARMCredential = errors.New("no clientSecret: functions of an Azure app are discovered through ARM with a service principal")
+var errNoARMCredential = errors.New("no credential: functions of an Azure app are discovered through ARM (set clientSecret, managedIdentity, workloadIdentity or defaultCredential)")
 
 func (f azureFinder) find(ctx context.Context) (functions.Discovered, error) {
 	if f.err != nil {
@@ -44,20 +44,29 @@ func azureTarget(u *api.Upstream, a *api.AzureUpstream, secrets []*api.Secret) t
 	cfg := fdsazure.Config{SubscriptionID: a.SubscriptionID, ResourceGroup: a.ResourceGroup, AppName: a.FunctionAppName,
 		AuthorityHost: a.AuthorityHost, ARMEndpoint: a.ARMEndpoint}
 	f := azureFinder{}
-	switch cs := a.ClientSecret; {
-	case cs == nil:
+	switch {
+	case !a.HasCredential():
 		f.err = errNoARMCredential
+	case a.ManagedIdentity != nil:
+		cfg.CredentialKind, cfg.ClientID = "managedIdentity", a.ManagedIdentity.ClientID
+	case a.WorkloadIdentity != nil:
+		w := a.WorkloadIdentity
+		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.TokenFilePath = "workloadIdentity", w.TenantID, w.ClientID, w.TokenFilePath
+	case a.DefaultCredential != nil:
+		cfg.CredentialKind = "default"
 	default:
+		cs := a.ClientSecret
 		ref := cs.SecretRef.Ref(u.Namespace)
 		s := findSecret(secrets, ref)
 		if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
 			f.err = fmt.Errorf("secret %s has no azure clientSecret", ref)
 			break
 		}
-		cfg.TenantID, cfg.ClientID, cfg.ClientSecret = cs.TenantID, cs.ClientID, s.Spec.Azure.ClientSecret
+		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.ClientSecret = "clientSecret", cs.TenantID, cs.ClientID, s.Spec.Azure.ClientSecret
 	}
 	f.cfg = cfg
 	sum := sha256.Sum256([]byte(cfg.TenantID + "\x00" + cfg.ClientID + "\x00" + cfg.ClientSecret))
-	key := fmt.Sprintf("azure %s %s %s %s %s %s %v", cfg.SubscriptionID, cfg.ResourceGroup, cfg.AppName, cfg.AuthorityHost, cfg.ARMEndpoint, hex.EncodeToString(sum[:8]), f.err)
+	key := fmt.Sprintf("azure %s %s %s %s %s %s %s %s %v", cfg.SubscriptionID, cfg.ResourceGroup, cfg.AppName, cfg.AuthorityHost, cfg.ARMEndpoint,
+		cfg.CredentialKind, cfg.TokenFilePath, hex.EncodeToString(sum[:8]), f.err)
 	return target{key: key, finder: f}
 }

@@ -110,7 +110,8 @@ func TestResponseWarnsOnRefusal(t *testing.T) {
 }
 
 // aadServer is a stand-in for Azure AD's v2.0 endpoints: OpenID discovery
-// and client-credentials token issue, checking the client's secret.
+// and client-credentials token issue, checking the client's secret or
+// federated assertion.
 type aadServer struct {
 	*httptest.Server
 	lifetime time.Duration
@@ -130,7 +131,20 @@ func newAADServer(t *testing.T, lifetime time.Duration) *aadServer {
 			})
 		case r.Method == http.MethodPost && r.URL.Path == "/tenant1/oauth2/v2.0/token":
 			_ = r.ParseForm()
-			if r.PostForm.Get("client_secret") != "s3cret" || !strings.Contains(r.PostForm.Get("scope"), "api://app/.default") {
+			if r.PostForm.Has("client_assertion") { // a workload identity's federated token
+				if r.PostForm.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" ||
+					r.PostForm.Get("client_assertion") != "federated-token" || r.PostForm.Get("client_id") != "wi-client" ||
+					r.PostForm.Get("grant_type") != "client_credentials" {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error": "invalid_client", "error_description": "AADSTS700213: No matching federated identity record found for presented assertion subject.\r\nTrace ID: 1"}`))
+					return
+				}
+			} else if r.PostForm.Get("client_secret") != "s3cret" {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1"}`))
+				return
+			}
+			if !strings.Contains(r.PostForm.Get("scope"), "api://app/.default") {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, _ = w.Write([]byte(`{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1"}`))
 				return

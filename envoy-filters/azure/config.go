@@ -26,12 +26,22 @@ type Keys struct {
 	MasterKey    string            `json:"masterKey,omitempty"`
 }
 
-// AAD is an app registration that gets tokens for a function app protected
-// by App Service authentication.
+// AAD is the identity that gets tokens for a function app protected by App
+// Service authentication.
 type AAD struct {
+	// Kind is how the identity authenticates: "clientSecret" (the default
+	// when empty: tenantId, clientId, clientSecret), "managedIdentity" (the
+	// host's, from IDENTITY_ENDPOINT/IDENTITY_HEADER or IMDS; clientId picks
+	// a user-assigned one), "workloadIdentity" (tenantId, clientId and
+	// tokenFilePath, the federated token file) or "default" (azidentity's
+	// DefaultAzureCredential, configured by the AZURE_* and managed identity
+	// environment variables of the Envoy process; tenantId optional).
+	Kind         string `json:"kind,omitempty"`
 	TenantID     string `json:"tenantId"`
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
+	// TokenFilePath is a workload identity's federated token file.
+	TokenFilePath string `json:"tokenFilePath,omitempty"`
 	// AuthorityHost overrides https://login.microsoftonline.com/ (sovereign
 	// clouds, tests).
 	AuthorityHost string `json:"authorityHost,omitempty"`
@@ -45,6 +55,14 @@ type ListenerConfig struct {
 	Keys map[string]Keys `json:"keys,omitempty"`
 	AAD  map[string]AAD  `json:"aad,omitempty"`
 }
+
+// Credential kinds of AAD.Kind.
+const (
+	KindClientSecret     = "clientSecret"
+	KindManagedIdentity  = "managedIdentity"
+	KindWorkloadIdentity = "workloadIdentity"
+	KindDefault          = "default"
+)
 
 // Auth levels of an HTTP trigger, as in its function.json.
 const (
@@ -97,6 +115,15 @@ func NewFilter(configJSON []byte, opts ...Option) (*Filter, error) {
 	if len(configJSON) > 0 {
 		if err := json.Unmarshal(configJSON, &f.cfg); err != nil {
 			return nil, fmt.Errorf("%s: listener config: %w", PluginName, err)
+		}
+	}
+	for up, a := range f.cfg.AAD {
+		switch a.Kind {
+		case "", KindClientSecret, KindManagedIdentity, KindWorkloadIdentity, KindDefault:
+		default:
+			// A misspelt kind is a config error, not a missing secret.
+			return nil, fmt.Errorf("%s: listener config: AAD identity of upstream %s: unknown kind %q (want %s, %s, %s or %s)",
+				PluginName, up, a.Kind, KindClientSecret, KindManagedIdentity, KindWorkloadIdentity, KindDefault)
 		}
 	}
 	for _, o := range opts {

@@ -47,26 +47,88 @@ func (f *Filter) tokenSource(upstream string) (*tokenSource, error) {
 	if !ok {
 		return nil, fmt.Errorf("no AAD app registration for upstream %s", upstream)
 	}
-	if a.TenantID == "" || a.ClientID == "" || a.ClientSecret == "" || a.Scope == "" {
-		return nil, fmt.Errorf("AAD app registration of upstream %s: tenantId, clientId, clientSecret and scope are required", upstream)
+	if err := checkAAD(a); err != nil {
+		return nil, fmt.Errorf("AAD identity of upstream %s: %w", upstream, err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ts, ok := f.tokens[a]; ok {
 		return ts, nil
 	}
-	opts := &azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true}
-	opts.Transport = f.transport
-	if a.AuthorityHost != "" {
-		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: a.AuthorityHost}
-	}
-	cred, err := azidentity.NewClientSecretCredential(a.TenantID, a.ClientID, a.ClientSecret, opts)
+	cred, err := f.credential(a)
 	if err != nil {
-		return nil, fmt.Errorf("AAD app registration of upstream %s: %w", upstream, redact(err, a.ClientSecret))
+		return nil, fmt.Errorf("AAD identity of upstream %s: %w", upstream, redact(err, a.ClientSecret))
 	}
 	ts := &tokenSource{aad: a, cred: cred, sem: make(chan struct{}, 1)}
 	f.tokens[a] = ts
 	return ts, nil
+}
+
+// checkAAD checks that the kind is known and has what it needs.
+func checkAAD(a AAD) error {
+	switch a.Kind {
+	case "", KindClientSecret:
+		if a.TenantID == "" || a.ClientID == "" || a.ClientSecret == "" || a.Scope == "" {
+			return errors.New("tenantId, clientId, clientSecret and scope are required")
+		}
+	case KindWorkloadIdentity:
+		if a.TenantID == "" || a.ClientID == "" || a.TokenFilePath == "" || a.Scope == "" {
+			return errors.New("workload identity: tenantId, clientId, tokenFilePath and scope are required")
+		}
+	case KindManagedIdentity, KindDefault:
+		if a.Scope == "" {
+			return errors.New("scope is required")
+		}
+	default:
+		return fmt.Errorf("unknown kind %q (want %s, %s, %s or %s)", a.Kind,
+			KindClientSecret, KindManagedIdentity, KindWorkloadIdentity, KindDefault)
+	}
+	return nil
+}
+
+// credential builds the azidentity credential of a's kind. Instance
+// discovery is always skipped: it only validates the authority host.
+func (f *Filter) credential(a AAD) (azcore.TokenCredential, error) {
+	var opts azcore.ClientOptions
+	opts.Transport = f.transport
+	if a.AuthorityHost != "" {
+		opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: a.AuthorityHost}
+	}
+	switch a.Kind {
+	case KindManagedIdentity:
+		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		if a.ClientID != "" {
+			o.ID = azidentity.ClientID(a.ClientID)
+		}
+		return azidentity.NewManagedIdentityCredential(o)
+	case KindWorkloadIdentity:
+		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions: opts, TenantID: a.TenantID, ClientID: a.ClientID, TokenFilePath: a.TokenFilePath,
+			DisableInstanceDiscovery: true})
+	case KindDefault:
+		return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
+			ClientOptions: opts, TenantID: a.TenantID, DisableInstanceDiscovery: true})
+	default:
+		return azidentity.NewClientSecretCredential(a.TenantID, a.ClientID, a.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+	}
+}
+
+// who names the identity in errors.
+func (a AAD) who() string {
+	switch a.Kind {
+	case KindManagedIdentity:
+		if a.ClientID == "" {
+			return "the system-assigned managed identity"
+		}
+		return "managed identity " + a.ClientID
+	case KindDefault:
+		return "the default Azure credential"
+	case KindWorkloadIdentity:
+		return fmt.Sprintf("workload identity %s in tenant %s", a.ClientID, a.TenantID)
+	default:
+		return fmt.Sprintf("client %s in tenant %s", a.ClientID, a.TenantID)
+	}
 }
 
 // token returns a bearer token valid for at least the refresh window.
@@ -83,7 +145,7 @@ func (ts *tokenSource) token(ctx context.Context) (string, error) {
 	}
 	tok, err := ts.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{ts.aad.Scope}})
 	if err != nil {
-		return "", fmt.Errorf("AAD token for client %s in tenant %s: %w", ts.aad.ClientID, ts.aad.TenantID, redact(aadError(err), ts.aad.ClientSecret))
+		return "", fmt.Errorf("AAD token for %s: %w", ts.aad.who(), redact(aadError(err), ts.aad.ClientSecret))
 	}
 	window := min(refreshWindow, tok.ExpiresOn.Sub(now)/4)
 	ts.tok, ts.refreshAt = tok, tok.ExpiresOn.Add(-window)

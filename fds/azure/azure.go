@@ -26,8 +26,18 @@ const armAudience = "https://management.core.windows.net/"
 // Config says which app to read and as whom.
 type Config struct {
 	SubscriptionID, ResourceGroup, AppName string
+	// CredentialKind says how discovery authenticates: "clientSecret" (the
+	// default when empty: TenantID, ClientID, ClientSecret), "managedIdentity"
+	// (the host's identity, found through IDENTITY_ENDPOINT/IDENTITY_HEADER
+	// or IMDS; ClientID picks a user-assigned one), "workloadIdentity"
+	// (TenantID, ClientID and TokenFilePath, the federated token file) or
+	// "default" (azidentity's DefaultAzureCredential, configured by the
+	// AZURE_* and managed identity environment variables; TenantID optional).
+	CredentialKind string
 	// TenantID, ClientID and ClientSecret are the service principal's.
 	TenantID, ClientID, ClientSecret string
+	// TokenFilePath is the federated token file of a workload identity.
+	TokenFilePath string
 	// AuthorityHost overrides https://login.microsoftonline.com/ (a
 	// sovereign cloud, a stand-in); instance discovery is then skipped,
 	// since it only knows Microsoft's hosts.
@@ -52,14 +62,25 @@ type Discoverer struct {
 	cfg    Config
 }
 
-// New builds the credential and the ARM client. Nothing is read from the
-// environment: a Discoverer uses exactly the principal given.
+// Credential kinds of Config.CredentialKind.
+const (
+	KindClientSecret     = "clientSecret"
+	KindManagedIdentity  = "managedIdentity"
+	KindWorkloadIdentity = "workloadIdentity"
+	KindDefault          = "default"
+)
+
+// New builds the credential and the ARM client. With a client secret or a
+// workload identity nothing is read from the environment: a Discoverer uses
+// exactly the principal given; a managed identity and the default
+// credential are found in the environment by design.
 func New(cfg Config) (*Discoverer, error) {
 	switch "" {
 	case cfg.SubscriptionID, cfg.ResourceGroup, cfg.AppName:
 		return nil, errors.New("azure discovery: subscription, resource group and app name are required")
-	case cfg.TenantID, cfg.ClientID, cfg.ClientSecret:
-		return nil, errors.New("azure discovery: tenant, client id and client secret are required")
+	}
+	if err := checkCredential(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
@@ -85,8 +106,7 @@ func New(cfg Config) (*Discoverer, error) {
 		cl.Services[cloud.ResourceManager] = svc
 	}
 	opts := azcore.ClientOptions{Cloud: cl, Transport: cfg.Transport, Retry: policy.RetryOptions{MaxRetries: cfg.MaxRetries}}
-	cred, err := azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: cfg.AuthorityHost != ""})
+	cred, err := newCredential(cfg, opts)
 	if err != nil {
 		return nil, fmt.Errorf("azure discovery: %w", err)
 	}
@@ -95,6 +115,51 @@ func New(cfg Config) (*Discoverer, error) {
 		return nil, fmt.Errorf("azure discovery: %w", err)
 	}
 	return &Discoverer{client: client, cfg: cfg}, nil
+}
+
+// checkCredential checks that the credential kind is known and has what it needs.
+func checkCredential(cfg Config) error {
+	switch cfg.CredentialKind {
+	case "", KindClientSecret:
+		if cfg.TenantID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
+			return errors.New("azure discovery: tenant, client id and client secret are required")
+		}
+	case KindWorkloadIdentity:
+		if cfg.TenantID == "" || cfg.ClientID == "" || cfg.TokenFilePath == "" {
+			return errors.New("azure discovery: workload identity: tenant, client id and token file path are required")
+		}
+	case KindManagedIdentity, KindDefault:
+	default:
+		return fmt.Errorf("azure discovery: unknown credential kind %q (want %s, %s, %s or %s)", cfg.CredentialKind,
+			KindClientSecret, KindManagedIdentity, KindWorkloadIdentity, KindDefault)
+	}
+	return nil
+}
+
+// newCredential builds the azidentity credential of cfg's kind.
+func newCredential(cfg Config, opts azcore.ClientOptions) (azcore.TokenCredential, error) {
+	// Instance discovery only knows Microsoft's hosts. Workload identity and
+	// the default credential skip it always, as the filter does: it only
+	// validates the authority, and AKS and tests point at other hosts.
+	noDiscovery := cfg.AuthorityHost != ""
+	switch cfg.CredentialKind {
+	case KindManagedIdentity:
+		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		if cfg.ClientID != "" {
+			o.ID = azidentity.ClientID(cfg.ClientID)
+		}
+		return azidentity.NewManagedIdentityCredential(o)
+	case KindWorkloadIdentity:
+		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+			ClientOptions: opts, TenantID: cfg.TenantID, ClientID: cfg.ClientID, TokenFilePath: cfg.TokenFilePath,
+			DisableInstanceDiscovery: true})
+	case KindDefault:
+		return azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
+			ClientOptions: opts, TenantID: cfg.TenantID, DisableInstanceDiscovery: true})
+	default:
+		return azidentity.NewClientSecretCredential(cfg.TenantID, cfg.ClientID, cfg.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: noDiscovery})
+	}
 }
 
 // Discover lists the app's enabled HTTP-triggered functions, sorted by

@@ -17,7 +17,12 @@ func noop(http.ResponseWriter, *http.Request) {}
 
 func setup(t *testing.T) (*standin.Server, Config) {
 	t.Helper()
-	s, err := standin.New(standin.Options{})
+	return setupWith(t, standin.Options{})
+}
+
+func setupWith(t *testing.T, o standin.Options) (*standin.Server, Config) {
+	t.Helper()
+	s, err := standin.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

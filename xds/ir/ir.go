@@ -42,9 +42,12 @@ type AzureAppKeys struct {
 
 // AzureAAD gets Entra ID tokens for an app behind App Service authentication.
 type AzureAAD struct {
-	TenantID      string `json:"tenantId"`
-	ClientID      string `json:"clientId"`
-	ClientSecret  string `json:"clientSecret"`
+	// Kind is clientSecret (default), managedIdentity, workloadIdentity or default.
+	Kind          string `json:"kind,omitempty"`
+	TenantID      string `json:"tenantId,omitempty"`
+	ClientID      string `json:"clientId,omitempty"`
+	ClientSecret  string `json:"clientSecret,omitempty"`
+	TokenFilePath string `json:"tokenFilePath,omitempty"`
 	AuthorityHost string `json:"authorityHost,omitempty"`
 	Scope         string `json:"scope"`
 }

@@ -17,6 +17,10 @@ const maxBody = 10 << 20
 // methods include the request's (404 otherwise, as the Functions host does).
 // Then App Service authentication, then the key.
 func (s *Server) serveHost(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == msiPath {
+		s.serveMSI(w, r)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	rec := HostRequest{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Host: r.Host, Header: r.Header.Clone(), Body: body}
 	status := s.dispatch(w, r, body, err, &rec)

@@ -93,6 +93,9 @@ type Server struct {
 	mu         sync.Mutex
 	apps       map[string]*app // by lower-cased name
 	clients    map[string]string
+	federated  map[string]string // client id → federated assertion
+	identities map[string]bool   // managed identities by client id; "" = system-assigned
+	msiHeader  string
 	tokens     map[string]token
 	forbidARM  bool
 	forbidKeys bool
@@ -112,6 +115,7 @@ func New(o Options) (*Server, error) {
 		tenant: orString(o.Tenant, "72f988bf-86f1-41af-91ab-2d7cd011db47"), subscription: orString(o.Subscription, "00000000-1111-2222-3333-444444444444"),
 		resourceGroup: orString(o.ResourceGroup, "gluon-rg"), pageSize: o.PageSize, tokenLifetime: o.TokenLifetime,
 		apps: map[string]*app{}, clients: map[string]string{}, tokens: map[string]token{},
+		federated: map[string]string{}, identities: map[string]bool{}, msiHeader: newSecret(),
 	}
 	if s.pageSize <= 0 {
 		s.pageSize = 2
@@ -208,6 +212,33 @@ func (s *Server) AddClient(clientID, secret string) {
 	defer s.mu.Unlock()
 	s.clients[clientID] = secret
 }
+
+// AddFederatedClient registers a workload identity: an app registration
+// whose federated credential trusts assertion, the content of the token file
+// a workload presents as client_assertion (a Kubernetes service account
+// token, say). The stand-in compares it as an opaque string.
+func (s *Server) AddFederatedClient(clientID, assertion string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.federated[clientID] = assertion
+}
+
+// AddManagedIdentity lets the managed identity endpoint issue tokens for an
+// identity: a user-assigned one by its client id, or the system-assigned
+// one for "".
+func (s *Server) AddManagedIdentity(clientID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.identities[clientID] = true
+}
+
+// MSIEndpoint is the managed identity endpoint (App Service protocol), plain
+// HTTP on the function host: the value of IDENTITY_ENDPOINT.
+func (s *Server) MSIEndpoint() string { return s.hostURL + msiPath }
+
+// MSIHeader is the secret the endpoint expects in X-IDENTITY-HEADER: the
+// value of IDENTITY_HEADER.
+func (s *Server) MSIHeader() string { return s.msiHeader }
 
 // Keys returns a copy of an app's current keys.
 func (s *Server) Keys(appName string) (Keys, bool) {

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -69,16 +70,8 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, tenant strin
 		aadError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type '"+gt+"'.")
 		return
 	}
-	clientID, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	s.mu.Lock()
-	want, known := s.clients[clientID]
-	s.mu.Unlock()
-	if !known {
-		aadError(w, http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application with identifier '"+clientID+"' was not found in the directory.")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(secret), []byte(want)) != 1 {
-		aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+	clientID := r.PostForm.Get("client_id")
+	if !s.authenticateClient(w, r.PostForm) {
 		return
 	}
 	audience := ""
@@ -91,8 +84,55 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, tenant strin
 		aadError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid: client credential flows must have a scope value with /.default.")
 		return
 	}
+	tok, lifetime := s.newToken(audience, clientID)
+	secs := max(int(lifetime.Seconds()), 1)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok,
+	})
+}
+
+// authenticateClient checks a client_credentials request's client: a
+// client secret, or a federated assertion (workload identity). It answers
+// the refusal itself.
+func (s *Server) authenticateClient(w http.ResponseWriter, form url.Values) bool {
+	clientID := form.Get("client_id")
+	s.mu.Lock()
+	secret, isSecretClient := s.clients[clientID]
+	assertion, isFederated := s.federated[clientID]
+	s.mu.Unlock()
+	if !isSecretClient && !isFederated {
+		aadError(w, http.StatusBadRequest, "unauthorized_client", "AADSTS700016: Application with identifier '"+clientID+"' was not found in the directory.")
+		return false
+	}
+	if at := form.Get("client_assertion_type"); at != "" || form.Has("client_assertion") {
+		switch {
+		case at != jwtBearer:
+			aadError(w, http.StatusBadRequest, "invalid_request", "AADSTS50027: Invalid client_assertion_type '"+at+"'.")
+			return false
+		case !isFederated:
+			aadError(w, http.StatusBadRequest, "invalid_client", "AADSTS70021: No matching federated identity record found for presented assertion.")
+			return false
+		case subtle.ConstantTimeCompare([]byte(form.Get("client_assertion")), []byte(assertion)) != 1:
+			aadError(w, http.StatusBadRequest, "invalid_client", "AADSTS700213: No matching federated identity record found for presented assertion subject.")
+			return false
+		}
+		return true
+	}
+	if !isSecretClient || subtle.ConstantTimeCompare([]byte(form.Get("client_secret")), []byte(secret)) != 1 {
+		aadError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+		return false
+	}
+	return true
+}
+
+// jwtBearer is the client_assertion_type of a federated credential.
+const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// newToken issues a token for audience and returns it with its lifetime.
+func (s *Server) newToken(audience, clientID string) (string, time.Duration) {
 	tok, lifetime := newSecret(), s.tokenLifetime
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if len(s.tokens) >= 1000 { // long runs refresh often: forget expired tokens
 		now := time.Now()
 		for k, t := range s.tokens {
@@ -102,11 +142,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, tenant strin
 		}
 	}
 	s.tokens[tok] = token{audience: audience, clientID: clientID, expires: time.Now().Add(lifetime)}
-	s.mu.Unlock()
-	secs := max(int(lifetime.Seconds()), 1)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok,
-	})
+	return tok, lifetime
 }
 
 // checkToken says whether the request carries an unexpired token issued
