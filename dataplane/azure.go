@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
 )
@@ -25,19 +24,7 @@ func newAzureFilter(configJSON []byte) (httpFilter, error) {
 }
 
 func (af azureFilter) withRoutes(rt *routeTable) (middleware, error) {
-	routes, err := compileRoutes(rt, azure.PluginName, af.f.CompileRoute)
-	if err != nil {
-		return nil, err
-	}
-	return func(next handler, _ map[string]*upstreamCluster) handler {
-		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
-			if m.route == nil || routes[m.route.idx] == nil {
-				next(w, r, m)
-				return
-			}
-			runPlugin(azureStream{routes[m.route.idx].NewStream()}, next, w, r, m)
-		}
-	}, nil
+	return pluginMiddleware(rt, azure.PluginName, af.f.CompileRoute, func(r *azure.Route) pluginStream { return azureStream{r.NewStream()} })
 }
 
 // azureStream adapts the Azure Functions logic: it rewrites request headers

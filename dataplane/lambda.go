@@ -1,8 +1,6 @@
 package dataplane
 
 import (
-	"net/http"
-
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 )
 
@@ -18,17 +16,5 @@ func newLambdaFilter(configJSON []byte) (httpFilter, error) {
 }
 
 func (lf lambdaFilter) withRoutes(rt *routeTable) (middleware, error) {
-	routes, err := compileRoutes(rt, lambda.PluginName, lf.f.CompileRoute)
-	if err != nil {
-		return nil, err
-	}
-	return func(next handler, _ map[string]*upstreamCluster) handler {
-		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
-			if m.route == nil || routes[m.route.idx] == nil {
-				next(w, r, m)
-				return
-			}
-			runPlugin(lambdaStream{routes[m.route.idx].NewStream()}, next, w, r, m)
-		}
-	}, nil
+	return pluginMiddleware(rt, lambda.PluginName, lf.f.CompileRoute, func(r *lambda.Route) pluginStream { return lambdaStream{r.NewStream()} })
 }

@@ -1,6 +1,8 @@
 package dataplane
 
 import (
+	"net/http"
+
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
@@ -68,4 +70,24 @@ func fromLambda(lr *lambda.LocalReply) *pluginLocalReply {
 		return nil
 	}
 	return &pluginLocalReply{status: lr.Status, body: lr.Body, headers: lr.Headers}
+}
+
+// pluginMiddleware compiles a plugin's per-route configs against a route
+// table and runs a stream of it on each request whose route has one; other
+// requests pass through, as Envoy's filter does without a route config.
+func pluginMiddleware[R comparable](rt *routeTable, plugin string, compile func([]byte) (R, error), stream func(R) pluginStream) (middleware, error) {
+	routes, err := compileRoutes(rt, plugin, compile)
+	if err != nil {
+		return nil, err
+	}
+	var none R
+	return func(next handler, _ map[string]*upstreamCluster) handler {
+		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
+			if m.route == nil || routes[m.route.idx] == none {
+				next(w, r, m)
+				return
+			}
+			runPlugin(stream(routes[m.route.idx]), next, w, r, m)
+		}
+	}, nil
 }

@@ -23,19 +23,7 @@ func newTransformationFilter(configJSON []byte) (httpFilter, error) {
 }
 
 func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
-	routes, err := compileRoutes(rt, transformation.PluginName, tf.f.CompileRoute)
-	if err != nil {
-		return nil, err
-	}
-	return func(next handler, _ map[string]*upstreamCluster) handler {
-		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
-			if m.route == nil || routes[m.route.idx] == nil {
-				next(w, r, m) // no config on this route: the filter passes through
-				return
-			}
-			runPlugin(transformationStream{routes[m.route.idx].NewStream()}, next, w, r, m)
-		}
-	}, nil
+	return pluginMiddleware(rt, transformation.PluginName, tf.f.CompileRoute, func(r *transformation.Route) pluginStream { return transformationStream{r.NewStream()} })
 }
 
 // runPlugin runs one request through a plugin: the request half before

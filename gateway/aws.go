@@ -15,17 +15,23 @@ import (
 // awsEndpoint is where an AWS upstream's Lambda API is: the region's
 // public endpoint over TLS, or the override.
 func awsEndpoint(a *api.AWSUpstream) (host string, port uint32, useTLS bool) {
-	if a.Endpoint == "" {
-		return "lambda." + a.Region + ".amazonaws.com", 443, true
+	return endpoint("lambda."+a.Region+".amazonaws.com", a.Endpoint)
+}
+
+// endpoint is a cloud service's address: its public host over TLS, or an
+// override URL (validated with the upstream) with the port its scheme implies.
+func endpoint(publicHost, override string) (host string, port uint32, useTLS bool) {
+	if override == "" {
+		return publicHost, 443, true
 	}
-	u, _ := url.Parse(a.Endpoint) // validated with the upstream
-	host, portText := u.Hostname(), u.Port()
+	u, _ := url.Parse(override)
 	useTLS = u.Scheme == "https"
+	portText := u.Port()
 	if portText == "" {
 		portText = map[bool]string{true: "443", false: "80"}[useTLS]
 	}
 	p, _ := strconv.Atoi(portText)
-	return host, uint32(p), useTLS
+	return u.Hostname(), uint32(p), useTLS
 }
 
 // awsHostHeader is the Host Lambda expects (and the signature covers).
@@ -37,8 +43,9 @@ func awsHostHeader(a *api.AWSUpstream) string {
 	return net.JoinHostPort(host, strconv.Itoa(int(port)))
 }
 
-func awsCluster(c *ir.Cluster, a *api.AWSUpstream) *ir.Cluster {
-	host, port, useTLS := awsEndpoint(a)
+// remoteCluster points a cluster at one cloud endpoint: resolved by DNS
+// unless it is an IP, with TLS and SNI when the endpoint uses TLS.
+func remoteCluster(c *ir.Cluster, host string, port uint32, useTLS bool) *ir.Cluster {
 	c.Endpoints = []ir.Endpoint{{Host: host, Port: port, Weight: 1}}
 	if net.ParseIP(host) == nil {
 		c.Discovery = ir.DiscoveryStrictDNS

@@ -2,9 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -15,29 +12,7 @@ import (
 // azureAppHost is where an app's functions are served: its
 // azurewebsites.net host over TLS, or the override.
 func azureAppHost(a *api.AzureUpstream) (host string, port uint32, useTLS bool) {
-	if a.AppHost == "" {
-		return a.FunctionAppName + ".azurewebsites.net", 443, true
-	}
-	u, _ := url.Parse(a.AppHost) // validated with the upstream
-	useTLS = u.Scheme == "https"
-	portText := u.Port()
-	if portText == "" {
-		portText = map[bool]string{true: "443", false: "80"}[useTLS]
-	}
-	p, _ := strconv.Atoi(portText)
-	return u.Hostname(), uint32(p), useTLS
-}
-
-func azureCluster(c *ir.Cluster, a *api.AzureUpstream) *ir.Cluster {
-	host, port, useTLS := azureAppHost(a)
-	c.Endpoints = []ir.Endpoint{{Host: host, Port: port, Weight: 1}}
-	if net.ParseIP(host) == nil {
-		c.Discovery = ir.DiscoveryStrictDNS
-	}
-	if useTLS {
-		c.TLS = &ir.TLS{SNI: host}
-	}
-	return c
+	return endpoint(a.FunctionAppName+".azurewebsites.net", a.AppHost)
 }
 
 // azureAuth resolves every Azure upstream's keys (a Secret's over those

@@ -32,10 +32,12 @@ func upstreamCluster(u *api.Upstream) *ir.Cluster {
 		c.ConnectTimeout = ir.Duration(u.Spec.ConnectTimeout.Duration)
 	}
 	if u.Spec.AWS != nil {
-		return awsCluster(c, u.Spec.AWS)
+		host, port, useTLS := awsEndpoint(u.Spec.AWS)
+		return remoteCluster(c, host, port, useTLS)
 	}
 	if u.Spec.Azure != nil {
-		return azureCluster(c, u.Spec.Azure)
+		host, port, useTLS := azureAppHost(u.Spec.Azure)
+		return remoteCluster(c, host, port, useTLS)
 	}
 	s := u.Spec.Static
 	for _, h := range s.Hosts {

@@ -2,7 +2,6 @@ package translator
 
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -55,13 +54,5 @@ func applyAzure(out *routev3.Route, r *ir.Route) error {
 	if r.Azure == nil {
 		return nil
 	}
-	cfg, err := goPluginRouteConfig(azurePlugin, azureRouteType, r.Azure)
-	if err != nil {
-		return err
-	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[azurePlugin] = cfg
-	return nil
+	return setGoPluginRouteConfig(out, azurePlugin, azureRouteType, r.Azure)
 }

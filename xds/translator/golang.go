@@ -6,6 +6,7 @@ import (
 
 	xdstypev3 "github.com/cncf/xds/go/xds/type/v3"
 	golangv3alpha "github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/golang/v3alpha"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 )
@@ -33,15 +34,23 @@ func goPluginFilter(stage Stage, plugin, configType string, config any) (httpFil
 	}}, nil
 }
 
-// goPluginRouteConfig is a route's config for a Gluon plugin.
-func goPluginRouteConfig(plugin, configType string, config any) (*anypb.Any, error) {
+// setGoPluginRouteConfig attaches a plugin's per-route config to a route.
+func setGoPluginRouteConfig(out *routev3.Route, plugin, configType string, config any) error {
 	cfg, err := typedStruct(configType, config)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", plugin, err)
+		return fmt.Errorf("%s: %w", plugin, err)
 	}
-	return anypb.New(&golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{
+	perRoute, err := anypb.New(&golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{
 		plugin: {Override: &golangv3alpha.RouterPlugin_Config{Config: cfg}},
 	}})
+	if err != nil {
+		return fmt.Errorf("%s: %w", plugin, err)
+	}
+	if out.TypedPerFilterConfig == nil {
+		out.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	out.TypedPerFilterConfig[plugin] = perRoute
+	return nil
 }
 
 // typedStruct carries a plugin's JSON config as Envoy's golang filter

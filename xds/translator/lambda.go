@@ -2,7 +2,6 @@ package translator
 
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -53,13 +52,5 @@ func applyLambda(out *routev3.Route, r *ir.Route) error {
 	if r.Lambda == nil {
 		return nil
 	}
-	cfg, err := goPluginRouteConfig(lambdaPlugin, lambdaRouteType, r.Lambda)
-	if err != nil {
-		return err
-	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[lambdaPlugin] = cfg
-	return nil
+	return setGoPluginRouteConfig(out, lambdaPlugin, lambdaRouteType, r.Lambda)
 }

@@ -2,7 +2,6 @@ package translator
 
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -50,13 +49,5 @@ func applyTransformation(out *routev3.Route, r *ir.Route) error {
 	if r.Transformation == nil {
 		return nil
 	}
-	cfg, err := goPluginRouteConfig(transformationPlugin, transformationRouteType, r.Transformation)
-	if err != nil {
-		return err
-	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[transformationPlugin] = cfg
-	return nil
+	return setGoPluginRouteConfig(out, transformationPlugin, transformationRouteType, r.Transformation)
 }
