@@ -40,15 +40,33 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freeAddr returns a loopback address nobody listens on right now.
+// givenOut holds every address freeAddr returned: the kernel may offer a
+// just-closed port again, and two servers of one test must not get the same.
+var givenOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
+
+// freeAddr returns a loopback address nobody listens on right now and that
+// no earlier call returned.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	givenOut.Lock()
+	defer givenOut.Unlock()
+	for range 100 {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := lis.Addr().String()
+		lis.Close()
+		if !givenOut.addrs[addr] {
+			givenOut.addrs[addr] = true
+			return addr
+		}
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	t.Fatal("no fresh loopback port in 100 tries")
+	return ""
 }
 
 func portOf(addr string) string {
