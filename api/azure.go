@@ -19,7 +19,7 @@ type AzureUpstream struct {
 	// other azidentity credentials; at most one credential is set.
 	ManagedIdentity   *AzureManagedIdentity  `json:"managedIdentity,omitempty"`
 	WorkloadIdentity  *AzureWorkloadIdentity `json:"workloadIdentity,omitempty"`
-	DefaultCredential *struct{}              `json:"defaultCredential,omitempty"`
+	DefaultCredential *Empty                 `json:"defaultCredential,omitempty"`
 	// AppAuthentication sends an Entra ID bearer token to the app, for
 	// apps behind App Service authentication.
 	AppAuthentication bool `json:"appAuthentication,omitempty"`

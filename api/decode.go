@@ -15,6 +15,8 @@ import (
 // Document is one YAML document of a multi-document stream: either a decoded
 // Object or the error that kept it from being one. Key is filled in as far as
 // the document could be read, so that a broken document can still be named.
+//
+// +kubebuilder:object:generate=false
 type Document struct {
 	Index  int
 	Key    Key

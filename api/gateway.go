@@ -3,10 +3,27 @@ package api
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // Gateway is a listener: an address and port, and the virtual services it serves.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=gluon,shortName=gw
+// +kubebuilder:printcolumn:name="Port",type=integer,JSONPath=`.spec.bindPort`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Gateway struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              GatewaySpec `json:"spec"`
+	Spec              GatewaySpec     `json:"spec"`
+	Status            *ResourceStatus `json:"status,omitempty"`
+}
+
+// GatewayList is a list of Gateways, as the API server returns them.
+//
+// +kubebuilder:object:root=true
+type GatewayList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Gateway `json:"items"`
 }
 
 // DefaultProxyName is the proxy a Gateway belongs to when it names none; a
@@ -32,7 +49,7 @@ type HTTPGateway struct {
 }
 
 // GetObjectKind implements Object.
-func (*Gateway) GetObjectKind() Kind { return KindGateway }
+func (*Gateway) ResourceKind() Kind { return KindGateway }
 
 // Proxies returns the proxies the gateway belongs to.
 func (g *Gateway) Proxies() []string {

@@ -31,11 +31,11 @@ type RateLimitActions struct {
 // destinationFunction: the called function as the entry "function" =
 // "<namespace>/<upstream>/<function>".
 type RateLimitAction struct {
-	RemoteAddress       *struct{}               `json:"remoteAddress,omitempty"`
+	RemoteAddress       *Empty                  `json:"remoteAddress,omitempty"`
 	RequestHeaders      *RequestHeadersAction   `json:"requestHeaders,omitempty"`
 	GenericKey          *GenericKeyAction       `json:"genericKey,omitempty"`
 	HeaderValueMatch    *HeaderValueMatchAction `json:"headerValueMatch,omitempty"`
-	DestinationFunction *struct{}               `json:"destinationFunction,omitempty"`
+	DestinationFunction *Empty                  `json:"destinationFunction,omitempty"`
 }
 
 // RequestHeadersAction puts a request header's value in the descriptor.

@@ -9,6 +9,15 @@ type Resources struct {
 	Gateways        []*Gateway
 	Secrets         []*Secret
 	Settings        *Settings
+	// ServiceEndpoints feed kube upstreams; only the Kubernetes source has them.
+	ServiceEndpoints []ServiceEndpoints
+}
+
+// Snapshot is one consistent read of a config source: its resources, and a
+// report for each document or object it read.
+type Snapshot struct {
+	Resources Resources
+	Reports   Reports
 }
 
 // Add files an object under its kind.
@@ -34,6 +43,7 @@ func (r *Resources) Sort() {
 	sortByKey(r.VirtualServices)
 	sortByKey(r.Gateways)
 	sortByKey(r.Secrets)
+	sortServiceEndpoints(r.ServiceEndpoints)
 }
 
 func sortByKey[T Object](objs []T) {

@@ -6,7 +6,8 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 // never appear in status, logs or served-config views.
 const KindSecret Kind = "Secret"
 
-// Secret holds exactly one kind of credentials.
+// Secret holds exactly one kind of credentials. It is no CRD: on Kubernetes
+// it is read from a core Secret (see the kube source).
 type Secret struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -27,7 +28,7 @@ type AWSSecret struct {
 }
 
 // GetObjectKind implements Object.
-func (*Secret) GetObjectKind() Kind { return KindSecret }
+func (*Secret) ResourceKind() Kind { return KindSecret }
 
 // Validate implements Object. Messages name fields, never values.
 func (s *Secret) Validate() error {

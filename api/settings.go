@@ -3,10 +3,26 @@ package api
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // Settings is the control plane's own configuration; at most one is in force.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=gluon
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Settings struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              SettingsSpec `json:"spec"`
+	Spec              SettingsSpec    `json:"spec"`
+	Status            *ResourceStatus `json:"status,omitempty"`
+}
+
+// SettingsList is a list of Settingss, as the API server returns them.
+//
+// +kubebuilder:object:root=true
+type SettingsList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Settings `json:"items"`
 }
 
 // SettingsSpec holds global behaviour.
@@ -50,4 +66,4 @@ type InvalidConfigPolicy struct {
 }
 
 // GetObjectKind implements Object.
-func (*Settings) GetObjectKind() Kind { return KindSettings }
+func (*Settings) ResourceKind() Kind { return KindSettings }

@@ -22,8 +22,8 @@ type TransformationTemplate struct {
 	HeadersToRemove []string                `json:"headersToRemove,omitempty"`
 	// At most one of Body, Passthrough, MergeExtractorsToBody.
 	Body                  *InjaTemplate `json:"body,omitempty"`
-	Passthrough           *struct{}     `json:"passthrough,omitempty"`
-	MergeExtractorsToBody *struct{}     `json:"mergeExtractorsToBody,omitempty"`
+	Passthrough           *Empty        `json:"passthrough,omitempty"`
+	MergeExtractorsToBody *Empty        `json:"mergeExtractorsToBody,omitempty"`
 	// ParseBodyBehavior is ParseAsJson (default) or DontParse.
 	ParseBodyBehavior string `json:"parseBodyBehavior,omitempty"`
 	// StrictJSON answers 400 to a body that is not JSON; by default such a
@@ -44,12 +44,12 @@ type HeaderToAppend struct {
 
 // Extraction takes a value out of a header (or :path) or the body.
 type Extraction struct {
-	Header          string    `json:"header,omitempty"`
-	Body            *struct{} `json:"body,omitempty"`
-	Regex           string    `json:"regex"`
-	Subgroup        uint32    `json:"subgroup,omitempty"`
-	Mode            string    `json:"mode,omitempty"`
-	ReplacementText string    `json:"replacementText,omitempty"`
+	Header          string `json:"header,omitempty"`
+	Body            *Empty `json:"body,omitempty"`
+	Regex           string `json:"regex"`
+	Subgroup        uint32 `json:"subgroup,omitempty"`
+	Mode            string `json:"mode,omitempty"`
+	ReplacementText string `json:"replacementText,omitempty"`
 }
 
 // DestinationSpec says which function of the upstream a route calls.

@@ -34,9 +34,11 @@ type ResourceRef struct {
 }
 
 // Object is what every Gluon resource is.
+//
+// +kubebuilder:object:generate=false
 type Object interface {
 	metav1.Object
-	GetObjectKind() Kind
+	ResourceKind() Kind
 	// Validate checks the resource on its own (no references) and returns
 	// every problem, each prefixed with its field path.
 	Validate() error
@@ -54,7 +56,7 @@ func (k Key) String() string { return string(k.Kind) + " " + k.Namespace + "/" +
 
 // KeyOf returns the key of an object.
 func KeyOf(o Object) Key {
-	return Key{Kind: o.GetObjectKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
+	return Key{Kind: o.ResourceKind(), Namespace: o.GetNamespace(), Name: o.GetName()}
 }
 
 // Ref resolves a reference made from namespace ns.
@@ -67,3 +69,7 @@ func (r ResourceRef) Ref(ns string) ResourceRef {
 
 // String renders a reference as namespace/name.
 func (r ResourceRef) String() string { return r.Namespace + "/" + r.Name }
+
+// Empty is a field that means something by being set, like Gloo's `{}`
+// options (passthrough, remoteAddress).
+type Empty struct{}

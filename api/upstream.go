@@ -4,10 +4,28 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // Upstream is a destination for routes: a set of hosts (and, with function
 // discovery, the functions they expose).
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=gluon,shortName=us
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.status.type`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Functions",type=integer,JSONPath=`.status.functions`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type Upstream struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
-	Spec              UpstreamSpec `json:"spec"`
+	Spec              UpstreamSpec    `json:"spec"`
+	Status            *UpstreamStatus `json:"status,omitempty"`
+}
+
+// UpstreamList is a list of Upstreams, as the API server returns them.
+//
+// +kubebuilder:object:root=true
+type UpstreamList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Upstream `json:"items"`
 }
 
 // UpstreamSpec holds exactly one upstream type.
@@ -15,6 +33,7 @@ type UpstreamSpec struct {
 	Static *StaticUpstream `json:"static,omitempty"`
 	AWS    *AWSUpstream    `json:"aws,omitempty"`
 	Azure  *AzureUpstream  `json:"azure,omitempty"`
+	Kube   *KubeUpstream   `json:"kube,omitempty"`
 	// SSLConfig makes connections to the upstream use TLS.
 	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
 	// ConnectTimeout bounds connection establishment (default 5s).
@@ -66,4 +85,4 @@ type UpstreamSSLConfig struct {
 }
 
 // GetObjectKind implements Object.
-func (*Upstream) GetObjectKind() Kind { return KindUpstream }
+func (*Upstream) ResourceKind() Kind { return KindUpstream }

@@ -15,14 +15,17 @@ func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
 	types := 0
-	for _, set := range []bool{u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil} {
+	for _, set := range []bool{u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil} {
 		if set {
 			types++
 		}
 	}
 	switch {
 	case types > 1:
-		f.add("spec", "only one upstream type may be set (static, aws, azure)")
+		f.add("spec", "only one upstream type may be set (static, aws, azure, kube)")
+		return f.err()
+	case u.Spec.Kube != nil:
+		validateKube(&f, "spec.kube", u.Spec.Kube)
 		return f.err()
 	case u.Spec.AWS != nil:
 		validateAWS(&f, "spec.aws", u.Spec.AWS)
@@ -33,7 +36,7 @@ func (u *Upstream) Validate() error {
 	}
 	s := u.Spec.Static
 	if s == nil {
-		f.add("spec", "an upstream type is required (static, aws, azure)")
+		f.add("spec", "an upstream type is required (static, aws, azure, kube)")
 		return f.err()
 	}
 	if len(s.Hosts) == 0 {

@@ -3,10 +3,28 @@ package api
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 // VirtualService is a set of routes served for some domains.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=gluon,shortName=vs
+// +kubebuilder:printcolumn:name="Domains",type=string,JSONPath=`.spec.virtualHost.domains`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.reason`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type VirtualService struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 	Spec              VirtualServiceSpec `json:"spec"`
+	Status            *ResourceStatus    `json:"status,omitempty"`
+}
+
+// VirtualServiceList is a list of VirtualServices, as the API server returns them.
+//
+// +kubebuilder:object:root=true
+type VirtualServiceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []VirtualService `json:"items"`
 }
 
 // VirtualServiceSpec is Gloo's shape: everything lives under virtualHost.
@@ -174,4 +192,4 @@ type HeaderValue struct {
 }
 
 // GetObjectKind implements Object.
-func (*VirtualService) GetObjectKind() Kind { return KindVirtualService }
+func (*VirtualService) ResourceKind() Kind { return KindVirtualService }

@@ -17,12 +17,12 @@ func ClusterName(ref api.ResourceRef) string { return ref.Name + "_" + ref.Names
 func (t *translation) clusters() []*ir.Cluster {
 	out := make([]*ir.Cluster, 0, len(t.res.Upstreams))
 	for _, u := range t.res.Upstreams {
-		out = append(out, upstreamCluster(u))
+		out = append(out, upstreamCluster(u, &t.res))
 	}
 	return out
 }
 
-func upstreamCluster(u *api.Upstream) *ir.Cluster {
+func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	c := &ir.Cluster{
 		Name:           ClusterName(api.ResourceRef{Name: u.Name, Namespace: u.Namespace}),
 		Discovery:      ir.DiscoveryEDS,
@@ -38,6 +38,14 @@ func upstreamCluster(u *api.Upstream) *ir.Cluster {
 	if u.Spec.Azure != nil {
 		host, port, useTLS := azureAppHost(u.Spec.Azure)
 		return remoteCluster(c, host, port, useTLS)
+	}
+	if k := u.Spec.Kube; k != nil {
+		// Always EDS: an EndpointSlice change is then an endpoint push alone.
+		for _, e := range res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort) {
+			c.Endpoints = append(c.Endpoints, ir.Endpoint{Host: e.IP, Port: e.Port, Weight: 1})
+		}
+		c.TLS = upstreamTLS(u)
+		return c
 	}
 	s := u.Spec.Static
 	for _, h := range s.Hosts {
@@ -61,7 +69,7 @@ func upstreamTLS(u *api.Upstream) *ir.TLS {
 		return &ir.TLS{SNI: ssl.Sni}
 	}
 	s := u.Spec.Static
-	if s.UseTLS == nil || !*s.UseTLS {
+	if s == nil || s.UseTLS == nil || !*s.UseTLS {
 		return nil
 	}
 	sni := s.Hosts[0].SniAddr

@@ -15,10 +15,7 @@ import (
 )
 
 // Snapshot is one read of the directory.
-type Snapshot struct {
-	Resources api.Resources
-	Reports   api.Reports
-}
+type Snapshot = api.Snapshot
 
 // Loader reads a directory, remembering each file's last good objects.
 type Loader struct {

@@ -59,8 +59,11 @@ func (d *discovery) sync(ctx context.Context, res api.Resources) {
 	mode, interval := discoverySettings(res.Settings)
 	want := map[functions.UpstreamRef]target{}
 	for _, u := range res.Upstreams {
-		if discovers(mode, u) {
-			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = targetOf(u, res.Secrets)
+		if !discovers(mode, u) {
+			continue
+		}
+		if t, ok := targetOf(u, &res); ok {
+			want[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}] = t
 		}
 	}
 	d.mu.Lock()
@@ -149,14 +152,18 @@ type target struct {
 	finder finder
 }
 
-func targetOf(u *api.Upstream, secrets []*api.Secret) target {
-	if a := u.Spec.AWS; a != nil {
-		return lambdaTarget(u, a, secrets)
+// targetOf says what to discover on an upstream; not ok while there is
+// nothing to ask yet (a Service without ready endpoints).
+func targetOf(u *api.Upstream, res *api.Resources) (target, bool) {
+	switch {
+	case u.Spec.AWS != nil:
+		return lambdaTarget(u, u.Spec.AWS, res.Secrets), true
+	case u.Spec.Azure != nil:
+		return azureTarget(u, u.Spec.Azure, res.Secrets), true
+	case u.Spec.Kube != nil:
+		return kubeOpenAPITarget(u, res)
 	}
-	if a := u.Spec.Azure; a != nil {
-		return azureTarget(u, a, secrets)
-	}
-	return openAPITarget(u)
+	return openAPITarget(u), true
 }
 
 // openAPIFinder probes a static upstream for an OpenAPI document.
@@ -175,16 +182,36 @@ func (openAPIFinder) transient(err error) bool { return true }
 
 func openAPITarget(u *api.Upstream) target {
 	s := u.Spec.Static
+	useTLS := (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil
+	return restTarget(s.ServiceSpec, useTLS, s.Hosts[0].Addr, s.Hosts[0].Port)
+}
+
+// kubeOpenAPITarget probes a Service's first ready endpoint: the control
+// plane may run outside the cluster network, where cluster IPs mean nothing.
+func kubeOpenAPITarget(u *api.Upstream, res *api.Resources) (target, bool) {
+	k := u.Spec.Kube
+	eps := res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort)
+	hasDoc := k.ServiceSpec != nil && k.ServiceSpec.Rest != nil && k.ServiceSpec.Rest.SwaggerInfo != nil
+	if len(eps) == 0 && !hasDoc {
+		return target{}, false
+	}
+	addr, port := "", uint32(0)
+	if len(eps) > 0 {
+		addr, port = eps[0].IP, eps[0].Port
+	}
+	return restTarget(k.ServiceSpec, u.Spec.SSLConfig != nil, addr, port), true
+}
+
+func restTarget(spec *api.ServiceSpec, useTLS bool, addr string, port uint32) target {
 	t := openapi.Target{}
-	if rest := s.ServiceSpec; rest != nil && rest.Rest != nil && rest.Rest.SwaggerInfo != nil {
-		t.DocURL, t.Inline = rest.Rest.SwaggerInfo.URL, rest.Rest.SwaggerInfo.Inline
+	if spec != nil && spec.Rest != nil && spec.Rest.SwaggerInfo != nil {
+		t.DocURL, t.Inline = spec.Rest.SwaggerInfo.URL, spec.Rest.SwaggerInfo.Inline
 	} else {
 		scheme := "http"
-		if (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil {
+		if useTLS {
 			scheme = "https"
 		}
-		h := s.Hosts[0]
-		t.BaseURL = scheme + "://" + net.JoinHostPort(h.Addr, strconv.Itoa(int(h.Port)))
+		t.BaseURL = scheme + "://" + net.JoinHostPort(addr, strconv.Itoa(int(port)))
 	}
 	return target{key: fmt.Sprintf("openapi %+v", t), finder: openAPIFinder{d: &openapi.Discoverer{}, t: t}}
 }

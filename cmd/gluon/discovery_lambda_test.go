@@ -17,9 +17,9 @@ func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
 		return u
 	}
 	const role = "arn:aws:iam::123456789012:role/lister"
-	plain := targetOf(aws("", ""), []*api.Secret{s})
-	assumed := targetOf(aws(role, "http://127.0.0.1:9"), []*api.Secret{s})
-	other := targetOf(aws(role, "http://127.0.0.1:10"), []*api.Secret{s})
+	plain := mustTarget(t, aws("", ""), s)
+	assumed := mustTarget(t, aws(role, "http://127.0.0.1:9"), s)
+	other := mustTarget(t, aws(role, "http://127.0.0.1:10"), s)
 	cfg := assumed.finder.(lambdaFinder).cfg
 	if cfg.RoleARN != role || cfg.STSEndpoint != "http://127.0.0.1:9" || cfg.AccessKeyID != "AKIDTARGET" {
 		t.Fatalf("discovery config %+v", cfg)
@@ -31,4 +31,13 @@ func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
 	if strings.Contains(assumed.key, "target-secret") || strings.Contains(assumed.key, "AKIDTARGET") {
 		t.Fatalf("the key holds a credential: %q", assumed.key)
 	}
+}
+
+func mustTarget(t *testing.T, u *api.Upstream, s *api.Secret) target {
+	t.Helper()
+	tg, ok := targetOf(u, &api.Resources{Secrets: []*api.Secret{s}})
+	if !ok {
+		t.Fatalf("no discovery target for %s", u.Name)
+	}
+	return tg
 }

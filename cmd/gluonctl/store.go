@@ -108,7 +108,7 @@ func (s *fileStore) put(o api.Object) (string, error) {
 	if l, ok := all[api.KeyOf(o)]; ok {
 		return l.file, replaceDoc(l.file, l.doc, raw)
 	}
-	name := filepath.Join(s.dir, strings.ToLower(string(o.GetObjectKind()))+"-"+o.GetNamespace()+"-"+o.GetName()+".yaml")
+	name := filepath.Join(s.dir, strings.ToLower(string(o.ResourceKind()))+"-"+o.GetNamespace()+"-"+o.GetName()+".yaml")
 	return name, writeAtomic(name, raw)
 }
 
@@ -142,7 +142,7 @@ func marshal(o api.Object) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s: %w", api.KeyOf(o), err)
 	}
-	return append([]byte("apiVersion: "+api.APIVersion+"\nkind: "+string(o.GetObjectKind())+"\n"), rest...), nil
+	return append([]byte("apiVersion: "+api.APIVersion+"\nkind: "+string(o.ResourceKind())+"\n"), rest...), nil
 }
 
 func readDocs(path string) ([][]byte, error) {
