@@ -142,6 +142,16 @@ type RouteOptions struct {
 	Transformations    *Transformations    `json:"transformations,omitempty"`
 	LocalRatelimit     *LocalRateLimit     `json:"localRatelimit,omitempty"`
 	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
+	// Shadowing mirrors requests to another upstream; its answers are dropped.
+	Shadowing *Shadowing `json:"shadowing,omitempty"`
+}
+
+// Shadowing is Gloo's request mirroring: a copy of each request (or of a
+// percentage of them) goes to Upstream, fire and forget.
+type Shadowing struct {
+	Upstream ResourceRef `json:"upstream"`
+	// Percentage of requests mirrored, 0-100 (default 100).
+	Percentage *float64 `json:"percentage,omitempty"`
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.
