@@ -151,7 +151,7 @@ type RouteOptions struct {
 type Shadowing struct {
 	Upstream ResourceRef `json:"upstream"`
 	// Percentage of requests mirrored, 0-100 (default 100).
-	Percentage *float64 `json:"percentage,omitempty"`
+	Percentage *uint32 `json:"percentage,omitempty"`
 }
 
 // RegexRewrite rewrites the path with an RE2 pattern and substitution.

@@ -1592,7 +1592,7 @@ func (in *Shadowing) DeepCopyInto(out *Shadowing) {
 	out.Upstream = in.Upstream
 	if in.Percentage != nil {
 		in, out := &in.Percentage, &out.Percentage
-		*out = new(float64)
+		*out = new(uint32)
 		**out = **in
 	}
 }
