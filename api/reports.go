@@ -7,6 +7,8 @@ import (
 
 // Reports accumulates verdicts across stages; the worst state wins and
 // reasons add up.
+//
+// +kubebuilder:object:generate=false
 type Reports map[Key]*Report
 
 // Accept records that a resource was seen (and is fine unless told otherwise).

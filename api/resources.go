@@ -3,6 +3,8 @@ package api
 import "sort"
 
 // Resources is one consistent view of every resource a config source holds.
+//
+// +kubebuilder:object:generate=false
 type Resources struct {
 	Upstreams       []*Upstream
 	VirtualServices []*VirtualService
@@ -11,10 +13,14 @@ type Resources struct {
 	Settings        *Settings
 	// ServiceEndpoints feed kube upstreams; only the Kubernetes source has them.
 	ServiceEndpoints []ServiceEndpoints
+	// GatewayAPI is what the Kubernetes source read of the Gateway API.
+	GatewayAPI GatewayAPI
 }
 
 // Snapshot is one consistent read of a config source: its resources, and a
 // report for each document or object it read.
+//
+// +kubebuilder:object:generate=false
 type Snapshot struct {
 	Resources Resources
 	Reports   Reports
