@@ -253,6 +253,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateTransformations(f, path+".transformations", o.Transformations)
 	validateLocalRateLimit(f, path+".localRatelimit", o.LocalRatelimit)
 	validateRateLimitOptions(f, path+".ratelimit", o.Ratelimit)
+	validateShadowing(f, path+".shadowing", o.Shadowing)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {

@@ -34,6 +34,7 @@ type Status struct {
 	Ready     bool              // a complete config has been applied
 	Versions  map[string]string // type URL → last accepted version
 	LastNACK  *NACK             // the last rejection; cleared once its type is accepted again
+	Mirrors   MirrorStats       // request mirroring (shadowing) counters
 }
 
 // NACK describes a rejected xDS update.
@@ -46,10 +47,11 @@ type NACK struct {
 
 // DataPlane is the embedded data plane. Create it with New, then call Run once.
 type DataPlane struct {
-	opts  Options
-	log   *slog.Logger
-	lm    *listenerManager
-	state *state
+	opts    Options
+	log     *slog.Logger
+	lm      *listenerManager
+	state   *state
+	mirrors *mirrorer
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -66,13 +68,15 @@ func New(opts Options) *DataPlane {
 	}
 	log = log.With("component", "dataplane", "proxy", opts.Proxy)
 	lm := newListenerManager(log)
+	mirrors := newMirrorer(log, maxMirrorsInFlight)
 	return &DataPlane{
-		opts:   opts,
-		log:    log,
-		lm:     lm,
-		state:  newState(log, lm),
-		ready:  make(chan struct{}),
-		status: Status{Versions: map[string]string{}},
+		opts:    opts,
+		log:     log,
+		lm:      lm,
+		state:   newState(log, lm, mirrors),
+		mirrors: mirrors,
+		ready:   make(chan struct{}),
+		status:  Status{Versions: map[string]string{}},
 	}
 }
 
@@ -100,6 +104,8 @@ func (d *DataPlane) Run(ctx context.Context) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	d.lm.shutdown(drainCtx)
+	// Mirrors started by the drained requests stop before their clusters go.
+	d.mirrors.close()
 	d.state.close()
 	return nil
 }
@@ -125,6 +131,7 @@ func (d *DataPlane) Status() Status {
 	defer d.mu.Unlock()
 	st := d.status
 	st.Versions = maps.Clone(d.status.Versions)
+	st.Mirrors = d.mirrors.stats()
 	if st.LastNACK != nil {
 		n := *st.LastNACK
 		st.LastNACK = &n

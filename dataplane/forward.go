@@ -44,7 +44,13 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	if a.timeout > 0 {
 		deadline = time.Now().Add(a.timeout)
 	}
-	body, err := newRequestBody(r, a.retry)
+	// Mirrors are drawn first: only a request actually mirrored has its body
+	// buffered for them.
+	var mirrors []*mirrorPolicy
+	if len(a.mirrors) > 0 {
+		mirrors = a.sampleMirrors()
+	}
+	body, err := newRequestBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil)
 	if err != nil {
 		localReply(w, http.StatusBadRequest, "")
 		return
@@ -69,6 +75,9 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		outHost := host
 		if a.autoHostRewrite && ep.hostname != "" {
 			outHost = ep.hostname
+		}
+		if attempt == 0 && mirrors != nil {
+			rt.mirror(r, mirrors, body, target, outHost, a.timeout)
 		}
 		resp, err := cl.client.roundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		canRetry := attempt < retries
@@ -208,13 +217,14 @@ type requestBody struct {
 
 func (b *requestBody) replayable() bool { return b.stream == nil }
 
-// newRequestBody buffers the downstream body when the route may retry and
-// the body fits maxRetryBodyBytes; otherwise the body is streamed.
-func newRequestBody(r *http.Request, p *retryPolicy) (requestBody, error) {
+// newRequestBody buffers the downstream body when asked to (the route may
+// retry, or mirrors the request) and the body fits maxRetryBodyBytes;
+// otherwise the body is streamed. One buffer serves every attempt and mirror.
+func newRequestBody(r *http.Request, buffer bool) (requestBody, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return requestBody{}, nil
 	}
-	if p == nil || p.numRetries == 0 || r.ContentLength > maxRetryBodyBytes {
+	if !buffer || r.ContentLength > maxRetryBodyBytes {
 		return requestBody{stream: r.Body, length: r.ContentLength}, nil
 	}
 	buf, err := io.ReadAll(io.LimitReader(r.Body, maxRetryBodyBytes+1))

@@ -26,8 +26,8 @@ type routeMatch struct {
 	target string
 }
 
-func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, log *slog.Logger) *hcm {
-	rt := &router{lc: lc, routes: b.routes, clusters: clusters, log: log}
+func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger) *hcm {
+	rt := &router{lc: lc, routes: b.routes, clusters: clusters, mirrors: mirrors, log: log}
 	chain := handler(rt.serve)
 	for i := len(b.middlewares) - 1; i >= 0; i-- {
 		chain = b.middlewares[i](chain, clusters)

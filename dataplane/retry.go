@@ -24,7 +24,8 @@ const (
 const (
 	defaultRetryBaseInterval = 25 * time.Millisecond
 	// maxRetryBodyBytes bounds how much request body is buffered for replay;
-	// larger bodies are streamed and not retried (Envoy's default buffer limit).
+	// larger bodies are streamed and neither retried nor mirrored (Envoy's
+	// default buffer limit).
 	maxRetryBodyBytes = 1 << 20
 )
 

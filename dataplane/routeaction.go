@@ -40,6 +40,8 @@ type forwardAction struct {
 	// when includeVHRateLimits, or when the route has none (Envoy's default).
 	rateLimits          []*rateLimitPolicy
 	includeVHRateLimits bool
+	// mirrors get copies of a share of the requests (request_mirror_policies).
+	mirrors []mirrorPolicy
 }
 
 // pickCluster returns the target cluster, choosing among weighted clusters
@@ -61,12 +63,15 @@ func (a *forwardAction) pickCluster() string {
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {
 	if err := onlyFields(ra, "cluster", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
 		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy",
-		"rate_limits", "include_vh_rate_limits"); err != nil {
+		"rate_limits", "include_vh_rate_limits", "request_mirror_policies"); err != nil {
 		return nil, err
 	}
 	a := &forwardAction{timeout: defaultRouteTimeout, includeVHRateLimits: ra.GetIncludeVhRateLimits().GetValue()}
 	var err error
 	if a.rateLimits, err = compileRateLimits(ra.GetRateLimits()); err != nil {
+		return nil, err
+	}
+	if a.mirrors, err = compileMirrorPolicies(ra.GetRequestMirrorPolicies()); err != nil {
 		return nil, err
 	}
 	switch cs := ra.GetClusterSpecifier().(type) {

@@ -17,7 +17,7 @@ type routeTable struct {
 	ignorePort  bool // ignore_port_in_host_matching
 	reqHeaders  *headerMutation
 	respHeaders *headerMutation
-	clusters    []string // every cluster a route may send to
+	clusters    []string // every cluster a route may send to, mirrors included
 	vhosts      []*virtualHost
 	nroutes     int                           // routes are numbered 0..nroutes-1 (compiledRoute.idx)
 	plugins     map[string]*filterRouteConfig // typed_per_filter_config, by filter name
@@ -140,6 +140,9 @@ func (t *routeTable) addClusters(a *forwardAction) {
 		for _, wc := range a.weighted {
 			names = append(names, wc.name)
 		}
+	}
+	for _, m := range a.mirrors {
+		names = append(names, m.cluster)
 	}
 	for _, n := range names {
 		if !slices.Contains(t.clusters, n) {

@@ -16,6 +16,7 @@ type router struct {
 	lc       *listenerConfig
 	routes   *routeTable
 	clusters map[string]*upstreamCluster
+	mirrors  *mirrorer
 	log      *slog.Logger
 }
 

@@ -20,9 +20,10 @@ import (
 // state holds the latest accepted resources of each type and turns them into
 // served configs. It is used by the xDS goroutine only.
 type state struct {
-	log *slog.Logger
-	ext *extensions
-	lm  *listenerManager
+	log     *slog.Logger
+	ext     *extensions
+	lm      *listenerManager
+	mirrors *mirrorer // shared by every config's routers
 
 	// Latest accepted resources. Maps are replaced, never mutated, once
 	// handed to routers, so requests read them without locks.
@@ -44,9 +45,9 @@ type state struct {
 	owned  map[*upstreamCluster]bool
 }
 
-func newState(log *slog.Logger, lm *listenerManager) *state {
+func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer) *state {
 	return &state{
-		log: log, ext: knownExtensions(log), lm: lm,
+		log: log, ext: knownExtensions(log), lm: lm, mirrors: mirrors,
 		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
 		owned: map[*upstreamCluster]bool{},
 	}
@@ -294,7 +295,7 @@ func (s *state) build() bool {
 	clusters := s.routableClusters()
 	handlers := make(map[string]http.Handler, len(s.listeners))
 	for _, lc := range s.listeners {
-		handlers[lc.addr] = newHCM(lc, s.bound[lc], clusters, s.log)
+		handlers[lc.addr] = newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log)
 	}
 	s.lm.activate(handlers)
 	s.active = clusters

@@ -53,10 +53,14 @@ func (t *translation) routes(vs *api.VirtualService, i int) []*ir.Route {
 	if base == "" {
 		base = vs.Namespace + "_" + vs.Name + "-route-" + strconv.Itoa(i)
 	}
+	mirrors := t.mirrors(vs, i, r)
 	out := make([]*ir.Route, 0, len(matchers))
 	for j := range matchers {
 		route := &ir.Route{Name: base + "-matcher-" + strconv.Itoa(j), Match: match(&matchers[j])}
 		t.action(vs, i, r, route)
+		if route.Forward != nil {
+			route.Forward.Mirrors = mirrors
+		}
 		out = append(out, route)
 	}
 	return out

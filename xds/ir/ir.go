@@ -213,6 +213,15 @@ type Forward struct {
 	// Timeout nil means Envoy's default (15s); zero disables it.
 	Timeout *Duration `json:"timeout,omitempty"`
 	Retry   *Retry    `json:"retry,omitempty"`
+	// Mirrors each get a copy of a share of the requests, fire and forget
+	// (Gloo's shadowing); their answers are dropped.
+	Mirrors []Mirror `json:"mirrors,omitempty"`
+}
+
+// Mirror sends a copy of Percent (0-100) percent of requests to Cluster.
+type Mirror struct {
+	Cluster string `json:"cluster"`
+	Percent uint32 `json:"percent"`
 }
 
 // Destination is one weighted cluster.

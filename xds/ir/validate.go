@@ -101,6 +101,14 @@ func (r *Route) validate(clusters map[string]bool, regexes regexCache) error {
 				return fmt.Errorf("route %q: unknown cluster %q", r.Name, d.Cluster)
 			}
 		}
+		for _, m := range r.Forward.Mirrors {
+			if !clusters[m.Cluster] {
+				return fmt.Errorf("route %q: unknown mirror cluster %q", r.Name, m.Cluster)
+			}
+			if m.Percent > 100 {
+				return fmt.Errorf("route %q: mirror to %q: percent %d is over 100", r.Name, m.Cluster, m.Percent)
+			}
+		}
 	}
 	return nil
 }

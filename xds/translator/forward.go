@@ -9,7 +9,7 @@ import (
 )
 
 // routeAction forwards to one cluster or splits across weighted clusters,
-// with the route's rewrites, timeout and retries.
+// with the route's rewrites, timeout, retries and mirrors.
 func routeAction(f *ir.Forward) *routev3.RouteAction {
 	a := &routev3.RouteAction{}
 	if len(f.Destinations) == 1 {
@@ -26,5 +26,6 @@ func routeAction(f *ir.Forward) *routev3.RouteAction {
 	}
 	applyRewrites(a, f)
 	a.RetryPolicy = retryPolicy(f.Retry)
+	a.RequestMirrorPolicies = requestMirrorPolicies(f.Mirrors)
 	return a
 }
