@@ -78,6 +78,12 @@ type RateLimitDescriptor struct {
 	Key         string                `json:"key"`
 	Value       string                `json:"value,omitempty"`
 	RateLimit   *RateLimitValue       `json:"rateLimit,omitempty"`
+	// Descriptors nest without bound, which a CRD schema cannot say: below
+	// the first level the API server keeps them as given, and Gluon's own
+	// validation checks them.
+	//
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
 	Descriptors []RateLimitDescriptor `json:"descriptors,omitempty"`
 }
 

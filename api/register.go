@@ -1,5 +1,6 @@
 // +kubebuilder:object:generate=true
 // +groupName=gluon.dev
+// +versionName=v1
 
 package api
 

@@ -27,3 +27,12 @@ type UpstreamStatus struct {
 	// FunctionSource says where they came from (a document URL, a region).
 	FunctionSource string `json:"functionSource,omitempty"`
 }
+
+// GetResourceStatus returns the common part of an upstream's status, nil
+// when it has none yet.
+func (s *UpstreamStatus) GetResourceStatus() *ResourceStatus {
+	if s == nil {
+		return nil
+	}
+	return &s.ResourceStatus
+}

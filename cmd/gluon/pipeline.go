@@ -26,6 +26,9 @@ type pipeline struct {
 	// service, whose limits follow Settings.
 	gatewayOptions gateway.Options
 	rateLimit      *ratelimit.Service
+	// onReports, when set, receives every translation's verdicts (the
+	// Kubernetes source writes them into status).
+	onReports func([]api.Report, functions.Snapshot)
 
 	// translateMu serialises translations: config changes and catalog
 	// changes arrive from different goroutines.
@@ -97,7 +100,8 @@ func (p *pipeline) translate(ctx context.Context) {
 			errs = append(errs, err.Error())
 		}
 	}
-	out := gateway.Translate(snap.Resources, p.catalog.Snapshot(), p.gatewayOptions)
+	fns := p.catalog.Snapshot()
+	out := gateway.Translate(snap.Resources, fns, p.gatewayOptions)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
@@ -127,6 +131,9 @@ func (p *pipeline) translate(ctx context.Context) {
 		}
 	}
 	p.setStatus(list, errs, len(errs) == 0)
+	if p.onReports != nil {
+		p.onReports(list, fns)
+	}
 }
 
 // clearRemoved serves an empty config to proxies that no gateway names any

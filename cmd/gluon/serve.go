@@ -31,6 +31,7 @@ type serveOptions struct {
 	proxy     string
 	rlsAddr   string
 	redisAddr string
+	kube      kubeOptions
 }
 
 func serveCommand() *cobra.Command {
@@ -51,7 +52,7 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&o.proxy, "proxy", api.DefaultProxyName, "the proxy the embedded data plane serves")
 	f.StringVar(&o.rlsAddr, "ratelimit-addr", "127.0.0.1:9978", "address of the rate-limit service (gRPC) the proxies call for global limits")
 	f.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port for shared rate-limit counters (default: in memory, this instance only)")
-	_ = cmd.MarkFlagRequired("config-dir")
+	addKubeFlags(f, &o.kube)
 	return cmd
 }
 
@@ -69,6 +70,9 @@ func newLogger() *slog.Logger {
 func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if (o.configDir == "") == (!o.kube.enabled && o.kube.kubeconfig == "") {
+		return errors.New("give exactly one config source: --config-dir, or --kube / --kubeconfig")
+	}
 	if o.dataplane != "embedded" && o.dataplane != "none" {
 		return fmt.Errorf("--dataplane: want embedded or none, got %q", o.dataplane)
 	}
@@ -124,9 +128,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		close(dpDone)
 	}
 	go p.followCatalog(ctx)
-	log.Info("reading config source", "dir", o.configDir)
-	// Watch returns when ctx is done, or at once if the directory cannot be watched.
-	watchErr := filesource.NewLoader(o.configDir).Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
+	watchErr := runSource(ctx, o, p, log)
 	cancel()
 	shutdown(g, admin)
 	<-dpDone
@@ -165,14 +167,28 @@ func resolveStateDir(o serveOptions) (string, error) {
 	if o.stateDir != "" {
 		return o.stateDir, nil
 	}
-	abs, err := filepath.Abs(o.configDir)
-	if err != nil {
-		return "", fmt.Errorf("config dir: %w", err)
+	source := "kubernetes:" + o.kube.kubeconfig + ":" + o.kube.namespace
+	if o.configDir != "" {
+		abs, err := filepath.Abs(o.configDir)
+		if err != nil {
+			return "", fmt.Errorf("config dir: %w", err)
+		}
+		source = abs
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("state dir: %w (set --state-dir)", err)
 	}
-	sum := sha256.Sum256([]byte(abs))
+	sum := sha256.Sum256([]byte(source))
 	return filepath.Join(cache, "gluon", "state", hex.EncodeToString(sum[:8])), nil
+}
+
+// runSource reads the config source into the pipeline; it returns when ctx
+// is done, or at once if the source cannot be read at all.
+func runSource(ctx context.Context, o serveOptions, p *pipeline, log *slog.Logger) error {
+	if o.configDir == "" {
+		return runKube(ctx, o.kube, p, log)
+	}
+	log.Info("reading config source", "dir", o.configDir)
+	return filesource.NewLoader(o.configDir).Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
 }

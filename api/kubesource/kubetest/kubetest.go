@@ -1,0 +1,127 @@
+// Package kubetest starts a real kube-apiserver and etcd on loopback for
+// tests (controller-runtime's envtest), with Gluon's CRDs and the Gateway
+// API's installed. The binaries come from scripts/kube-testenv, which builds
+// them once from the Go module proxy and caches them outside the repo.
+package kubetest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// gatewayAPICRDs are the Gateway API kinds Gluon serves.
+var gatewayAPICRDs = []string{"gatewayclasses", "gateways", "httproutes", "referencegrants"}
+
+// Env is a running API server.
+type Env struct {
+	env    *envtest.Environment
+	Config *rest.Config
+}
+
+// Start starts etcd and kube-apiserver and installs the CRDs. Call Stop.
+func Start() (*Env, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	assets, err := binaries(root)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := crdPaths(root)
+	if err != nil {
+		return nil, err
+	}
+	e := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crds, ErrorIfPathMissing: true},
+	}
+	cfg, err := e.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+	}
+	return &Env{env: e, Config: cfg}, nil
+}
+
+// Stop stops both servers and removes their data.
+func (e *Env) Stop() error { return e.env.Stop() }
+
+// Kubeconfig writes a kubeconfig for an admin user into dir and returns
+// its path, for processes the test starts.
+func (e *Env) Kubeconfig(dir string) (string, error) {
+	user, err := e.env.AddUser(envtest.User{Name: "gluon-e2e", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding a user: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return "", fmt.Errorf("kubeconfig: %w", err)
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, data, 0o600)
+}
+
+// binaries returns KUBEBUILDER_ASSETS, or asks scripts/kube-testenv for the
+// cached build (building it the first time, 10-20 minutes).
+func binaries(root string) (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	out, err := exec.Command(filepath.Join(root, "scripts", "kube-testenv")).Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			err = fmt.Errorf("%w: %s", err, exit.Stderr)
+		}
+		return "", fmt.Errorf("scripts/kube-testenv: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func crdPaths(root string) ([]string, error) {
+	paths := []string{filepath.Join(root, "deploy", "crds")}
+	dir, err := gatewayAPIDir(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range gatewayAPICRDs {
+		paths = append(paths, filepath.Join(dir, "config", "crd", "standard", "gateway.networking.k8s.io_"+kind+".yaml"))
+	}
+	return paths, nil
+}
+
+// gatewayAPIDir is the module folder of the gateway-api version go.mod
+// pins, where its CRD manifests are.
+func gatewayAPIDir(root string) (string, error) {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("finding the gateway-api module: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "scripts", "kube-testenv")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the gluon repository")
+		}
+		dir = parent
+	}
+}

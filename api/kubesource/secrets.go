@@ -1,0 +1,74 @@
+package kubesource
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// The Secret types Gluon reads; any other Secret is none of its business.
+const (
+	SecretTypeAWS   corev1.SecretType = "gluon.dev/aws"
+	SecretTypeAzure corev1.SecretType = "gluon.dev/azure"
+)
+
+// Data keys of an AWS secret (the AWS CLI's names) and of an Azure secret;
+// an Azure function key is stored as "apiKey.<function>".
+const (
+	keyAWSAccessKey    = "aws_access_key_id"
+	keyAWSSecretKey    = "aws_secret_access_key"
+	keyAWSSessionToken = "aws_session_token"
+	keyAzureHost       = "hostKey"
+	keyAzureMaster     = "masterKey"
+	keyAzureClient     = "clientSecret"
+	prefixAzureAPIKey  = "apiKey."
+)
+
+// secretOf converts a Kubernetes Secret of a Gluon type; ok is false for
+// other Secrets.
+func secretOf(s *corev1.Secret) (*api.Secret, bool, error) {
+	out := &api.Secret{}
+	out.Name, out.Namespace = s.Name, s.Namespace
+	switch s.Type {
+	case SecretTypeAWS:
+		out.Spec.AWS = &api.AWSSecret{
+			AccessKey:    string(s.Data[keyAWSAccessKey]),
+			SecretKey:    string(s.Data[keyAWSSecretKey]),
+			SessionToken: string(s.Data[keyAWSSessionToken]),
+		}
+	case SecretTypeAzure:
+		out.Spec.Azure = azureSecretOf(s.Data)
+	default:
+		return nil, false, nil
+	}
+	if err := out.Validate(); err != nil {
+		return nil, true, fmt.Errorf("secret of type %s: %w", s.Type, err)
+	}
+	return out, true, nil
+}
+
+func azureSecretOf(data map[string][]byte) *api.AzureSecret {
+	a := &api.AzureSecret{
+		HostKey:      string(data[keyAzureHost]),
+		MasterKey:    string(data[keyAzureMaster]),
+		ClientSecret: string(data[keyAzureClient]),
+	}
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if fn, ok := strings.CutPrefix(k, prefixAzureAPIKey); ok {
+			if a.APIKeys == nil {
+				a.APIKeys = map[string]string{}
+			}
+			a.APIKeys[fn] = string(data[k])
+		}
+	}
+	return a
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/gateway"
+	"github.com/gluon-gateway/gluon/xds/translator"
+)
+
+// admitter is the validating admission webhook: it runs the real
+// translation, both stages, on the config as it would be with the proposed
+// object, and refuses the object with the reasons translation gives.
+type admitter struct{ p *pipeline }
+
+func (a admitter) Handle(_ context.Context, req admission.Request) admission.Response {
+	if req.Operation == admissionv1.Delete {
+		return admission.Allowed("")
+	}
+	docs := api.DecodeAll(req.Object.Raw)
+	if len(docs) != 1 {
+		return admission.Errored(http.StatusBadRequest, fmt.Errorf("want one object, got %d", len(docs)))
+	}
+	if err := docs[0].Err; err != nil {
+		return admission.Denied(err.Error())
+	}
+	warnings, err := a.p.admit(docs[0].Object)
+	if err != nil {
+		return admission.Denied(err.Error())
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// admit translates the current config with obj added or replaced. It fails
+// when obj is rejected, or when stage 2 fails in a way it does not fail now.
+func (p *pipeline) admit(obj api.Object) (warnings []string, err error) {
+	p.translateMu.Lock()
+	var res api.Resources
+	if p.source != nil {
+		res = p.source.Resources
+	}
+	p.translateMu.Unlock()
+	p.mu.Lock()
+	current := slices.Clone(p.errors)
+	p.mu.Unlock()
+
+	res = withObject(res, obj)
+	out := gateway.Translate(res, p.catalog.Snapshot(), p.gatewayOptions)
+	if r := out.Reports[api.KeyOf(obj)]; r != nil {
+		switch r.State {
+		case api.Rejected:
+			return nil, errors.New(strings.Join(r.Reasons, "; "))
+		case api.Warning:
+			warnings = r.Reasons
+		}
+	}
+	for _, proxy := range out.Proxies {
+		if _, err := translator.Translate(proxy); err != nil && !slices.Contains(current, err.Error()) {
+			return nil, fmt.Errorf("proxy %s would not translate: %w", proxy.Name, err)
+		}
+	}
+	return warnings, nil
+}
+
+// withObject returns res with obj in place of the resource of the same key,
+// or added. The slices are copied; res itself is shared and not changed.
+func withObject(res api.Resources, obj api.Object) api.Resources {
+	switch o := obj.(type) {
+	case *api.Upstream:
+		res.Upstreams = replaced(res.Upstreams, o)
+	case *api.VirtualService:
+		res.VirtualServices = replaced(res.VirtualServices, o)
+	case *api.Gateway:
+		res.Gateways = replaced(res.Gateways, o)
+	case *api.Settings:
+		res.Settings = o
+	}
+	res.Sort()
+	return res
+}
+
+func replaced[T api.Object](list []T, o T) []T {
+	out := make([]T, 0, len(list)+1)
+	for _, x := range list {
+		if api.KeyOf(x) != api.KeyOf(o) {
+			out = append(out, x)
+		}
+	}
+	return append(out, o)
+}

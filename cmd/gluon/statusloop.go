@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/kubesource"
+	"github.com/gluon-gateway/gluon/functions"
+)
+
+// statusLoop writes statuses off the translation path: only the latest
+// verdicts matter, so a new offer replaces one not yet written.
+type statusLoop struct {
+	writer *kubesource.StatusWriter
+	log    *slog.Logger
+	latest chan statusOffer
+}
+
+type statusOffer struct {
+	reports []api.Report
+	fns     functions.Snapshot
+}
+
+func newStatusLoop(w *kubesource.StatusWriter, log *slog.Logger) *statusLoop {
+	return &statusLoop{writer: w, log: log, latest: make(chan statusOffer, 1)}
+}
+
+func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot) {
+	for {
+		select {
+		case s.latest <- statusOffer{reports, fns}:
+			return
+		default:
+		}
+		select { // drop the stale offer, then try again
+		case <-s.latest:
+		default:
+		}
+	}
+}
+
+// run writes statuses until ctx ends; the manager starts it on the leader.
+func (s *statusLoop) run(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case o := <-s.latest:
+			if err := s.writer.Write(ctx, o.reports, discoveredCounts(o.fns)); err != nil {
+				s.log.Error("writing status", "err", err)
+			}
+		}
+	}
+}
+
+func discoveredCounts(fns functions.Snapshot) map[api.ResourceRef]kubesource.Discovered {
+	out := map[api.ResourceRef]kubesource.Discovered{}
+	for ref, d := range fns {
+		out[api.ResourceRef{Namespace: ref.Namespace, Name: ref.Name}] = kubesource.Discovered{Functions: int32(len(d.Functions)), Source: d.Source}
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/kubesource"
+)
+
+// UDS writes discovered Upstreams into Namespace.
+type UDS struct {
+	Client    client.Client
+	Cache     cache.Cache
+	Namespace string
+	Log       *slog.Logger
+}
+
+// Run reconciles after every change to Services, Namespaces or discovered
+// Upstreams, retrying failures with backoff, until ctx ends. Only the
+// elected leader should run it.
+func (u *UDS) Run(ctx context.Context) error {
+	kinds := []client.Object{&corev1.Service{}, &corev1.Namespace{}, &api.Upstream{}}
+	return kubesource.OnChange(ctx, u.Cache, kinds, func() error {
+		err := u.Reconcile(ctx)
+		if err != nil {
+			u.Log.Error("upstream discovery failed; retrying", "err", err)
+		}
+		return err
+	})
+}
+
+// Reconcile makes the discovered Upstreams match the Services: it creates
+// missing ones, deletes those whose Service (or port) is gone or opted out,
+// and updates only the labels it owns on the others, so users' edits to an
+// Upstream (TLS, a swagger URL, more labels) and its status survive. An
+// Upstream whose discovered-by label a user removed is theirs alone.
+func (u *UDS) Reconcile(ctx context.Context) error {
+	var services corev1.ServiceList
+	var namespaces corev1.NamespaceList
+	var existing api.UpstreamList
+	if err := u.Cache.List(ctx, &services); err != nil {
+		return fmt.Errorf("listing services: %w", err)
+	}
+	if err := u.Cache.List(ctx, &namespaces); err != nil {
+		return fmt.Errorf("listing namespaces: %w", err)
+	}
+	if err := u.Cache.List(ctx, &existing, client.InNamespace(u.Namespace), client.MatchingLabels{api.DiscoveredLabel: Discoverer}); err != nil {
+		return fmt.Errorf("listing discovered upstreams: %w", err)
+	}
+	nsLabels := map[string]map[string]string{}
+	for _, ns := range namespaces.Items {
+		nsLabels[ns.Name] = ns.Labels
+	}
+	have := map[string]*api.Upstream{}
+	for i := range existing.Items {
+		have[existing.Items[i].Name] = &existing.Items[i]
+	}
+	var errs []error
+	for _, want := range Desired(services.Items, nsLabels, u.Namespace) {
+		cur, ok := have[want.Name]
+		delete(have, want.Name)
+		if err := u.apply(ctx, cur, ok, want); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, gone := range have {
+		if err := client.IgnoreNotFound(u.Client.Delete(ctx, gone)); err != nil {
+			errs = append(errs, fmt.Errorf("deleting upstream %s: %w", gone.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (u *UDS) apply(ctx context.Context, cur *api.Upstream, exists bool, want *api.Upstream) error {
+	if !exists {
+		err := u.Client.Create(ctx, want)
+		if apierrors.IsAlreadyExists(err) {
+			return nil // written by hand, without our label: the user's
+		}
+		if err != nil {
+			return fmt.Errorf("creating upstream %s: %w", want.Name, err)
+		}
+		return nil
+	}
+	next := cur.DeepCopy()
+	changed := false
+	for k, v := range want.Labels {
+		if next.Labels[k] != v {
+			next.Labels[k] = v
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	if err := u.Client.Patch(ctx, next, client.MergeFrom(cur)); err != nil {
+		return fmt.Errorf("updating upstream %s: %w", want.Name, err)
+	}
+	return nil
+}
