@@ -5,15 +5,22 @@
 package kubetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/gluon-gateway/gluon/api/kubesource"
 )
 
 // gatewayAPICRDs are the Gateway API kinds Gluon serves.
@@ -123,5 +130,60 @@ func repoRoot() (string, error) {
 			return "", errors.New("not inside the gluon repository")
 		}
 		dir = parent
+	}
+}
+
+// Main starts an API server for a test binary, runs its tests with *cfg
+// set, stops the server and returns the exit code. CRDs take seconds to
+// install, so a package starts one server for all its tests.
+func Main(m *testing.M, cfg **rest.Config) int {
+	env, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*cfg = env.Config
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping the API server:", err)
+	}
+	return code
+}
+
+// Clients returns a direct client and a started cache for cfg, with the
+// types of Gluon's Kubernetes source.
+func Clients(t testing.TB, cfg *rest.Config) (client.Client, cache.Cache) {
+	t.Helper()
+	scheme, err := kubesource.NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := cache.New(cfg, cache.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() { _ = ca.Start(ctx) }()
+	return c, ca
+}
+
+// Eventually retries cond for up to ten seconds.
+func Eventually(t testing.TB, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
