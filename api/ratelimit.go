@@ -75,9 +75,9 @@ type RateLimitSettings struct {
 // (an empty value matches any value, each counted apart), a limit, and
 // nested descriptors.
 type RateLimitDescriptor struct {
-	Key         string                `json:"key"`
-	Value       string                `json:"value,omitempty"`
-	RateLimit   *RateLimitValue       `json:"rateLimit,omitempty"`
+	Key       string          `json:"key"`
+	Value     string          `json:"value,omitempty"`
+	RateLimit *RateLimitValue `json:"rateLimit,omitempty"`
 	// Descriptors nest without bound, which a CRD schema cannot say: below
 	// the first level the API server keeps them as given, and Gluon's own
 	// validation checks them.
