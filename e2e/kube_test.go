@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/kubesource/kubetest"
+	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
+)
+
+// kubeServe starts `gluon serve` in Kubernetes mode with its webhook on
+// loopback, in namespace gluon-system.
+func kubeServe(t *testing.T, kubeconfig string) *controlPlane {
+	t.Helper()
+	webhook := freeAddr(t)
+	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), stateDir: t.TempDir()}
+	cp.proc = startGluon(t, "serve", "--kubeconfig", kubeconfig, "--namespace", "gluon-system", "--state-dir", cp.stateDir,
+		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls,
+		"--webhook-addr", webhook, "--webhook-url", "https://"+webhook, "--webhook-failure-policy", "Fail")
+	waitFor(t, 30*time.Second, "control plane ready", func() bool {
+		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
+		return code == 200
+	})
+	return cp
+}
+
+// Pod addresses: EndpointSlices refuse loopback addresses, so the tests
+// put two addresses of the benchmarking range (RFC 2544, never routed) on
+// the loopback interface, as a kind cluster's pod network would be.
+var podIPs = []string{"198.18.0.1", "198.18.0.2"}
+
+// podPair starts two backends on one port, one per pod address, like two
+// pods of a Deployment: one EndpointSlice port serves both.
+func podPair(t *testing.T, h http.HandlerFunc) (port int32) {
+	t.Helper()
+	addPodIPs(t)
+	for range 20 {
+		a, err := net.Listen("tcp", podIPs[0]+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := a.Addr().(*net.TCPAddr).Port
+		b, err := net.Listen("tcp", fmt.Sprintf("%s:%d", podIPs[1], port))
+		if err != nil {
+			a.Close()
+			continue
+		}
+		for _, l := range []net.Listener{a, b} {
+			srv := &http.Server{Handler: h}
+			go srv.Serve(l)
+			t.Cleanup(func() { srv.Close() })
+		}
+		return int32(port)
+	}
+	t.Fatal("no port free on both pod addresses")
+	return 0
+}
+
+// addPodIPs puts the pod addresses on lo (it needs root, as CI has) and
+// takes away those it added when the test ends.
+func addPodIPs(t *testing.T) {
+	t.Helper()
+	for _, ip := range podIPs {
+		out, err := exec.Command("ip", "addr", "add", ip+"/32", "dev", "lo").CombinedOutput()
+		if err != nil {
+			if strings.Contains(string(out), "File exists") {
+				continue
+			}
+			t.Fatalf("ip addr add %s dev lo (needs root and iproute2): %v: %s", ip, err, out)
+		}
+		t.Cleanup(func() { _ = exec.Command("ip", "addr", "del", ip+"/32", "dev", "lo").Run() })
+	}
+}
+
+// endpointSlice lists ready endpoints ips on port, named "http" as the
+// Service's port is.
+func endpointSlice(ns, svc string, port int32, ips ...string) *discoveryv1.EndpointSlice {
+	name := "http"
+	s := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: svc + "-1", Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port}},
+	}
+	for _, ip := range ips {
+		s.Endpoints = append(s.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip}})
+	}
+	return s
+}
+
+func kubeService(ns, name string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
+	}
+}
+
+func createNamespaces(t *testing.T, c ctrlclient.Client, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const kubeRoutes = `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: pets, namespace: shop}
+spec:
+  virtualHost:
+    domains: ["*"]
+    routes:
+    - matchers: [{exact: /pet}]
+      routeAction:
+        single:
+          upstream: {name: shop-pets-80, namespace: gluon-system}
+          destinationSpec: {rest: {functionName: findPetById, parameters: {headers: {x-pet-id: "{id}"}}}}
+`
+
+// TestKubernetesOperator is issue 7's story on a real API server: a
+// Service appears, becomes an Upstream with its endpoints and functions, a
+// VirtualService routes to a function, scaling changes EDS, and bad
+// VirtualServices are refused by the webhook or, written around it,
+// rejected in status while the rest keeps serving.
+func TestKubernetesOperator(t *testing.T) {
+	env, kubeconfig := kubeEnv(t)
+	c, _ := kubetest.Clients(t, env.Config)
+	ctx := context.Background()
+	createNamespaces(t, c, "gluon-system", "shop")
+	port := podPair(t, petstore.Handler(petstore.Swagger2).ServeHTTP)
+	slice := endpointSlice("shop", "pets", port, podIPs[0])
+	for _, o := range []ctrlclient.Object{kubeService("shop", "pets"), slice} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp := kubeServe(t, kubeconfig)
+
+	var u api.Upstream
+	waitFor(t, 20*time.Second, "discovered upstream with its functions in status", func() bool {
+		err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "gluon-system", Name: "shop-pets-80"}, &u)
+		return err == nil && u.Status != nil && u.Status.Functions > 0 && u.Status.State == api.Accepted
+	})
+	if u.Spec.Kube == nil || u.Spec.Kube.ServiceName != "pets" || u.Status.Type != "kube" {
+		t.Fatalf("upstream %+v status %+v", u.Spec, u.Status)
+	}
+
+	gw := freeAddr(t)
+	createYAML(t, c, &api.Gateway{}, fmt.Sprintf("metadata: {name: http, namespace: gluon-system}\nspec: {bindAddress: 127.0.0.1, bindPort: %s}", portOf(gw)))
+	createYAML(t, c, &api.VirtualService{}, kubeRoutes)
+	waitFor(t, 15*time.Second, "the function is served", func() bool {
+		code, body := get(t, "http://"+gw+"/pet", map[string]string{"x-pet-id": "1"})
+		return code == 200 && strings.Contains(body, `"id":1`)
+	})
+
+	t.Run("scaling the EndpointSlice changes EDS", func(t *testing.T) {
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{podIPs[1]}})
+		if err := c.Update(ctx, slice); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the new endpoint in the served config", func() bool {
+			_, snap := get(t, "http://"+cp.admin+"/snapshot", nil)
+			return strings.Contains(snap, podIPs[1])
+		})
+	})
+
+	t.Run("the webhook refuses a bad VirtualService with its reason", func(t *testing.T) {
+		bad := &api.VirtualService{}
+		err := yamlInto(bad, "metadata: {name: bad, namespace: shop}\nspec: {virtualHost: {domains: [bad.test], routes: [{matchers: [{prefix: nope}], directResponseAction: {status: 200}}]}}")
+		if err == nil {
+			err = c.Create(ctx, bad)
+		}
+		if err == nil || !strings.Contains(err.Error(), "must start with /") {
+			t.Fatalf("create: %v", err)
+		}
+		unknown := &api.VirtualService{}
+		err = yamlInto(unknown, strings.ReplaceAll(strings.ReplaceAll(kubeRoutes, "name: pets,", "name: typo,"), "findPetById", "findPetByIdd"))
+		if err == nil {
+			err = c.Create(ctx, unknown)
+		}
+		if err == nil || !strings.Contains(err.Error(), "findPetByIdd") {
+			t.Fatalf("a route to an unknown function was let through: %v", err)
+		}
+	})
+
+	t.Run("a bad VirtualService written around the webhook is Rejected; the rest keeps serving", func(t *testing.T) {
+		cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "gluon"}}
+		if err := c.Delete(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		createYAML(t, c, &api.VirtualService{}, "metadata: {name: bad, namespace: shop}\nspec: {virtualHost: {domains: [bad.test], routes: [{matchers: [{prefix: nope}], directResponseAction: {status: 200}}]}}")
+		var vs api.VirtualService
+		waitFor(t, 10*time.Second, "status Rejected with the reason", func() bool {
+			err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "shop", Name: "bad"}, &vs)
+			return err == nil && vs.Status != nil && vs.Status.State == api.Rejected && strings.Contains(vs.Status.Reason, "must start with /")
+		})
+		if code, _ := get(t, "http://"+gw+"/pet", map[string]string{"x-pet-id": "1"}); code != 200 {
+			t.Fatalf("the good route stopped serving: %d", code)
+		}
+	})
+}
+
+func yamlInto(obj any, doc string) error { return yaml.UnmarshalStrict([]byte(doc), obj) }
