@@ -68,7 +68,9 @@ func firstConflict(domains []string, owner map[string]*api.VirtualService) strin
 }
 
 // selectVirtualServices resolves a gateway's references or selector; with
-// neither it takes every virtual service in its namespaces.
+// neither it takes every virtual service in its namespaces. Virtual
+// services generated from HTTPRoutes are only served by the Gateway API
+// Gateways that reference them.
 func (t *translation) selectVirtualServices(g *api.Gateway) []*api.VirtualService {
 	h := g.Spec.HTTPGateway
 	if h == nil {
@@ -79,7 +81,7 @@ func (t *translation) selectVirtualServices(g *api.Gateway) []*api.VirtualServic
 	}
 	var out []*api.VirtualService
 	for _, vs := range t.res.VirtualServices {
-		if inNamespaces(vs.Namespace, h.VirtualServiceNamespaces) && hasLabels(vs.Labels, h.VirtualServiceSelector) {
+		if !isGenerated(vs.Labels) && inNamespaces(vs.Namespace, h.VirtualServiceNamespaces) && hasLabels(vs.Labels, h.VirtualServiceSelector) {
 			out = append(out, vs)
 		}
 	}

@@ -17,6 +17,8 @@ type Output struct {
 	// Proxies is sorted by name and always holds api.DefaultProxyName.
 	Proxies []*ir.Proxy
 	Reports api.Reports
+	// GatewayAPI is the status of the Gateway API objects Gluon serves.
+	GatewayAPI GatewayAPIStatus
 }
 
 // Options are what stage 1 needs besides resources and functions.
@@ -31,6 +33,8 @@ type Options struct {
 // upstreams. A resource that cannot be used is reported and left out;
 // everything else is still built.
 func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
+	gatewayAPI := convertGatewayAPI(&res)
+	res = gatewayAPI.withGenerated(res)
 	t := &translation{
 		res:       res,
 		functions: fns,
@@ -85,6 +89,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 			AzureAAD:       azureAAD,
 		})
 	}
+	out.GatewayAPI = gatewayAPI.status(out.Reports)
 	return out
 }
 

@@ -52,6 +52,9 @@ var catalog = functions.Snapshot{
 
 func TestGolden(t *testing.T) {
 	golden.Run(t, func(t *testing.T, in []byte) any {
+		if isGatewayAPICase(t) {
+			return gatewayAPIGolden(t, in)
+		}
 		var res api.Resources
 		var decodeErrors []string
 		for _, d := range api.DecodeAll(in) {

@@ -1,0 +1,159 @@
+package gateway
+
+import (
+	"slices"
+	"sort"
+
+	"k8s.io/apimachinery/pkg/types"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// servedGateway is a Gateway of one of Gluon's classes.
+type servedGateway struct {
+	gw        *gwv1.Gateway
+	key       types.NamespacedName
+	listeners []*servedListener // in spec order, as status lists them
+	// attachments are the routes attached to each port, under each of
+	// their effective hostnames.
+	attachments map[gwv1.PortNumber][]attachment
+	attached    map[attachment]bool
+}
+
+// servedListener is one listener of a served Gateway.
+type servedListener struct {
+	spec *gwv1.Listener
+	// hostname is the listener's hostname, "*" when it has none.
+	hostname string
+	// kinds are the route kinds the listener takes; invalidKinds those of
+	// its allowedRoutes.kinds Gluon does not serve.
+	kinds        []gwv1.RouteGroupKind
+	invalidKinds []string
+	unsupported  bool // a protocol Gluon does not serve
+	conflicted   bool // another HTTP listener has the same port and hostname
+	routes       map[types.NamespacedName]bool
+	// portProblem says why the port's generated Gateway was rejected.
+	portProblem string
+}
+
+// attachment is a route attached to a listener under one hostname.
+type attachment struct {
+	listener *servedListener
+	hostname string
+	route    *routeState
+}
+
+// serves reports whether the listener is translated: routes attach only to
+// those.
+func (l *servedListener) serves() bool { return !l.unsupported && !l.conflicted }
+
+// acceptClasses finds the GatewayClasses Gluon is the controller of; the
+// others are some other controller's business.
+func (c *gatewayAPI) acceptClasses() {
+	for _, gc := range c.in.GatewayClasses {
+		if gc.Spec.ControllerName == api.GatewayControllerName {
+			c.classes[gc.Name] = gc
+		}
+	}
+}
+
+// acceptGateways finds the Gateways of Gluon's classes and checks their
+// listeners.
+func (c *gatewayAPI) acceptGateways() {
+	for _, gw := range c.in.Gateways {
+		if c.classes[string(gw.Spec.GatewayClassName)] == nil {
+			continue
+		}
+		sg := &servedGateway{
+			gw:          gw,
+			key:         types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name},
+			attachments: map[gwv1.PortNumber][]attachment{},
+			attached:    map[attachment]bool{},
+		}
+		for i := range gw.Spec.Listeners {
+			sg.listeners = append(sg.listeners, newServedListener(&gw.Spec.Listeners[i]))
+		}
+		markConflicts(sg.listeners)
+		c.gateways = append(c.gateways, sg)
+	}
+	sort.Slice(c.gateways, func(i, j int) bool {
+		a, b := c.gateways[i].key, c.gateways[j].key
+		return a.Namespace < b.Namespace || (a.Namespace == b.Namespace && a.Name < b.Name)
+	})
+}
+
+func newServedListener(l *gwv1.Listener) *servedListener {
+	sl := &servedListener{spec: l, hostname: "*", routes: map[types.NamespacedName]bool{}}
+	if l.Hostname != nil && *l.Hostname != "" {
+		sl.hostname = string(*l.Hostname)
+	}
+	if l.Protocol != gwv1.HTTPProtocolType {
+		sl.unsupported = true
+		return sl
+	}
+	sl.kinds, sl.invalidKinds = routeKinds(l.AllowedRoutes)
+	return sl
+}
+
+var httpRouteKind = gwv1.RouteGroupKind{Group: groupPtr(gwv1.GroupName), Kind: "HTTPRoute"}
+
+func groupPtr(g gwv1.Group) *gwv1.Group { return &g }
+
+// routeKinds splits a listener's allowed route kinds into those Gluon serves
+// (HTTPRoute, the default) and the others.
+func routeKinds(allowed *gwv1.AllowedRoutes) ([]gwv1.RouteGroupKind, []string) {
+	if allowed == nil || len(allowed.Kinds) == 0 {
+		return []gwv1.RouteGroupKind{httpRouteKind}, nil
+	}
+	var kinds []gwv1.RouteGroupKind
+	var invalid []string
+	for _, k := range allowed.Kinds {
+		group := gwv1.Group(gwv1.GroupName)
+		if k.Group != nil {
+			group = *k.Group
+		}
+		if group == gwv1.GroupName && k.Kind == httpRouteKind.Kind {
+			kinds = append(kinds, httpRouteKind)
+			continue
+		}
+		invalid = append(invalid, string(group)+"/"+string(k.Kind))
+	}
+	return kinds, invalid
+}
+
+// markConflicts marks HTTP listeners that share a port and a hostname: no
+// request could tell which of them it is for, so neither is served.
+func markConflicts(listeners []*servedListener) {
+	type portHost struct {
+		port gwv1.PortNumber
+		host string
+	}
+	seen := map[portHost][]*servedListener{}
+	for _, l := range listeners {
+		if l.unsupported {
+			continue
+		}
+		k := portHost{l.spec.Port, l.hostname}
+		seen[k] = append(seen[k], l)
+	}
+	for _, same := range seen {
+		if len(same) > 1 {
+			for _, l := range same {
+				l.conflicted = true
+			}
+		}
+	}
+}
+
+// ports returns the ports of the listeners that serve, sorted.
+func (g *servedGateway) ports() []gwv1.PortNumber {
+	var out []gwv1.PortNumber
+	for _, l := range g.listeners {
+		if l.serves() && !slices.Contains(out, l.spec.Port) {
+			out = append(out, l.spec.Port)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
