@@ -140,7 +140,7 @@ func TestKubernetesOperator(t *testing.T) {
 	env, kubeconfig := kubeEnv(t)
 	c, _ := kubetest.Clients(t, env.Config)
 	ctx := context.Background()
-	createNamespaces(t, c, "gluon-system", "shop")
+	createNamespaces(t, c, "shop")
 	port := podPair(t, petstore.Handler(petstore.Swagger2).ServeHTTP)
 	slice := endpointSlice("shop", "pets", port, podIPs[0])
 	for _, o := range []ctrlclient.Object{kubeService("shop", "pets"), slice} {

@@ -34,7 +34,16 @@ func kubeEnv(t *testing.T) (*kubetest.Env, string) {
 			kube.err = err
 			return
 		}
-		kube.kubeconfig, kube.err = kube.env.Kubeconfig(dir)
+		// Gluon runs as deploy/'s ServiceAccount, so that its RBAC is tested.
+		c, err := ctrlclient.New(kube.env.Config, ctrlclient.Options{})
+		if err == nil {
+			err = kube.env.Apply(c, "deploy/namespace.yaml", "deploy/rbac.yaml", "deploy/gatewayclass.yaml")
+		}
+		if err != nil {
+			kube.err = err
+			return
+		}
+		kube.kubeconfig, kube.err = kube.env.Kubeconfig(dir, "system:serviceaccount:gluon-system:gluon", "system:serviceaccounts")
 	})
 	if kube.err != nil {
 		t.Fatalf("kube-apiserver: %v", kube.err)

@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/gluon-gateway/gluon/api/kubesource"
 )
@@ -60,19 +62,47 @@ func Start() (*Env, error) {
 // Stop stops both servers and removes their data.
 func (e *Env) Stop() error { return e.env.Stop() }
 
-// Kubeconfig writes a kubeconfig for an admin user into dir and returns
-// its path, for processes the test starts.
-func (e *Env) Kubeconfig(dir string) (string, error) {
-	user, err := e.env.AddUser(envtest.User{Name: "gluon-e2e", Groups: []string{"system:masters"}}, nil)
+// Kubeconfig writes a kubeconfig for user (with groups) into dir and
+// returns its path, for processes the test starts.
+func (e *Env) Kubeconfig(dir, user string, groups ...string) (string, error) {
+	u, err := e.env.AddUser(envtest.User{Name: user, Groups: groups}, nil)
 	if err != nil {
-		return "", fmt.Errorf("adding a user: %w", err)
+		return "", fmt.Errorf("adding user %s: %w", user, err)
 	}
-	data, err := user.KubeConfig()
+	data, err := u.KubeConfig()
 	if err != nil {
 		return "", fmt.Errorf("kubeconfig: %w", err)
 	}
 	path := filepath.Join(dir, "kubeconfig")
 	return path, os.WriteFile(path, data, 0o600)
+}
+
+// Apply creates every object of the multi-document YAML files (paths
+// relative to the repository root).
+func (e *Env) Apply(c client.Client, files ...string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return err
+		}
+		for i, doc := range strings.Split(string(data), "\n---\n") {
+			var u unstructured.Unstructured
+			if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+				return fmt.Errorf("%s#%d: %w", f, i, err)
+			}
+			if len(u.Object) == 0 {
+				continue
+			}
+			if err := c.Create(context.Background(), &u); err != nil {
+				return fmt.Errorf("%s#%d: %w", f, i, err)
+			}
+		}
+	}
+	return nil
 }
 
 // binaries returns KUBEBUILDER_ASSETS, or asks scripts/kube-testenv for the
