@@ -1,6 +1,7 @@
 package api
 
 import (
+	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 )
@@ -21,4 +22,17 @@ type GatewayAPI struct {
 	// NamespaceLabels are the labels of every namespace, for listeners'
 	// allowedRoutes namespace selectors.
 	NamespaceLabels map[string]map[string]string
+}
+
+// GatewayAPIStatus is the status Gluon owes the Gateway API objects it
+// serves: only GatewayClasses with its controllerName, the Gateways of
+// those classes, and the parent statuses of HTTPRoutes for those Gateways.
+// Conditions carry no LastTransitionTime: the status writer sets it, so
+// that translation stays a pure function.
+//
+// +kubebuilder:object:generate=false
+type GatewayAPIStatus struct {
+	GatewayClasses map[string]gwv1.GatewayClassStatus
+	Gateways       map[types.NamespacedName]gwv1.GatewayStatus
+	HTTPRoutes     map[types.NamespacedName][]gwv1.RouteParentStatus
 }

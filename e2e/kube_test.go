@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,8 @@ func kubeServe(t *testing.T, kubeconfig string) *controlPlane {
 	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), stateDir: t.TempDir()}
 	cp.proc = startGluon(t, "serve", "--kubeconfig", kubeconfig, "--namespace", "gluon-system", "--state-dir", cp.stateDir,
 		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls,
-		"--webhook-addr", webhook, "--webhook-url", "https://"+webhook, "--webhook-failure-policy", "Fail")
+		"--webhook-addr", webhook, "--webhook-url", "https://"+webhook, "--webhook-failure-policy", "Fail",
+		"--gateway-api-bind-address", "127.0.0.1")
 	waitFor(t, 30*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
 		return code == 200
@@ -70,19 +72,38 @@ func podPair(t *testing.T, h http.HandlerFunc) (port int32) {
 	return 0
 }
 
-// addPodIPs puts the pod addresses on lo (it needs root, as CI has) and
-// takes away those it added when the test ends.
+// podIPsAdded are the pod addresses this binary put on lo, to take away
+// when it ends.
+var podIPsAdded struct {
+	once  sync.Once
+	added []string
+	err   error
+}
+
+// addPodIPs puts the pod addresses on lo, once per binary; it needs root,
+// as CI has.
 func addPodIPs(t *testing.T) {
 	t.Helper()
-	for _, ip := range podIPs {
-		out, err := exec.Command("ip", "addr", "add", ip+"/32", "dev", "lo").CombinedOutput()
-		if err != nil {
-			if strings.Contains(string(out), "File exists") {
-				continue
+	podIPsAdded.once.Do(func() {
+		for _, ip := range podIPs {
+			out, err := exec.Command("ip", "addr", "add", ip+"/32", "dev", "lo").CombinedOutput()
+			if err != nil && !strings.Contains(string(out), "already assigned") && !strings.Contains(string(out), "File exists") {
+				podIPsAdded.err = fmt.Errorf("ip addr add %s dev lo (needs root and iproute2): %v: %s", ip, err, out)
+				return
 			}
-			t.Fatalf("ip addr add %s dev lo (needs root and iproute2): %v: %s", ip, err, out)
+			if err == nil {
+				podIPsAdded.added = append(podIPsAdded.added, ip)
+			}
 		}
-		t.Cleanup(func() { _ = exec.Command("ip", "addr", "del", ip+"/32", "dev", "lo").Run() })
+	})
+	if podIPsAdded.err != nil {
+		t.Fatal(podIPsAdded.err)
+	}
+}
+
+func removePodIPs() {
+	for _, ip := range podIPsAdded.added {
+		_ = exec.Command("ip", "addr", "del", ip+"/32", "dev", "lo").Run()
 	}
 }
 

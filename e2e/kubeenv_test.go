@@ -52,6 +52,7 @@ func kubeEnv(t *testing.T) (*kubetest.Env, string) {
 }
 
 func stopKube() {
+	removePodIPs()
 	if kube.env != nil {
 		if err := kube.env.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "stopping the API server:", err)

@@ -28,17 +28,6 @@ const (
 	generatedFromHTTPRoute = "httproute"
 )
 
-// GatewayAPIStatus is the status Gluon owes the Gateway API objects it
-// serves: only GatewayClasses with its controllerName, the Gateways of
-// those classes, and the parent statuses of HTTPRoutes for those Gateways.
-// Conditions carry no LastTransitionTime: the status writer sets it, so
-// that translation stays a pure function.
-type GatewayAPIStatus struct {
-	GatewayClasses map[string]gwv1.GatewayClassStatus
-	Gateways       map[types.NamespacedName]gwv1.GatewayStatus
-	HTTPRoutes     map[types.NamespacedName][]gwv1.RouteParentStatus
-}
-
 // GatewayAPIProxyName is the proxy that serves a Gateway API Gateway; a data
 // plane or Envoy asks for it by node cluster.
 func GatewayAPIProxyName(gw types.NamespacedName) string { return gw.Namespace + "-" + gw.Name }
@@ -46,6 +35,7 @@ func GatewayAPIProxyName(gw types.NamespacedName) string { return gw.Namespace +
 // gatewayAPI is one conversion of the Gateway API objects of a resource set.
 type gatewayAPI struct {
 	in            *api.GatewayAPI
+	bindAddress   string
 	services      map[types.NamespacedName]*api.ServiceEndpoints
 	userUpstreams map[api.ResourceRef]*api.Upstream
 	// classes are the GatewayClasses Gluon serves, by name.
@@ -75,8 +65,11 @@ type servedPort struct {
 // convertGatewayAPI converts the Gateway API objects of res. Without a
 // Gateway of Gluon's classes it does no more than find that out: most
 // resource sets have none.
-func convertGatewayAPI(res *api.Resources) *gatewayAPI {
-	c := &gatewayAPI{in: &res.GatewayAPI, classes: map[string]*gwv1.GatewayClass{}}
+func convertGatewayAPI(res *api.Resources, bindAddress string) *gatewayAPI {
+	if bindAddress == "" {
+		bindAddress = defaultBindAddress
+	}
+	c := &gatewayAPI{in: &res.GatewayAPI, classes: map[string]*gwv1.GatewayClass{}, bindAddress: bindAddress}
 	c.acceptClasses()
 	c.acceptGateways()
 	if len(c.gateways) == 0 {

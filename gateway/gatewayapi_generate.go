@@ -11,9 +11,10 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 )
 
-// bindAddress is where generated gateways listen: every IPv4 address. "::"
-// would need IPv6, which containers often lack.
-const bindAddress = "0.0.0.0"
+// defaultBindAddress is where generated gateways listen unless Options say
+// otherwise: every IPv4 address. "::" would need IPv6, which containers
+// often lack.
+const defaultBindAddress = "0.0.0.0"
 
 // matchOrigin is the HTTPRoute match a generated route comes from.
 type matchOrigin struct {
@@ -31,7 +32,7 @@ func (c *gatewayAPI) generate() {
 	for _, g := range c.gateways {
 		for _, port := range g.ports() {
 			gw := &api.Gateway{Spec: api.GatewaySpec{
-				BindAddress: bindAddress,
+				BindAddress: c.bindAddress,
 				BindPort:    uint32(port),
 				ProxyNames:  []string{GatewayAPIProxyName(g.key)},
 				HTTPGateway: &api.HTTPGateway{},

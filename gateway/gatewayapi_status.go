@@ -13,12 +13,12 @@ import (
 // status folds the reports stage 1 made on generated resources into the
 // Gateway API objects they came from, removes those reports, and returns
 // the Gateway API status.
-func (c *gatewayAPI) status(reports api.Reports) GatewayAPIStatus {
+func (c *gatewayAPI) status(reports api.Reports) api.GatewayAPIStatus {
 	if len(c.classes) == 0 {
-		return GatewayAPIStatus{}
+		return api.GatewayAPIStatus{}
 	}
 	c.foldReports(reports)
-	out := GatewayAPIStatus{
+	out := api.GatewayAPIStatus{
 		GatewayClasses: map[string]gwv1.GatewayClassStatus{},
 		Gateways:       map[types.NamespacedName]gwv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gwv1.RouteParentStatus{},

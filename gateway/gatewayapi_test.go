@@ -39,7 +39,7 @@ func gatewayAPIGolden(t *testing.T, in []byte) any {
 	return map[string]any{"decodeErrors": decodeErrors, "proxies": out.Proxies, "reports": out.Reports.List(), "gatewayAPI": viewOf(out.GatewayAPI)}
 }
 
-// statusView is GatewayAPIStatus keyed by "namespace/name", as YAML can
+// statusView is api.GatewayAPIStatus keyed by "namespace/name", as YAML can
 // write it.
 type statusView struct {
 	GatewayClasses map[string]gwv1.GatewayClassStatus  `json:"gatewayClasses,omitempty"`
@@ -47,7 +47,7 @@ type statusView struct {
 	HTTPRoutes     map[string][]gwv1.RouteParentStatus `json:"httpRoutes,omitempty"`
 }
 
-func viewOf(s GatewayAPIStatus) statusView {
+func viewOf(s api.GatewayAPIStatus) statusView {
 	v := statusView{GatewayClasses: s.GatewayClasses, Gateways: map[string]gwv1.GatewayStatus{}, HTTPRoutes: map[string][]gwv1.RouteParentStatus{}}
 	for k, g := range s.Gateways {
 		v.Gateways[k.String()] = g

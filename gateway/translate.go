@@ -18,7 +18,7 @@ type Output struct {
 	Proxies []*ir.Proxy
 	Reports api.Reports
 	// GatewayAPI is the status of the Gateway API objects Gluon serves.
-	GatewayAPI GatewayAPIStatus
+	GatewayAPI api.GatewayAPIStatus
 }
 
 // Options are what stage 1 needs besides resources and functions.
@@ -27,13 +27,16 @@ type Options struct {
 	// the rate-limit service that proxies call for global limits.
 	RateLimitAddress string
 	RateLimitPort    uint32
+	// GatewayAPIBindAddress is where Gateway API listeners listen
+	// (default 0.0.0.0).
+	GatewayAPIBindAddress string
 }
 
 // Translate builds every proxy from res and the functions discovered on its
 // upstreams. A resource that cannot be used is reported and left out;
 // everything else is still built.
 func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
-	gatewayAPI := convertGatewayAPI(&res)
+	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
 		res:       res,

@@ -28,7 +28,9 @@ type kubeOptions struct {
 	namespace       string
 	watchNamespaces []string
 	leaderElect     bool
-	webhook         webhookOptions
+	// gatewayAPIBindAddress is where Gateway API listeners listen.
+	gatewayAPIBindAddress string
+	webhook               webhookOptions
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -136,6 +138,7 @@ func addKubeFlags(f *pflag.FlagSet, o *kubeOptions) {
 	f.StringVar(&o.namespace, "namespace", "gluon-system", "Gluon's own namespace: discovered upstreams, the leader lease and the webhook certificate live here")
 	f.StringSliceVar(&o.watchNamespaces, "watch-namespaces", nil, "namespaces to read (default: all)")
 	f.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader among replicas to discover upstreams and write status")
+	f.StringVar(&o.gatewayAPIBindAddress, "gateway-api-bind-address", "0.0.0.0", "address the listeners of Gateway API Gateways bind")
 	f.StringVar(&o.webhook.addr, "webhook-addr", "", "address of the validating admission webhook, e.g. :9443 (default: no webhook)")
 	f.StringVar(&o.webhook.url, "webhook-url", "", "https URL the API server calls the webhook at (Gluon outside the cluster)")
 	f.StringVar(&o.webhook.service, "webhook-service", "", "namespace/name of the Service in front of the webhook, port 443 (Gluon inside the cluster)")

@@ -28,7 +28,7 @@ type pipeline struct {
 	rateLimit      *ratelimit.Service
 	// onReports, when set, receives every translation's verdicts (the
 	// Kubernetes source writes them into status).
-	onReports func([]api.Report, functions.Snapshot)
+	onReports func([]api.Report, functions.Snapshot, api.GatewayAPIStatus)
 
 	// translateMu serialises translations: config changes and catalog
 	// changes arrive from different goroutines.
@@ -132,7 +132,7 @@ func (p *pipeline) translate(ctx context.Context) {
 	}
 	p.setStatus(list, errs, len(errs) == 0)
 	if p.onReports != nil {
-		p.onReports(list, fns)
+		p.onReports(list, fns, out.GatewayAPI)
 	}
 }
 

@@ -107,6 +107,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	defer rls.Close()
 	defer rlsServer.Stop()
+	gwOpts.GatewayAPIBindAddress = o.kube.gatewayAPIBindAddress
 	p.gatewayOptions, p.rateLimit = gwOpts, rls
 	g := grpc.NewServer()
 	srv.Register(ctx, g)

@@ -18,18 +18,19 @@ type statusLoop struct {
 }
 
 type statusOffer struct {
-	reports []api.Report
-	fns     functions.Snapshot
+	reports    []api.Report
+	fns        functions.Snapshot
+	gatewayAPI api.GatewayAPIStatus
 }
 
 func newStatusLoop(w *kubesource.StatusWriter, log *slog.Logger) *statusLoop {
 	return &statusLoop{writer: w, log: log, latest: make(chan statusOffer, 1)}
 }
 
-func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot) {
+func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot, gatewayAPI api.GatewayAPIStatus) {
 	for {
 		select {
-		case s.latest <- statusOffer{reports, fns}:
+		case s.latest <- statusOffer{reports, fns, gatewayAPI}:
 			return
 		default:
 		}
@@ -49,6 +50,9 @@ func (s *statusLoop) run(ctx context.Context) error {
 		case o := <-s.latest:
 			if err := s.writer.Write(ctx, o.reports, discoveredCounts(o.fns)); err != nil {
 				s.log.Error("writing status", "err", err)
+			}
+			if err := s.writer.WriteGatewayAPI(ctx, o.gatewayAPI); err != nil {
+				s.log.Error("writing Gateway API status", "err", err)
 			}
 		}
 	}

@@ -1,0 +1,113 @@
+package kubesource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// WriteGatewayAPI writes the statuses that changed. Conditions keep their
+// transition time while their status holds; an HTTPRoute's parent entries
+// written by other controllers are left alone.
+func (w *StatusWriter) WriteGatewayAPI(ctx context.Context, st api.GatewayAPIStatus) error {
+	var errs []error
+	for name, want := range st.GatewayClasses {
+		errs = append(errs, w.patch(ctx, types.NamespacedName{Name: name}, &gwv1.GatewayClass{}, func(o client.Object) {
+			gc := o.(*gwv1.GatewayClass)
+			gc.Status.Conditions = mergeConditions(gc.Status.Conditions, want.Conditions)
+		}))
+	}
+	for key, want := range st.Gateways {
+		errs = append(errs, w.patch(ctx, key, &gwv1.Gateway{}, func(o client.Object) {
+			o.(*gwv1.Gateway).Status = gatewayStatus(o.(*gwv1.Gateway).Status, want)
+		}))
+	}
+	for key, want := range st.HTTPRoutes {
+		errs = append(errs, w.patch(ctx, key, &gwv1.HTTPRoute{}, func(o client.Object) {
+			r := o.(*gwv1.HTTPRoute)
+			r.Status.Parents = routeParents(r.Status.Parents, want)
+		}))
+	}
+	return errors.Join(errs...)
+}
+
+// patch reads obj, lets set change its status, and writes it if it changed.
+func (w *StatusWriter) patch(ctx context.Context, key types.NamespacedName, obj client.Object, set func(client.Object)) error {
+	if err := w.Reader.Get(ctx, key, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading %T %s: %w", obj, key, err)
+	}
+	orig := obj.DeepCopyObject().(client.Object)
+	set(obj)
+	if equality.Semantic.DeepEqual(orig, obj) {
+		return nil
+	}
+	if err := w.Client.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing status of %T %s: %w", obj, key, err)
+	}
+	return nil
+}
+
+// mergeConditions returns want's conditions, keeping the transition time
+// of those whose status did not change.
+func mergeConditions(cur, want []metav1.Condition) []metav1.Condition {
+	out := make([]metav1.Condition, 0, len(want))
+	for _, c := range want {
+		if prev := meta.FindStatusCondition(cur, c.Type); prev != nil && prev.Status == c.Status {
+			c.LastTransitionTime = prev.LastTransitionTime
+		}
+		if c.LastTransitionTime.IsZero() {
+			c.LastTransitionTime = metav1.Now()
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func gatewayStatus(cur, want gwv1.GatewayStatus) gwv1.GatewayStatus {
+	want.Conditions = mergeConditions(cur.Conditions, want.Conditions)
+	listeners := make([]gwv1.ListenerStatus, len(want.Listeners))
+	for i, l := range want.Listeners {
+		for _, c := range cur.Listeners {
+			if c.Name == l.Name {
+				l.Conditions = mergeConditions(c.Conditions, l.Conditions)
+			}
+		}
+		l.Conditions = mergeConditions(nil, l.Conditions) // fill new ones' times
+		listeners[i] = l
+	}
+	want.Listeners = listeners
+	return want
+}
+
+func routeParents(cur, want []gwv1.RouteParentStatus) []gwv1.RouteParentStatus {
+	var out []gwv1.RouteParentStatus
+	for _, p := range cur {
+		if p.ControllerName != api.GatewayControllerName {
+			out = append(out, p)
+		}
+	}
+	for _, p := range want {
+		var prev []metav1.Condition
+		for _, c := range cur {
+			if c.ControllerName == api.GatewayControllerName && equality.Semantic.DeepEqual(c.ParentRef, p.ParentRef) {
+				prev = c.Conditions
+			}
+		}
+		p.Conditions = mergeConditions(prev, p.Conditions)
+		out = append(out, p)
+	}
+	return out
+}

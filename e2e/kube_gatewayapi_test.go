@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
+	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/kubesource/kubetest"
+)
+
+const httpRoute = `metadata: {name: colours, namespace: web}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [colours.test]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /paint}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: x-route, value: gateway-api}]}
+    - type: ResponseHeaderModifier
+      responseHeaderModifier: {add: [{name: x-served-by, value: gluon}]}
+    backendRefs:
+    - {name: blue, port: 80, weight: 3}
+    - {name: green, port: 80, weight: 1}
+`
+
+// colour answers with its name and the x-route header it was sent.
+func colour(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s x-route=%s", name, r.Header.Get("x-route"))
+	}
+}
+
+// TestKubernetesGatewayAPI: an HTTPRoute with weights and header filters,
+// attached to a Gateway of Gluon's class, is served by a data plane asking
+// for that Gateway's proxy, and the route, Gateway and class get their
+// status conditions.
+func TestKubernetesGatewayAPI(t *testing.T) {
+	env, kubeconfig := kubeEnv(t)
+	c, _ := kubetest.Clients(t, env.Config)
+	ctx := context.Background()
+	createNamespaces(t, c, "web")
+	for _, name := range []string{"blue", "green"} {
+		port := podPair(t, colour(name))
+		for _, o := range []ctrlclient.Object{kubeService("web", name), endpointSlice("web", name, port, podIPs[0])} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cp := kubeServe(t, kubeconfig)
+	startGluon(t, "dataplane", "--xds-addr", cp.xds, "--proxy", "web-web", "--node-id", "e2e-web")
+	listen := freeAddr(t)
+	createYAML(t, c, &gwv1.Gateway{}, fmt.Sprintf(`metadata: {name: web, namespace: web}
+spec:
+  gatewayClassName: gluon
+  listeners: [{name: http, protocol: HTTP, port: %s}]`, portOf(listen)))
+	createYAML(t, c, &gwv1.HTTPRoute{}, httpRoute)
+
+	host := map[string]string{"Host": "colours.test"}
+	waitFor(t, 20*time.Second, "the HTTPRoute is served", func() bool {
+		code, _ := get(t, "http://"+listen+"/paint", host)
+		return code == 200
+	})
+	counts := map[string]int{}
+	for range 200 {
+		resp, body := getWithHeaders(t, "http://"+listen+"/paint/wall", "colours.test")
+		if resp.Get("x-served-by") != "gluon" || !strings.HasSuffix(body, "x-route=gateway-api") {
+			t.Fatalf("filters not applied: %v %q", resp, body)
+		}
+		counts[strings.Fields(body)[0]]++
+	}
+	// 3:1 over 200 requests: blue about 150. Bounds far outside chance.
+	if counts["blue"] < 110 || counts["blue"] > 185 || counts["green"] == 0 {
+		t.Fatalf("split %v, want about 150 blue / 50 green", counts)
+	}
+	if code, _ := get(t, "http://"+listen+"/other", host); code != 404 {
+		t.Errorf("an unmatched path got %d, want 404", code)
+	}
+
+	var route gwv1.HTTPRoute
+	waitFor(t, 10*time.Second, "HTTPRoute status Accepted and ResolvedRefs", func() bool {
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "colours"}, &route); err != nil || len(route.Status.Parents) != 1 {
+			return false
+		}
+		p := route.Status.Parents[0]
+		return p.ControllerName == api.GatewayControllerName &&
+			meta.IsStatusConditionTrue(p.Conditions, string(gwv1.RouteConditionAccepted)) &&
+			meta.IsStatusConditionTrue(p.Conditions, string(gwv1.RouteConditionResolvedRefs))
+	})
+	var gw gwv1.Gateway
+	waitFor(t, 10*time.Second, "Gateway Programmed with one attached route", func() bool {
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "web"}, &gw); err != nil || len(gw.Status.Listeners) != 1 {
+			return false
+		}
+		return meta.IsStatusConditionTrue(gw.Status.Conditions, string(gwv1.GatewayConditionProgrammed)) && gw.Status.Listeners[0].AttachedRoutes == 1
+	})
+	var class gwv1.GatewayClass
+	if err := c.Get(ctx, ctrlclient.ObjectKey{Name: "gluon"}, &class); err != nil || !meta.IsStatusConditionTrue(class.Status.Conditions, string(gwv1.GatewayClassConditionStatusAccepted)) {
+		t.Fatalf("GatewayClass status %+v (%v)", class.Status, err)
+	}
+
+	t.Run("a backend that does not exist is reported in status", func(t *testing.T) {
+		route.Spec.Rules[0].BackendRefs[1].Name = "purple"
+		if err := c.Update(ctx, &route); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 10*time.Second, "ResolvedRefs False BackendNotFound", func() bool {
+			if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "colours"}, &route); err != nil || len(route.Status.Parents) != 1 {
+				return false
+			}
+			cond := meta.FindStatusCondition(route.Status.Parents[0].Conditions, string(gwv1.RouteConditionResolvedRefs))
+			return cond != nil && cond.Status == "False" && cond.Reason == string(gwv1.RouteReasonBackendNotFound)
+		})
+	})
+}
+
+// getWithHeaders is a GET to host that also returns the response headers.
+func getWithHeaders(t *testing.T, url, host string) (http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Header, string(body)
+}
