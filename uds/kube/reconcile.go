@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -63,19 +64,51 @@ func (u *UDS) Reconcile(ctx context.Context) error {
 	for i := range existing.Items {
 		have[existing.Items[i].Name] = &existing.Items[i]
 	}
-	var errs []error
+	var writes []func() error
 	for _, want := range Desired(services.Items, nsLabels, u.Namespace) {
 		cur, ok := have[want.Name]
 		delete(have, want.Name)
-		if err := u.apply(ctx, cur, ok, want); err != nil {
-			errs = append(errs, err)
-		}
+		writes = append(writes, func() error { return u.apply(ctx, cur, ok, want) })
 	}
 	for _, gone := range have {
-		if err := client.IgnoreNotFound(u.Client.Delete(ctx, gone)); err != nil {
-			errs = append(errs, fmt.Errorf("deleting upstream %s: %w", gone.Name, err))
-		}
+		writes = append(writes, func() error {
+			if err := client.IgnoreNotFound(u.Client.Delete(ctx, gone)); err != nil {
+				return fmt.Errorf("deleting upstream %s: %w", gone.Name, err)
+			}
+			return nil
+		})
 	}
+	return runAll(writes, writers)
+}
+
+// writers bounds concurrent writes: a thousand Services discovered at once
+// should take seconds, not minutes, without flooding the API server.
+const writers = 8
+
+// runAll runs the functions on that many goroutines and joins their errors.
+func runAll(fns []func() error, workers int) error {
+	var mu sync.Mutex
+	var errs []error
+	next := make(chan func() error)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for fn := range next {
+				if err := fn(); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, fn := range fns {
+		next <- fn
+	}
+	close(next)
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// xdsClient is an ADS client (state of the world) that records, for each
+// response, when it arrived: the push latency is measured to the response,
+// not to when the benchmark next looks.
+type xdsClient struct {
+	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	node   *corev3.Node
+	sendMu sync.Mutex // a gRPC stream's Send is not safe for concurrent use
+
+	mu        sync.Mutex
+	clusters  int
+	endpoints map[string]map[string]time.Time // cluster → "ip:port" → first seen
+	updated   chan struct{}
+}
+
+func dialXDS(ctx context.Context, addr string) (*xdsClient, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("ADS stream: %w", err)
+	}
+	x := &xdsClient{stream: stream, node: &corev3.Node{Id: "kubebench", Cluster: "gateway-proxy"},
+		endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+	if err := x.send(resourcev3.ClusterType, "", "", nil); err != nil {
+		return nil, err
+	}
+	go x.receive()
+	return x, nil
+}
+
+func (x *xdsClient) send(typeURL, version, nonce string, names []string) error {
+	x.sendMu.Lock()
+	defer x.sendMu.Unlock()
+	return x.stream.Send(&discoveryv3.DiscoveryRequest{Node: x.node, TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce, ResourceNames: names})
+}
+
+// subscribeEDS asks for every cluster's endpoints (a wildcard request: the
+// ADS snapshot cache answers a named one only once it holds every name).
+func (x *xdsClient) subscribeEDS() error {
+	return x.send(resourcev3.EndpointType, "", "", nil)
+}
+
+func (x *xdsClient) receive() {
+	for {
+		resp, err := x.stream.Recv()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		if os.Getenv("XDS_DEBUG") != "" {
+			log.Printf("xds: %s version %s, %d resources", resp.TypeUrl, resp.VersionInfo, len(resp.Resources))
+		}
+		x.mu.Lock()
+		switch resp.TypeUrl {
+		case resourcev3.ClusterType:
+			x.clusters = len(resp.Resources)
+		case resourcev3.EndpointType:
+			x.recordEndpoints(resp, at)
+		}
+		x.mu.Unlock()
+		if err := x.send(resp.TypeUrl, resp.VersionInfo, resp.Nonce, nil); err != nil {
+			return
+		}
+		select {
+		case x.updated <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (x *xdsClient) recordEndpoints(resp *discoveryv3.DiscoveryResponse, at time.Time) {
+	for _, r := range resp.Resources {
+		var cla endpointv3.ClusterLoadAssignment
+		if err := r.UnmarshalTo(&cla); err != nil {
+			continue
+		}
+		seen := x.endpoints[cla.ClusterName]
+		if seen == nil {
+			seen = map[string]time.Time{}
+			x.endpoints[cla.ClusterName] = seen
+		}
+		for _, le := range cla.Endpoints {
+			for _, lb := range le.LbEndpoints {
+				sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+				key := net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
+				if _, ok := seen[key]; !ok {
+					seen[key] = at
+				}
+			}
+		}
+	}
+}
+
+// waitUntil calls cond (under the lock) after every response until it
+// holds or ctx ends.
+func (x *xdsClient) waitUntil(ctx context.Context, timeout time.Duration, cond func() bool) error {
+	deadline := time.After(timeout)
+	for {
+		x.mu.Lock()
+		ok := cond()
+		x.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-x.updated:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline:
+			return fmt.Errorf("timed out after %s", timeout)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
