@@ -28,9 +28,9 @@ const (
 	prefixAzureAPIKey  = "apiKey."
 )
 
-// secretOf converts a Kubernetes Secret of a Gluon type; ok is false for
+// SecretOf converts a Kubernetes Secret of a Gluon type; ok is false for
 // other Secrets.
-func secretOf(s *corev1.Secret) (*api.Secret, bool, error) {
+func SecretOf(s *corev1.Secret) (*api.Secret, bool, error) {
 	out := &api.Secret{}
 	out.Name, out.Namespace = s.Name, s.Namespace
 	switch s.Type {
@@ -71,4 +71,35 @@ func azureSecretOf(data map[string][]byte) *api.AzureSecret {
 		}
 	}
 	return a
+}
+
+// KubeSecret is the Kubernetes Secret that holds s, the inverse of SecretOf.
+func KubeSecret(s *api.Secret) (*corev1.Secret, error) {
+	out := &corev1.Secret{Data: map[string][]byte{}}
+	out.Name, out.Namespace, out.Labels, out.Annotations = s.Name, s.Namespace, s.Labels, s.Annotations
+	switch {
+	case s.Spec.AWS != nil:
+		out.Type = SecretTypeAWS
+		setData(out.Data, keyAWSAccessKey, s.Spec.AWS.AccessKey)
+		setData(out.Data, keyAWSSecretKey, s.Spec.AWS.SecretKey)
+		setData(out.Data, keyAWSSessionToken, s.Spec.AWS.SessionToken)
+	case s.Spec.Azure != nil:
+		out.Type = SecretTypeAzure
+		a := s.Spec.Azure
+		setData(out.Data, keyAzureHost, a.HostKey)
+		setData(out.Data, keyAzureMaster, a.MasterKey)
+		setData(out.Data, keyAzureClient, a.ClientSecret)
+		for fn, key := range a.APIKeys {
+			setData(out.Data, prefixAzureAPIKey+fn, key)
+		}
+	default:
+		return nil, fmt.Errorf("secret %s/%s holds no credentials", s.Namespace, s.Name)
+	}
+	return out, nil
+}
+
+func setData(data map[string][]byte, key, value string) {
+	if value != "" {
+		data[key] = []byte(value)
+	}
 }

@@ -214,7 +214,7 @@ func (s *Source) loadSecrets(ctx context.Context, snap *api.Snapshot) error {
 		return err
 	}
 	for i := range secrets.Items {
-		sec, ok, err := secretOf(&secrets.Items[i])
+		sec, ok, err := SecretOf(&secrets.Items[i])
 		if !ok {
 			continue
 		}

@@ -43,16 +43,47 @@ func createUpstreamCommand(o *options) *cobra.Command {
 	static.Flags().StringVar(&hosts, "static-hosts", "", "host:port addresses, comma separated")
 	static.Flags().BoolVar(&useTLS, "use-tls", false, "connect to the hosts with TLS")
 	static.Flags().StringVar(&swaggerURL, "swagger-url", "", "where the upstream's OpenAPI document is (default: probe the hosts)")
-	cmd.AddCommand(static, createAWSUpstreamCommand(o), createAzureUpstreamCommand(o))
-	for _, kind := range []string{"kube"} {
-		cmd.AddCommand(&cobra.Command{
-			Use:   kind + " NAME",
-			Short: "Create an upstream of type " + kind + " (not available yet)",
-			RunE: func(*cobra.Command, []string) error {
-				return fmt.Errorf("upstreams of type %s are not supported by this Gluon yet", kind)
-			},
-		})
+	cmd.AddCommand(static, createAWSUpstreamCommand(o), createAzureUpstreamCommand(o), createKubeUpstreamCommand(o))
+	return cmd
+}
+
+// createKubeUpstreamCommand makes an upstream of one port of a Kubernetes
+// Service, as upstream discovery would, under a name of the user's.
+func createKubeUpstreamCommand(o *options) *cobra.Command {
+	var k api.KubeUpstream
+	var port uint32
+	var swaggerURL string
+	cmd := &cobra.Command{
+		Use:   "kube NAME",
+		Short: "Create an upstream of a Kubernetes Service port (its endpoints come from EndpointSlices)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			name := first(args)
+			for _, p := range []struct {
+				label string
+				value *string
+			}{{"name", &name}, {"service name", &k.ServiceName}} {
+				if err := o.prompt(p.label, p.value); err != nil {
+					return err
+				}
+			}
+			u := &api.Upstream{Spec: api.UpstreamSpec{Kube: &k}}
+			u.Name, u.Namespace = name, o.namespace
+			if k.ServiceNamespace == "" {
+				k.ServiceNamespace = o.namespace
+			}
+			k.ServicePort = port
+			if swaggerURL != "" {
+				k.ServiceSpec = &api.ServiceSpec{Rest: &api.RestServiceSpec{SwaggerInfo: &api.SwaggerInfo{URL: swaggerURL}}}
+			}
+			return o.write(u)
+		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&k.ServiceName, "kube-service", "", "the Service")
+	f.StringVar(&k.ServiceNamespace, "kube-service-namespace", "", "its namespace (default: the upstream's)")
+	f.Uint32Var(&port, "kube-service-port", 80, "the Service port")
+	f.StringVar(&swaggerURL, "swagger-url", "", "where the service's OpenAPI document is (default: probe its endpoints)")
 	return cmd
 }
 

@@ -28,7 +28,7 @@ func kindArg(arg string) (api.Kind, error) {
 }
 
 // located resolves "KIND NAME" arguments to the store and a key.
-func (o *options) located(args []string) (*fileStore, api.Key, error) {
+func (o *options) located(args []string) (store, api.Key, error) {
 	kind, err := kindArg(args[0])
 	if err != nil {
 		return nil, api.Key{}, err

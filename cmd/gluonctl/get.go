@@ -156,6 +156,10 @@ func upstreamDetails(u *api.Upstream) (string, []string) {
 		}
 		return "Azure", details
 	}
+	if k := u.Spec.Kube; k != nil {
+		details := []string{"svc name: " + k.ServiceName, "svc namespace: " + k.ServiceNamespace, "port: " + strconv.Itoa(int(k.ServicePort))}
+		return "Kubernetes", details
+	}
 	var details []string
 	for _, h := range u.Spec.Static.Hosts {
 		details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))

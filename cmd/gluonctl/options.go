@@ -40,9 +40,20 @@ func exitCode(err error) int {
 	return 2
 }
 
-func (o *options) store() (*fileStore, error) {
+// store is where resources live: a config directory, or a cluster.
+type store interface {
+	resources() (api.Resources, error)
+	get(api.Key) (api.Object, bool, error)
+	// put and delete return where they wrote (a file, an API server).
+	put(api.Object) (string, error)
+	delete(api.Key) (string, error)
+}
+
+// store is the cluster of --kubeconfig (Kubernetes mode), else the
+// --config-dir directory.
+func (o *options) store() (store, error) {
 	if o.kubeconfig != "" {
-		return nil, errors.New("Kubernetes mode is not available yet: it arrives with Gluon's Kubernetes operator; use --config-dir")
+		return newKubeStore(o.kubeconfig)
 	}
 	return &fileStore{dir: o.configDir}, nil
 }

@@ -1,0 +1,26 @@
+package kubesource
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+func TestSecretsRoundTripThroughKubernetesSecrets(t *testing.T) {
+	for _, spec := range []api.SecretSpec{
+		{AWS: &api.AWSSecret{AccessKey: "AKID", SecretKey: "s3cr3t", SessionToken: "tok"}},
+		{Azure: &api.AzureSecret{APIKeys: map[string]string{"hello": "k1", "bye": "k2"}, HostKey: "h", MasterKey: "m"}},
+	} {
+		in := &api.Secret{Spec: spec}
+		in.Name, in.Namespace = "creds", "shop"
+		k, err := KubeSecret(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, ok, err := SecretOf(k)
+		if !ok || err != nil || !reflect.DeepEqual(out.Spec, in.Spec) || out.Name != "creds" || out.Namespace != "shop" {
+			t.Fatalf("round trip of %+v: %+v ok=%v err=%v", spec, out, ok, err)
+		}
+	}
+}
