@@ -16,8 +16,24 @@ type Secret struct {
 
 // SecretSpec is Gloo's secret shape.
 type SecretSpec struct {
-	AWS   *AWSSecret   `json:"aws,omitempty"`
-	Azure *AzureSecret `json:"azure,omitempty"`
+	AWS    *AWSSecret    `json:"aws,omitempty"`
+	Azure  *AzureSecret  `json:"azure,omitempty"`
+	TLS    *TLSSecret    `json:"tls,omitempty"`
+	Header *HeaderSecret `json:"header,omitempty"`
+}
+
+// TLSSecret is a certificate and key (PEM), and optionally the CAs to trust;
+// an upstream's sslConfig.secretRef presents it to the upstream (mTLS).
+type TLSSecret struct {
+	CertChain  string `json:"certChain"`
+	PrivateKey string `json:"privateKey"`
+	RootCA     string `json:"rootCa,omitempty"`
+}
+
+// HeaderSecret holds headers to add to requests, named by a route's
+// headerManipulation through headerSecretRef (API keys, basic auth).
+type HeaderSecret struct {
+	Headers map[string]string `json:"headers"`
 }
 
 // AWSSecret is an access key, optionally with a session token.
@@ -34,15 +50,25 @@ func (*Secret) ResourceKind() Kind { return KindSecret }
 func (s *Secret) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &s.ObjectMeta)
+	types := 0
+	for _, set := range []bool{s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil} {
+		if set {
+			types++
+		}
+	}
 	switch {
-	case s.Spec.AWS != nil && s.Spec.Azure != nil:
-		f.add("spec", "only one secret type may be set (aws, azure)")
+	case types > 1:
+		f.add("spec", "only one secret type may be set (aws, azure, tls, header)")
+	case types == 0:
+		f.add("spec", "a secret type is required (aws, azure, tls, header)")
 	case s.Spec.AWS != nil:
 		if s.Spec.AWS.AccessKey == "" || s.Spec.AWS.SecretKey == "" {
 			f.add("spec.aws", "accessKey and secretKey are required")
 		}
-	case s.Spec.Azure == nil:
-		f.add("spec", "a secret type is required (aws, azure)")
+	case s.Spec.TLS != nil:
+		validateTLSSecret(&f, s.Spec.TLS)
+	case s.Spec.Header != nil:
+		validateHeaderSecret(&f, s.Spec.Header)
 	}
 	return f.err()
 }

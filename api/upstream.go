@@ -82,6 +82,9 @@ type Host struct {
 // UpstreamSSLConfig configures TLS towards an upstream.
 type UpstreamSSLConfig struct {
 	Sni string `json:"sni,omitempty"`
+	// SecretRef names a tls Secret: its certificate is presented to the
+	// upstream (mTLS) and its rootCa, if any, verifies the upstream.
+	SecretRef *ResourceRef `json:"secretRef,omitempty"`
 }
 
 // GetObjectKind implements Object.

@@ -266,10 +266,24 @@ func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {
 		}
 	}
 	for i, o := range h.RequestHeadersToAdd {
-		check(idx(path+".requestHeadersToAdd", i)+".header.key", o.Header.Key)
+		p := idx(path+".requestHeadersToAdd", i)
+		switch {
+		case o.HeaderSecretRef != nil && o.Header != (HeaderValue{}):
+			f.add(p, "only one of header, headerSecretRef may be set")
+		case o.HeaderSecretRef != nil:
+			if o.HeaderSecretRef.Name == "" {
+				f.add(p+".headerSecretRef.name", "is required")
+			}
+		default:
+			check(p+".header.key", o.Header.Key)
+		}
 	}
 	for i, o := range h.ResponseHeadersToAdd {
-		check(idx(path+".responseHeadersToAdd", i)+".header.key", o.Header.Key)
+		p := idx(path+".responseHeadersToAdd", i)
+		if o.HeaderSecretRef != nil {
+			f.add(p+".headerSecretRef", "secrets may add request headers only")
+		}
+		check(p+".header.key", o.Header.Key)
 	}
 	for i, n := range h.RequestHeadersToRemove {
 		check(idx(path+".requestHeadersToRemove", i), n)

@@ -191,8 +191,11 @@ type HeaderManipulation struct {
 // HeaderValueOption is one header to add; Append (default true) keeps
 // existing values, false overwrites them.
 type HeaderValueOption struct {
-	Header HeaderValue `json:"header"`
-	Append *bool       `json:"append,omitempty"`
+	Header HeaderValue `json:"header,omitempty"`
+	// HeaderSecretRef adds every header of a header Secret instead (request
+	// headers only); exactly one of header and headerSecretRef is set.
+	HeaderSecretRef *ResourceRef `json:"headerSecretRef,omitempty"`
+	Append          *bool        `json:"append,omitempty"`
 }
 
 // HeaderValue is a header name and value.

@@ -241,9 +241,14 @@ func compileTransportSocket(ts *core.TransportSocket) (*tls.Config, error) {
 		return cfg, nil
 	}
 	// ALPN is chosen by the transport from the cluster's HTTP protocol.
-	if err := onlyFields(common, "validation_context", "alpn_protocols"); err != nil {
+	if err := onlyFields(common, "validation_context", "alpn_protocols", "tls_certificates"); err != nil {
 		return nil, err
 	}
+	certs, err := clientCertificates(common.GetTlsCertificates())
+	if err != nil {
+		return nil, err
+	}
+	cfg.Certificates = certs
 	vc := common.GetValidationContext()
 	if vc == nil {
 		return cfg, nil
@@ -261,6 +266,30 @@ func compileTransportSocket(ts *core.TransportSocket) (*tls.Config, error) {
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
+}
+
+// clientCertificates reads the certificates presented to the upstream.
+func clientCertificates(in []*tlsv3.TlsCertificate) ([]tls.Certificate, error) {
+	var out []tls.Certificate
+	for i, c := range in {
+		if err := onlyFields(c, "certificate_chain", "private_key"); err != nil {
+			return nil, err
+		}
+		chain, err := dataSourceBytes(c.GetCertificateChain())
+		if err != nil {
+			return nil, fmt.Errorf("tls_certificates[%d].certificate_chain: %w", i, err)
+		}
+		key, err := dataSourceBytes(c.GetPrivateKey())
+		if err != nil {
+			return nil, fmt.Errorf("tls_certificates[%d].private_key: %w", i, err)
+		}
+		pair, err := tls.X509KeyPair(chain, key)
+		if err != nil {
+			return nil, fmt.Errorf("tls_certificates[%d]: %w", i, err)
+		}
+		out = append(out, pair)
+	}
+	return out, nil
 }
 
 func dataSourceBytes(ds *core.DataSource) ([]byte, error) {

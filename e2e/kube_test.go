@@ -223,7 +223,14 @@ func TestKubernetesOperator(t *testing.T) {
 		if err := c.Delete(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
-		createYAML(t, c, &api.VirtualService{}, "metadata: {name: bad, namespace: shop}\nspec: {virtualHost: {domains: [bad.test], routes: [{matchers: [{prefix: nope}], directResponseAction: {status: 200}}]}}")
+		// The API server drops the webhook from its informer shortly after.
+		waitFor(t, 10*time.Second, "the bad VirtualService written without the webhook", func() bool {
+			bad := &api.VirtualService{}
+			if err := yamlInto(bad, "metadata: {name: bad, namespace: shop}\nspec: {virtualHost: {domains: [bad.test], routes: [{matchers: [{prefix: nope}], directResponseAction: {status: 200}}]}}"); err != nil {
+				t.Fatal(err)
+			}
+			return c.Create(ctx, bad) == nil
+		})
 		var vs api.VirtualService
 		waitFor(t, 10*time.Second, "status Rejected with the reason", func() bool {
 			err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "shop", Name: "bad"}, &vs)

@@ -17,7 +17,9 @@ func ClusterName(ref api.ResourceRef) string { return ref.Name + "_" + ref.Names
 func (t *translation) clusters() []*ir.Cluster {
 	out := make([]*ir.Cluster, 0, len(t.res.Upstreams))
 	for _, u := range t.res.Upstreams {
-		out = append(out, upstreamCluster(u, &t.res))
+		c := upstreamCluster(u, &t.res)
+		t.clientCertificate(u, c)
+		out = append(out, c)
 	}
 	return out
 }

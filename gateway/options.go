@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"fmt"
+
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -49,20 +51,34 @@ func retry(r *api.RetryPolicy) *ir.Retry {
 	return out
 }
 
-func headerMutation(h *api.HeaderManipulation) *ir.HeaderMutation {
+// headerMutation translates a header manipulation of vs; where names the
+// virtual host or route in warnings.
+func (t *translation) headerMutation(vs *api.VirtualService, where string, h *api.HeaderManipulation) *ir.HeaderMutation {
 	if h == nil {
 		return nil
 	}
 	out := &ir.HeaderMutation{RemoveRequest: h.RequestHeadersToRemove, RemoveResponse: h.ResponseHeadersToRemove}
-	out.AddRequest = headerValues(h.RequestHeadersToAdd)
-	out.AddResponse = headerValues(h.ResponseHeadersToAdd)
+	out.AddRequest = t.headerValues(vs, where, h.RequestHeadersToAdd)
+	out.AddResponse = t.headerValues(vs, where, h.ResponseHeadersToAdd)
 	return out
 }
 
-func headerValues(in []api.HeaderValueOption) []ir.HeaderValue {
+func (t *translation) headerValues(vs *api.VirtualService, where string, in []api.HeaderValueOption) []ir.HeaderValue {
 	var out []ir.HeaderValue
 	for _, o := range in {
-		out = append(out, ir.HeaderValue{Name: o.Header.Key, Value: o.Header.Value, Append: o.Append == nil || *o.Append})
+		appendValue := o.Append == nil || *o.Append
+		if o.HeaderSecretRef == nil {
+			out = append(out, ir.HeaderValue{Name: o.Header.Key, Value: o.Header.Value, Append: appendValue})
+			continue
+		}
+		headers, err := t.secretHeaders(o.HeaderSecretRef.Ref(vs.Namespace))
+		if err != nil {
+			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("%s: %v; its headers are not added", where, err))
+			continue
+		}
+		for _, name := range sortedNames(headers) {
+			out = append(out, ir.HeaderValue{Name: name, Value: headers[name], Append: appendValue})
+		}
 	}
 	return out
 }

@@ -25,7 +25,7 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 		vh.Domains = []string{"*"}
 	}
 	if spec.Options != nil {
-		vh.Headers = headerMutation(spec.Options.HeaderManipulation)
+		vh.Headers = t.headerMutation(vs, "virtual host", spec.Options.HeaderManipulation)
 		var warnings []string
 		vh.RateLimit, warnings = rateLimit(spec.Options.LocalRatelimit, spec.Options.Ratelimit, "")
 		for _, w := range warnings {
@@ -112,7 +112,7 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		route.Lambda = lambda
 		route.Azure = azure
 		if r.Options != nil {
-			route.Headers = headerMutation(r.Options.HeaderManipulation)
+			route.Headers = t.headerMutation(vs, fmt.Sprintf("route %d", i), r.Options.HeaderManipulation)
 			var warnings []string
 			route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
 			for _, w := range warnings {

@@ -40,6 +40,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
 		res:       res,
+		secrets:   secretsByRef(res.Secrets),
 		functions: fns,
 		reports:   api.Reports{},
 		upstreams: map[api.ResourceRef]*api.Upstream{},
@@ -68,13 +69,11 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	if res.Settings != nil {
 		t.reports.Accept(api.KeyOf(res.Settings), "")
 	}
-	secrets := map[api.ResourceRef]*api.Secret{}
 	for _, s := range res.Secrets {
 		t.reports.Accept(api.KeyOf(s), "")
-		secrets[api.ResourceRef{Name: s.Name, Namespace: s.Namespace}] = s
 	}
-	t.awsCreds = t.awsCredentials(secrets)
-	azureKeys, azureAAD := t.azureAuth(secrets)
+	t.awsCreds = t.awsCredentials(t.secrets)
+	azureKeys, azureAAD := t.azureAuth(t.secrets)
 	t.vhosts = t.virtualHosts()
 	out := Output{Reports: t.reports}
 	for _, name := range sortedNames(byProxy) {
@@ -98,6 +97,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 
 type translation struct {
 	res       api.Resources
+	secrets   map[api.ResourceRef]*api.Secret
 	functions functions.Snapshot
 	engine    *transform.Engine
 	reports   api.Reports

@@ -12,9 +12,15 @@ import (
 
 // The Secret types Gluon reads; any other Secret is none of its business.
 const (
-	SecretTypeAWS   corev1.SecretType = "gluon.dev/aws"
-	SecretTypeAzure corev1.SecretType = "gluon.dev/azure"
+	SecretTypeAWS    corev1.SecretType = "gluon.dev/aws"
+	SecretTypeAzure  corev1.SecretType = "gluon.dev/azure"
+	SecretTypeHeader corev1.SecretType = "gluon.dev/header"
+	// TLS secrets are Kubernetes' own type, with its keys (tls.crt,
+	// tls.key) and ca.crt for the CAs.
+	SecretTypeTLS = corev1.SecretTypeTLS
 )
+
+const keyCA = "ca.crt"
 
 // Data keys of an AWS secret (the AWS CLI's names) and of an Azure secret;
 // an Azure function key is stored as "apiKey.<function>".
@@ -42,6 +48,14 @@ func SecretOf(s *corev1.Secret) (*api.Secret, bool, error) {
 		}
 	case SecretTypeAzure:
 		out.Spec.Azure = azureSecretOf(s.Data)
+	case SecretTypeTLS:
+		out.Spec.TLS = &api.TLSSecret{CertChain: string(s.Data[corev1.TLSCertKey]),
+			PrivateKey: string(s.Data[corev1.TLSPrivateKeyKey]), RootCA: string(s.Data[keyCA])}
+	case SecretTypeHeader:
+		out.Spec.Header = &api.HeaderSecret{Headers: map[string]string{}}
+		for k, v := range s.Data {
+			out.Spec.Header.Headers[k] = string(v)
+		}
 	default:
 		return nil, false, nil
 	}
@@ -91,6 +105,16 @@ func KubeSecret(s *api.Secret) (*corev1.Secret, error) {
 		setData(out.Data, keyAzureClient, a.ClientSecret)
 		for fn, key := range a.APIKeys {
 			setData(out.Data, prefixAzureAPIKey+fn, key)
+		}
+	case s.Spec.TLS != nil:
+		out.Type = SecretTypeTLS
+		out.Data[corev1.TLSCertKey] = []byte(s.Spec.TLS.CertChain)
+		out.Data[corev1.TLSPrivateKeyKey] = []byte(s.Spec.TLS.PrivateKey)
+		setData(out.Data, keyCA, s.Spec.TLS.RootCA)
+	case s.Spec.Header != nil:
+		out.Type = SecretTypeHeader
+		for k, v := range s.Spec.Header.Headers {
+			out.Data[k] = []byte(v)
 		}
 	default:
 		return nil, fmt.Errorf("secret %s/%s holds no credentials", s.Namespace, s.Name)

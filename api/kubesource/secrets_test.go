@@ -11,6 +11,7 @@ func TestSecretsRoundTripThroughKubernetesSecrets(t *testing.T) {
 	for _, spec := range []api.SecretSpec{
 		{AWS: &api.AWSSecret{AccessKey: "AKID", SecretKey: "s3cr3t", SessionToken: "tok"}},
 		{Azure: &api.AzureSecret{APIKeys: map[string]string{"hello": "k1", "bye": "k2"}, HostKey: "h", MasterKey: "m"}},
+		{Header: &api.HeaderSecret{Headers: map[string]string{"x-api-key": "k", "authorization": "Basic dTpw"}}},
 	} {
 		in := &api.Secret{Spec: spec}
 		in.Name, in.Namespace = "creds", "shop"

@@ -292,6 +292,10 @@ func secretRows(secrets []*api.Secret) []secretRow {
 			typ = "aws"
 		case s.Spec.Azure != nil:
 			typ = "azure"
+		case s.Spec.TLS != nil:
+			typ = "tls"
+		case s.Spec.Header != nil:
+			typ = "header"
 		}
 		rows = append(rows, secretRow{Namespace: s.Namespace, Name: s.Name, Type: typ})
 	}

@@ -164,5 +164,17 @@ func redactedSecret(s *api.Secret) *api.Secret {
 		}
 		out.Spec.Azure = &az
 	}
+	if s.Spec.TLS != nil {
+		t := *s.Spec.TLS
+		t.PrivateKey = "[redacted]"
+		out.Spec.TLS = &t
+	}
+	if s.Spec.Header != nil {
+		h := &api.HeaderSecret{Headers: map[string]string{}}
+		for name := range s.Spec.Header.Headers {
+			h.Headers[name] = "[redacted]"
+		}
+		out.Spec.Header = h
+	}
 	return &out
 }

@@ -40,7 +40,7 @@ func createSecretCommand(o *options) *cobra.Command {
 	aws.Flags().StringVar(&accessKey, "access-key", "", "the access key id")
 	aws.Flags().StringVar(&secretKeyFile, "secret-key-file", "", "a file holding the secret access key (default: prompt without echo)")
 	aws.Flags().StringVar(&tokenFile, "session-token-file", "", "a file holding a session token")
-	cmd.AddCommand(aws, createAzureSecretCommand(o))
+	cmd.AddCommand(aws, createAzureSecretCommand(o), createTLSSecretCommand(o), createHeaderSecretCommand(o))
 	return cmd
 }
 

@@ -311,4 +311,14 @@ type Endpoint struct {
 // TLS turns on TLS towards a cluster.
 type TLS struct {
 	SNI string `json:"sni,omitempty"`
+	// ClientCert is presented to the upstream (mTLS), PEM.
+	ClientCert *KeyPair `json:"clientCert,omitempty"`
+	// RootCA verifies the upstream instead of the system's roots, PEM.
+	RootCA string `json:"rootCa,omitempty"`
+}
+
+// KeyPair is a PEM certificate chain and its private key.
+type KeyPair struct {
+	CertChain  string `json:"certChain"`
+	PrivateKey string `json:"privateKey"`
 }
