@@ -188,6 +188,33 @@ func TestKubernetesOperator(t *testing.T) {
 		return code == 200 && strings.Contains(body, `"id":1`)
 	})
 
+	t.Run("gluonctl in Kubernetes mode", func(t *testing.T) {
+		kubectl := func(args ...string) string {
+			t.Helper()
+			cmd := exec.Command(gluonctlBin, append([]string{"--kubeconfig", kubeconfig, "--admin-addr", cp.admin}, args...)...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("gluonctl %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return string(out)
+		}
+		table := kubectl("-n", "gluon-system", "get", "upstreams")
+		for _, want := range []string{"shop-pets-80", "Kubernetes", "svc name: pets", "findPetById"} {
+			if !strings.Contains(table, want) {
+				t.Errorf("get upstreams lacks %q:\n%s", want, table)
+			}
+		}
+		kubectl("-n", "shop", "create", "upstream", "kube", "pets-by-hand", "--kube-service", "pets", "--kube-service-port", "80")
+		var mine api.Upstream
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "shop", Name: "pets-by-hand"}, &mine); err != nil || mine.Spec.Kube == nil || mine.Spec.Kube.ServiceNamespace != "shop" {
+			t.Fatalf("gluonctl's upstream in the cluster: %+v (%v)", mine.Spec, err)
+		}
+		kubectl("-n", "shop", "delete", "upstream", "pets-by-hand")
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "shop", Name: "pets-by-hand"}, &mine); err == nil {
+			t.Fatal("gluonctl delete left the upstream")
+		}
+	})
+
 	t.Run("scaling the EndpointSlice changes EDS", func(t *testing.T) {
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{podIPs[1]}})
 		if err := c.Update(ctx, slice); err != nil {

@@ -21,6 +21,7 @@ func createUpstreamCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "upstream", Short: "Create an upstream"}
 	var hosts, swaggerURL string
 	var useTLS bool
+	var ssl sslFlags
 	static := &cobra.Command{
 		Use:   "static NAME",
 		Short: "Create a static upstream from host:port addresses",
@@ -37,12 +38,14 @@ func createUpstreamCommand(o *options) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ssl.apply(u)
 			return o.write(u)
 		},
 	}
 	static.Flags().StringVar(&hosts, "static-hosts", "", "host:port addresses, comma separated")
 	static.Flags().BoolVar(&useTLS, "use-tls", false, "connect to the hosts with TLS")
 	static.Flags().StringVar(&swaggerURL, "swagger-url", "", "where the upstream's OpenAPI document is (default: probe the hosts)")
+	ssl.add(static)
 	cmd.AddCommand(static, createAWSUpstreamCommand(o), createAzureUpstreamCommand(o), createKubeUpstreamCommand(o))
 	return cmd
 }
@@ -53,6 +56,7 @@ func createKubeUpstreamCommand(o *options) *cobra.Command {
 	var k api.KubeUpstream
 	var port uint32
 	var swaggerURL string
+	var ssl sslFlags
 	cmd := &cobra.Command{
 		Use:   "kube NAME",
 		Short: "Create an upstream of a Kubernetes Service port (its endpoints come from EndpointSlices)",
@@ -76,6 +80,7 @@ func createKubeUpstreamCommand(o *options) *cobra.Command {
 			if swaggerURL != "" {
 				k.ServiceSpec = &api.ServiceSpec{Rest: &api.RestServiceSpec{SwaggerInfo: &api.SwaggerInfo{URL: swaggerURL}}}
 			}
+			ssl.apply(u)
 			return o.write(u)
 		},
 	}
@@ -84,6 +89,7 @@ func createKubeUpstreamCommand(o *options) *cobra.Command {
 	f.StringVar(&k.ServiceNamespace, "kube-service-namespace", "", "its namespace (default: the upstream's)")
 	f.Uint32Var(&port, "kube-service-port", 80, "the Service port")
 	f.StringVar(&swaggerURL, "swagger-url", "", "where the service's OpenAPI document is (default: probe its endpoints)")
+	ssl.add(cmd)
 	return cmd
 }
 
@@ -205,4 +211,25 @@ func createAzureUpstreamCommand(o *options) *cobra.Command {
 	f.StringVar(&spSecret, "azure-client-secret-name", "", "a secret with the service principal's clientSecret")
 	f.BoolVar(&a.AppAuthentication, "azure-app-authentication", false, "send Entra ID tokens (App Service authentication)")
 	return cmd
+}
+
+// sslFlags are glooctl's TLS options of an upstream: SNI, and a tls secret
+// whose certificate is presented to the upstream.
+type sslFlags struct{ sni, secretName, secretNamespace string }
+
+func (s *sslFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&s.sni, "ssl-sni", "", "TLS to the upstream, with this SNI")
+	f.StringVar(&s.secretName, "ssl-secret-name", "", "TLS to the upstream, presenting the certificate of this tls secret")
+	f.StringVar(&s.secretNamespace, "ssl-secret-namespace", "", "the secret's namespace (default: the upstream's)")
+}
+
+func (s *sslFlags) apply(u *api.Upstream) {
+	if s.sni == "" && s.secretName == "" {
+		return
+	}
+	u.Spec.SSLConfig = &api.UpstreamSSLConfig{Sni: s.sni}
+	if s.secretName != "" {
+		u.Spec.SSLConfig.SecretRef = &api.ResourceRef{Name: s.secretName, Namespace: s.secretNamespace}
+	}
 }
