@@ -39,7 +39,7 @@ type StatusWriter struct {
 func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discovered map[api.ResourceRef]Discovered) error {
 	var errs []error
 	for _, r := range reports {
-		obj, ok := newObject(r.Key.Kind)
+		obj, ok := NewObject(r.Key.Kind)
 		if !ok {
 			continue
 		}
@@ -59,7 +59,9 @@ func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discover
 	return errors.Join(errs...)
 }
 
-func newObject(k api.Kind) (client.Object, bool) {
+// NewObject returns an empty object of a Gluon CRD kind; not ok for other
+// kinds (secrets are Kubernetes Secrets).
+func NewObject(k api.Kind) (client.Object, bool) {
 	switch k {
 	case api.KindUpstream:
 		return &api.Upstream{}, true

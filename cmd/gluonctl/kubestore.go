@@ -81,17 +81,11 @@ func (s *kubeStore) resources() (api.Resources, error) {
 }
 
 func newKubeObject(k api.Kind) (ctrlclient.Object, error) {
-	switch k {
-	case api.KindUpstream:
-		return &api.Upstream{}, nil
-	case api.KindVirtualService:
-		return &api.VirtualService{}, nil
-	case api.KindGateway:
-		return &api.Gateway{}, nil
-	case api.KindSettings:
-		return &api.Settings{}, nil
-	case api.KindSecret:
+	if k == api.KindSecret {
 		return &corev1.Secret{}, nil
+	}
+	if obj, ok := kubesource.NewObject(k); ok {
+		return obj, nil
 	}
 	return nil, fmt.Errorf("no Kubernetes kind for %s", k)
 }
