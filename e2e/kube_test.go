@@ -23,21 +23,32 @@ import (
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
-// kubeServe starts `gluon serve` in Kubernetes mode with its webhook on
-// loopback, in namespace gluon-system.
-func kubeServe(t *testing.T, kubeconfig string) *controlPlane {
+// kubeServe starts `gluon serve` in Kubernetes mode, in namespace
+// gluon-system, with extra flags.
+func kubeServe(t *testing.T, kubeconfig string, extra ...string) *controlPlane {
 	t.Helper()
-	webhook := freeAddr(t)
 	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), stateDir: t.TempDir()}
-	cp.proc = startGluon(t, "serve", "--kubeconfig", kubeconfig, "--namespace", "gluon-system", "--state-dir", cp.stateDir,
+	cp.proc = startGluon(t, append([]string{"serve", "--kubeconfig", kubeconfig, "--namespace", "gluon-system", "--state-dir", cp.stateDir,
 		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls,
-		"--webhook-addr", webhook, "--webhook-url", "https://"+webhook, "--webhook-failure-policy", "Fail",
-		"--gateway-api-bind-address", "127.0.0.1")
+		"--gateway-api-bind-address", "127.0.0.1"}, extra...)...)
 	waitFor(t, 30*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
 		return code == 200
 	})
 	return cp
+}
+
+// webhookFlags run the admission webhook on loopback, refusing changes while
+// it is down; the test's cleanup removes its configuration, so that later
+// tests on the same API server do not call a webhook that is gone.
+func webhookFlags(t *testing.T, c ctrlclient.Client) []string {
+	t.Helper()
+	addr := freeAddr(t)
+	t.Cleanup(func() {
+		cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "gluon"}}
+		_ = ctrlclient.IgnoreNotFound(c.Delete(context.Background(), cfg))
+	})
+	return []string{"--webhook-addr", addr, "--webhook-url", "https://" + addr, "--webhook-failure-policy", "Fail"}
 }
 
 // Pod addresses: EndpointSlices refuse loopback addresses, so the tests
@@ -169,7 +180,7 @@ func TestKubernetesOperator(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cp := kubeServe(t, kubeconfig)
+	cp := kubeServe(t, kubeconfig, webhookFlags(t, c)...)
 
 	var u api.Upstream
 	waitFor(t, 20*time.Second, "discovered upstream with its functions in status", func() bool {
