@@ -28,6 +28,7 @@ type kubeOptions struct {
 	namespace       string
 	watchNamespaces []string
 	leaderElect     bool
+	discoveryMode   udskube.Mode
 	// gatewayAPIBindAddress is where Gateway API listeners listen.
 	gatewayAPIBindAddress string
 	webhook               webhookOptions
@@ -72,7 +73,7 @@ func runKube(ctx context.Context, o kubeOptions, p *pipeline, log *slog.Logger) 
 	src := kubesource.New(mgr.GetCache(), gwAPI)
 	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
 	p.onReports = writer.offer
-	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Log: log.With("component", "uds")}
+	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Mode: o.discoveryMode, Log: log.With("component", "uds")}
 	runnables := []manager.Runnable{
 		everyReplica(func(ctx context.Context) error {
 			return src.Run(ctx, func(s api.Snapshot, err error) { p.apply(ctx, s, err) })
@@ -138,6 +139,8 @@ func addKubeFlags(f *pflag.FlagSet, o *kubeOptions) {
 	f.StringVar(&o.namespace, "namespace", "gluon-system", "Gluon's own namespace: discovered upstreams, the leader lease and the webhook certificate live here")
 	f.StringSliceVar(&o.watchNamespaces, "watch-namespaces", nil, "namespaces to read (default: all)")
 	f.BoolVar(&o.leaderElect, "leader-elect", true, "elect a leader among replicas to discover upstreams and write status")
+	o.discoveryMode = udskube.OptOut
+	f.Var(&o.discoveryMode, "service-discovery", "opt-out: every Service but those labelled discovery.gluon.dev/upstream_discovery=disabled; opt-in: only those labelled enabled")
 	f.StringVar(&o.gatewayAPIBindAddress, "gateway-api-bind-address", "0.0.0.0", "address the listeners of Gateway API Gateways bind")
 	f.StringVar(&o.webhook.addr, "webhook-addr", "", "address of the validating admission webhook, e.g. :9443 (default: no webhook)")
 	f.StringVar(&o.webhook.url, "webhook-url", "", "https URL the API server calls the webhook at (Gluon outside the cluster)")

@@ -24,13 +24,25 @@ func UpstreamName(namespace, service string, port int32) string {
 	return fmt.Sprintf("%s-%s-%d", namespace, service, port)
 }
 
+// Mode says which Services are discovered.
+type Mode string
+
+const (
+	// OptOut discovers every Service but those, or those in namespaces,
+	// labelled (or, for a Service, annotated) disabled. Gloo's default.
+	OptOut Mode = "opt-out"
+	// OptIn discovers only Services labelled or annotated enabled, or in
+	// namespaces labelled enabled.
+	OptIn Mode = "opt-in"
+)
+
 // Desired lists the Upstreams that the Services call for, sorted by name,
 // in namespace writeNS. namespaceLabels are every namespace's labels.
-func Desired(services []corev1.Service, namespaceLabels map[string]map[string]string, writeNS string) []*api.Upstream {
+func Desired(mode Mode, services []corev1.Service, namespaceLabels map[string]map[string]string, writeNS string) []*api.Upstream {
 	var out []*api.Upstream
 	for i := range services {
 		svc := &services[i]
-		if !discoverable(svc, namespaceLabels[svc.Namespace]) {
+		if !discoverable(mode, svc, namespaceLabels[svc.Namespace]) {
 			continue
 		}
 		for _, p := range svc.Spec.Ports {
@@ -44,18 +56,21 @@ func Desired(services []corev1.Service, namespaceLabels map[string]map[string]st
 	return out
 }
 
-// discoverable: a Service is discovered unless it, or its namespace, says
-// disabled (as a label or, for the Service, an annotation).
-func discoverable(svc *corev1.Service, nsLabels map[string]string) bool {
+// discoverable: the Service's own say (label, then annotation) wins over
+// its namespace's label, which wins over the mode.
+func discoverable(mode Mode, svc *corev1.Service, nsLabels map[string]string) bool {
 	if skippedNamespaces[svc.Namespace] || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return false
 	}
 	for _, v := range []string{svc.Labels[api.DiscoveryLabel], svc.Annotations[api.DiscoveryLabel], nsLabels[api.DiscoveryLabel]} {
-		if v == "disabled" {
+		switch v {
+		case "disabled":
 			return false
+		case "enabled":
+			return true
 		}
 	}
-	return true
+	return mode != OptIn
 }
 
 func upstreamFor(svc *corev1.Service, port int32, writeNS string) *api.Upstream {
@@ -78,3 +93,19 @@ func ownedLabels(svc *corev1.Service) map[string]string {
 	}
 	return l
 }
+
+// String, Set and Type make Mode a command-line flag.
+func (m *Mode) String() string { return string(*m) }
+
+// Set accepts opt-out or opt-in.
+func (m *Mode) Set(v string) error {
+	switch Mode(v) {
+	case OptOut, OptIn:
+		*m = Mode(v)
+		return nil
+	}
+	return fmt.Errorf("want %s or %s, got %q", OptOut, OptIn, v)
+}
+
+// Type names the flag's values in help.
+func (*Mode) Type() string { return "opt-out|opt-in" }

@@ -21,6 +21,7 @@ type UDS struct {
 	Client    client.Client
 	Cache     cache.Cache
 	Namespace string
+	Mode      Mode
 	Log       *slog.Logger
 }
 
@@ -65,7 +66,7 @@ func (u *UDS) Reconcile(ctx context.Context) error {
 		have[existing.Items[i].Name] = &existing.Items[i]
 	}
 	var writes []func() error
-	for _, want := range Desired(services.Items, nsLabels, u.Namespace) {
+	for _, want := range Desired(u.Mode, services.Items, nsLabels, u.Namespace) {
 		cur, ok := have[want.Name]
 		delete(have, want.Name)
 		writes = append(writes, func() error { return u.apply(ctx, cur, ok, want) })
