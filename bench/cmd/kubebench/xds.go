@@ -56,8 +56,9 @@ func (x *xdsClient) send(typeURL, version, nonce string, names []string) error {
 	return x.stream.Send(&discoveryv3.DiscoveryRequest{Node: x.node, TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce, ResourceNames: names})
 }
 
-// subscribeEDS asks for every cluster's endpoints (a wildcard request: the
-// ADS snapshot cache answers a named one only once it holds every name).
+// subscribeEDS asks for every cluster's endpoints: a wildcard request, as
+// go-control-plane's snapshot cache in ADS mode answers a named request only
+// when it names every ClusterLoadAssignment (so versions are never partial).
 func (x *xdsClient) subscribeEDS() error {
 	return x.send(resourcev3.EndpointType, "", "", nil)
 }
