@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -276,6 +277,13 @@ func TestKubernetesOperator(t *testing.T) {
 		})
 		if code, _ := get(t, "http://"+gw+"/pet", map[string]string{"x-pet-id": "1"}); code != 200 {
 			t.Fatalf("the good route stopped serving: %d", code)
+		}
+		// gluonctl check without the admin endpoint reads the cluster's status.
+		out, err := exec.Command(gluonctlBin, "--kubeconfig", kubeconfig, "--admin-addr", freeAddr(t), "check").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "Rejected VirtualService shop/bad") ||
+			!strings.Contains(string(out), "must start with /") || !strings.Contains(string(out), "read from the cluster") {
+			t.Fatalf("gluonctl check from the cluster: %v\n%s", err, out)
 		}
 	})
 }

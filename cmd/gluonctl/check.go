@@ -19,11 +19,11 @@ func checkCommand(o *options) *cobra.Command {
 		Use:   "check",
 		Short: "Check the control plane, the resources and the connected proxies; exit 1 on problems",
 		RunE: func(*cobra.Command, []string) error {
-			var st statusDoc
-			if err := o.admin("/statusz", &st); err != nil {
+			st, err := o.statusOrCluster()
+			if err != nil {
 				return err
 			}
-			problems := writeCheck(o.out, &st)
+			problems := writeCheck(o.out, st)
 			if problems > 0 {
 				return fmt.Errorf("%d problem(s) found: %w", problems, errProblems)
 			}
@@ -70,7 +70,10 @@ func writeCheck(w io.Writer, st *statusDoc) int {
 	for _, s := range st.Snapshots {
 		served[s.Proxy] = s.Version
 	}
-	if len(st.Clients) == 0 {
+	switch {
+	case st.fromCluster:
+		say("xDS clients: unknown (read from the cluster's status; give --admin-addr for clients)")
+	case len(st.Clients) == 0:
 		say("xDS clients: none connected")
 	}
 	for _, c := range st.Clients {

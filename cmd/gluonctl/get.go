@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -22,6 +23,9 @@ type statusDoc struct {
 	Snapshots []server.Snapshot      `json:"snapshots"`
 	Clients   []server.Client        `json:"clients"`
 	Functions []functions.Discovered `json:"functions"`
+	// fromCluster: the verdicts were read from the resources' status in
+	// Kubernetes, the admin endpoint being out of reach.
+	fromCluster bool
 }
 
 func (s *statusDoc) report(k api.Key) *api.Report {
@@ -42,14 +46,35 @@ func (s *statusDoc) functionsOf(ns, name string) *functions.Discovered {
 	return nil
 }
 
-// status reads /statusz; without a control plane, status columns say so.
+// status reads /statusz (or, in Kubernetes mode, the resources' status);
+// without either, status columns say so.
 func (o *options) status() *statusDoc {
-	var st statusDoc
-	if err := o.admin("/statusz", &st); err != nil {
+	st, err := o.statusOrCluster()
+	if err != nil {
 		fmt.Fprintln(o.errOut, "warning: no status:", err)
 		return &statusDoc{}
 	}
-	return &st
+	return st
+}
+
+// statusOrCluster reads the admin endpoint; in Kubernetes mode, when it is
+// out of reach (Gluon runs in the cluster), the verdicts Gluon wrote into
+// the resources' status stand in.
+func (o *options) statusOrCluster() (*statusDoc, error) {
+	var st statusDoc
+	err := o.admin("/statusz", &st)
+	if err == nil || o.kubeconfig == "" {
+		return &st, err
+	}
+	s, kerr := newKubeStore(o.kubeconfig)
+	if kerr != nil {
+		return nil, errors.Join(err, kerr)
+	}
+	reports, kerr := s.statusReports()
+	if kerr != nil {
+		return nil, errors.Join(err, kerr)
+	}
+	return &statusDoc{Ready: len(reports) > 0, Reports: reports, fromCluster: true}, nil
 }
 
 func stateOf(st *statusDoc, k api.Key) string {

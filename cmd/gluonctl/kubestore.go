@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -168,4 +169,37 @@ func (s *kubeStore) delete(k api.Key) (string, error) {
 		return "", fmt.Errorf("deleting %s: %w", k, err)
 	}
 	return s.host, nil
+}
+
+// statusReports turns the status Gluon wrote on each resource into a
+// report; a resource with none yet is reported as not seen by Gluon.
+func (s *kubeStore) statusReports() ([]api.Report, error) {
+	res, err := s.resources()
+	if err != nil {
+		return nil, err
+	}
+	var out []api.Report
+	add := func(o api.Object, st *api.ResourceStatus) {
+		r := api.Report{Key: api.KeyOf(o), State: api.Warning, Reasons: []string{"no status yet: Gluon has not seen this resource"}}
+		if st != nil && st.State != "" {
+			r.State, r.Reasons = st.State, nil
+			if st.Reason != "" {
+				r.Reasons = strings.Split(st.Reason, "; ")
+			}
+		}
+		out = append(out, r)
+	}
+	for _, u := range res.Upstreams {
+		add(u, u.Status.GetResourceStatus())
+	}
+	for _, vs := range res.VirtualServices {
+		add(vs, vs.Status)
+	}
+	for _, g := range res.Gateways {
+		add(g, g.Status)
+	}
+	if st := res.Settings; st != nil {
+		add(st, st.Status)
+	}
+	return out, nil
 }
