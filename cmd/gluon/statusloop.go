@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/kubesource"
@@ -41,6 +43,10 @@ func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot, gateway
 	}
 }
 
+// statusRetry is how long a failed write (a conflict, the API server
+// away) waits before it is tried again, unless newer verdicts come first.
+const statusRetry = time.Second
+
 // run writes statuses until ctx ends; the manager starts it on the leader.
 func (s *statusLoop) run(ctx context.Context) error {
 	for {
@@ -48,13 +54,21 @@ func (s *statusLoop) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case o := <-s.latest:
-			if err := s.writer.Write(ctx, o.reports, discoveredCounts(o.fns)); err != nil {
-				s.log.Error("writing status", "err", err)
+			err := errors.Join(s.writer.Write(ctx, o.reports, discoveredCounts(o.fns)), s.writer.WriteGatewayAPI(ctx, o.gatewayAPI))
+			if err == nil {
+				continue
 			}
-			if err := s.writer.WriteGatewayAPI(ctx, o.gatewayAPI); err != nil {
-				s.log.Error("writing Gateway API status", "err", err)
-			}
+			s.log.Error("writing status; trying again", "err", err, "in", statusRetry)
+			time.AfterFunc(statusRetry, func() { s.retry(o) })
 		}
+	}
+}
+
+// retry offers o again unless a newer offer is waiting.
+func (s *statusLoop) retry(o statusOffer) {
+	select {
+	case s.latest <- o:
+	default:
 	}
 }
 
