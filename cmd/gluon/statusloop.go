@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -17,9 +18,12 @@ type statusLoop struct {
 	writer *kubesource.StatusWriter
 	log    *slog.Logger
 	latest chan statusOffer
+	// offered counts offers, so that a retry never overtakes newer verdicts.
+	offered atomic.Uint64
 }
 
 type statusOffer struct {
+	seq        uint64
 	reports    []api.Report
 	fns        functions.Snapshot
 	gatewayAPI api.GatewayAPIStatus
@@ -32,7 +36,7 @@ func newStatusLoop(w *kubesource.StatusWriter, log *slog.Logger) *statusLoop {
 func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot, gatewayAPI api.GatewayAPIStatus) {
 	for {
 		select {
-		case s.latest <- statusOffer{reports, fns, gatewayAPI}:
+		case s.latest <- statusOffer{s.offered.Add(1), reports, fns, gatewayAPI}:
 			return
 		default:
 		}
@@ -64,8 +68,11 @@ func (s *statusLoop) run(ctx context.Context) error {
 	}
 }
 
-// retry offers o again unless a newer offer is waiting.
+// retry offers o again unless newer verdicts were offered since.
 func (s *statusLoop) retry(o statusOffer) {
+	if s.offered.Load() != o.seq {
+		return
+	}
 	select {
 	case s.latest <- o:
 	default:
