@@ -37,16 +37,16 @@ func (s *Source) loadGatewayAPI(ctx context.Context, out *api.GatewayAPI) error 
 		return err
 	}
 	for i := range classes.Items {
-		out.GatewayClasses = append(out.GatewayClasses, classes.Items[i].DeepCopy())
+		out.GatewayClasses = append(out.GatewayClasses, &classes.Items[i])
 	}
 	for i := range gateways.Items {
-		out.Gateways = append(out.Gateways, gateways.Items[i].DeepCopy())
+		out.Gateways = append(out.Gateways, &gateways.Items[i])
 	}
 	for i := range routes.Items {
-		out.HTTPRoutes = append(out.HTTPRoutes, routes.Items[i].DeepCopy())
+		out.HTTPRoutes = append(out.HTTPRoutes, &routes.Items[i])
 	}
 	for i := range grants.Items {
-		out.ReferenceGrants = append(out.ReferenceGrants, grants.Items[i].DeepCopy())
+		out.ReferenceGrants = append(out.ReferenceGrants, &grants.Items[i])
 	}
 	return nil
 }

@@ -158,9 +158,13 @@ func (s *Source) Load(ctx context.Context) (api.Snapshot, error) {
 	return snap, nil
 }
 
+// list reads from the cache without copying: translation only reads what
+// it is given, and a cached object is replaced, never changed, on update.
+// Copying a thousand objects per change was a quarter of the CPU an
+// EndpointSlice push took.
 func list(ctx context.Context, c client.Reader, lists ...client.ObjectList) error {
 	for _, l := range lists {
-		if err := c.List(ctx, l); err != nil {
+		if err := c.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 			return fmt.Errorf("listing %T: %w", l, err)
 		}
 	}
@@ -179,16 +183,16 @@ func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api
 	}
 	var objs []api.Object
 	for i := range us.Items {
-		objs = append(objs, us.Items[i].DeepCopy())
+		objs = append(objs, &us.Items[i])
 	}
 	for i := range vss.Items {
-		objs = append(objs, vss.Items[i].DeepCopy())
+		objs = append(objs, &vss.Items[i])
 	}
 	for i := range gws.Items {
-		objs = append(objs, gws.Items[i].DeepCopy())
+		objs = append(objs, &gws.Items[i])
 	}
 	for i := range sts.Items {
-		objs = append(objs, sts.Items[i].DeepCopy())
+		objs = append(objs, &sts.Items[i])
 	}
 	for _, o := range objs {
 		k := api.KeyOf(o)

@@ -43,7 +43,11 @@ func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discover
 		if !ok {
 			continue
 		}
-		err := w.Reader.Get(ctx, client.ObjectKey{Namespace: r.Key.Namespace, Name: r.Key.Name}, obj)
+		key := client.ObjectKey{Namespace: r.Key.Namespace, Name: r.Key.Name}
+		d := discovered[api.ResourceRef{Namespace: key.Namespace, Name: key.Name}]
+		// Most statuses are unchanged: compare on the cached object
+		// uncopied (setStatus only replaces fields of this shallow copy).
+		err := w.Reader.Get(ctx, key, obj, client.UnsafeDisableDeepCopy)
 		if apierrors.IsNotFound(err) {
 			continue // deleted since the snapshot
 		}
@@ -51,8 +55,10 @@ func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discover
 			errs = append(errs, fmt.Errorf("reading %s: %w", r.Key, err))
 			continue
 		}
-		ref := api.ResourceRef{Namespace: r.Key.Namespace, Name: r.Key.Name}
-		if err := w.writeOne(ctx, obj, r, discovered[ref]); err != nil {
+		if !setStatus(obj, r, d) {
+			continue
+		}
+		if err := w.writeOne(ctx, key, r, d); err != nil {
 			errs = append(errs, fmt.Errorf("writing status of %s: %w", r.Key, err))
 		}
 	}
@@ -75,7 +81,11 @@ func NewObject(k api.Kind) (client.Object, bool) {
 	return nil, false
 }
 
-func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, r api.Report, d Discovered) error {
+func (w *StatusWriter) writeOne(ctx context.Context, key client.ObjectKey, r api.Report, d Discovered) error {
+	obj, _ := NewObject(r.Key.Kind)
+	if err := w.Reader.Get(ctx, key, obj); err != nil {
+		return client.IgnoreNotFound(err)
+	}
 	orig := obj.DeepCopyObject().(client.Object)
 	if !setStatus(obj, r, d) {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -83,10 +84,11 @@ func withObject(res api.Resources, obj api.Object) api.Resources {
 	case *api.Settings:
 		res.Settings = o
 	}
-	res.Sort()
 	return res
 }
 
+// replaced returns a new sorted list: the current one is shared with the
+// pipeline, so it is neither changed nor re-sorted in place.
 func replaced[T api.Object](list []T, o T) []T {
 	out := make([]T, 0, len(list)+1)
 	for _, x := range list {
@@ -94,5 +96,12 @@ func replaced[T api.Object](list []T, o T) []T {
 			out = append(out, x)
 		}
 	}
-	return append(out, o)
+	out = append(out, o)
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := out[i].GetNamespace(), out[j].GetNamespace(); a != b {
+			return a < b
+		}
+		return out[i].GetName() < out[j].GetName()
+	})
+	return out
 }

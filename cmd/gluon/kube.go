@@ -113,6 +113,8 @@ func newManager(cfg *rest.Config, o kubeOptions, log *slog.Logger) (manager.Mana
 		LeaderElectionNamespace:       o.namespace,
 		LeaderElectionReleaseOnCancel: true,
 	}
+	// Nothing reads managedFields; dropping them halves what the cache holds.
+	opts.Cache.DefaultTransform = cache.TransformStripManagedFields()
 	if len(o.watchNamespaces) > 0 {
 		// Discovered upstreams live in Gluon's own namespace: read it too.
 		opts.Cache.DefaultNamespaces = map[string]cache.Config{o.namespace: {}}

@@ -87,7 +87,7 @@ func run(gluon string, services, edsRounds int) error {
 	if err != nil {
 		return err
 	}
-	eds, err := measureEDS(ctx, c, xds, min(services, 100), edsRounds)
+	eds, err := measureEDS(ctx, c, xds, addrs[1], min(services, 100), edsRounds)
 	if err != nil {
 		return err
 	}

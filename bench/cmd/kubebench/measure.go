@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -84,13 +88,15 @@ func measureServices(ctx context.Context, c ctrlclient.Client, xds *xdsClient, n
 
 // measureEDS changes one EndpointSlice at a time and times until the new
 // endpoint arrives at the xDS client.
-func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsClient, services, rounds int) ([]row, error) {
+func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsClient, adminAddr string, services, rounds int) ([]row, error) {
 	if err := xds.subscribeEDS(); err != nil {
 		return nil, err
 	}
 	if err := xds.waitUntil(ctx, time.Minute, func() bool { return len(xds.endpoints) >= services }); err != nil {
 		return nil, fmt.Errorf("waiting for EDS of %d clusters (have %d): %w", services, len(xds.endpoints), err)
 	}
+	stopProfile := profile(ctx, adminAddr)
+	defer stopProfile()
 	var lat []time.Duration
 	for r := range rounds {
 		i := r % services
@@ -198,3 +204,30 @@ func parallel(n, workers int, do func(int) error) error {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// profile, with KUBEBENCH_CPUPROFILE set, records gluon's CPU profile while
+// the EDS changes run, into that file.
+func profile(ctx context.Context, adminAddr string) (stop func()) {
+	path := os.Getenv("KUBEBENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get("http://" + adminAddr + "/debug/pprof/profile?seconds=8")
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, resp.Body)
+	}()
+	return func() { <-done }
+}
