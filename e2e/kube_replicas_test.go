@@ -61,3 +61,29 @@ func waitForUpstream(t *testing.T, c ctrlclient.Client, name string) {
 		return c.Get(context.Background(), ctrlclient.ObjectKey{Namespace: "gluon-system", Name: name}, &u) == nil
 	})
 }
+
+// TestKubernetesWatchNamespaces: with --watch-namespaces, Services outside
+// them are not discovered, while discovered Upstreams (in Gluon's own
+// namespace) are still read.
+func TestKubernetesWatchNamespaces(t *testing.T) {
+	env, kubeconfig := kubeEnv(t)
+	c, _ := kubetest.Clients(t, env.Config)
+	ctx := context.Background()
+	createNamespaces(t, c, "watched", "unwatched")
+	cp := kubeServe(t, kubeconfig, "--dataplane", "none", "--watch-namespaces", "watched", "--leader-elect=false")
+	for _, ns := range []string{"watched", "unwatched"} {
+		if err := c.Create(ctx, kubeService(ns, "svc")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForUpstream(t, c, "watched-svc-80")
+	waitFor(t, 10*time.Second, "the control plane serves the discovered upstream", func() bool {
+		_, st := get(t, "http://"+cp.admin+"/statusz", nil)
+		return strings.Contains(st, "watched-svc-80")
+	})
+	time.Sleep(time.Second) // a Service outside would have been discovered by now
+	var u api.Upstream
+	if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "gluon-system", Name: "unwatched-svc-80"}, &u); err == nil {
+		t.Fatal("a Service outside --watch-namespaces was discovered")
+	}
+}
