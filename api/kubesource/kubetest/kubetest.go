@@ -54,7 +54,9 @@ func Start() (*Env, error) {
 	}
 	cfg, err := e.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+		// Start may fail after the servers run (a CRD that does not
+		// install): stop them, or they outlive the test.
+		return nil, errors.Join(fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err), e.Stop())
 	}
 	return &Env{env: e, Config: cfg}, nil
 }
