@@ -3,10 +3,8 @@ package kubesource
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,42 +20,27 @@ import (
 func (w *StatusWriter) WriteGatewayAPI(ctx context.Context, st api.GatewayAPIStatus) error {
 	var errs []error
 	for name, want := range st.GatewayClasses {
-		errs = append(errs, w.patch(ctx, types.NamespacedName{Name: name}, &gwv1.GatewayClass{}, func(o client.Object) {
+		newObj := func() client.Object { return &gwv1.GatewayClass{} }
+		errs = append(errs, w.patchStatus(ctx, types.NamespacedName{Name: name}, newObj, func(o client.Object) bool {
 			gc := o.(*gwv1.GatewayClass)
-			gc.Status.Conditions = mergeConditions(gc.Status.Conditions, want.Conditions)
+			return replaceValue(&gc.Status.Conditions, mergeConditions(gc.Status.Conditions, want.Conditions))
 		}))
 	}
 	for key, want := range st.Gateways {
-		errs = append(errs, w.patch(ctx, key, &gwv1.Gateway{}, func(o client.Object) {
-			o.(*gwv1.Gateway).Status = gatewayStatus(o.(*gwv1.Gateway).Status, want)
+		newObj := func() client.Object { return &gwv1.Gateway{} }
+		errs = append(errs, w.patchStatus(ctx, key, newObj, func(o client.Object) bool {
+			g := o.(*gwv1.Gateway)
+			return replaceValue(&g.Status, gatewayStatus(g.Status, want))
 		}))
 	}
 	for key, want := range st.HTTPRoutes {
-		errs = append(errs, w.patch(ctx, key, &gwv1.HTTPRoute{}, func(o client.Object) {
+		newObj := func() client.Object { return &gwv1.HTTPRoute{} }
+		errs = append(errs, w.patchStatus(ctx, key, newObj, func(o client.Object) bool {
 			r := o.(*gwv1.HTTPRoute)
-			r.Status.Parents = routeParents(r.Status.Parents, want)
+			return replaceValue(&r.Status.Parents, routeParents(r.Status.Parents, want))
 		}))
 	}
 	return errors.Join(errs...)
-}
-
-// patch reads obj, lets set change its status, and writes it if it changed.
-func (w *StatusWriter) patch(ctx context.Context, key types.NamespacedName, obj client.Object, set func(client.Object)) error {
-	if err := w.Reader.Get(ctx, key, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("reading %T %s: %w", obj, key, err)
-	}
-	orig := obj.DeepCopyObject().(client.Object)
-	set(obj)
-	if equality.Semantic.DeepEqual(orig, obj) {
-		return nil
-	}
-	if err := w.Client.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("writing status of %T %s: %w", obj, key, err)
-	}
-	return nil
 }
 
 // mergeConditions returns want's conditions, keeping the transition time

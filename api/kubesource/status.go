@@ -39,30 +39,45 @@ type StatusWriter struct {
 func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discovered map[api.ResourceRef]Discovered) error {
 	var errs []error
 	for _, r := range reports {
-		obj, ok := NewObject(r.Key.Kind)
-		if !ok {
+		if _, ok := NewObject(r.Key.Kind); !ok {
 			continue
 		}
+		d := discovered[api.ResourceRef{Namespace: r.Key.Namespace, Name: r.Key.Name}]
+		newObj := func() client.Object { o, _ := NewObject(r.Key.Kind); return o }
 		key := client.ObjectKey{Namespace: r.Key.Namespace, Name: r.Key.Name}
-		d := discovered[api.ResourceRef{Namespace: key.Namespace, Name: key.Name}]
-		// Most statuses are unchanged: compare on the cached object
-		// uncopied (setStatus only replaces fields of this shallow copy).
-		err := w.Reader.Get(ctx, key, obj, client.UnsafeDisableDeepCopy)
-		if apierrors.IsNotFound(err) {
-			continue // deleted since the snapshot
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reading %s: %w", r.Key, err))
-			continue
-		}
-		if !setStatus(obj, r, d) {
-			continue
-		}
-		if err := w.writeOne(ctx, key, r, d); err != nil {
-			errs = append(errs, fmt.Errorf("writing status of %s: %w", r.Key, err))
-		}
+		errs = append(errs, w.patchStatus(ctx, key, newObj, func(o client.Object) bool { return setStatus(o, r, d) }))
 	}
 	return errors.Join(errs...)
+}
+
+// patchStatus lets set put the wanted status into the object at key, and
+// patches it when set says that changed something. Most statuses are
+// unchanged, so set runs first on the cached object uncopied; it must
+// therefore only replace fields of the object, never change what they
+// point to. Only a change is worth a copy and a second read.
+func (w *StatusWriter) patchStatus(ctx context.Context, key client.ObjectKey, newObj func() client.Object, set func(client.Object) bool) error {
+	obj := newObj()
+	if err := w.Reader.Get(ctx, key, obj, client.UnsafeDisableDeepCopy); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil // deleted since the snapshot
+		}
+		return fmt.Errorf("reading %T %s: %w", obj, key, err)
+	}
+	if !set(obj) {
+		return nil
+	}
+	obj = newObj()
+	if err := w.Reader.Get(ctx, key, obj); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	orig := obj.DeepCopyObject().(client.Object)
+	if !set(obj) {
+		return nil
+	}
+	if err := w.Client.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing status of %T %s: %w", obj, key, err)
+	}
+	return nil
 }
 
 // NewObject returns an empty object of a Gluon CRD kind; not ok for other
@@ -79,22 +94,6 @@ func NewObject(k api.Kind) (client.Object, bool) {
 		return &api.Settings{}, true
 	}
 	return nil, false
-}
-
-func (w *StatusWriter) writeOne(ctx context.Context, key client.ObjectKey, r api.Report, d Discovered) error {
-	obj, _ := NewObject(r.Key.Kind)
-	if err := w.Reader.Get(ctx, key, obj); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	orig := obj.DeepCopyObject().(client.Object)
-	if !setStatus(obj, r, d) {
-		return nil
-	}
-	err := w.Client.Status().Patch(ctx, obj, client.MergeFrom(orig))
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
 }
 
 // setStatus puts the report into obj's status and tells whether that
@@ -119,6 +118,15 @@ func ptr[T any](v T) *T { return &v }
 
 func replace[T any](cur **T, next *T) bool {
 	if *cur != nil && equality.Semantic.DeepEqual(*cur, next) {
+		return false
+	}
+	*cur = next
+	return true
+}
+
+// replaceValue sets *cur to next and tells whether that changed it.
+func replaceValue[T any](cur *T, next T) bool {
+	if equality.Semantic.DeepEqual(*cur, next) {
 		return false
 	}
 	*cur = next
