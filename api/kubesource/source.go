@@ -174,25 +174,9 @@ func list(ctx context.Context, c client.Reader, lists ...client.ObjectList) erro
 // loadGluon validates every Gluon resource. A resource that fails keeps its
 // last good version, if it had one, and is reported Rejected either way.
 func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api.Key]api.Object) error {
-	var us api.UpstreamList
-	var vss api.VirtualServiceList
-	var gws api.GatewayList
-	var sts api.SettingsList
-	if err := list(ctx, s.cache, &us, &vss, &gws, &sts); err != nil {
+	objs, err := ListObjects(ctx, s.cache)
+	if err != nil {
 		return err
-	}
-	var objs []api.Object
-	for i := range us.Items {
-		objs = append(objs, &us.Items[i])
-	}
-	for i := range vss.Items {
-		objs = append(objs, &vss.Items[i])
-	}
-	for i := range gws.Items {
-		objs = append(objs, &gws.Items[i])
-	}
-	for i := range sts.Items {
-		objs = append(objs, &sts.Items[i])
 	}
 	for _, o := range objs {
 		k := api.KeyOf(o)
@@ -210,6 +194,32 @@ func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api
 		snap.Resources.Add(o)
 	}
 	return nil
+}
+
+// ListObjects lists every Gluon resource (upstreams, virtual services,
+// gateways, settings) that r holds; from a cache, uncopied (see list).
+func ListObjects(ctx context.Context, r client.Reader) ([]api.Object, error) {
+	var us api.UpstreamList
+	var vss api.VirtualServiceList
+	var gws api.GatewayList
+	var sts api.SettingsList
+	if err := list(ctx, r, &us, &vss, &gws, &sts); err != nil {
+		return nil, err
+	}
+	var objs []api.Object
+	for i := range us.Items {
+		objs = append(objs, &us.Items[i])
+	}
+	for i := range vss.Items {
+		objs = append(objs, &vss.Items[i])
+	}
+	for i := range gws.Items {
+		objs = append(objs, &gws.Items[i])
+	}
+	for i := range sts.Items {
+		objs = append(objs, &sts.Items[i])
+	}
+	return objs, nil
 }
 
 func (s *Source) loadSecrets(ctx context.Context, snap *api.Snapshot) error {

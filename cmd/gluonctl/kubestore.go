@@ -50,27 +50,16 @@ func (s *kubeStore) resources() (api.Resources, error) {
 	c, cancel := kubeContext()
 	defer cancel()
 	var res api.Resources
-	var us api.UpstreamList
-	var vss api.VirtualServiceList
-	var gws api.GatewayList
-	var sts api.SettingsList
+	objs, err := kubesource.ListObjects(c, s.c)
+	if err != nil {
+		return res, fmt.Errorf("reading from %s: %w", s.host, err)
+	}
+	for _, o := range objs {
+		res.Add(o)
+	}
 	var secrets corev1.SecretList
-	for _, l := range []ctrlclient.ObjectList{&us, &vss, &gws, &sts, &secrets} {
-		if err := s.c.List(c, l); err != nil {
-			return res, fmt.Errorf("listing %T from %s: %w", l, s.host, err)
-		}
-	}
-	for i := range us.Items {
-		res.Add(&us.Items[i])
-	}
-	for i := range vss.Items {
-		res.Add(&vss.Items[i])
-	}
-	for i := range gws.Items {
-		res.Add(&gws.Items[i])
-	}
-	for i := range sts.Items {
-		res.Add(&sts.Items[i])
+	if err := s.c.List(c, &secrets); err != nil {
+		return res, fmt.Errorf("listing secrets from %s: %w", s.host, err)
 	}
 	for i := range secrets.Items {
 		if sec, ok, err := kubesource.SecretOf(&secrets.Items[i]); ok && err == nil {
