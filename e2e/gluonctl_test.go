@@ -13,11 +13,17 @@ import (
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
-// gluonctl runs the real binary and returns its combined output and exit code.
+// gluonctl runs the real binary on cp's config directory and returns its
+// combined output and exit code.
 func gluonctl(t *testing.T, cp *controlPlane, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(gluonctlBin, append([]string{"--config-dir", cp.configDir, "--admin-addr", cp.admin}, args...)...)
-	out, err := cmd.CombinedOutput()
+	return runGluonctl(t, append([]string{"--config-dir", cp.configDir, "--admin-addr", cp.admin}, args...)...)
+}
+
+// runGluonctl runs the real binary with args as they are.
+func runGluonctl(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	out, err := exec.Command(gluonctlBin, args...).CombinedOutput()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return string(out), exit.ExitCode()

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -203,12 +202,11 @@ func TestKubernetesOperator(t *testing.T) {
 	t.Run("gluonctl in Kubernetes mode", func(t *testing.T) {
 		kubectl := func(args ...string) string {
 			t.Helper()
-			cmd := exec.Command(gluonctlBin, append([]string{"--kubeconfig", kubeconfig, "--admin-addr", cp.admin}, args...)...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("gluonctl %s: %v\n%s", strings.Join(args, " "), err, out)
+			out, code := runGluonctl(t, append([]string{"--kubeconfig", kubeconfig, "--admin-addr", cp.admin}, args...)...)
+			if code != 0 {
+				t.Fatalf("gluonctl %s: exit %d\n%s", strings.Join(args, " "), code, out)
 			}
-			return string(out)
+			return out
 		}
 		table := kubectl("-n", "gluon-system", "get", "upstreams")
 		for _, want := range []string{"shop-pets-80", "Kubernetes", "svc name: pets", "findPetById"} {
@@ -279,11 +277,10 @@ func TestKubernetesOperator(t *testing.T) {
 			t.Fatalf("the good route stopped serving: %d", code)
 		}
 		// gluonctl check without the admin endpoint reads the cluster's status.
-		out, err := exec.Command(gluonctlBin, "--kubeconfig", kubeconfig, "--admin-addr", freeAddr(t), "check").CombinedOutput()
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "Rejected VirtualService shop/bad") ||
-			!strings.Contains(string(out), "must start with /") || !strings.Contains(string(out), "read from the cluster") {
-			t.Fatalf("gluonctl check from the cluster: %v\n%s", err, out)
+		out, code := runGluonctl(t, "--kubeconfig", kubeconfig, "--admin-addr", freeAddr(t), "check")
+		if code != 1 || !strings.Contains(out, "Rejected VirtualService shop/bad") ||
+			!strings.Contains(out, "must start with /") || !strings.Contains(out, "read from the cluster") {
+			t.Fatalf("gluonctl check from the cluster: exit %d\n%s", code, out)
 		}
 	})
 }
