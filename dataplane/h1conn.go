@@ -33,7 +33,7 @@ type h1Conn struct {
 	values    []byte          // scratch space of readHeader
 	fields    []headerField   // scratch space of readHeader
 	longLine  []byte          // scratch space of readLine
-	headLeft  int             // bytes that may still be read for the response head; see Read
+	headLeft  headLimit       // while the response head is read; see Read
 	writeDone chan error      // the body writer's result when the body is written concurrently
 	resp      http.Response
 	body      h1Body
@@ -201,21 +201,15 @@ func (c *h1Conn) staleOr(err error) error {
 // Read is what c.br reads from: the connection, with the response head
 // limited to headLeft bytes while it is being read (headLeft > 0).
 func (c *h1Conn) Read(p []byte) (int, error) {
-	if c.headLeft < 0 {
-		return 0, errHeadTooLarge
-	}
-	if c.headLeft > 0 && len(p) > c.headLeft {
-		p = p[:c.headLeft]
+	p, err := c.headLeft.clip(p)
+	if err != nil {
+		return 0, err
 	}
 	n, err := c.conn.Read(p)
 	for err != nil && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.extendRead() {
 		n, err = c.conn.Read(p)
 	}
-	if c.headLeft > 0 {
-		if c.headLeft -= n; c.headLeft == 0 {
-			c.headLeft = -1
-		}
-	}
+	c.headLeft.took(n)
 	return n, err
 }
 

@@ -27,7 +27,7 @@ var errHeadTooLarge = errors.New("upstream response headers too large")
 func (c *h1Conn) readResponse(method string) (*http.Response, error) {
 	// The limit counts bytes read from the socket, so it allows for one
 	// buffer of body read along with the head.
-	c.headLeft = maxResponseHead + h1BufferSize
+	c.headLeft = headLimit(maxResponseHead + h1BufferSize)
 	defer func() { c.headLeft = 0 }()
 	if _, err := c.br.Peek(1); err != nil {
 		return nil, c.staleOr(fmt.Errorf("reading upstream response: %w", err))
@@ -218,7 +218,7 @@ func (c *h1Conn) readTrailer() error {
 		_, _ = c.br.Discard(2)
 		return nil
 	}
-	c.headLeft = maxResponseHead + h1BufferSize
+	c.headLeft = headLimit(maxResponseHead + h1BufferSize)
 	defer func() { c.headLeft = 0 }()
 	t := http.Header{}
 	if err := c.readHeader(t); err != nil {

@@ -24,7 +24,7 @@ const (
 type boundListener struct {
 	addr    string
 	ln      net.Listener
-	srv     *http.Server
+	srv     *downstreamServer
 	serving bool
 	handler atomic.Pointer[http.Handler]
 }
@@ -106,16 +106,8 @@ func (m *listenerManager) activate(handlers map[string]http.Handler) {
 	}
 }
 
-func (m *listenerManager) newServer(b *boundListener) *http.Server {
-	var protocols http.Protocols
-	protocols.SetHTTP1(true)
-	protocols.SetUnencryptedHTTP2(true) // h2c with prior knowledge, as Envoy's AUTO codec
-	return &http.Server{
-		Handler:     b,
-		Protocols:   &protocols,
-		IdleTimeout: idleTimeout,
-		ErrorLog:    slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
-	}
+func (m *listenerManager) newServer(b *boundListener) *downstreamServer {
+	return newDownstreamServer(b, m.log)
 }
 
 // drain stops accepting on b and lets in-flight requests finish, in the background.

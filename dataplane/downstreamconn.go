@@ -1,0 +1,277 @@
+package dataplane
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+const (
+	// maxRequestHeadBytes bounds a request's line and headers, as Envoy's
+	// max_request_headers_kb (60 KiB by default) does.
+	maxRequestHeadBytes = 60 << 10
+	// maxDrainBytes is how much of a body the handler left unread is read
+	// and dropped to keep the connection; beyond it the connection closes.
+	maxDrainBytes = 256 << 10
+	// idleRefresh is how stale the idle deadline may grow before it is
+	// moved: a connection busy with requests sets it once per interval,
+	// not once per request.
+	idleRefresh = idleTimeout / 8
+)
+
+// h2Preface is how an HTTP/2 connection with prior knowledge opens.
+const h2Preface = "PRI * HTTP/2.0"
+
+// downstreamConn is one client connection served as HTTP/1.1: requests are
+// read and answered one at a time, pipelined ones in order.
+type downstreamConn struct {
+	srv        *downstreamServer
+	conn       net.Conn
+	remoteAddr string
+	br         *bufio.Reader
+	bw         *bufio.Writer
+	rw         responseWriter
+
+	continueMu sync.Mutex  // orders a 100 Continue before the response head
+	idle       atomic.Bool // waiting for the next request; Shutdown may wake it
+	readUntil  time.Time   // the read deadline set last
+	headLeft   headLimit   // while a request head is read
+	active     *requestContext
+}
+
+func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
+	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
+	c.br = bufio.NewReaderSize(c, h1BufferSize)
+	c.bw = bufio.NewWriterSize(conn, h1BufferSize)
+	c.rw.c = c
+	return c
+}
+
+func (c *downstreamConn) serve() {
+	defer c.srv.untrack(c)
+	if c.openedWithH2Preface() {
+		c.srv.handOff(&replayConn{Conn: c.conn, buffered: c.buffered()})
+		return
+	}
+	defer func() { _ = c.conn.Close() }()
+	for c.waitForRequest() {
+		req, err := c.readRequest()
+		if err != nil {
+			c.replyBadRequest(err)
+			return
+		}
+		if !c.serveRequest(req) {
+			return
+		}
+	}
+}
+
+// openedWithH2Preface peeks at the connection's first bytes, no more than
+// it takes to tell them from the HTTP/2 preface.
+func (c *downstreamConn) openedWithH2Preface() bool {
+	c.idle.Store(true)
+	c.refreshDeadline()
+	for n := 1; ; n = c.br.Buffered() + 1 {
+		got, err := c.br.Peek(min(n, len(h2Preface)))
+		if err != nil || !strings.HasPrefix(h2Preface, string(got)) {
+			return false
+		}
+		if len(got) == len(h2Preface) {
+			return true
+		}
+	}
+}
+
+// buffered returns a copy of what was read from the connection and not used.
+func (c *downstreamConn) buffered() []byte {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.Clone(b)
+}
+
+// waitForRequest marks the connection idle and reports whether it should
+// read another request: not when the server is shutting down.
+func (c *downstreamConn) waitForRequest() bool {
+	c.idle.Store(true)
+	if c.srv.shutting.Load() {
+		return false
+	}
+	c.refreshDeadline()
+	return true
+}
+
+// refreshDeadline moves the read deadline to idleTimeout from now when it
+// has grown stale by idleRefresh: under load that is one deadline change
+// per connection per idleRefresh, not one per request.
+func (c *downstreamConn) refreshDeadline() {
+	now := time.Now()
+	if c.readUntil.Sub(now) > idleTimeout-idleRefresh {
+		return
+	}
+	c.readUntil = now.Add(idleTimeout)
+	_ = c.conn.SetReadDeadline(c.readUntil)
+}
+
+// Read is what br reads from: the connection, with the request head held to
+// maxRequestHeadBytes. The deadline bounds waiting for a request; while one
+// is being served (its body read), it is moved on instead.
+func (c *downstreamConn) Read(p []byte) (int, error) {
+	p, err := c.headLeft.clip(p)
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.conn.Read(p)
+	for n == 0 && c.active != nil && !c.srv.shutting.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.readUntil = time.Time{}
+		c.refreshDeadline()
+		n, err = c.conn.Read(p)
+	}
+	c.headLeft.took(n)
+	return n, err
+}
+
+// badRequestError is a request the connection cannot serve; its code is the
+// status to answer with before closing.
+type badRequestError struct {
+	code int
+	err  error
+}
+
+func (e *badRequestError) Error() string { return e.err.Error() }
+func (e *badRequestError) Unwrap() error { return e.err }
+
+func badRequest(code int, format string, args ...any) error {
+	return &badRequestError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+// readRequest reads and checks the next request head, as net/http's server
+// does: http.ReadRequest parses and frames (Content-Length, chunked), then
+// the Host and every header field are checked.
+func (c *downstreamConn) readRequest() (*http.Request, error) {
+	c.headLeft = headLimit(maxRequestHeadBytes - c.br.Buffered())
+	req, err := http.ReadRequest(c.br)
+	tooLarge := c.headLeft < 0
+	c.headLeft = 0
+	c.idle.Store(false)
+	switch {
+	case tooLarge:
+		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
+	case err != nil && connectionError(err):
+		return nil, err
+	case err != nil:
+		return nil, &badRequestError{code: http.StatusBadRequest, err: err}
+	case req.ProtoMajor != 1:
+		return nil, badRequest(http.StatusHTTPVersionNotSupported, "unsupported protocol %s", req.Proto)
+	case req.ProtoMinor >= 1 && req.Host == "" && req.Method != http.MethodConnect:
+		return nil, badRequest(http.StatusBadRequest, "missing required Host header")
+	case !httpguts.ValidHostHeader(req.Host):
+		return nil, badRequest(http.StatusBadRequest, "malformed Host header")
+	}
+	for k, vv := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return nil, badRequest(http.StatusBadRequest, "invalid header name %q", k)
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, badRequest(http.StatusBadRequest, "invalid value for header %q", k)
+			}
+		}
+	}
+	req.RemoteAddr = c.remoteAddr
+	return req, nil
+}
+
+// replyBadRequest answers a request that could not be read. A client that
+// hung up or a connection that timed out or closed gets no answer.
+func (c *downstreamConn) replyBadRequest(err error) {
+	var bre *badRequestError
+	if !errors.As(err, &bre) {
+		return
+	}
+	c.srv.log.Debug("bad request", "remote", c.remoteAddr, "error", err)
+	text := http.StatusText(bre.code)
+	fmt.Fprintf(c.bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		bre.code, text, len(text), text)
+	_ = c.bw.Flush()
+}
+
+// connectionError reports whether err is the connection's (the client hung
+// up, a deadline passed) rather than something wrong with the request.
+func connectionError(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
+}
+
+// serveRequest runs the handler on req, finishes the response and reports
+// whether the connection may carry another request.
+func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
+	ctx := newRequestContext(c.conn)
+	c.active = ctx
+	defer func() {
+		c.active = nil
+		ctx.finish()
+	}()
+	body := newDownstreamBody(req, c)
+	if expect := req.Header.Get("Expect"); expect != "" {
+		if !strings.EqualFold(expect, "100-continue") || req.ProtoMinor == 0 {
+			c.rw.start(req, body)
+			c.rw.closeAfter = true
+			localReply(&c.rw, http.StatusExpectationFailed, "")
+			return c.rw.finish()
+		}
+		if body != nil {
+			body.expectContinue = true
+		}
+	}
+	req = req.WithContext(ctx)
+	c.rw.start(req, body)
+	if !c.runHandler(req) {
+		return false
+	}
+	keep = c.rw.finish()
+	return keep && body.drain()
+}
+
+// runHandler calls the handler and reports whether it returned normally. A
+// handler that panics (http.ErrAbortHandler on purpose, to reset the
+// stream) gets the connection closed without finishing the response, so
+// the client cannot take a partial body for a whole one.
+func (c *downstreamConn) runHandler(req *http.Request) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p != http.ErrAbortHandler {
+				c.srv.log.Error("handler panicked", "remote", c.remoteAddr, "panic", p, "stack", string(debug.Stack()))
+			}
+			ok = false
+		}
+	}()
+	c.srv.handler.ServeHTTP(&c.rw, req)
+	return true
+}
+
+// replayConn is a connection whose first reads return bytes already read
+// from it, for a handed-over h2c connection.
+type replayConn struct {
+	net.Conn
+	buffered []byte
+}
+
+func (c *replayConn) Read(p []byte) (int, error) {
+	if len(c.buffered) > 0 {
+		n := copy(p, c.buffered)
+		c.buffered = c.buffered[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}

@@ -1,0 +1,99 @@
+package dataplane
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// requestContext is a downstream request's context. Like net/http's, it is
+// canceled when the handler returns or the client goes away; but it notices
+// the latter only when asked, by peeking at the socket, instead of keeping
+// a read pending on every connection: Err peeks (the upstream client asks
+// every clientCheckInterval while it waits), and the first call to Done
+// starts a goroutine that peeks at that interval until the request ends.
+type requestContext struct {
+	conn net.Conn
+
+	mu       sync.Mutex
+	err      error
+	done     chan struct{} // made by the first Done
+	finished chan struct{} // closed by finish once a watcher runs
+}
+
+func newRequestContext(conn net.Conn) *requestContext {
+	return &requestContext{conn: conn}
+}
+
+func (ctx *requestContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (ctx *requestContext) Value(any) any               { return nil }
+
+func (ctx *requestContext) Err() error {
+	ctx.mu.Lock()
+	err := ctx.err
+	ctx.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if peekConn(ctx.conn) == peekClosed {
+		ctx.cancel()
+		return context.Canceled
+	}
+	return nil
+}
+
+func (ctx *requestContext) Done() <-chan struct{} {
+	ctx.mu.Lock()
+	defer ctx.mu.Unlock()
+	if ctx.done == nil {
+		ctx.done = make(chan struct{})
+		if ctx.err != nil {
+			close(ctx.done)
+		} else {
+			ctx.finished = make(chan struct{})
+			go ctx.watch(ctx.finished)
+		}
+	}
+	return ctx.done
+}
+
+// watch cancels the context when the client goes away, until finished.
+func (ctx *requestContext) watch(finished <-chan struct{}) {
+	t := time.NewTicker(clientCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-finished:
+			return
+		case <-t.C:
+			if peekConn(ctx.conn) == peekClosed {
+				ctx.cancel()
+				return
+			}
+		}
+	}
+}
+
+func (ctx *requestContext) cancel() {
+	ctx.mu.Lock()
+	defer ctx.mu.Unlock()
+	if ctx.err != nil {
+		return
+	}
+	ctx.err = context.Canceled
+	if ctx.done != nil {
+		close(ctx.done)
+	}
+}
+
+// finish ends the request: the context is canceled and its watcher stops.
+func (ctx *requestContext) finish() {
+	ctx.cancel()
+	ctx.mu.Lock()
+	defer ctx.mu.Unlock()
+	if ctx.finished != nil {
+		close(ctx.finished)
+		ctx.finished = nil
+	}
+}

@@ -1,0 +1,26 @@
+package dataplane
+
+// headLimit holds the reads of a message head to a byte budget: > 0 is what
+// the head may still take, 0 means no limit applies (a body is being read),
+// and < 0 that the head took the whole budget.
+type headLimit int
+
+// clip shortens p to the budget, or fails once the budget is spent.
+func (l *headLimit) clip(p []byte) ([]byte, error) {
+	switch {
+	case *l < 0:
+		return nil, errHeadTooLarge
+	case *l > 0 && len(p) > int(*l):
+		return p[:*l], nil
+	}
+	return p, nil
+}
+
+// took charges n bytes read to the budget.
+func (l *headLimit) took(n int) {
+	if *l > 0 {
+		if *l -= headLimit(n); *l == 0 {
+			*l = -1
+		}
+	}
+}
