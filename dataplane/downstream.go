@@ -71,7 +71,7 @@ func (s *downstreamServer) Serve(ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		c := newDownstreamConn(s, conn)
+		c := newDownstreamConn(s, newRawSocket(conn))
 		if !s.track(c) {
 			_ = conn.Close()
 			continue

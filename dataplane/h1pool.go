@@ -93,7 +93,7 @@ func (p *h1Pool) dial(ctx context.Context, addr string, deadline time.Time) (*h1
 	if err != nil {
 		return nil, &connectError{err: err}
 	}
-	return newH1Conn(p, addr, conn), nil
+	return newH1Conn(p, addr, newRawSocket(conn)), nil
 }
 
 // put keeps a connection whose last exchange completed cleanly.

@@ -1,0 +1,116 @@
+package dataplane
+
+import (
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// rawSocket is a TCP connection whose reads and writes are made with raw
+// system calls under the runtime's poller. Its sockets are non-blocking, so
+// read and write return at once (EAGAIN when they would block, and then
+// the poller waits); the runtime's bookkeeping for calls that may block
+// (entersyscall, which also wakes the sysmon thread, whose retakes and
+// short sleeps then cost more than the proxying) buys nothing here. On a
+// proxy that makes two reads and two writes per request, it is a tenth of
+// the CPU time.
+type rawSocket struct {
+	net.Conn
+	rc syscall.RawConn
+
+	rmu    sync.Mutex // one Read at a time: the fields below are its
+	rbuf   []byte
+	rn     int
+	rerr   error
+	readFn func(fd uintptr) bool
+
+	wmu     sync.Mutex
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+// newRawSocket wraps conn, or returns it as is when it is not a socket.
+func newRawSocket(conn net.Conn) net.Conn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return conn
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return conn
+	}
+	s := &rawSocket{Conn: conn, rc: rc}
+	s.readFn, s.writeFn = s.read, s.write
+	return s
+}
+
+func (s *rawSocket) SyscallConn() (syscall.RawConn, error) { return s.rc, nil }
+
+func (s *rawSocket) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.rbuf, s.rn, s.rerr = p, 0, nil
+	if err := s.rc.Read(s.readFn); err != nil {
+		return 0, err // closed, or a deadline passed
+	}
+	s.rbuf = nil
+	return s.rn, s.rerr
+}
+
+// read is the poller's callback: false asks it to wait for readability.
+func (s *rawSocket) read(fd uintptr) bool {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)))
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			return false
+		case e != 0:
+			s.rerr = &net.OpError{Op: "read", Net: "tcp", Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: e}
+		case n == 0:
+			s.rerr = io.EOF
+		}
+		s.rn = int(n)
+		return true
+	}
+}
+
+func (s *rawSocket) Write(p []byte) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.wbuf, s.wn, s.werr = p, 0, nil
+	err := s.rc.Write(s.writeFn)
+	s.wbuf = nil
+	if err == nil {
+		err = s.werr
+	}
+	return s.wn, err
+}
+
+// write is the poller's callback: it writes all of wbuf, and asks the poller
+// to wait for writability whenever the socket buffer is full.
+func (s *rawSocket) write(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		rest := s.wbuf[s.wn:]
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		switch {
+		case e == syscall.EINTR:
+			continue
+		case e == syscall.EAGAIN:
+			return false
+		case e != 0:
+			s.werr = &net.OpError{Op: "write", Net: "tcp", Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: e}
+			return true
+		}
+		s.wn += int(n)
+	}
+	return true
+}
