@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/http/httpguts"
 )
 
 const (
@@ -41,6 +39,7 @@ type downstreamConn struct {
 	conn       net.Conn
 	remoteAddr string
 	br         *bufio.Reader
+	head       headReader // reads request heads from br
 	bw         *bufio.Writer
 	rw         responseWriter
 
@@ -54,6 +53,7 @@ type downstreamConn struct {
 func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
 	c.br = bufio.NewReaderSize(c, h1BufferSize)
+	c.head.br, c.head.refuseFolds = c.br, true
 	c.bw = bufio.NewWriterSize(conn, h1BufferSize)
 	c.rw.c = c
 	return c
@@ -155,41 +155,22 @@ func badRequest(code int, format string, args ...any) error {
 	return &badRequestError{code: code, err: fmt.Errorf(format, args...)}
 }
 
-// readRequest reads and checks the next request head, as net/http's server
-// does: http.ReadRequest parses and frames (Content-Length, chunked), then
-// the Host and every header field are checked.
+// readRequest reads the next request head, held to maxRequestHeadBytes.
 func (c *downstreamConn) readRequest() (*http.Request, error) {
 	c.headLeft = headLimit(maxRequestHeadBytes - c.br.Buffered())
-	req, err := http.ReadRequest(c.br)
+	req, err := c.parseRequestHead()
 	tooLarge := c.headLeft < 0
 	c.headLeft = 0
 	c.idle.Store(false)
 	switch {
 	case tooLarge:
 		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
-	case err != nil && connectionError(err):
+	case err == nil || connectionError(err):
+		return req, err
+	case errors.As(err, new(*badRequestError)):
 		return nil, err
-	case err != nil:
-		return nil, &badRequestError{code: http.StatusBadRequest, err: err}
-	case req.ProtoMajor != 1:
-		return nil, badRequest(http.StatusHTTPVersionNotSupported, "unsupported protocol %s", req.Proto)
-	case req.ProtoMinor >= 1 && req.Host == "" && req.Method != http.MethodConnect:
-		return nil, badRequest(http.StatusBadRequest, "missing required Host header")
-	case !httpguts.ValidHostHeader(req.Host):
-		return nil, badRequest(http.StatusBadRequest, "malformed Host header")
 	}
-	for k, vv := range req.Header {
-		if !httpguts.ValidHeaderFieldName(k) {
-			return nil, badRequest(http.StatusBadRequest, "invalid header name %q", k)
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return nil, badRequest(http.StatusBadRequest, "invalid value for header %q", k)
-			}
-		}
-	}
-	req.RemoteAddr = c.remoteAddr
-	return req, nil
+	return nil, &badRequestError{code: http.StatusBadRequest, err: err}
 }
 
 // replyBadRequest answers a request that could not be read. A client that

@@ -26,17 +26,14 @@ type h1Conn struct {
 	readUntil time.Time // the read deadline last set on conn; zero: none
 
 	// While a request is in flight:
-	client    context.Context // the downstream request's
-	deadline  time.Time       // the try's; zero: none
-	br        *bufio.Reader   // reads the response from c (see Read)
-	header    http.Header     // the response's, reused
-	values    []byte          // scratch space of readHeader
-	fields    []headerField   // scratch space of readHeader
-	longLine  []byte          // scratch space of readLine
-	headLeft  headLimit       // while the response head is read; see Read
-	writeDone chan error      // the body writer's result when the body is written concurrently
-	resp      http.Response
-	body      h1Body
+	client     context.Context // the downstream request's
+	deadline   time.Time       // the try's; zero: none
+	headReader                 // its br reads the response from c (see Read)
+	header     http.Header     // the response's, reused
+	headLeft   headLimit       // while the response head is read; see Read
+	writeDone  chan error      // the body writer's result when the body is written concurrently
+	resp       http.Response
+	body       h1Body
 }
 
 const (

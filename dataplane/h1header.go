@@ -10,33 +10,46 @@ import (
 )
 
 // headerField is one parsed field: its canonical name and where its value
-// sits in h1Conn.values.
+// sits in headReader.values.
 type headerField struct {
 	key        string
 	start, end int
 }
 
-// readHeader reads a header block (a response's headers, a chunked body's
+// headReader reads the heads of HTTP/1 messages (request and status lines,
+// header and trailer blocks) from br, keeping its scratch space between
+// messages. Both the upstream client and the downstream server use one.
+type headReader struct {
+	br       *bufio.Reader
+	values   []byte        // scratch space of readHeader
+	fields   []headerField // scratch space of readHeader
+	longLine []byte        // scratch space of readLine
+	// refuseFolds rejects obs-fold lines, which RFC 9112 §5.2 lets a server
+	// refuse in requests; responses still have them joined.
+	refuseFolds bool
+}
+
+// readHeader reads a header block (a message's headers, a chunked body's
 // trailers) up to its empty line into h. The values are gathered into one
 // string and the common names are interned, so that a block costs two
 // allocations rather than one per field as with net/textproto. A field name
 // with spaces or other non-token bytes is an error; a folded line (obs-fold)
 // continues the previous value after a space, as RFC 9112 §5.2 asks of a
 // proxy.
-func (c *h1Conn) readHeader(h http.Header) error {
+func (c *headReader) readHeader(h http.Header) error {
 	values, fields := c.values[:0], c.fields[:0]
 	for {
 		line, err := c.readLine()
 		if err != nil {
-			return fmt.Errorf("reading upstream header: %w", err)
+			return fmt.Errorf("reading header: %w", err)
 		}
 		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			v := trimOWS(line)
-			if len(fields) == 0 || !validFieldValue(v) {
-				return fmt.Errorf("malformed upstream header line %q", line)
+			if len(fields) == 0 || c.refuseFolds || !validFieldValue(v) {
+				return fmt.Errorf("malformed header line %q", line)
 			}
 			values = append(append(values, ' '), v...)
 			fields[len(fields)-1].end = len(values)
@@ -45,7 +58,7 @@ func (c *h1Conn) readHeader(h http.Header) error {
 		k, v, ok := bytes.Cut(line, []byte(":"))
 		key, valid := canonicalKey(k)
 		if v = trimOWS(v); !ok || !valid || !validFieldValue(v) {
-			return fmt.Errorf("malformed upstream header line %q", line)
+			return fmt.Errorf("malformed header line %q", line)
 		}
 		start := len(values)
 		values = append(values, v...)
@@ -73,9 +86,9 @@ func (c *h1Conn) readHeader(h http.Header) error {
 }
 
 // readLine returns the next line without its line ending (CRLF or LF). A
-// line longer than the read buffer is gathered in c.longLine; c.headLeft
-// bounds its length.
-func (c *h1Conn) readLine() ([]byte, error) {
+// line longer than the read buffer is gathered in c.longLine; the reader
+// under br bounds its length.
+func (c *headReader) readLine() ([]byte, error) {
 	line, err := c.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		c.longLine = append(c.longLine[:0], line...)
@@ -116,16 +129,19 @@ func canonicalKey(k []byte) (key string, ok bool) {
 		}
 		upper = b == '-'
 	}
-	if s, ok := commonResponseKeys[string(k)]; ok {
+	if s, ok := commonHeaderKeys[string(k)]; ok {
 		return s, true
 	}
 	return string(k), true
 }
 
-// commonResponseKeys interns the names most responses carry.
-var commonResponseKeys = func() map[string]string {
+// commonHeaderKeys interns the names most requests and responses carry.
+var commonHeaderKeys = func() map[string]string {
 	m := map[string]string{}
 	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Content-Md5", "Cookie", "Expect",
+		"Host", "If-Match", "If-Modified-Since", "If-None-Match", "Origin", "Range", "Referer", "Te",
+		"Upgrade", "User-Agent", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip",
 		"Accept-Ranges", "Access-Control-Allow-Credentials", "Access-Control-Allow-Headers",
 		"Access-Control-Allow-Methods", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",
 		"Age", "Cache-Control", "Connection", "Content-Disposition", "Content-Encoding", "Content-Language",

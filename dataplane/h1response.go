@@ -45,7 +45,7 @@ func (c *h1Conn) readResponse(method string) (*http.Response, error) {
 			return nil, err
 		}
 		if err := c.readHeader(c.header); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("upstream response: %w", err)
 		}
 		if resp.StatusCode >= 200 {
 			break
