@@ -76,6 +76,12 @@ func TestBrokenFileKeepsEverythingElseServing(t *testing.T) {
 	if !reaches(t, base+"/x", "one.test", "a") {
 		t.Error("the broken file's virtual service stopped serving its last good version")
 	}
+	// The three writes may reach the source in separate batches: wait (well
+	// within the 1 s an edit may take) until both broken files are reported.
+	waitFor(t, time.Second, "broken files in /statusz", func() bool {
+		_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+		return strings.Count(body, `"state": "Rejected"`) >= 2
+	})
 	var st struct {
 		Reports []struct {
 			Resource struct{ Kind, Namespace, Name string }
