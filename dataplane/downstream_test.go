@@ -213,6 +213,7 @@ func TestDownstreamBadRequests(t *testing.T) {
 		"chunked in 1.0":      {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", http.StatusBadRequest},
 		"signed length":       {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -0\r\n\r\n", http.StatusBadRequest},
 		"bad request line":    {"GET /\r\n\r\n", http.StatusBadRequest},
+		"bad target":          {"GET /%zz HTTP/1.1\r\nHost: a\r\n\r\n", http.StatusBadRequest},
 		"HTTP/3":              {"GET / HTTP/3.0\r\nHost: a\r\n\r\n", http.StatusHTTPVersionNotSupported},
 		"head too large":      {"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + strings.Repeat("b", maxRequestHeadBytes) + "\r\n\r\n", http.StatusRequestHeaderFieldsTooLarge},
 	} {

@@ -16,7 +16,7 @@ var errBodyClosed = errors.New("http: invalid Read on closed Body")
 // request's bytes.
 type downstreamBody struct {
 	c   *downstreamConn
-	src io.ReadCloser // http.ReadRequest's reader, framed by the request
+	src io.Reader // the framing reader (sized or chunked) from parseRequestHead
 
 	mu             sync.Mutex
 	expectContinue bool // a 100 Continue is owed before the first read; c.continueMu

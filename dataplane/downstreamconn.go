@@ -165,10 +165,8 @@ func (c *downstreamConn) readRequest() (*http.Request, error) {
 	switch {
 	case tooLarge:
 		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
-	case err == nil || connectionError(err):
+	case err == nil || errors.As(err, new(*badRequestError)) || connectionError(err):
 		return req, err
-	case errors.As(err, new(*badRequestError)):
-		return nil, err
 	}
 	return nil, &badRequestError{code: http.StatusBadRequest, err: err}
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -121,7 +120,7 @@ var chunkedCoding = []string{"chunked"}
 // frameRequestBody sets the body from Content-Length or chunked framing.
 func (c *downstreamConn) frameRequestBody(req *http.Request) error {
 	te, chunked := req.Header["Transfer-Encoding"]
-	cls, sized := req.Header["Content-Length"]
+	_, sized := req.Header["Content-Length"]
 	switch {
 	case chunked && sized:
 		return badRequest(http.StatusBadRequest, "both Content-Length and Transfer-Encoding")
@@ -140,32 +139,16 @@ func (c *downstreamConn) frameRequestBody(req *http.Request) error {
 		req.Trailer = trailer
 		req.Body = &chunkedRequestBody{c: c, chunks: httputil.NewChunkedReader(c.br), req: req}
 	case sized:
-		n, err := parseContentLength(cls)
+		n, err := contentLengthOf(req.Header)
 		if err != nil {
-			return err
+			return &badRequestError{code: http.StatusBadRequest, err: err}
 		}
-		req.Header["Content-Length"] = cls[:1]
 		req.ContentLength, req.Body = n, &sizedRequestBody{r: c.br, left: n}
 	}
 	if req.ContentLength == 0 {
 		req.Body = http.NoBody
 	}
 	return nil
-}
-
-// parseContentLength accepts repeated values only when identical.
-func parseContentLength(vs []string) (int64, error) {
-	for _, v := range vs[1:] {
-		if v != vs[0] {
-			return 0, badRequest(http.StatusBadRequest, "conflicting Content-Length values %q", vs)
-		}
-	}
-	v := vs[0]
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || strings.ContainsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
-		return 0, badRequest(http.StatusBadRequest, "invalid Content-Length %q", v)
-	}
-	return n, nil
 }
 
 // declaredTrailers is the Trailer map of a chunked request: the declared
@@ -176,16 +159,12 @@ func declaredTrailers(declared []string) (http.Header, error) {
 		return nil, nil
 	}
 	t := http.Header{}
-	for _, v := range declared {
-		for name := range strings.SplitSeq(v, ",") {
-			switch name = http.CanonicalHeaderKey(strings.TrimSpace(name)); name {
-			case "":
-			case "Transfer-Encoding", "Trailer", "Content-Length":
-				return nil, badRequest(http.StatusBadRequest, "%s cannot be a trailer", name)
-			default:
-				t[name] = nil
-			}
+	for name := range listedNames(declared) {
+		switch name {
+		case "Transfer-Encoding", "Trailer", "Content-Length":
+			return nil, badRequest(http.StatusBadRequest, "%s cannot be a trailer", name)
 		}
+		t[name] = nil
 	}
 	if len(t) == 0 {
 		return nil, nil

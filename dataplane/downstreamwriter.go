@@ -3,6 +3,7 @@ package dataplane
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -71,10 +72,8 @@ func (w *responseWriter) WriteHeader(code int) {
 	w.bodyless = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified ||
 		code == http.StatusSwitchingProtocols
 	w.declared = -1
-	if cl, ok := w.header["Content-Length"]; ok && len(cl) == 1 && code != http.StatusNoContent {
-		if n, err := strconv.ParseInt(cl[0], 10, 64); err == nil && n >= 0 {
-			w.declared = n
-		}
+	if n := contentLength(w.header); n >= 0 && code != http.StatusNoContent {
+		w.declared = n
 	}
 	if containsToken(w.header["Connection"], "close") {
 		w.closeAfter = true
@@ -113,14 +112,7 @@ func (w *responseWriter) appendHeaders(b []byte) []byte {
 		case "Content-Length", "Transfer-Encoding", "Connection":
 			continue
 		case "Trailer":
-			w.trailers = w.trailers[:0]
-			for _, v := range vv {
-				for t := range strings.SplitSeq(v, ",") {
-					if t = strings.TrimSpace(t); t != "" {
-						w.trailers = append(w.trailers, http.CanonicalHeaderKey(t))
-					}
-				}
-			}
+			w.trailers = slices.AppendSeq(w.trailers[:0], listedNames(vv))
 		}
 		if strings.HasPrefix(k, http.TrailerPrefix) || !httpguts.ValidHeaderFieldName(k) {
 			continue

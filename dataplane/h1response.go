@@ -121,7 +121,7 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 	case len(h["Content-Length"]) > 0:
 		n, err := contentLengthOf(h)
 		if err != nil {
-			return err
+			return fmt.Errorf("upstream response: %w", err)
 		}
 		b.remaining, b.done, resp.ContentLength = n, n == 0, n
 	default:
@@ -131,19 +131,20 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 	return nil
 }
 
-// contentLengthOf parses Content-Length; repeated identical values are
-// folded into one, differing ones are an error.
+// contentLengthOf parses Content-Length, of a request or a response:
+// repeated identical values are folded into one, differing ones and
+// anything but digits are an error.
 func contentLengthOf(h http.Header) (int64, error) {
 	vs := h["Content-Length"]
 	first := vs[0]
 	for _, v := range vs[1:] {
 		if v != first {
-			return 0, fmt.Errorf("upstream response has conflicting Content-Length values %q", vs)
+			return 0, fmt.Errorf("conflicting Content-Length values %q", vs)
 		}
 	}
 	n, err := strconv.ParseUint(first, 10, 63)
 	if err != nil {
-		return 0, fmt.Errorf("upstream response has an invalid Content-Length %q", first)
+		return 0, fmt.Errorf("invalid Content-Length %q", first)
 	}
 	if len(vs) > 1 {
 		h["Content-Length"] = vs[:1]

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 
@@ -163,15 +164,25 @@ func unescapeHeaderValue(v string) (string, error) {
 	return b.String(), nil
 }
 
+// listedNames yields the field names listed in the comma-separated values
+// of a header such as Connection or Trailer, canonical, empty ones skipped.
+func listedNames(values []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, v := range values {
+			for name := range strings.SplitSeq(v, ",") {
+				if name = strings.TrimSpace(name); name != "" && !yield(http.CanonicalHeaderKey(name)) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // removeHopByHop deletes the connection-specific headers a proxy must not
 // forward (RFC 9110 §7.6.1), keeping "TE: trailers" which gRPC relies on.
 func removeHopByHop(h http.Header) {
-	for _, v := range h["Connection"] {
-		for tok := range strings.SplitSeq(v, ",") {
-			if tok = strings.TrimSpace(tok); tok != "" {
-				delete(h, http.CanonicalHeaderKey(tok))
-			}
-		}
+	for name := range listedNames(h["Connection"]) {
+		delete(h, name)
 	}
 	delete(h, "Connection")
 	delete(h, "Keep-Alive")
