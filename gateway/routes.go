@@ -73,38 +73,27 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 	case r.DirectResponseAction != nil:
 		route.DirectResponse = &ir.DirectResponse{Status: r.DirectResponseAction.Status, Body: r.DirectResponseAction.Body}
 	case r.RouteAction != nil:
+		key := api.KeyOf(vs)
 		dests, missing := t.destinations(vs.Namespace, r.RouteAction)
 		if len(missing) > 0 {
-			msg := fmt.Sprintf("route %d: upstream %s not found", i, strings.Join(missing, ", "))
-			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
-			route.DirectResponse = t.invalidRoute(msg)
+			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: upstream %s not found", i, strings.Join(missing, ", ")))
 			return
 		}
 		tr, warnings, err := t.routeTransformation(vs.Namespace, r)
-		for _, w := range warnings {
-			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
-		}
+		t.warnRoute(key, i, warnings)
 		if err != nil {
-			msg := fmt.Sprintf("route %d: %v", i, err)
-			t.reports.Reject(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
-			route.DirectResponse = t.invalidRoute(msg)
+			t.answerInvalid(t.reports.Reject, key, route, fmt.Sprintf("route %d: %v", i, err))
 			return
 		}
 		lambda, err := t.routeLambda(vs.Namespace, r)
 		if err != nil {
-			msg := fmt.Sprintf("route %d: %v", i, err)
-			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
-			route.DirectResponse = t.invalidRoute(msg)
+			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: %v", i, err))
 			return
 		}
 		azure, azureWarnings, err := t.routeAzure(vs.Namespace, r)
-		for _, w := range azureWarnings {
-			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
-		}
+		t.warnRoute(key, i, azureWarnings)
 		if err != nil {
-			msg := fmt.Sprintf("route %d: %v", i, err)
-			t.reports.Warn(api.KeyOf(vs), msg+"; the route answers "+fmt.Sprint(t.policy.Status))
-			route.DirectResponse = t.invalidRoute(msg)
+			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: %v", i, err))
 			return
 		}
 		route.Forward = forward(dests, r.Options)
@@ -113,12 +102,23 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		route.Azure = azure
 		if r.Options != nil {
 			route.Headers = t.headerMutation(vs, fmt.Sprintf("route %d", i), r.Options.HeaderManipulation)
-			var warnings []string
 			route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
-			for _, w := range warnings {
-				t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: %s", i, w))
-			}
+			t.warnRoute(key, i, warnings)
 		}
+	}
+}
+
+// answerInvalid makes the route answer the invalid-route response and
+// reports why through report (Warn or Reject), naming the status it answers.
+func (t *translation) answerInvalid(report func(api.Key, string), key api.Key, route *ir.Route, msg string) {
+	report(key, msg+"; the route answers "+fmt.Sprint(t.policy.Status))
+	route.DirectResponse = t.invalidRoute(msg)
+}
+
+// warnRoute reports the warnings of route i.
+func (t *translation) warnRoute(key api.Key, i int, warnings []string) {
+	for _, w := range warnings {
+		t.reports.Warn(key, fmt.Sprintf("route %d: %s", i, w))
 	}
 }
 
