@@ -25,10 +25,9 @@ type downstreamBody struct {
 }
 
 // newDownstreamBody wraps req's body; a request without one keeps
-// http.NoBody and costs nothing.
+// http.NoBody (frameRequestBody sets it) and costs nothing.
 func newDownstreamBody(req *http.Request, c *downstreamConn) *downstreamBody {
-	if req.Body == nil || req.Body == http.NoBody {
-		req.Body = http.NoBody
+	if req.Body == http.NoBody {
 		return nil
 	}
 	b := &downstreamBody{c: c, src: req.Body}
