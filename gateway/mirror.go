@@ -23,7 +23,8 @@ func (t *translation) mirrors(vs *api.VirtualService, i int, r *api.Route) []ir.
 	}
 	s := r.Options.Shadowing
 	ref := s.Upstream.Ref(vs.Namespace)
-	if _, ok := t.upstreams[ref]; !ok {
+	cluster, ok := t.clusterNames[ref]
+	if !ok {
 		t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: shadowing upstream %s not found; requests are not mirrored", i, ref))
 		return nil
 	}
@@ -31,5 +32,5 @@ func (t *translation) mirrors(vs *api.VirtualService, i int, r *api.Route) []ir.
 	if s.Percentage != nil {
 		percent = *s.Percentage
 	}
-	return []ir.Mirror{{Cluster: ClusterName(ref), Percent: percent}}
+	return []ir.Mirror{{Cluster: cluster, Percent: percent}}
 }

@@ -32,8 +32,16 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 			t.reports.Warn(api.KeyOf(vs), "virtual host: "+w)
 		}
 	}
+	n := 0
 	for i := range spec.Routes {
-		vh.Routes = append(vh.Routes, t.routes(vs, i)...)
+		n += max(1, len(spec.Routes[i].Matchers))
+	}
+	// One allocation for all the virtual host's routes: there may be
+	// thousands, and they live and die together.
+	slots := make([]ir.Route, n)
+	vh.Routes = make([]*ir.Route, 0, n)
+	for i := range spec.Routes {
+		vh.Routes = t.appendRoutes(vh.Routes, vs, i, &slots)
 	}
 	for _, w := range ShadowWarnings(spec.Routes) {
 		t.reports.Warn(api.KeyOf(vs), w)
@@ -41,22 +49,20 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	return vh
 }
 
-// routes turns route i of a virtual service into one IR route per matcher,
-// as Envoy has one match per route.
-func (t *translation) routes(vs *api.VirtualService, i int) []*ir.Route {
+// appendRoutes turns route i of a virtual service into one IR route per
+// matcher, as Envoy has one match per route, each built in the next of
+// slots.
+func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots *[]ir.Route) []*ir.Route {
 	r := &vs.Spec.VirtualHost.Routes[i]
 	matchers := r.Matchers
 	if len(matchers) == 0 {
 		matchers = []api.Matcher{{Prefix: "/"}}
 	}
-	base := r.Name
-	if base == "" {
-		base = vs.Namespace + "_" + vs.Name + "-route-" + strconv.Itoa(i)
-	}
 	mirrors := t.mirrors(vs, i, r)
-	out := make([]*ir.Route, 0, len(matchers))
 	for j := range matchers {
-		route := &ir.Route{Name: base + "-matcher-" + strconv.Itoa(j), Match: match(&matchers[j])}
+		route := &(*slots)[0]
+		*slots = (*slots)[1:]
+		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
 		t.action(vs, i, r, route)
 		if route.Forward != nil {
 			route.Forward.Mirrors = mirrors
@@ -64,6 +70,21 @@ func (t *translation) routes(vs *api.VirtualService, i int) []*ir.Route {
 		out = append(out, route)
 	}
 	return out
+}
+
+// routeName is the name of matcher j of route i: the route's own name, or
+// one made from the virtual service's, built in one allocation.
+func routeName(vs *api.VirtualService, r *api.Route, i, j int) string {
+	var buf [128]byte
+	b := buf[:0]
+	if r.Name != "" {
+		b = append(b, r.Name...)
+	} else {
+		b = append(append(append(b, vs.Namespace...), '_'), vs.Name...)
+		b = strconv.AppendInt(append(b, "-route-"...), int64(i), 10)
+	}
+	b = strconv.AppendInt(append(b, "-matcher-"...), int64(j), 10)
+	return string(b)
 }
 
 func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) {
@@ -131,27 +152,22 @@ func (t *translation) invalidRoute(msg string) *ir.DirectResponse {
 }
 
 func (t *translation) destinations(ns string, a *api.RouteAction) ([]ir.Destination, []string) {
-	type weighted struct {
-		dest   api.Destination
-		weight uint32
-	}
-	var in []weighted
+	in := []api.WeightedDestination{{Weight: 1}}
 	if a.Single != nil {
-		in = append(in, weighted{*a.Single, 1})
+		in[0].Destination = *a.Single
 	} else {
-		for _, d := range a.Multi.Destinations {
-			in = append(in, weighted{d.Destination, d.Weight})
-		}
+		in = a.Multi.Destinations
 	}
-	var out []ir.Destination
+	out := make([]ir.Destination, 0, len(in))
 	var missing []string
-	for _, w := range in {
-		ref := w.dest.Upstream.Ref(ns)
-		if _, ok := t.upstreams[ref]; !ok {
+	for _, d := range in {
+		ref := d.Destination.Upstream.Ref(ns)
+		cluster, ok := t.clusterNames[ref]
+		if !ok {
 			missing = append(missing, ref.String())
 			continue
 		}
-		out = append(out, ir.Destination{Cluster: ClusterName(ref), Weight: w.weight})
+		out = append(out, ir.Destination{Cluster: cluster, Weight: d.Weight})
 	}
 	return out, missing
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -13,10 +14,11 @@ import (
 // earlier matcher's path covers the later one's and it asks for no
 // condition the later one does not also ask for.
 func ShadowWarnings(routes []api.Route) []string {
-	earlier := pathIndex{}
+	earlier := newPathIndex(len(routes))
 	var out []string
+	var norm []pathMatcher
 	for j := range routes {
-		norm := normalize(&routes[j])
+		norm = normalize(norm[:0], &routes[j])
 		for _, later := range norm {
 			if i, ok := earlier.coveredBy(later); ok {
 				out = append(out, fmt.Sprintf("route %d (%s) is unreachable: route %d matches every request it would; put the more specific route first", j, later.describe(), i))
@@ -33,30 +35,53 @@ func ShadowWarnings(routes []api.Route) []string {
 // pathIndex holds earlier matchers by the path they match (lower-cased
 // when case-insensitive), so that only an earlier matcher whose path could
 // cover a later one's is compared with it: one lookup per prefix of the
-// later path instead of one comparison per earlier route.
-type pathIndex map[string][]indexed
+// later path that is some earlier path's length, instead of one
+// comparison per earlier route.
+type pathIndex struct {
+	first   map[string]int // a path's newest matcher, an index in entries
+	entries []indexed
+	lengths []int // the lengths of the paths in first, ascending
+}
 
 type indexed struct {
 	route int
 	m     pathMatcher
+	next  int // the previous matcher of the same path, or -1
 }
 
-func (x pathIndex) add(route int, m pathMatcher) {
+func newPathIndex(size int) *pathIndex {
+	return &pathIndex{first: make(map[string]int, size), entries: make([]indexed, 0, size)}
+}
+
+func (x *pathIndex) add(route int, m pathMatcher) {
 	if m.regex {
 		return // regexes are not compared
 	}
-	x[m.lowerPath] = append(x[m.lowerPath], indexed{route, m})
+	next, ok := x.first[m.lowerPath]
+	if !ok {
+		next = -1
+		if i, found := slices.BinarySearch(x.lengths, len(m.lowerPath)); !found {
+			x.lengths = slices.Insert(x.lengths, i, len(m.lowerPath))
+		}
+	}
+	x.first[m.lowerPath] = len(x.entries)
+	x.entries = append(x.entries, indexed{route, m, next})
 }
 
 // coveredBy returns the first earlier route with a matcher covering m.
-func (x pathIndex) coveredBy(m pathMatcher) (int, bool) {
+func (x *pathIndex) coveredBy(m pathMatcher) (int, bool) {
 	if m.regex {
 		return 0, false
 	}
 	lower := strings.ToLower(m.path)
 	first, found := 0, false
-	for end := 1; end <= len(lower); end++ {
-		for _, e := range x[lower[:end]] {
+	for _, n := range x.lengths {
+		if n > len(lower) {
+			break
+		}
+		i, ok := x.first[lower[:n]]
+		for ; ok && i >= 0; i = x.entries[i].next {
+			e := &x.entries[i]
 			if (!found || e.route < first) && covers(e.m, m) {
 				first, found = e.route, true
 			}
@@ -77,11 +102,11 @@ type pathMatcher struct {
 
 var rootMatcher = api.Matcher{Prefix: "/"}
 
-func normalize(r *api.Route) []pathMatcher {
+// normalize appends route r's matchers, prepared, to out.
+func normalize(out []pathMatcher, r *api.Route) []pathMatcher {
 	if len(r.Matchers) == 0 {
-		return []pathMatcher{{m: &rootMatcher, path: "/", lowerPath: "/", sensitive: true}}
+		return append(out, pathMatcher{m: &rootMatcher, path: "/", lowerPath: "/", sensitive: true})
 	}
-	out := make([]pathMatcher, len(r.Matchers))
 	for i := range r.Matchers {
 		m := &r.Matchers[i]
 		p := pathMatcher{m: m, regex: m.Regex != "", exact: m.Exact != "", path: m.Prefix + m.Exact}
@@ -90,7 +115,7 @@ func normalize(r *api.Route) []pathMatcher {
 		}
 		p.sensitive = m.CaseSensitive == nil || *m.CaseSensitive
 		p.lowerPath = strings.ToLower(p.path)
-		out[i] = p
+		out = append(out, p)
 	}
 	return out
 }

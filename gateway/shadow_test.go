@@ -20,6 +20,7 @@ func TestShadowWarnings(t *testing.T) {
 		{"case-insensitive covers any case", []api.Route{r(api.Matcher{Prefix: "/API", CaseSensitive: &f}), r(api.Matcher{Prefix: "/api/v1"})}, []string{"1<-0"}},
 		{"case-sensitive does not cover another case", []api.Route{r(api.Matcher{Prefix: "/API"}), r(api.Matcher{Prefix: "/api/v1"})}, nil},
 		{"conditions must be a subset", []api.Route{r(api.Matcher{Prefix: "/", Headers: []api.HeaderMatcher{{Name: "x"}}}), r(api.Matcher{Prefix: "/a"}), r(api.Matcher{Prefix: "/b", Headers: []api.HeaderMatcher{{Name: "x"}}})}, []string{"2<-0"}},
+		{"of matchers on one path, the first that covers is named", []api.Route{r(api.Matcher{Prefix: "/a", Headers: []api.HeaderMatcher{{Name: "x"}}}), r(api.Matcher{Prefix: "/a"}), r(api.Matcher{Prefix: "/a", Methods: []string{"GET"}}), r(api.Matcher{Prefix: "/a/b"})}, []string{"2<-1", "3<-1"}},
 		{"methods", []api.Route{r(api.Matcher{Prefix: "/", Methods: []string{"GET", "POST"}}), r(api.Matcher{Prefix: "/a", Methods: []string{"GET"}}), r(api.Matcher{Prefix: "/a"})}, []string{"1<-0"}},
 		{"exact only covers the same exact", []api.Route{r(api.Matcher{Exact: "/a"}), r(api.Matcher{Prefix: "/a"}), r(api.Matcher{Exact: "/a"})}, []string{"2<-0"}},
 		{"regexes are not compared; the first covering route is named", []api.Route{r(api.Matcher{Regex: "/.*"}), r(api.Matcher{Prefix: "/x/y"}), r(api.Matcher{Prefix: "/x"}), {}, r(api.Matcher{Prefix: "/x/y/z"}), {}}, []string{"4<-1", "5<-3"}},

@@ -39,18 +39,20 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
-		res:       res,
-		secrets:   secretsByRef(res.Secrets),
-		functions: fns,
-		reports:   api.Reports{},
-		upstreams: map[api.ResourceRef]*api.Upstream{},
-		policy:    invalidRoutePolicy(res.Settings),
+		res:          res,
+		secrets:      secretsByRef(res.Secrets),
+		functions:    fns,
+		reports:      api.Reports{},
+		upstreams:    make(map[api.ResourceRef]*api.Upstream, len(res.Upstreams)),
+		clusterNames: make(map[api.ResourceRef]string, len(res.Upstreams)),
+		policy:       invalidRoutePolicy(res.Settings),
 		// Only to check templates compile; the filters compile their own.
 		engine: transform.NewEngine(transform.Options{}),
 	}
 	for _, u := range res.Upstreams {
 		t.reports.Accept(api.KeyOf(u), "")
-		t.upstreams[api.ResourceRef{Name: u.Name, Namespace: u.Namespace}] = u
+		ref := api.ResourceRef{Name: u.Name, Namespace: u.Namespace}
+		t.upstreams[ref], t.clusterNames[ref] = u, ClusterName(ref)
 		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.Error != "" {
 			t.reports.Warn(api.KeyOf(u), "function discovery: "+d.Error)
 		}
@@ -102,8 +104,11 @@ type translation struct {
 	engine    *transform.Engine
 	reports   api.Reports
 	upstreams map[api.ResourceRef]*api.Upstream
-	policy    ir.DirectResponse
-	awsCreds  map[string]ir.AWSCredentials
+	// clusterNames holds each upstream's cluster name, made once: routes
+	// name the same upstreams thousands of times.
+	clusterNames map[api.ResourceRef]string
+	policy       ir.DirectResponse
+	awsCreds     map[string]ir.AWSCredentials
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost

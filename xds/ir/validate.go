@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp/syntax"
+	"sync"
 )
 
 // Validate checks the invariants stage 2 relies on: names are unique,
@@ -20,7 +21,6 @@ func (p *Proxy) Validate() error {
 		errs = append(errs, c.validate())
 	}
 	listeners := map[string]bool{}
-	regexes := regexCache{}
 	for _, l := range p.Listeners {
 		if listeners[l.Name] {
 			errs = append(errs, fmt.Errorf("listener %q: duplicate name", l.Name))
@@ -28,7 +28,7 @@ func (p *Proxy) Validate() error {
 		listeners[l.Name] = true
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
-				if err := r.validate(clusters, regexes); err != nil {
+				if err := r.validate(clusters); err != nil {
 					errs = append(errs, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err))
 				}
 			}
@@ -49,22 +49,41 @@ func (c *Cluster) validate() error {
 	return nil
 }
 
-// regexCache remembers each distinct regex's verdict: large configs repeat
-// the same few patterns across thousands of routes.
-type regexCache map[string]error
+// regexVerdicts remembers the verdict on each regex across calls: every
+// config push validates the whole IR again, large configs repeat the same
+// few patterns across thousands of routes, and from one push to the next
+// almost every pattern is unchanged. Parsing was a tenth of stage 2.
+var regexVerdicts = verdictMemo{limit: 1 << 15}
+
+// verdictMemo is a bounded, concurrency-safe memo of a regex's verdict. It
+// forgets everything when full: simpler than LRU, and a config with more
+// distinct patterns than the limit only loses the memo's benefit.
+type verdictMemo struct {
+	mu       sync.Mutex
+	limit    int
+	verdicts map[string]error
+}
 
 // check parses without compiling: the syntax is what Envoy's RE2 would
 // reject, and parsing costs a fraction of a full compile.
-func (c regexCache) check(re string) error {
-	err, ok := c[re]
-	if !ok {
-		_, err = syntax.Parse(re, syntax.Perl)
-		c[re] = err
+func (c *verdictMemo) check(re string) error {
+	c.mu.Lock()
+	err, ok := c.verdicts[re]
+	c.mu.Unlock()
+	if ok {
+		return err
 	}
+	_, err = syntax.Parse(re, syntax.Perl)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.verdicts) >= c.limit || c.verdicts == nil {
+		c.verdicts = make(map[string]error)
+	}
+	c.verdicts[re] = err
 	return err
 }
 
-func (r *Route) validate(clusters map[string]bool, regexes regexCache) error {
+func (r *Route) validate(clusters map[string]bool) error {
 	n := 0
 	for _, set := range []bool{r.Forward != nil, r.Redirect != nil, r.DirectResponse != nil} {
 		if set {
@@ -88,7 +107,7 @@ func (r *Route) validate(clusters map[string]bool, regexes regexCache) error {
 		if re == "" {
 			continue // most routes have none; compiling "" costs a microsecond each
 		}
-		if err := regexes.check(re); err != nil {
+		if err := regexVerdicts.check(re); err != nil {
 			return fmt.Errorf("route %q: %w", r.Name, err)
 		}
 	}

@@ -9,16 +9,25 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
+// lbEndpointParts are the messages of one endpoint but its address,
+// allocated as one (see socketAddressParts).
+type lbEndpointParts struct {
+	lbEndpoint endpointv3.LbEndpoint
+	oneof      endpointv3.LbEndpoint_Endpoint
+	endpoint   endpointv3.Endpoint
+	weight     wrapperspb.UInt32Value
+}
+
 func loadAssignment(c *ir.Cluster) *endpointv3.ClusterLoadAssignment {
-	locality := &endpointv3.LocalityLbEndpoints{}
-	for _, e := range c.Endpoints {
-		locality.LbEndpoints = append(locality.LbEndpoints, &endpointv3.LbEndpoint{
-			HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
-				Address:  socketAddress(e.Host, e.Port),
-				Hostname: hostname(e.Host),
-			}},
-			LoadBalancingWeight: wrapperspb.UInt32(e.Weight),
-		})
+	locality := &endpointv3.LocalityLbEndpoints{LbEndpoints: make([]*endpointv3.LbEndpoint, len(c.Endpoints))}
+	parts := make([]lbEndpointParts, len(c.Endpoints))
+	for i, e := range c.Endpoints {
+		p := &parts[i]
+		p.weight.Value = e.Weight
+		p.endpoint.Address, p.endpoint.Hostname = socketAddress(e.Host, e.Port), hostname(e.Host)
+		p.oneof.Endpoint = &p.endpoint
+		p.lbEndpoint.HostIdentifier, p.lbEndpoint.LoadBalancingWeight = &p.oneof, &p.weight
+		locality.LbEndpoints[i] = &p.lbEndpoint
 	}
 	return &endpointv3.ClusterLoadAssignment{ClusterName: c.Name, Endpoints: []*endpointv3.LocalityLbEndpoints{locality}}
 }

@@ -10,10 +10,12 @@ import (
 
 // routeAction forwards to one cluster or splits across weighted clusters,
 // with the route's rewrites, timeout, retries and mirrors.
-func routeAction(f *ir.Forward) *routev3.RouteAction {
-	a := &routev3.RouteAction{}
+func routeAction(f *ir.Forward, mem *routeMessages) *routev3.RouteAction {
+	a := mem.actions.next()
 	if len(f.Destinations) == 1 {
-		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: f.Destinations[0].Cluster}
+		cluster := mem.clusters.next()
+		cluster.Cluster = f.Destinations[0].Cluster
+		a.ClusterSpecifier = cluster
 	} else {
 		wc := &routev3.WeightedCluster{}
 		for _, d := range f.Destinations {

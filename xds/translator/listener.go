@@ -49,12 +49,22 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 	}, nil
 }
 
+// socketAddressParts are the four messages of a socket address, allocated
+// as one: a push has one address per endpoint, thousands of them.
+type socketAddressParts struct {
+	address corev3.Address
+	oneof   corev3.Address_SocketAddress
+	socket  corev3.SocketAddress
+	port    corev3.SocketAddress_PortValue
+}
+
 func socketAddress(addr string, port uint32) *corev3.Address {
-	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
-		Protocol:      corev3.SocketAddress_TCP,
-		Address:       addr,
-		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port},
-	}}}
+	p := &socketAddressParts{}
+	p.port.PortValue = port
+	p.socket.Protocol, p.socket.Address, p.socket.PortSpecifier = corev3.SocketAddress_TCP, addr, &p.port
+	p.oneof.SocketAddress = &p.socket
+	p.address.Address = &p.oneof
+	return &p.address
 }
 
 // adsSource says "this comes over the same ADS stream".

@@ -10,8 +10,8 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
-func routeMatch(m *ir.Match) *routev3.RouteMatch {
-	out := &routev3.RouteMatch{}
+func routeMatch(m *ir.Match, mem *routeMessages) *routev3.RouteMatch {
+	out := mem.matches.next()
 	switch {
 	case m.PathExact != "":
 		out.PathSpecifier = &routev3.RouteMatch_Path{Path: m.PathExact}
@@ -22,7 +22,9 @@ func routeMatch(m *ir.Match) *routev3.RouteMatch {
 		}
 		out.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: regex(re)}
 	default:
-		out.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: m.PathPrefix}
+		prefix := mem.prefixes.next()
+		prefix.Prefix = m.PathPrefix
+		out.PathSpecifier = prefix
 	}
 	if m.CaseInsensitive {
 		out.CaseSensitive = wrapperspb.Bool(false)

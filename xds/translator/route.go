@@ -11,14 +11,15 @@ import (
 // routeConfiguration builds the RDS resource of a listener.
 func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
 	rc := &routev3.RouteConfiguration{Name: l.Name}
+	mem := &routeMessages{}
 	for _, vh := range l.VirtualHosts {
-		v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains}
+		v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*routev3.Route, 0, len(vh.Routes))}
 		applyVirtualHostHeaders(v, vh.Headers)
 		if err := applyVirtualHostRateLimit(v, vh.RateLimit); err != nil {
 			return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
 		}
 		for _, r := range vh.Routes {
-			route, err := buildRoute(r, vh.RateLimit)
+			route, err := buildRoute(r, vh.RateLimit, mem)
 			if err != nil {
 				return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
 			}
@@ -29,11 +30,14 @@ func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
 	return rc, nil
 }
 
-func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit) (*routev3.Route, error) {
-	out := &routev3.Route{Name: r.Name, Match: routeMatch(&r.Match)}
+func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit, mem *routeMessages) (*routev3.Route, error) {
+	out := mem.routes.next()
+	out.Name, out.Match = r.Name, routeMatch(&r.Match, mem)
 	switch {
 	case r.Forward != nil:
-		out.Action = &routev3.Route_Route{Route: routeAction(r.Forward)}
+		action := mem.forwards.next()
+		action.Route = routeAction(r.Forward, mem)
+		out.Action = action
 	case r.Redirect != nil:
 		out.Action = &routev3.Route_Redirect{Redirect: redirectAction(r.Redirect)}
 	case r.DirectResponse != nil:

@@ -1,0 +1,45 @@
+package ir
+
+import (
+	"strings"
+	"testing"
+)
+
+func regexProxy(pattern string) *Proxy {
+	return &Proxy{
+		Name:     "p",
+		Clusters: []*Cluster{{Name: "c", Discovery: DiscoveryEDS}},
+		Listeners: []*Listener{{Name: "l", VirtualHosts: []*VirtualHost{{Name: "vh", Routes: []*Route{{
+			Name:    "r",
+			Match:   Match{PathRegex: pattern},
+			Forward: &Forward{Destinations: []Destination{{Cluster: "c", Weight: 1}}},
+		}}}}}},
+	}
+}
+
+// The verdict memo must give a bad regex the same error every time, not
+// only the first time it is seen.
+func TestValidateRegexVerdictRemembered(t *testing.T) {
+	for range 2 {
+		err := regexProxy("/a/(b").Validate()
+		if err == nil || !strings.Contains(err.Error(), `route "r"`) || !strings.Contains(err.Error(), "missing closing )") {
+			t.Fatalf("Validate() = %v, want the route's regex error", err)
+		}
+		if err := regexProxy("/a/(b)").Validate(); err != nil {
+			t.Fatalf("Validate() of a good regex = %v", err)
+		}
+	}
+}
+
+func TestVerdictMemoBounded(t *testing.T) {
+	memo := verdictMemo{limit: 2}
+	for _, re := range []string{"a", "b(", "c", "d"} {
+		_ = memo.check(re)
+		if len(memo.verdicts) > memo.limit {
+			t.Fatalf("memo holds %d verdicts, limit %d", len(memo.verdicts), memo.limit)
+		}
+	}
+	if memo.check("b(") == nil {
+		t.Error(`check("b(") = nil after the memo was cleared, want a syntax error`)
+	}
+}
