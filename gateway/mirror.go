@@ -23,7 +23,7 @@ func (t *translation) mirrors(vs *api.VirtualService, i int, r *api.Route) []ir.
 	}
 	s := r.Options.Shadowing
 	ref := s.Upstream.Ref(vs.Namespace)
-	cluster, ok := t.clusterNames[ref]
+	u, ok := t.upstreams[ref]
 	if !ok {
 		t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: shadowing upstream %s not found; requests are not mirrored", i, ref))
 		return nil
@@ -32,5 +32,5 @@ func (t *translation) mirrors(vs *api.VirtualService, i int, r *api.Route) []ir.
 	if s.Percentage != nil {
 		percent = *s.Percentage
 	}
-	return []ir.Mirror{{Cluster: cluster, Percent: percent}}
+	return []ir.Mirror{{Cluster: u.cluster, Percent: percent}}
 }

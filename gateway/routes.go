@@ -41,7 +41,7 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	slots := make([]ir.Route, n)
 	vh.Routes = make([]*ir.Route, 0, n)
 	for i := range spec.Routes {
-		vh.Routes = t.appendRoutes(vh.Routes, vs, i, &slots)
+		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
 	}
 	for _, w := range ShadowWarnings(spec.Routes) {
 		t.reports.Warn(api.KeyOf(vs), w)
@@ -50,9 +50,9 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 }
 
 // appendRoutes turns route i of a virtual service into one IR route per
-// matcher, as Envoy has one match per route, each built in the next of
-// slots.
-func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots *[]ir.Route) []*ir.Route {
+// matcher, as Envoy has one match per route. Route k of the virtual host
+// is built in slots[k].
+func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route) []*ir.Route {
 	r := &vs.Spec.VirtualHost.Routes[i]
 	matchers := r.Matchers
 	if len(matchers) == 0 {
@@ -60,8 +60,7 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	}
 	mirrors := t.mirrors(vs, i, r)
 	for j := range matchers {
-		route := &(*slots)[0]
-		*slots = (*slots)[1:]
+		route := &slots[len(out)]
 		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
 		t.action(vs, i, r, route)
 		if route.Forward != nil {
@@ -162,12 +161,12 @@ func (t *translation) destinations(ns string, a *api.RouteAction) ([]ir.Destinat
 	var missing []string
 	for _, d := range in {
 		ref := d.Destination.Upstream.Ref(ns)
-		cluster, ok := t.clusterNames[ref]
+		u, ok := t.upstreams[ref]
 		if !ok {
 			missing = append(missing, ref.String())
 			continue
 		}
-		out = append(out, ir.Destination{Cluster: cluster, Weight: d.Weight})
+		out = append(out, ir.Destination{Cluster: u.cluster, Weight: d.Weight})
 	}
 	return out, missing
 }

@@ -39,20 +39,19 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
-		res:          res,
-		secrets:      secretsByRef(res.Secrets),
-		functions:    fns,
-		reports:      api.Reports{},
-		upstreams:    make(map[api.ResourceRef]*api.Upstream, len(res.Upstreams)),
-		clusterNames: make(map[api.ResourceRef]string, len(res.Upstreams)),
-		policy:       invalidRoutePolicy(res.Settings),
+		res:       res,
+		secrets:   secretsByRef(res.Secrets),
+		functions: fns,
+		reports:   api.Reports{},
+		upstreams: make(map[api.ResourceRef]knownUpstream, len(res.Upstreams)),
+		policy:    invalidRoutePolicy(res.Settings),
 		// Only to check templates compile; the filters compile their own.
 		engine: transform.NewEngine(transform.Options{}),
 	}
 	for _, u := range res.Upstreams {
 		t.reports.Accept(api.KeyOf(u), "")
 		ref := api.ResourceRef{Name: u.Name, Namespace: u.Namespace}
-		t.upstreams[ref], t.clusterNames[ref] = u, ClusterName(ref)
+		t.upstreams[ref] = knownUpstream{Upstream: u, cluster: ClusterName(ref)}
 		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.Error != "" {
 			t.reports.Warn(api.KeyOf(u), "function discovery: "+d.Error)
 		}
@@ -103,15 +102,19 @@ type translation struct {
 	functions functions.Snapshot
 	engine    *transform.Engine
 	reports   api.Reports
-	upstreams map[api.ResourceRef]*api.Upstream
-	// clusterNames holds each upstream's cluster name, made once: routes
-	// name the same upstreams thousands of times.
-	clusterNames map[api.ResourceRef]string
-	policy       ir.DirectResponse
-	awsCreds     map[string]ir.AWSCredentials
+	upstreams map[api.ResourceRef]knownUpstream
+	policy    ir.DirectResponse
+	awsCreds  map[string]ir.AWSCredentials
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost
+}
+
+// knownUpstream is an upstream with its cluster name, made once: routes
+// name the same upstreams thousands of times.
+type knownUpstream struct {
+	*api.Upstream
+	cluster string
 }
 
 func sortedNames[V any](m map[string]V) []string {
