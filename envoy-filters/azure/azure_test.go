@@ -180,6 +180,22 @@ func bearer(t *testing.T, r *Route) string {
 	return h["authorization"]
 }
 
+// wantRefreshed checks that r sends token prefix+"-1" twice (cached), then,
+// past three quarters of a 4 s lifetime, a fresh prefix+"-2".
+func wantRefreshed(t *testing.T, r *Route, prefix string) {
+	t.Helper()
+	if got := bearer(t, r); got != "Bearer "+prefix+"-1" {
+		t.Fatalf("authorization %q", got)
+	}
+	if got := bearer(t, r); got != "Bearer "+prefix+"-1" {
+		t.Fatalf("second request: %q", got)
+	}
+	time.Sleep(3100 * time.Millisecond)
+	if got := bearer(t, r); got != "Bearer "+prefix+"-2" {
+		t.Fatalf("after 3 s: %q, want a fresh token", got)
+	}
+}
+
 func TestAADTokenCachedAndShared(t *testing.T) {
 	a := newAADServer(t, time.Hour)
 	f := a.filter(t, "s3cret")
@@ -197,17 +213,7 @@ func TestAADTokenCachedAndShared(t *testing.T) {
 func TestAADTokenRefreshedBeforeExpiry(t *testing.T) {
 	// A 4 s lifetime is refreshed after 3 s, its last quarter.
 	a := newAADServer(t, 4*time.Second)
-	r := compile(t, a.filter(t, "s3cret"), aadRoute)
-	if got := bearer(t, r); got != "Bearer token-1" {
-		t.Fatalf("authorization %q", got)
-	}
-	if got := bearer(t, r); got != "Bearer token-1" {
-		t.Fatalf("second request: %q", got)
-	}
-	time.Sleep(3100 * time.Millisecond)
-	if got := bearer(t, r); got != "Bearer token-2" {
-		t.Fatalf("after 3 s: %q, want a fresh token", got)
-	}
+	wantRefreshed(t, compile(t, a.filter(t, "s3cret"), aadRoute), "token")
 }
 
 func TestAADFailureIs502WithoutSecret(t *testing.T) {
