@@ -229,6 +229,23 @@ func TestDownstreamBadRequests(t *testing.T) {
 	}
 }
 
+// A head just under the limit is served even when its body arrives with
+// it: reading the body's first bytes along with the head must not count
+// as a head over the limit.
+func TestDownstreamHeadNearLimitWithBody(t *testing.T) {
+	_, addr := startDownstream(t, echoPath)
+	start := "POST /near HTTP/1.1\r\nHost: a\r\nContent-Length: 8192\r\nX-Big: "
+	end := "\r\n\r\n"
+	pad := strings.Repeat("b", maxRequestHeadBytes-100-len(start)-len(end))
+	body := strings.Repeat("x", 8192)
+	c := dialRaw(t, addr)
+	c.send(start + pad + end + body)
+	resp, got := c.response("POST")
+	if resp.StatusCode != http.StatusOK || got != "POST /near "+body {
+		t.Fatalf("status %d, body of %d bytes; want 200 and the echoed body", resp.StatusCode, len(got))
+	}
+}
+
 func TestDownstreamExpectContinue(t *testing.T) {
 	_, addr := startDownstream(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ignore" {

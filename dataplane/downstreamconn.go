@@ -159,11 +159,10 @@ func badRequest(code int, format string, args ...any) error {
 func (c *downstreamConn) readRequest() (*http.Request, error) {
 	c.headLeft = headLimit(maxRequestHeadBytes - c.br.Buffered())
 	req, err := c.parseRequestHead()
-	tooLarge := c.headLeft < 0
 	c.headLeft = 0
 	c.idle.Store(false)
 	switch {
-	case tooLarge:
+	case errors.Is(err, errHeadTooLarge):
 		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
 	case err == nil || errors.As(err, new(*badRequestError)) || connectionError(err):
 		return req, err

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,8 +17,6 @@ const (
 	// max1xx bounds the informational responses skipped before the final one.
 	max1xx = 5
 )
-
-var errHeadTooLarge = errors.New("upstream response headers too large")
 
 // readResponse reads the response head and frames its body (RFC 9112 §6.3).
 // Informational responses are skipped: the downstream server answers

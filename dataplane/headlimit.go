@@ -1,5 +1,12 @@
 package dataplane
 
+import "errors"
+
+// errHeadTooLarge is a read past a head's budget. It, not the budget being
+// spent, is what says a head is too large: the read that spends the budget
+// may carry the end of the head and the start of a body.
+var errHeadTooLarge = errors.New("message head too large")
+
 // headLimit holds the reads of a message head to a byte budget: > 0 is what
 // the head may still take, 0 means no limit applies (a body is being read),
 // and < 0 that the head took the whole budget.
