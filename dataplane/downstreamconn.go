@@ -38,8 +38,7 @@ type downstreamConn struct {
 	srv        *downstreamServer
 	conn       net.Conn
 	remoteAddr string
-	br         *bufio.Reader
-	head       headReader // reads request heads from br
+	headReader // its br reads requests from c (see Read)
 	bw         *bufio.Writer
 	rw         responseWriter
 
@@ -52,8 +51,7 @@ type downstreamConn struct {
 
 func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
-	c.br = bufio.NewReaderSize(c, h1BufferSize)
-	c.head.br, c.head.refuseFolds = c.br, true
+	c.br, c.refuseFolds = bufio.NewReaderSize(c, h1BufferSize), true
 	c.bw = bufio.NewWriterSize(conn, h1BufferSize)
 	c.rw.c = c
 	return c

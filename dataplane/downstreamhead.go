@@ -19,7 +19,7 @@ import (
 // no two readers can disagree on where the body ends. It costs a few
 // allocations where http.ReadRequest costs nine (see headReader).
 func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
-	line, err := c.head.readLine()
+	line, err := c.readLine()
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
 	if err := parseRequestLine(req, line); err != nil {
 		return nil, err
 	}
-	if err := c.head.readHeader(req.Header); err != nil {
+	if err := c.readHeader(req.Header); err != nil {
 		return nil, err
 	}
 	if err := setRequestHost(req); err != nil {
@@ -237,7 +237,7 @@ func (b *chunkedRequestBody) readTrailers() error {
 		return badRequest(http.StatusBadRequest, "trailer section longer than %d bytes or not ended by CRLF CRLF", b.c.br.Size())
 	}
 	got := http.Header{}
-	if err := b.c.head.readHeader(got); err != nil {
+	if err := b.c.readHeader(got); err != nil {
 		return err
 	}
 	if len(got) > 0 && b.req.Trailer == nil {

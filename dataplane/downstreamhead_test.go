@@ -21,8 +21,8 @@ type parsedRequest struct {
 }
 
 func parseWithGluon(data []byte) (*parsedRequest, error) {
-	c := &downstreamConn{br: bufio.NewReader(bytes.NewReader(data))}
-	c.head.br, c.head.refuseFolds = c.br, true
+	c := &downstreamConn{}
+	c.br, c.refuseFolds = bufio.NewReader(bytes.NewReader(data)), true
 	req, err := c.parseRequestHead()
 	if err != nil {
 		return nil, err

@@ -145,12 +145,9 @@ func appendHeaderLine(b []byte, k, v string) []byte {
 // chunked, or, to an HTTP/1.0 client, delimited by closing the connection.
 func (w *responseWriter) commit(streaming bool) {
 	switch {
-	case w.bodyless:
-		if w.declared >= 0 && w.status != http.StatusNoContent {
-			w.head = appendContentLength(w.head, w.declared)
-		}
-	case w.declared >= 0:
+	case w.declared >= 0: // never for a 204: WriteHeader sees to that
 		w.head = appendContentLength(w.head, w.declared)
+	case w.bodyless:
 	case !streaming:
 		w.declared = int64(len(w.pending))
 		w.head = appendContentLength(w.head, w.declared)

@@ -46,10 +46,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	}
 	// Mirrors are drawn first: only a request actually mirrored has its body
 	// buffered for them.
-	var mirrors []*mirrorPolicy
-	if len(a.mirrors) > 0 {
-		mirrors = a.sampleMirrors()
-	}
+	mirrors := a.sampleMirrors()
 	body, err := newRequestBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil)
 	if err != nil {
 		localReply(w, http.StatusBadRequest, "")
@@ -77,14 +74,13 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			outHost = ep.hostname
 		}
 		if attempt == 0 && mirrors != nil {
-			rt.mirror(r, mirrors, body, target, outHost, a.timeout)
+			rt.mirror(r, mirrors, body, target, outHost, deadline)
 		}
 		resp, err := cl.client.roundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		canRetry := attempt < retries
 		switch {
 		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode):
-			// Discard the response; a bounded drain lets the connection be reused.
-			_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+			_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 			resp.Body.Close()
 		case err == nil:
 			rt.copyResponse(w, r, resp, vh, cr)

@@ -89,7 +89,7 @@ func (m *listenerManager) activate(handlers map[string]http.Handler) {
 		b.handler.Store(&h)
 		if !b.serving {
 			b.serving = true
-			b.srv = m.newServer(b)
+			b.srv = newDownstreamServer(b, m.log)
 			go func() {
 				if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
 					m.log.Error("listener stopped", "address", b.addr, "error", err)
@@ -104,10 +104,6 @@ func (m *listenerManager) activate(handlers map[string]http.Handler) {
 			m.drain(b)
 		}
 	}
-}
-
-func (m *listenerManager) newServer(b *boundListener) *downstreamServer {
-	return newDownstreamServer(b, m.log)
 }
 
 // drain stops accepting on b and lets in-flight requests finish, in the background.

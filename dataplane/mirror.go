@@ -67,7 +67,7 @@ func shadowHost(host string) string {
 // primary endpoint, with the primary's target and host: Envoy mirrors the
 // request as it goes upstream. It never blocks. The request is cloned here
 // because response filters may change its headers once the router returns.
-func (rt *router) mirror(r *http.Request, chosen []*mirrorPolicy, body requestBody, target, host string, timeout time.Duration) {
+func (rt *router) mirror(r *http.Request, chosen []*mirrorPolicy, body requestBody, target, host string, deadline time.Time) {
 	m := rt.mirrors
 	if !body.replayable() {
 		// A body over the buffer limit was streamed to the primary and cannot
@@ -75,12 +75,12 @@ func (rt *router) mirror(r *http.Request, chosen []*mirrorPolicy, body requestBo
 		m.dropped.Add(uint64(len(chosen)))
 		return
 	}
-	if timeout <= 0 {
-		// Envoy's mirror shares the route timeout, none when disabled; here a
-		// mirror always ends, so that it cannot hold its slot forever.
-		timeout = defaultRouteTimeout
+	if deadline.IsZero() {
+		// Envoy's mirror shares the route's deadline, none when its timeout
+		// is disabled; here a mirror always ends, so that it cannot hold
+		// its slot forever.
+		deadline = time.Now().Add(defaultRouteTimeout)
 	}
-	deadline := time.Now().Add(timeout)
 	for _, p := range chosen {
 		if !m.acquire() {
 			m.dropped.Add(1)

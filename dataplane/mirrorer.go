@@ -18,9 +18,10 @@ import (
 // mirror is dropped rather than queued.
 const maxMirrorsInFlight = 128
 
-// mirrorDrainBytes is how much of a mirror's answer is read before it is
-// dropped, so that a small answer leaves its connection reusable.
-const mirrorDrainBytes = 4 << 10
+// drainBytes is how much of an unwanted upstream answer (a mirror's, or
+// one a retry replaces) is read before it is dropped, so that a small
+// answer leaves its connection reusable.
+const drainBytes = 4 << 10
 
 var errNoMirrorCluster = errors.New("mirror cluster does not exist")
 
@@ -112,7 +113,7 @@ func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body requestBody, 
 	if err != nil {
 		return fmt.Errorf("endpoint %s: %w", ep.addr, err)
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, mirrorDrainBytes)
+	_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 	_ = resp.Body.Close() // the answer is dropped either way
 	return nil
 }
