@@ -51,21 +51,26 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 
 // appendRoutes turns route i of a virtual service into one IR route per
 // matcher, as Envoy has one match per route. Route k of the virtual host
-// is built in slots[k].
+// is built in slots[k]. The matchers share the route's action, built (and
+// its problems reported) once; nothing changes an action once built.
 func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route) []*ir.Route {
 	r := &vs.Spec.VirtualHost.Routes[i]
 	matchers := r.Matchers
 	if len(matchers) == 0 {
 		matchers = []api.Matcher{{Prefix: "/"}}
 	}
+	first := &slots[len(out)]
 	mirrors := t.mirrors(vs, i, r)
+	t.action(vs, i, r, first)
+	if first.Forward != nil {
+		first.Forward.Mirrors = mirrors
+	}
 	for j := range matchers {
 		route := &slots[len(out)]
-		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
-		t.action(vs, i, r, route)
-		if route.Forward != nil {
-			route.Forward.Mirrors = mirrors
+		if j > 0 {
+			*route = *first
 		}
+		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
 		out = append(out, route)
 	}
 	return out
