@@ -45,15 +45,17 @@ func (r *Resources) Add(o Object) {
 // Sort orders every list by namespace and name so that translation output
 // does not depend on the order a source read things in.
 func (r *Resources) Sort() {
-	sortByKey(r.Upstreams)
-	sortByKey(r.VirtualServices)
-	sortByKey(r.Gateways)
-	sortByKey(r.Secrets)
+	SortByKey(r.Upstreams)
+	SortByKey(r.VirtualServices)
+	SortByKey(r.Gateways)
+	SortByKey(r.Secrets)
 	sortServiceEndpoints(r.ServiceEndpoints)
 }
 
-func sortByKey[T Object](objs []T) {
-	sort.Slice(objs, func(i, j int) bool {
+// SortByKey orders objects by namespace and name, keeping the order of
+// objects with the same key.
+func SortByKey[T Object](objs []T) {
+	sort.SliceStable(objs, func(i, j int) bool {
 		a, b := objs[i], objs[j]
 		if a.GetNamespace() != b.GetNamespace() {
 			return a.GetNamespace() < b.GetNamespace()

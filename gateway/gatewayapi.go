@@ -8,7 +8,6 @@ package gateway
 
 import (
 	"slices"
-	"sort"
 
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -110,23 +109,14 @@ func (c *gatewayAPI) withGenerated(res api.Resources) api.Resources {
 	for _, u := range c.gen.upstreams {
 		upstreams = append(upstreams, u)
 	}
-	res.Upstreams = sortedByKey(slices.Concat(res.Upstreams, upstreams))
-	res.VirtualServices = sortedByKey(slices.Concat(res.VirtualServices, c.gen.virtualServices))
-	res.Gateways = sortedByKey(slices.Concat(res.Gateways, c.gen.gateways))
+	res.Upstreams = slices.Concat(res.Upstreams, upstreams)
+	res.VirtualServices = slices.Concat(res.VirtualServices, c.gen.virtualServices)
+	res.Gateways = slices.Concat(res.Gateways, c.gen.gateways)
+	// Generated resources take their place among the user's.
+	api.SortByKey(res.Upstreams)
+	api.SortByKey(res.VirtualServices)
+	api.SortByKey(res.Gateways)
 	return res
-}
-
-// sortedByKey sorts objects by namespace and name, as api.Resources.Sort
-// does, so generated resources take their place among the user's.
-func sortedByKey[T api.Object](objs []T) []T {
-	sort.SliceStable(objs, func(i, j int) bool {
-		a, b := objs[i], objs[j]
-		if a.GetNamespace() != b.GetNamespace() {
-			return a.GetNamespace() < b.GetNamespace()
-		}
-		return a.GetName() < b.GetName()
-	})
-	return objs
 }
 
 func generatedLabels(from string) map[string]string {

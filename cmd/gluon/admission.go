@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -97,11 +96,6 @@ func replaced[T api.Object](list []T, o T) []T {
 		}
 	}
 	out = append(out, o)
-	sort.SliceStable(out, func(i, j int) bool {
-		if a, b := out[i].GetNamespace(), out[j].GetNamespace(); a != b {
-			return a < b
-		}
-		return out[i].GetName() < out[j].GetName()
-	})
+	api.SortByKey(out)
 	return out
 }
