@@ -85,7 +85,7 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 	if u.Spec.AWS == nil {
 		return nil, fmt.Errorf("upstream %s is not an aws upstream", ref)
 	}
-	key := ref.Namespace + "/" + ref.Name
+	key := ref.String()
 	if u.Spec.AWS.SecretRef != nil {
 		if _, ok := creds[key]; !ok {
 			return nil, fmt.Errorf("upstream %s: its secret %s is missing", ref, u.Spec.AWS.SecretRef.Ref(ref.Namespace))
@@ -120,16 +120,9 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 }
 
 func (t *translation) findLambda(ref api.ResourceRef, logicalName string) (*functions.LambdaFunction, error) {
-	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("function %q: no Lambda functions have been discovered on upstream %s (yet)", logicalName, ref)
-	case len(d.Functions) == 0 && d.Error != "":
-		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", logicalName, ref, d.Error)
-	}
-	fn, ok := d.Find(logicalName)
-	if !ok || fn.Lambda == nil {
-		return nil, fmt.Errorf("Lambda function %q not found on upstream %s (it has: %s)", logicalName, ref, strings.Join(d.Names(), ", "))
+	fn, err := t.discovered(ref, logicalName, "Lambda ", func(f *functions.Function) bool { return f.Lambda != nil })
+	if err != nil {
+		return nil, err
 	}
 	return fn.Lambda, nil
 }

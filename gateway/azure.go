@@ -12,8 +12,11 @@ import (
 // azureAppHost is where an app's functions are served: its
 // azurewebsites.net host over TLS, or the override.
 func azureAppHost(a *api.AzureUpstream) (host string, port uint32, useTLS bool) {
-	return endpoint(a.FunctionAppName+".azurewebsites.net", a.AppHost)
+	return endpoint(azureAppName(a), a.AppHost)
 }
+
+// azureAppName is the app's own host name, which App Service routes on.
+func azureAppName(a *api.AzureUpstream) string { return a.FunctionAppName + ".azurewebsites.net" }
 
 // azureAuth resolves every Azure upstream's keys (a Secret's over those
 // discovery read) and Entra ID credentials.
@@ -82,28 +85,20 @@ func (t *translation) azureInvoke(ref api.ResourceRef, d *api.AzureDestinationSp
 	// The app is addressed by its own name whatever the override says:
 	// App Service routes on Host (an override only changes where the
 	// cluster connects).
-	host := u.Spec.Azure.FunctionAppName + ".azurewebsites.net"
+	host := azureAppName(u.Spec.Azure)
 	route := strings.TrimPrefix(fn.Route, "/")
 	var warnings []string
 	if strings.Contains(route, "{") {
 		warnings = append(warnings, fmt.Sprintf("function %s: route parameters in %q are not filled by Gluon yet; the route is called as written", fn.FunctionName, route))
 	}
-	name := ref.Namespace + "/" + ref.Name
-	return &ir.AzureInvoke{Upstream: name, FunctionName: fn.FunctionName, Path: "/api/" + route, Host: host,
+	return &ir.AzureInvoke{Upstream: ref.String(), FunctionName: fn.FunctionName, Path: "/api/" + route, Host: host,
 		AuthLevel: fn.AuthLevel, AAD: u.Spec.Azure.AppAuthentication}, warnings, nil
 }
 
 func (t *translation) findAzure(ref api.ResourceRef, name string) (*functions.AzureFunction, error) {
-	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("function %q: no Azure functions have been discovered on upstream %s (yet)", name, ref)
-	case len(d.Functions) == 0 && d.Error != "":
-		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", name, ref, d.Error)
-	}
-	fn, ok := d.Find(name)
-	if !ok || fn.Azure == nil {
-		return nil, fmt.Errorf("Azure function %q not found on upstream %s (it has: %s)", name, ref, strings.Join(d.Names(), ", "))
+	fn, err := t.discovered(ref, name, "Azure ", func(f *functions.Function) bool { return f.Azure != nil })
+	if err != nil {
+		return nil, err
 	}
 	return fn.Azure, nil
 }

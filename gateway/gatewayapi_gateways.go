@@ -96,9 +96,7 @@ func newServedListener(l *gwv1.Listener) *servedListener {
 	return sl
 }
 
-var httpRouteKind = gwv1.RouteGroupKind{Group: groupPtr(gwv1.GroupName), Kind: "HTTPRoute"}
-
-func groupPtr(g gwv1.Group) *gwv1.Group { return &g }
+var httpRouteKind = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "HTTPRoute"}
 
 // routeKinds splits a listener's allowed route kinds into those Gluon serves
 // (HTTPRoute, the default) and the others.

@@ -74,17 +74,28 @@ func (t *translation) restRequest(ref api.ResourceRef, d *api.RestDestinationSpe
 
 var unsuppliedParam = regexp.MustCompile(`\{[^{}"]*\}`)
 
-func (t *translation) findFunction(ref api.ResourceRef, name string) (*functions.Function, error) {
+// discovered finds function name among those discovered on upstream ref;
+// one that is not of the kind asked for (of nil: any) is not found. label
+// ("Lambda ", "Azure " or "") names the kind in the messages.
+func (t *translation) discovered(ref api.ResourceRef, name, label string, of func(*functions.Function) bool) (*functions.Function, error) {
 	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("function %q: no functions have been discovered on upstream %s (yet)", name, ref)
+		return nil, fmt.Errorf("function %q: no %sfunctions have been discovered on upstream %s (yet)", name, label, ref)
 	case len(d.Functions) == 0 && d.Error != "":
 		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", name, ref, d.Error)
 	}
 	fn, ok := d.Find(name)
-	if !ok {
-		return nil, fmt.Errorf("function %q not found on upstream %s (it has: %s)", name, ref, strings.Join(d.Names(), ", "))
+	if !ok || of != nil && !of(fn) {
+		return nil, fmt.Errorf("%sfunction %q not found on upstream %s (it has: %s)", label, name, ref, strings.Join(d.Names(), ", "))
+	}
+	return fn, nil
+}
+
+func (t *translation) findFunction(ref api.ResourceRef, name string) (*functions.Function, error) {
+	fn, err := t.discovered(ref, name, "", nil)
+	if err != nil {
+		return nil, err
 	}
 	if fn.REST == nil {
 		return nil, fmt.Errorf("function %q on upstream %s is a %s function, not REST", name, ref, fn.Kind)
