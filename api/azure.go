@@ -74,12 +74,7 @@ func validateAzure(f *fieldErrors, path string, a *AzureUpstream) {
 	if a.FunctionAppName == "" {
 		f.add(path+".functionAppName", "is required")
 	}
-	creds := 0
-	for _, set := range []bool{a.ClientSecret != nil, a.ManagedIdentity != nil, a.WorkloadIdentity != nil, a.DefaultCredential != nil} {
-		if set {
-			creds++
-		}
-	}
+	creds := countSet(a.ClientSecret != nil, a.ManagedIdentity != nil, a.WorkloadIdentity != nil, a.DefaultCredential != nil)
 	if creds > 1 {
 		f.add(path, "only one of clientSecret, managedIdentity, workloadIdentity, defaultCredential may be set")
 	}

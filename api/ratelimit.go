@@ -121,12 +121,7 @@ func validateRateLimitOptions(f *fieldErrors, path string, o *RateLimitOptions) 
 }
 
 func validateRateLimitAction(f *fieldErrors, path string, a *RateLimitAction) {
-	set := 0
-	for _, ok := range []bool{a.RemoteAddress != nil, a.RequestHeaders != nil, a.GenericKey != nil, a.HeaderValueMatch != nil, a.DestinationFunction != nil} {
-		if ok {
-			set++
-		}
-	}
+	set := countSet(a.RemoteAddress != nil, a.RequestHeaders != nil, a.GenericKey != nil, a.HeaderValueMatch != nil, a.DestinationFunction != nil)
 	if set != 1 {
 		f.add(path, "exactly one of remoteAddress, requestHeaders, genericKey, headerValueMatch, destinationFunction is required, got %d", set)
 	}

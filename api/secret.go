@@ -50,12 +50,7 @@ func (*Secret) ResourceKind() Kind { return KindSecret }
 func (s *Secret) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &s.ObjectMeta)
-	types := 0
-	for _, set := range []bool{s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil} {
-		if set {
-			types++
-		}
-	}
+	types := countSet(s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil)
 	switch {
 	case types > 1:
 		f.add("spec", "only one secret type may be set (aws, azure, tls, header)")

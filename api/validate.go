@@ -14,12 +14,7 @@ import (
 func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
-	types := 0
-	for _, set := range []bool{u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil} {
-		if set {
-			types++
-		}
-	}
+	types := countSet(u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil)
 	switch {
 	case types > 1:
 		f.add("spec", "only one upstream type may be set (static, aws, azure, kube)")
@@ -349,4 +344,15 @@ func validateMeta(f *fieldErrors, m *metav1.ObjectMeta) {
 	if errs := validation.IsDNS1123Label(m.Namespace); len(errs) > 0 {
 		f.add("metadata.namespace", "%q: %s", m.Namespace, strings.Join(errs, "; "))
 	}
+}
+
+// countSet is how many of a resource's mutually exclusive fields are set.
+func countSet(fields ...bool) int {
+	n := 0
+	for _, set := range fields {
+		if set {
+			n++
+		}
+	}
+	return n
 }

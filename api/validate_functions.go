@@ -26,12 +26,7 @@ func validateDestinationSpec(f *fieldErrors, path string, d *DestinationSpec) {
 	if d == nil {
 		return
 	}
-	n := 0
-	for _, set := range []bool{d.Rest != nil, d.AWS != nil, d.Azure != nil} {
-		if set {
-			n++
-		}
-	}
+	n := countSet(d.Rest != nil, d.AWS != nil, d.Azure != nil)
 	switch {
 	case n > 1:
 		f.add(path, "only one of rest, aws, azure may be set")
@@ -110,12 +105,7 @@ func validateTemplate(f *fieldErrors, path string, t *TransformationTemplate) {
 	if t == nil {
 		return
 	}
-	bodies := 0
-	for _, set := range []bool{t.Body != nil, t.Passthrough != nil, t.MergeExtractorsToBody != nil} {
-		if set {
-			bodies++
-		}
-	}
+	bodies := countSet(t.Body != nil, t.Passthrough != nil, t.MergeExtractorsToBody != nil)
 	if bodies > 1 {
 		f.add(path, "only one of body, passthrough, mergeExtractorsToBody may be set")
 	}
