@@ -44,7 +44,7 @@ func (t *translation) azureAuth(secrets map[api.ResourceRef]*api.Secret) (map[st
 			keys[name] = k
 		}
 		if a.AppAuthentication {
-			cred, err := azureCredential(u, a, secrets)
+			cred, err := AzureCredential(u, func(ref api.ResourceRef) *api.Secret { return secrets[ref] })
 			if err != nil {
 				t.reports.Warn(api.KeyOf(u), err.Error())
 				continue
@@ -118,12 +118,15 @@ func nilIfEmpty[V any](m map[string]V) map[string]V {
 	return m
 }
 
-// azureCredential is the upstream's Entra ID credential, resolved.
-func azureCredential(u *api.Upstream, a *api.AzureUpstream, secrets map[api.ResourceRef]*api.Secret) (ir.AzureAAD, error) {
+// AzureCredential is an Azure upstream's Entra ID credential, its secret
+// read through secret: the default credential when it names none. The
+// data plane's app authentication and ARM discovery both use it.
+func AzureCredential(u *api.Upstream, secret func(api.ResourceRef) *api.Secret) (ir.AzureAAD, error) {
+	a := u.Spec.Azure
 	switch {
 	case a.ClientSecret != nil:
 		ref := a.ClientSecret.SecretRef.Ref(u.Namespace)
-		s := secrets[ref]
+		s := secret(ref)
 		if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
 			return ir.AzureAAD{}, fmt.Errorf("secret %s has no azure clientSecret", ref)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	fdsazure "github.com/gluon-gateway/gluon/fds/azure"
 	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/gateway"
 )
 
 // azureFinder lists a Function App's functions (and reads its keys)
@@ -44,25 +45,13 @@ func azureTarget(u *api.Upstream, a *api.AzureUpstream, secrets []*api.Secret) t
 	cfg := fdsazure.Config{SubscriptionID: a.SubscriptionID, ResourceGroup: a.ResourceGroup, AppName: a.FunctionAppName,
 		AuthorityHost: a.AuthorityHost, ARMEndpoint: a.ARMEndpoint}
 	f := azureFinder{}
-	switch {
-	case !a.HasCredential():
+	if a.HasCredential() {
+		cred, err := gateway.AzureCredential(u, func(ref api.ResourceRef) *api.Secret { return findSecret(secrets, ref) })
+		f.err = err
+		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.ClientSecret, cfg.TokenFilePath =
+			cred.Kind, cred.TenantID, cred.ClientID, cred.ClientSecret, cred.TokenFilePath
+	} else {
 		f.err = errNoARMCredential
-	case a.ManagedIdentity != nil:
-		cfg.CredentialKind, cfg.ClientID = "managedIdentity", a.ManagedIdentity.ClientID
-	case a.WorkloadIdentity != nil:
-		w := a.WorkloadIdentity
-		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.TokenFilePath = "workloadIdentity", w.TenantID, w.ClientID, w.TokenFilePath
-	case a.DefaultCredential != nil:
-		cfg.CredentialKind = "default"
-	default:
-		cs := a.ClientSecret
-		ref := cs.SecretRef.Ref(u.Namespace)
-		s := findSecret(secrets, ref)
-		if s == nil || s.Spec.Azure == nil || s.Spec.Azure.ClientSecret == "" {
-			f.err = fmt.Errorf("secret %s has no azure clientSecret", ref)
-			break
-		}
-		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.ClientSecret = "clientSecret", cs.TenantID, cs.ClientID, s.Spec.Azure.ClientSecret
 	}
 	f.cfg = cfg
 	sum := sha256.Sum256([]byte(cfg.TenantID + "\x00" + cfg.ClientID + "\x00" + cfg.ClientSecret))
