@@ -221,17 +221,23 @@ type lambdaFinder struct {
 	cfg lambda.Config
 	// err is a configuration problem (a missing secret) reported on every poll.
 	err error
+	// d is made by the first poll and kept, so that an assumed role's
+	// credentials are reused until they expire, not asked for every poll.
+	d *lambda.Discoverer
 }
 
-func (f lambdaFinder) find(ctx context.Context) (functions.Discovered, error) {
+func (f *lambdaFinder) find(ctx context.Context) (functions.Discovered, error) {
 	if f.err != nil {
 		return functions.Discovered{}, f.err
 	}
-	d, err := lambda.New(f.cfg)
-	if err != nil {
-		return functions.Discovered{}, err
+	if f.d == nil {
+		d, err := lambda.New(f.cfg)
+		if err != nil {
+			return functions.Discovered{}, err
+		}
+		f.d = d
 	}
-	fns, err := d.Discover(ctx)
+	fns, err := f.d.Discover(ctx)
 	if err != nil {
 		// Lead with AWS's error code: it is what an operator searches for.
 		return functions.Discovered{}, fmt.Errorf("AWS %s: %w", lambda.ErrorCode(err), err)
@@ -243,8 +249,8 @@ func (f lambdaFinder) find(ctx context.Context) (functions.Discovered, error) {
 	return functions.Discovered{Functions: fns, Source: source}, nil
 }
 
-func (lambdaFinder) notMine(error) bool         { return false }
-func (f lambdaFinder) transient(err error) bool { return f.err == nil && lambda.IsTransient(err) }
+func (*lambdaFinder) notMine(error) bool         { return false }
+func (f *lambdaFinder) transient(err error) bool { return f.err == nil && lambda.IsTransient(err) }
 
 func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) target {
 	cfg := lambda.Config{Region: a.Region, Endpoint: a.Endpoint, RoleARN: a.RoleArn, STSEndpoint: a.STSEndpoint}
@@ -267,7 +273,7 @@ func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) ta
 	// The key must change with the credentials without holding them.
 	sum := sha256.Sum256([]byte(cfg.AccessKeyID + "\x00" + cfg.SecretAccessKey + "\x00" + cfg.SessionToken))
 	key := fmt.Sprintf("aws %s %s %s %s %s %v", cfg.Region, cfg.Endpoint, cfg.RoleARN, cfg.STSEndpoint, hex.EncodeToString(sum[:8]), f.err)
-	return target{key: key, finder: f}
+	return target{key: key, finder: &f}
 }
 
 func findSecret(secrets []*api.Secret, ref api.ResourceRef) *api.Secret {

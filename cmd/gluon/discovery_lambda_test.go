@@ -20,7 +20,7 @@ func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
 	plain := mustTarget(t, aws("", ""), s)
 	assumed := mustTarget(t, aws(role, "http://127.0.0.1:9"), s)
 	other := mustTarget(t, aws(role, "http://127.0.0.1:10"), s)
-	cfg := assumed.finder.(lambdaFinder).cfg
+	cfg := assumed.finder.(*lambdaFinder).cfg
 	if cfg.RoleARN != role || cfg.STSEndpoint != "http://127.0.0.1:9" || cfg.AccessKeyID != "AKIDTARGET" {
 		t.Fatalf("discovery config %+v", cfg)
 	}

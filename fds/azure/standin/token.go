@@ -145,6 +145,20 @@ func (s *Server) newToken(audience, clientID string) (string, time.Duration) {
 	return tok, lifetime
 }
 
+// TokensIssued is how many tokens for audience the stand-in has issued
+// and not forgotten (past a thousand tokens, expired ones are).
+func (s *Server) TokensIssued(audience string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, t := range s.tokens {
+		if t.audience == audience {
+			n++
+		}
+	}
+	return n
+}
+
 // checkToken says whether the request carries an unexpired token issued
 // here for audience; trailing slashes do not count ("https://x/" scope
 // "https://x//.default").
