@@ -181,6 +181,11 @@ func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api
 	for _, o := range objs {
 		k := api.KeyOf(o)
 		snap.Reports.Accept(k, "")
+		if validBefore(s.lastGood[k], o) {
+			next[k] = o
+			snap.Resources.Add(o)
+			continue
+		}
 		if err := o.Validate(); err != nil {
 			snap.Reports.Reject(k, err.Error())
 			prev, ok := s.lastGood[k]
@@ -194,6 +199,15 @@ func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api
 		snap.Resources.Add(o)
 	}
 	return nil
+}
+
+// validBefore reports whether o is the very version that last validated:
+// a cached object is replaced, never changed, so its verdict stands. Load
+// runs on every EndpointSlice change; validating (compiling every route's
+// regexes) each unchanged resource again each time was wasted.
+func validBefore(last, o api.Object) bool {
+	return last != nil && o.GetResourceVersion() != "" &&
+		last.GetUID() == o.GetUID() && last.GetResourceVersion() == o.GetResourceVersion()
 }
 
 // ListObjects lists every Gluon resource (upstreams, virtual services,
