@@ -45,16 +45,20 @@ func (u *UDS) Run(ctx context.Context) error {
 // Upstream (TLS, a swagger URL, more labels) and its status survive. An
 // Upstream whose discovered-by label a user removed is theirs alone.
 func (u *UDS) Reconcile(ctx context.Context) error {
+	// Cached objects are read, not copied: nothing here changes them
+	// (relabel changes a copy), and copying every Service, Namespace and
+	// Upstream on every Service event was most of a reconcile.
 	var services corev1.ServiceList
 	var namespaces corev1.NamespaceList
 	var existing api.UpstreamList
-	if err := u.Cache.List(ctx, &services); err != nil {
+	if err := u.Cache.List(ctx, &services, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing services: %w", err)
 	}
-	if err := u.Cache.List(ctx, &namespaces); err != nil {
+	if err := u.Cache.List(ctx, &namespaces, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing namespaces: %w", err)
 	}
-	if err := u.Cache.List(ctx, &existing, client.InNamespace(u.Namespace), client.MatchingLabels{api.DiscoveredLabel: Discoverer}); err != nil {
+	if err := u.Cache.List(ctx, &existing, client.InNamespace(u.Namespace), client.MatchingLabels{api.DiscoveredLabel: Discoverer},
+		client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing discovered upstreams: %w", err)
 	}
 	nsLabels := map[string]map[string]string{}
@@ -69,7 +73,12 @@ func (u *UDS) Reconcile(ctx context.Context) error {
 	for _, want := range Desired(u.Mode, services.Items, nsLabels, u.Namespace) {
 		cur, ok := have[want.Name]
 		delete(have, want.Name)
-		writes = append(writes, func() error { return u.apply(ctx, cur, ok, want) })
+		switch {
+		case !ok:
+			writes = append(writes, func() error { return u.create(ctx, want) })
+		case !hasLabels(cur.Labels, want.Labels):
+			writes = append(writes, func() error { return u.relabel(ctx, cur, want) })
+		}
 	}
 	for _, gone := range have {
 		writes = append(writes, func() error {
@@ -113,27 +122,33 @@ func runAll(fns []func() error, workers int) error {
 	return errors.Join(errs...)
 }
 
-func (u *UDS) apply(ctx context.Context, cur *api.Upstream, exists bool, want *api.Upstream) error {
-	if !exists {
-		err := u.Client.Create(ctx, want)
-		if apierrors.IsAlreadyExists(err) {
-			return nil // written by hand, without our label: the user's
-		}
-		if err != nil {
-			return fmt.Errorf("creating upstream %s: %w", want.Name, err)
-		}
-		return nil
+func (u *UDS) create(ctx context.Context, want *api.Upstream) error {
+	err := u.Client.Create(ctx, want)
+	if apierrors.IsAlreadyExists(err) {
+		return nil // written by hand, without our label: the user's
 	}
+	if err != nil {
+		return fmt.Errorf("creating upstream %s: %w", want.Name, err)
+	}
+	return nil
+}
+
+// hasLabels reports whether labels hold every label of want.
+func hasLabels(labels, want map[string]string) bool {
+	for k, v := range want {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// relabel sets the labels Gluon owns on an existing Upstream, on a copy:
+// cur is the cache's own object.
+func (u *UDS) relabel(ctx context.Context, cur *api.Upstream, want *api.Upstream) error {
 	next := cur.DeepCopy()
-	changed := false
 	for k, v := range want.Labels {
-		if next.Labels[k] != v {
-			next.Labels[k] = v
-			changed = true
-		}
-	}
-	if !changed {
-		return nil
+		next.Labels[k] = v
 	}
 	if err := u.Client.Patch(ctx, next, client.MergeFrom(cur)); err != nil {
 		return fmt.Errorf("updating upstream %s: %w", want.Name, err)
