@@ -63,12 +63,13 @@ func gatewayStatus(cur, want gwv1.GatewayStatus) gwv1.GatewayStatus {
 	want.Conditions = mergeConditions(cur.Conditions, want.Conditions)
 	listeners := make([]gwv1.ListenerStatus, len(want.Listeners))
 	for i, l := range want.Listeners {
+		var prev []metav1.Condition // none for a new listener
 		for _, c := range cur.Listeners {
 			if c.Name == l.Name {
-				l.Conditions = mergeConditions(c.Conditions, l.Conditions)
+				prev = c.Conditions
 			}
 		}
-		l.Conditions = mergeConditions(nil, l.Conditions) // fill new ones' times
+		l.Conditions = mergeConditions(prev, l.Conditions)
 		listeners[i] = l
 	}
 	want.Listeners = listeners
