@@ -52,6 +52,17 @@ func (b *downstreamBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readWhole reports whether nothing of the body is left on the connection:
+// there is none, or it was read to its end.
+func (b *downstreamBody) readWhole() bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sawEOF
+}
+
 // Close stops reads by the handler; what is left unread is dealt with by
 // drain when the response is done.
 func (b *downstreamBody) Close() error {

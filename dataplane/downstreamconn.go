@@ -27,6 +27,10 @@ const (
 	// moved: a connection busy with requests sets it once per interval,
 	// not once per request.
 	idleRefresh = idleTimeout / 8
+	// nextRequestWait bounds how long a response's last write waits for
+	// the next request (see awaitNextRequest) before an ordinary read
+	// takes over.
+	nextRequestWait = 10 * time.Millisecond
 )
 
 // h2Preface is how an HTTP/2 connection with prior knowledge opens.
@@ -38,13 +42,16 @@ type downstreamConn struct {
 	srv        *downstreamServer
 	conn       net.Conn
 	remoteAddr string
-	headReader // its br reads requests from c (see Read)
-	bw         *bufio.Writer
+	headReader                // its br reads requests from c (see Read)
+	bw         *bufio.Writer  // writes to out
+	out        awaitingWriter // the connection
 	rw         responseWriter
 
 	continueMu sync.Mutex  // orders a 100 Continue before the response head
 	idle       atomic.Bool // waiting for the next request; Shutdown may wake it
-	readUntil  time.Time   // the read deadline set last
+	readUntil  time.Time   // the idle read deadline set last
+	awaitUntil time.Time   // the earlier deadline of a wait for the next request, in force; zero: none
+	noAwait    bool        // such a wait missed a request: no more of them
 	headLeft   headLimit   // while a request head is read
 	active     *requestContext
 }
@@ -52,7 +59,8 @@ type downstreamConn struct {
 func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
 	c.br, c.refuseFolds = bufio.NewReaderSize(c, h1BufferSize), true
-	c.bw = bufio.NewWriterSize(conn, h1BufferSize)
+	c.out.conn = conn
+	c.bw = bufio.NewWriterSize(&c.out, h1BufferSize)
 	c.rw.c = c
 	return c
 }
@@ -117,7 +125,7 @@ func (c *downstreamConn) refreshDeadline() {
 	if c.readUntil.Sub(now) > idleTimeout-idleRefresh {
 		return
 	}
-	c.readUntil = now.Add(idleTimeout)
+	c.readUntil, c.awaitUntil = now.Add(idleTimeout), time.Time{}
 	_ = c.conn.SetReadDeadline(c.readUntil)
 }
 
@@ -130,13 +138,50 @@ func (c *downstreamConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := c.conn.Read(p)
-	for n == 0 && c.active != nil && !c.srv.shutting.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
-		c.readUntil = time.Time{}
-		c.refreshDeadline()
+	for n == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.extendDeadline() {
 		n, err = c.conn.Read(p)
 	}
 	c.headLeft.took(n)
 	return n, err
+}
+
+// extendDeadline reports whether a read that ran into its deadline should
+// go on: after a wait for the next request ran out (the idle deadline is
+// then put back), or while a request is served (its body read). A wait
+// that ran out with a request already there had missed it: the client
+// sent it before the previous response, and the connection waits that way
+// no more.
+func (c *downstreamConn) extendDeadline() bool {
+	switch {
+	case c.srv.shutting.Load():
+		return false
+	case !c.awaitUntil.IsZero():
+		c.awaitUntil = time.Time{}
+		c.noAwait = peekConn(c.conn) == peekData
+		return c.conn.SetReadDeadline(c.readUntil) == nil
+	case c.active != nil:
+		c.readUntil = time.Time{}
+		c.refreshDeadline()
+		return true
+	}
+	return false
+}
+
+// awaitNextRequest has the response's last write also wait for the next
+// request (see awaitingWriter), when nothing of this one is left to read:
+// no body, or one read whole, and no pipelined request buffered. A client
+// may still have sent a request since the last read, unseen by that wait
+// (see rawSocket.WriteAwaitingRead): a deadline of nextRequestWait ends
+// it, and extendDeadline then finds the request.
+func (c *downstreamConn) awaitNextRequest(body *downstreamBody) {
+	if c.noAwait || !body.readWhole() || c.bw.Buffered() == 0 || c.br.Buffered() > 0 {
+		return
+	}
+	until := time.Now().Add(nextRequestWait)
+	if until.After(c.readUntil) || c.conn.SetReadDeadline(until) != nil {
+		return
+	}
+	c.awaitUntil, c.out.await = until, true
 }
 
 // badRequestError is a request the connection cannot serve; its code is the

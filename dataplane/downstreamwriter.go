@@ -274,7 +274,11 @@ func (w *responseWriter) finish() bool {
 	if !w.bodyless && w.declared >= 0 && w.written < w.declared {
 		w.closeAfter = true // the client would wait for the rest
 	}
+	if !w.closeAfter && w.err == nil {
+		w.c.awaitNextRequest(w.body)
+	}
 	w.flush()
+	w.c.out.await = false // in case the flush failed before writing
 	keep := !w.closeAfter && w.err == nil
 	w.reset()
 	return keep

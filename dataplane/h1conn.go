@@ -32,6 +32,7 @@ type h1Conn struct {
 	header     http.Header     // the response's, reused
 	headLeft   headLimit       // while the response head is read; see Read
 	writeDone  chan error      // the body writer's result when the body is written concurrently
+	reqW       awaitingWriter  // what a request sent inline is written to
 	resp       http.Response
 	body       h1Body
 }
@@ -128,15 +129,24 @@ func (c *h1Conn) roundTrip(r *http.Request, body *requestBody, target, host stri
 // or streamed body is left to a goroutine so that the response can be read
 // while it is sent, since an endpoint may answer before reading it all.
 func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) error {
+	inline := body.stream == nil && len(body.buf) <= inlineBodyMax
 	bw := h1WriterPool.Get().(*bufio.Writer)
-	bw.Reset(c.conn)
+	if inline {
+		c.reqW = awaitingWriter{conn: c.conn}
+		bw.Reset(&c.reqW)
+	} else {
+		bw.Reset(c.conn)
+	}
 	if err := writeHead(bw, r, target, host, body.length); err != nil {
 		h1WriterPool.Put(bw)
 		return err
 	}
-	if body.stream == nil && len(body.buf) <= inlineBodyMax {
+	if inline {
 		queued := bw.Buffered() + len(body.buf)
 		_, _ = bw.Write(body.buf) // a write error is kept by bw and returned by Flush
+		// Sent in one write, the request can have only its response come
+		// next: the connection was idle, its last response read whole.
+		c.reqW.await = !c.reqW.wrote
 		err := bw.Flush()
 		if err != nil && queued <= bw.Size() && bw.Buffered() == queued {
 			err = &staleConnError{err: err, nothingWritten: true}

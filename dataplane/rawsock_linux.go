@@ -31,6 +31,9 @@ type rawSocket struct {
 	wn      int
 	werr    error
 	writeFn func(fd uintptr) bool
+
+	awaitFn func(fd uintptr) bool // see WriteAwaitingRead
+	waited  bool
 }
 
 // newRawSocket wraps conn, or returns it as is when it is not a socket.
@@ -44,7 +47,7 @@ func newRawSocket(conn net.Conn) net.Conn {
 		return conn
 	}
 	s := &rawSocket{Conn: conn, rc: rc}
-	s.readFn, s.writeFn = s.read, s.write
+	s.readFn, s.writeFn, s.awaitFn = s.read, s.write, s.writeThenWait
 	return s
 }
 
@@ -87,12 +90,53 @@ func (s *rawSocket) Write(p []byte) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.wbuf, s.wn, s.werr = p, 0, nil
+	return s.writeRest()
+}
+
+// writeRest writes what is left of wbuf, waiting for writability as needed.
+func (s *rawSocket) writeRest() (int, error) {
 	err := s.rc.Write(s.writeFn)
 	s.wbuf = nil
 	if err == nil {
 		err = s.werr
 	}
 	return s.wn, err
+}
+
+// WriteAwaitingRead writes p and then, when nothing is left to write,
+// waits until the socket is readable or its read deadline passes, so that
+// the Read that follows finds data. It is for a message whose answer is all
+// that can arrive next: a plain Write followed by Read costs a read that
+// fails with EAGAIN before the poller waits, a system call per exchange.
+// The wait starts by forgetting readiness the poller saw before (the
+// runtime resets it first), so bytes that were already waiting and unread
+// are not noticed until the deadline; the caller must know there are none.
+// An error of the wait itself is left to that Read to meet again.
+func (s *rawSocket) WriteAwaitingRead(p []byte) (int, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.wbuf, s.wn, s.werr, s.waited = p, 0, nil, false
+	_ = s.rc.Read(s.awaitFn)
+	if s.werr != nil || s.wn == len(p) {
+		s.wbuf = nil
+		return s.wn, s.werr
+	}
+	// The socket buffer filled, or the wait could not start (a deadline
+	// already passed): the rest is an ordinary write.
+	return s.writeRest()
+}
+
+// writeThenWait is the read poller's callback for WriteAwaitingRead: its
+// first call writes, and returns false to wait for readability unless the
+// write is incomplete; the call after the wait ends it.
+func (s *rawSocket) writeThenWait(fd uintptr) bool {
+	if s.waited {
+		return true
+	}
+	s.waited = true
+	return !s.write(fd) || s.werr != nil
 }
 
 // write is the poller's callback: it writes all of wbuf, and asks the poller

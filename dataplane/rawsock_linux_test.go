@@ -88,3 +88,65 @@ func TestRawSocketDeadlineAndClose(t *testing.T) {
 		t.Fatalf("Write on a closed socket: %v, want ErrClosed", err)
 	}
 }
+
+func TestRawSocketWriteAwaitingRead(t *testing.T) {
+	raw, peer := socketPair(t)
+	const answerAfter = 30 * time.Millisecond
+	go func() {
+		b := make([]byte, 4)
+		if _, err := io.ReadFull(peer, b); err == nil {
+			time.Sleep(answerAfter)
+			_, _ = peer.Write([]byte("pong"))
+		}
+	}()
+	start := time.Now()
+	if n, err := raw.WriteAwaitingRead([]byte("ping")); n != 4 || err != nil {
+		t.Fatalf("WriteAwaitingRead = %d, %v; want 4, nil", n, err)
+	}
+	if waited := time.Since(start); waited < answerAfter*2/3 {
+		t.Fatalf("returned after %v, before the answer was sent (%v)", waited, answerAfter)
+	}
+	b := make([]byte, 8)
+	if n, err := raw.Read(b); string(b[:n]) != "pong" || err != nil {
+		t.Fatalf("Read after the wait = %q, %v; want pong", b[:n], err)
+	}
+}
+
+// A wait that cannot start, or runs out, still leaves the message written.
+func TestRawSocketWriteAwaitingReadDeadline(t *testing.T) {
+	raw, peer := socketPair(t)
+	_ = raw.SetReadDeadline(time.Now().Add(-time.Second))
+	if n, err := raw.WriteAwaitingRead([]byte("one")); n != 3 || err != nil {
+		t.Fatalf("with a passed deadline: %d, %v; want 3, nil", n, err)
+	}
+	_ = raw.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if n, err := raw.WriteAwaitingRead([]byte("two")); n != 3 || err != nil {
+		t.Fatalf("with a deadline that runs out: %d, %v; want 3, nil", n, err)
+	}
+	b := make([]byte, 6)
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, b); string(b) != "onetwo" || err != nil {
+		t.Fatalf("peer read %q, %v; want onetwo", b, err)
+	}
+}
+
+// A message larger than the socket buffers is written whole, the rest of it
+// as an ordinary write.
+func TestRawSocketWriteAwaitingReadLarge(t *testing.T) {
+	raw, peer := socketPair(t)
+	data := make([]byte, 16<<20)
+	_, _ = rand.Read(data)
+	got := make(chan []byte)
+	go func() {
+		b := make([]byte, len(data))
+		_, _ = io.ReadFull(peer, b)
+		_, _ = peer.Write([]byte("ok"))
+		got <- b
+	}()
+	if n, err := raw.WriteAwaitingRead(data); n != len(data) || err != nil {
+		t.Fatalf("WriteAwaitingRead = %d, %v; want %d, nil", n, err, len(data))
+	}
+	if b := <-got; !bytes.Equal(b, data) {
+		t.Fatal("peer read other bytes than written")
+	}
+}
