@@ -51,7 +51,7 @@ type downstreamConn struct {
 	idle       atomic.Bool // waiting for the next request; Shutdown may wake it
 	readUntil  time.Time   // the idle read deadline set last
 	awaitUntil time.Time   // the earlier deadline of a wait for the next request, in force; zero: none
-	noAwait    bool        // such a wait missed a request: no more of them
+	noAwait    bool        // no such waits: the socket cannot, or one missed a request
 	headLeft   headLimit   // while a request head is read
 	active     *requestContext
 }
@@ -60,6 +60,8 @@ func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
 	c.br, c.refuseFolds = bufio.NewReaderSize(c, h1BufferSize), true
 	c.out.conn = conn
+	_, canAwait := conn.(readAwaiter)
+	c.noAwait = !canAwait
 	c.bw = bufio.NewWriterSize(&c.out, h1BufferSize)
 	c.rw.c = c
 	return c
