@@ -52,7 +52,7 @@ func TestDemo(t *testing.T) {
 	want := []struct{ key, expect string }{
 		{"/health", "gluon is up"},
 		{"/petstore/findPet", `"name":"Tom"`},
-		{"/petstore/add", `{"created": {"id":3,"name":"Fido","tag":"dog"}`},
+		{"/petstore/add", `{"created": {"id":3,"name":"Fido","tag":"dog"}, "by": "gluon"}`},
 		{"/lambda/hello", `"path":"/lambda/hello/world"`},
 		{"/lambda/echo", `{"ping": 1}`},
 		{"/azure/greet", "hello, gluon"},

@@ -120,7 +120,14 @@ func (s *Store) remove(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client may have gone; nothing to do
+	// No trailing newline (json.Encoder adds one): the body is spliced
+	// into templates, such as the demo's {"created": {{ body() }}, ...}.
+	_, _ = w.Write(b) // the client may have gone; nothing to do
 }
