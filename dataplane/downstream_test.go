@@ -299,6 +299,27 @@ func TestDownstreamUnreadBody(t *testing.T) {
 	c.closed()
 }
 
+// TestDownstreamEarlyResponseLingers answers before reading a body too
+// large to drain. The connection then reads until the client is done, so
+// the client's writes never meet a reset, which could destroy the response
+// before it is read.
+func TestDownstreamEarlyResponseLingers(t *testing.T) {
+	_, addr := startDownstream(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		_, _ = io.WriteString(w, "too large")
+	})
+	c := dialRaw(t, addr)
+	const size = 16 << 20 // more than socket buffers hold
+	c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n")
+	if _, err := c.c.Write(make([]byte, size)); err != nil {
+		t.Fatalf("writing the body the server did not wait for: %v", err)
+	}
+	if resp, body := c.response("POST"); resp.StatusCode != http.StatusRequestEntityTooLarge || body != "too large" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	c.closed()
+}
+
 func TestDownstreamHandlerPanics(t *testing.T) {
 	_, addr := startDownstream(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "partial")

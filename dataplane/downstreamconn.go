@@ -31,6 +31,9 @@ const (
 	// the next request (see awaitNextRequest) before an ordinary read
 	// takes over.
 	nextRequestWait = 10 * time.Millisecond
+	// lingerTimeout bounds how long a closing connection drops what the
+	// client still sends (see linger).
+	lingerTimeout = time.Second
 )
 
 // h2Preface is how an HTTP/2 connection with prior knowledge opens.
@@ -159,7 +162,9 @@ func (c *downstreamConn) extendDeadline() bool {
 		return false
 	case !c.awaitUntil.IsZero():
 		c.awaitUntil = time.Time{}
-		c.noAwait = peekConn(c.conn) == peekData
+		if c.active == nil { // a request was awaited, not a body
+			c.noAwait = peekConn(c.conn) == peekData
+		}
 		return c.conn.SetReadDeadline(c.readUntil) == nil
 	case c.active != nil:
 		c.readUntil = time.Time{}
@@ -176,7 +181,9 @@ func (c *downstreamConn) extendDeadline() bool {
 // (see rawSocket.WriteAwaitingRead): a deadline of nextRequestWait ends
 // it, and extendDeadline then finds the request.
 func (c *downstreamConn) awaitNextRequest(body *downstreamBody) {
-	if c.noAwait || !body.readWhole() || c.bw.Buffered() == 0 || c.br.Buffered() > 0 {
+	// The body first: while it is not read whole, another goroutine may
+	// be reading it, and with it the fields below.
+	if !body.readWhole() || c.noAwait || c.bw.Buffered() == 0 || c.br.Buffered() > 0 {
 		return
 	}
 	until := time.Now().Add(nextRequestWait)
@@ -262,8 +269,24 @@ func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
 	if !c.runHandler(req) {
 		return false
 	}
-	keep = c.rw.finish()
-	return keep && body.drain()
+	if keep = c.rw.finish(); keep && !body.drain() {
+		c.linger()
+		return false
+	}
+	return keep
+}
+
+// linger is how a connection closes with request bytes still coming (a body
+// too large to drain): it stops sending, then reads and drops what arrives
+// until the client closes or lingerTimeout passes, as Envoy's delayed close
+// does. Closed at once, the socket would answer those bytes with a reset,
+// which can destroy the response before the client reads it.
+func (c *downstreamConn) linger() {
+	cw, ok := c.conn.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil || c.conn.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, c.conn)
 }
 
 // runHandler calls the handler and reports whether it returned normally. A

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -52,6 +53,14 @@ func newRawSocket(conn net.Conn) net.Conn {
 }
 
 func (s *rawSocket) SyscallConn() (syscall.RawConn, error) { return s.rc, nil }
+
+// CloseWrite shuts down the sending side, as the wrapped connection does.
+func (s *rawSocket) CloseWrite() error {
+	if cw, ok := s.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
 
 func (s *rawSocket) Read(p []byte) (int, error) {
 	if len(p) == 0 {
