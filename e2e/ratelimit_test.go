@@ -155,16 +155,19 @@ func TestRateLimiting(t *testing.T) {
 		// Every request counts, refused ones too, so the reload is seen
 		// with fresh clients: the 6th request of a new client is refused
 		// under the old limit (5) and let through under the new one (9).
+		// Each instance reloads on its own: both are checked.
 		probe := 0
-		waitFor(t, 5*time.Second, "new limit applied", func() bool {
-			probe++
-			fresh := map[string]string{"x-client": "probe-" + itoa(probe)}
-			code := 0
-			for range 6 {
-				code = status(a, "/global", fresh)
-			}
-			return code == 200
-		})
+		for _, in := range fleet {
+			waitFor(t, 5*time.Second, "new limit applied", func() bool {
+				probe++
+				fresh := map[string]string{"x-client": "probe-" + itoa(probe)}
+				code := 0
+				for range 6 {
+					code = status(in, "/global", fresh)
+				}
+				return code == 200
+			})
+		}
 		// alice used 7 of the day's requests before the edit.
 		alice := map[string]string{"x-client": "alice"}
 		got := []int{status(b, "/global", alice), status(a, "/global", alice), status(b, "/global", alice)}
