@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -35,6 +36,9 @@ type Status struct {
 	Versions  map[string]string // type URL → last accepted version
 	LastNACK  *NACK             // the last rejection; cleared once its type is accepted again
 	Mirrors   MirrorStats       // request mirroring (shadowing) counters
+	// Panics counts goroutines (a connection's, a mirror's) that panicked
+	// and were ended alone, the process going on.
+	Panics uint64
 }
 
 // NACK describes a rejected xDS update.
@@ -52,6 +56,7 @@ type DataPlane struct {
 	lm      *listenerManager
 	state   *state
 	mirrors *mirrorer
+	panics  atomic.Uint64
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -67,17 +72,17 @@ func New(opts Options) *DataPlane {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "dataplane", "proxy", opts.Proxy)
-	lm := newListenerManager(log)
-	mirrors := newMirrorer(log, maxMirrorsInFlight)
-	return &DataPlane{
-		opts:    opts,
-		log:     log,
-		lm:      lm,
-		state:   newState(log, lm, mirrors),
-		mirrors: mirrors,
-		ready:   make(chan struct{}),
-		status:  Status{Versions: map[string]string{}},
+	d := &DataPlane{
+		opts:   opts,
+		log:    log,
+		ready:  make(chan struct{}),
+		status: Status{Versions: map[string]string{}},
 	}
+	guard := panicGuard{log: log, count: &d.panics}
+	d.lm = newListenerManager(guard)
+	d.mirrors = newMirrorer(guard, maxMirrorsInFlight)
+	d.state = newState(log, d.lm, d.mirrors)
+	return d
 }
 
 // Run connects to the ADS server (reconnecting with back-off, forever) and
@@ -132,6 +137,7 @@ func (d *DataPlane) Status() Status {
 	st := d.status
 	st.Versions = maps.Clone(d.status.Versions)
 	st.Mirrors = d.mirrors.stats()
+	st.Panics = d.panics.Load()
 	if st.LastNACK != nil {
 		n := *st.LastNACK
 		st.LastNACK = &n

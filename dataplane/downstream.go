@@ -21,6 +21,7 @@ import (
 type downstreamServer struct {
 	handler http.Handler
 	log     *slog.Logger
+	guard   panicGuard
 	h2      *http.Server
 	h2conns *handoffListener
 
@@ -30,12 +31,14 @@ type downstreamServer struct {
 	conns    map[*downstreamConn]struct{}
 }
 
-func newDownstreamServer(h http.Handler, log *slog.Logger) *downstreamServer {
+func newDownstreamServer(h http.Handler, guard panicGuard) *downstreamServer {
 	var protocols http.Protocols
 	protocols.SetUnencryptedHTTP2(true)
+	log := guard.log
 	return &downstreamServer{
 		handler: h,
 		log:     log,
+		guard:   guard,
 		h2: &http.Server{
 			Handler:     h,
 			Protocols:   &protocols,

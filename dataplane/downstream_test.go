@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -21,7 +20,7 @@ func startDownstream(t *testing.T, h http.HandlerFunc) (*downstreamServer, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newDownstreamServer(h, slog.New(slog.DiscardHandler))
+	s := newDownstreamServer(h, testGuard())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 	t.Cleanup(func() {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -267,4 +268,9 @@ func (e *env) basic(rc *routev3.RouteConfiguration, backends map[string]*httptes
 		r.endpoints = append(r.endpoints, cla(name, hostPort(srv)))
 	}
 	return r
+}
+
+// testGuard recovers panics quietly, counting them.
+func testGuard() panicGuard {
+	return panicGuard{log: slog.New(slog.DiscardHandler), count: new(atomic.Uint64)}
 }

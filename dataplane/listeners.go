@@ -38,12 +38,13 @@ func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // config references them, like Envoy's listener warming.
 type listenerManager struct {
 	log    *slog.Logger
+	guard  panicGuard // for every connection's goroutine
 	bound  map[string]*boundListener // by address
 	drains sync.WaitGroup
 }
 
-func newListenerManager(log *slog.Logger) *listenerManager {
-	return &listenerManager{log: log, bound: map[string]*boundListener{}}
+func newListenerManager(guard panicGuard) *listenerManager {
+	return &listenerManager{log: guard.log, guard: guard, bound: map[string]*boundListener{}}
 }
 
 // reserve binds every address of want not bound yet. Reserved sockets that are
@@ -89,7 +90,7 @@ func (m *listenerManager) activate(handlers map[string]http.Handler) {
 		b.handler.Store(&h)
 		if !b.serving {
 			b.serving = true
-			b.srv = newDownstreamServer(b, m.log)
+			b.srv = newDownstreamServer(b, m.guard)
 			go func() {
 				if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
 					m.log.Error("listener stopped", "address", b.addr, "error", err)

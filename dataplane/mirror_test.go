@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -223,7 +222,7 @@ func TestShadowHost(t *testing.T) {
 }
 
 func TestMirrorerBoundsInFlight(t *testing.T) {
-	m := newMirrorer(slog.New(slog.DiscardHandler), 2)
+	m := newMirrorer(testGuard(), 2)
 	if !m.acquire() || !m.acquire() {
 		t.Fatal("slots under the limit refused")
 	}

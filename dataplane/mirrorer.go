@@ -39,6 +39,7 @@ type MirrorStats struct {
 // most limit at a time. It outlives configs: one per data plane.
 type mirrorer struct {
 	log    *slog.Logger
+	guard  panicGuard
 	ctx    context.Context // cancelled by close: in-flight mirrors stop
 	cancel context.CancelFunc
 	limit  int
@@ -51,9 +52,9 @@ type mirrorer struct {
 	sent, answered, failed, dropped atomic.Uint64
 }
 
-func newMirrorer(log *slog.Logger, limit int) *mirrorer {
+func newMirrorer(guard panicGuard, limit int) *mirrorer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &mirrorer{log: log, ctx: ctx, cancel: cancel, limit: limit}
+	return &mirrorer{log: guard.log, guard: guard, ctx: ctx, cancel: cancel, limit: limit}
 }
 
 func (m *mirrorer) stats() MirrorStats {
@@ -93,6 +94,7 @@ func (m *mirrorer) close() {
 // run sends one mirror and drops its answer.
 func (m *mirrorer) run(cl *upstreamCluster, name string, r *http.Request, body requestBody, target, host string, deadline time.Time) {
 	defer m.release()
+	defer m.guard.recover("request mirror", nil, "cluster", name)
 	if err := m.send(cl, r, body, target, host, deadline); err != nil {
 		m.failed.Add(1)
 		m.log.Debug("request mirror failed", "cluster", name, "error", err)

@@ -86,7 +86,9 @@ func (s *rawSocket) read(fd uintptr) bool {
 		case e == syscall.EAGAIN:
 			return false
 		case e != 0:
-			s.rerr = &net.OpError{Op: "read", Net: "tcp", Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: e}
+			// A failed read returns -1: the count is 0, never negative.
+			s.rn, s.rerr = 0, &net.OpError{Op: "read", Net: "tcp", Source: s.LocalAddr(), Addr: s.RemoteAddr(), Err: e}
+			return true
 		case n == 0:
 			s.rerr = io.EOF
 		}

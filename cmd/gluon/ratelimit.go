@@ -30,7 +30,7 @@ func startRateLimitService(addr, redisAddr string, log *slog.Logger) (*ratelimit
 		backend = ratelimit.Redis(redisAddr, redisTimeout)
 	}
 	svc := ratelimit.New(ratelimit.Options{Backend: backend, Logger: log})
-	g := grpc.NewServer()
+	g := grpc.NewServer(recoverRPCs(log)...)
 	svc.Register(g)
 	go serveGRPC(g, lis, log)
 	host, port, _ := net.SplitHostPort(lis.Addr().String())

@@ -109,7 +109,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer rlsServer.Stop()
 	gwOpts.GatewayAPIBindAddress = o.kube.gatewayAPIBindAddress
 	p.gatewayOptions, p.rateLimit = gwOpts, rls
-	g := grpc.NewServer()
+	g := grpc.NewServer(recoverRPCs(log)...)
 	srv.Register(ctx, g)
 	go serveGRPC(g, xdsLis, log)
 	admin := &http.Server{Handler: adminHandler(p), ReadHeaderTimeout: 10 * time.Second}
