@@ -67,3 +67,34 @@ func (s *Secret) Validate() error {
 	}
 	return f.err()
 }
+
+// Values returns every secret value the spec holds (not certificates or
+// CAs, which are public): what a served-config view must never show.
+func (s *SecretSpec) Values() []string {
+	var out []string
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	if a := s.AWS; a != nil {
+		add(a.AccessKey, a.SecretKey, a.SessionToken)
+	}
+	if a := s.Azure; a != nil {
+		add(a.HostKey, a.MasterKey, a.ClientSecret)
+		for _, k := range a.APIKeys {
+			add(k)
+		}
+	}
+	if t := s.TLS; t != nil {
+		add(t.PrivateKey)
+	}
+	if h := s.Header; h != nil {
+		for _, v := range h.Headers {
+			add(v)
+		}
+	}
+	return out
+}

@@ -7,9 +7,11 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,16 +19,22 @@ import (
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Options configure a DataPlane.
 type Options struct {
-	XDSAddress string // host:port of the ADS server (plain-text gRPC)
+	XDSAddress string // host:port of the ADS server, or a gRPC target when Dialer is set
 	NodeID     string // Envoy node.id
 	Proxy      string // proxy name; sent as node.cluster and as node.metadata "role"
 	Logger     *slog.Logger
+	// TLS, when set, secures the ADS stream (with a client certificate for
+	// a control plane that requires mutual TLS); nil is plain text.
+	TLS *tls.Config
+	// Dialer, when set, makes the ADS connection (an in-process channel).
+	Dialer func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Status is a point-in-time view of the xDS state, for an admin page.
@@ -89,8 +97,15 @@ func New(opts Options) *DataPlane {
 // serves the listeners it is given. It returns when ctx is cancelled, after
 // draining listeners so that in-flight requests finish.
 func (d *DataPlane) Run(ctx context.Context) error {
-	conn, err := grpc.NewClient(d.opts.XDSAddress,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	creds := insecure.NewCredentials()
+	if d.opts.TLS != nil {
+		creds = credentials.NewTLS(d.opts.TLS)
+	}
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if d.opts.Dialer != nil {
+		dialOpts = append(dialOpts, grpc.WithContextDialer(d.opts.Dialer))
+	}
+	conn, err := grpc.NewClient(d.opts.XDSAddress, append(dialOpts,
 		// gRPC's own reconnect back-off defaults to two minutes; the data
 		// plane must find a restarted control plane within about a second.
 		grpc.WithConnectParams(grpc.ConnectParams{
@@ -98,7 +113,7 @@ func (d *DataPlane) Run(ctx context.Context) error {
 			MinConnectTimeout: time.Second,
 		}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64<<20)),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("dataplane: xds client for %q: %w", d.opts.XDSAddress, err)
 	}

@@ -38,7 +38,7 @@ func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // config references them, like Envoy's listener warming.
 type listenerManager struct {
 	log    *slog.Logger
-	guard  panicGuard // for every connection's goroutine
+	guard  panicGuard                // for every connection's goroutine
 	bound  map[string]*boundListener // by address
 	drains sync.WaitGroup
 }

@@ -24,6 +24,34 @@ func (t *translation) clusters() []*ir.Cluster {
 	return out
 }
 
+// routedClusters keeps the clusters a proxy's routes send to (or mirror
+// to): a proxy learns nothing of upstreams it does not route to, their
+// client keys included.
+func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
+	used := map[string]bool{}
+	for _, l := range listeners {
+		for _, vh := range l.VirtualHosts {
+			for _, r := range vh.Routes {
+				if f := r.Forward; f != nil {
+					for _, d := range f.Destinations {
+						used[d.Cluster] = true
+					}
+					for _, m := range f.Mirrors {
+						used[m.Cluster] = true
+					}
+				}
+			}
+		}
+	}
+	out := make([]*ir.Cluster, 0, len(used))
+	for _, c := range all {
+		if used[c.Name] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	c := &ir.Cluster{
 		Name:           ClusterName(api.ResourceRef{Name: u.Name, Namespace: u.Namespace}),

@@ -108,7 +108,7 @@ func rateLimitService(s *api.Settings, listeners []*ir.Listener, opts Options) *
 	if !hasGlobalLimits(listeners) {
 		return nil
 	}
-	svc := &ir.RateLimitService{Address: opts.RateLimitAddress, Port: opts.RateLimitPort, Domain: RateLimitDomain, Timeout: ir.Duration(defaultRateLimitTimeout)}
+	svc := &ir.RateLimitService{Address: opts.RateLimitAddress, Port: opts.RateLimitPort, Domain: RateLimitDomain, Timeout: ir.Duration(defaultRateLimitTimeout), TLS: opts.RateLimitTLS}
 	if s != nil && s.Spec.Ratelimit != nil {
 		svc.FailureModeDeny = s.Spec.Ratelimit.FailureModeDeny
 		if t := s.Spec.Ratelimit.RequestTimeout; t != nil {

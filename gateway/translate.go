@@ -30,6 +30,9 @@ type Options struct {
 	// GatewayAPIBindAddress is where Gateway API listeners listen
 	// (default 0.0.0.0).
 	GatewayAPIBindAddress string
+	// RateLimitTLS, when set, is how proxies reach the rate-limit service
+	// over (mutual) TLS.
+	RateLimitTLS *ir.TLSFiles
 }
 
 // Translate builds every proxy from res and the functions discovered on its
@@ -83,7 +86,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 			Name:             name,
 			Listeners:        listeners,
 			RateLimitService: rateLimitService(res.Settings, listeners, opts),
-			Clusters:         clusters,
+			Clusters:         routedClusters(listeners, clusters),
 			AllowedEnv:       allowedEnv(res.Settings),
 			// Every proxy may route to any upstream, so each gets every
 			// upstream's credentials; the translator keeps those in use.

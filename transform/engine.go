@@ -22,6 +22,12 @@ type Options struct {
 	MaxLoopDepth int
 	// MaxBody bounds the body buffered for templates (default 1 MiB).
 	MaxBody int
+	// MaxSource bounds a template's source, in bytes (default 64 KiB), and
+	// MaxNesting how deeply its brackets and block tags nest (default 64):
+	// pongo2's parser recurses per level, and a hostile template must be
+	// refused before it can exhaust the stack.
+	MaxSource  int
+	MaxNesting int
 	// Env holds the environment variables templates may read with env(),
 	// with their values: only names the operator allow-lists.
 	Env map[string]string
@@ -60,6 +66,12 @@ func NewEngine(o Options) *Engine {
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
+	}
+	if o.MaxSource <= 0 {
+		o.MaxSource = 64 << 10
+	}
+	if o.MaxNesting <= 0 {
+		o.MaxNesting = 64
 	}
 	set := pongo2.NewSet("gluon", noFiles{})
 	for _, t := range bannedTags {
@@ -112,6 +124,12 @@ type text struct {
 }
 
 func (e *Engine) compileText(field, source string) (*text, error) {
+	if len(source) > e.opts.MaxSource {
+		return nil, &CompileError{Field: field, Reason: fmt.Sprintf("template of %d bytes; at most %d are allowed", len(source), e.opts.MaxSource)}
+	}
+	if depth := nestingDepth(source); depth > e.opts.MaxNesting {
+		return nil, &CompileError{Field: field, Reason: fmt.Sprintf("brackets and block tags nest %d deep; at most %d are allowed", depth, e.opts.MaxNesting)}
+	}
 	if segs, ok := fastSegments(source); ok {
 		return &text{source: source, fast: segs}, nil
 	}
@@ -140,10 +158,40 @@ func compileError(field string, err error) error {
 	return ce
 }
 
+// blockOpen and blockClose find pongo2's block tags, which nest.
+var (
+	blockOpen  = regexp.MustCompile(`\{%-?\s*(if|for|with|filter|spaceless|ifchanged|ifequal|ifnotequal|autoescape|comment|verbatim)\s`)
+	blockClose = regexp.MustCompile(`\{%-?\s*end[a-z]*\s*-?%\}`)
+)
+
+// nestingDepth is how deeply brackets ((, [, {) and block tags nest in
+// source, counted as one: a bound on the parser's recursion. Brackets in
+// string literals count too, which only errs on the safe side.
+func nestingDepth(source string) int {
+	d, deepest := 0, 0
+	for _, c := range []byte(source) {
+		switch c {
+		case '(', '[', '{':
+			d++
+			deepest = max(deepest, d)
+		case ')', ']', '}':
+			d = max(d-1, 0)
+		}
+	}
+	blocks := 0
+	if strings.Contains(source, "{%") {
+		blocks = tagDepth(blockOpen.FindAllStringIndex(source, -1), blockClose.FindAllStringIndex(source, -1))
+	}
+	return deepest + blocks
+}
+
 // loopDepth returns how deeply {% for %} loops nest in source.
 func loopDepth(source string) int {
-	opens := forOpen.FindAllStringIndex(source, -1)
-	closes := forClose.FindAllStringIndex(source, -1)
+	return tagDepth(forOpen.FindAllStringIndex(source, -1), forClose.FindAllStringIndex(source, -1))
+}
+
+// tagDepth is how deeply the opening and closing tags found nest.
+func tagDepth(opens, closes [][]int) int {
 	depth, max, i, j := 0, 0, 0, 0
 	for i < len(opens) || j < len(closes) {
 		if j >= len(closes) || (i < len(opens) && opens[i][0] < closes[j][0]) {

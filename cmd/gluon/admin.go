@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -50,17 +51,18 @@ const secretTypeURL = "type.googleapis.com/envoy.extensions.transport_sockets.tl
 
 func servedConfig(p *pipeline) []servedProxy {
 	var out []servedProxy
+	secrets := p.secretValues()
 	for _, snap := range p.server.Snapshots() {
 		sp := servedProxy{Proxy: snap.Proxy, Version: snap.Version, Restored: snap.Restored, Resources: map[string][]json.RawMessage{}}
 		for typeURL, rs := range snap.Resources {
-			sp.Resources[typeURL] = renderResources(typeURL, rs)
+			sp.Resources[typeURL] = renderResources(typeURL, rs, secrets)
 		}
 		out = append(out, sp)
 	}
 	return out
 }
 
-func renderResources(typeURL string, rs []types.Resource) []json.RawMessage {
+func renderResources(typeURL string, rs []types.Resource, secrets secretSet) []json.RawMessage {
 	out := []json.RawMessage{}
 	for _, r := range rs {
 		if typeURL == secretTypeURL {
@@ -70,7 +72,7 @@ func renderResources(typeURL string, rs []types.Resource) []json.RawMessage {
 		}
 		b, err := protojson.Marshal(r)
 		if err == nil {
-			b, err = redactJSON(b)
+			b, err = redactJSON(b, secrets)
 		}
 		if err != nil {
 			b, _ = json.Marshal(map[string]string{"error": err.Error()})
@@ -104,16 +106,38 @@ var sensitiveFields = map[string]bool{
 	"clientSecret": true, "privateKey": true,
 }
 
-// redactJSON replaces the values of sensitive fields, at any depth.
-func redactJSON(b []byte) ([]byte, error) {
+// secretSet is every secret value the config holds: a string that is one,
+// or holds one, is redacted wherever it appears (a header a route adds
+// from a header Secret has no telling field name).
+type secretSet map[string]bool
+
+// minSecretInside is the shortest secret looked for inside longer strings:
+// shorter ones are redacted only where they are the whole value.
+const minSecretInside = 6
+
+func (s secretSet) holds(v string) bool {
+	if s[v] {
+		return true
+	}
+	for secret := range s {
+		if len(secret) >= minSecretInside && strings.Contains(v, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactJSON replaces the values of sensitive fields, and every string that
+// holds a secret value, at any depth.
+func redactJSON(b []byte, secrets secretSet) ([]byte, error) {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("redacting: %w", err)
 	}
-	return json.Marshal(redact(v))
+	return json.Marshal(redact(v, secrets))
 }
 
-func redact(v any) any {
+func redact(v any, secrets secretSet) any {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, child := range t {
@@ -121,11 +145,15 @@ func redact(v any) any {
 				t[k] = "[redacted]"
 				continue
 			}
-			t[k] = redact(child)
+			t[k] = redact(child, secrets)
 		}
 	case []any:
 		for i, child := range t {
-			t[i] = redact(child)
+			t[i] = redact(child, secrets)
+		}
+	case string:
+		if secrets.holds(t) {
+			return "[redacted]"
 		}
 	}
 	return v

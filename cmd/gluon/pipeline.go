@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -178,6 +180,31 @@ type status struct {
 	Clients   []server.Client   `json:"clients"`
 	// Functions is what discovery found, upstream by upstream.
 	Functions []functions.Discovered `json:"functions"`
+}
+
+// secretValues are the values of every Secret of the config and the keys
+// discovery read: what no view of the served config may show.
+func (p *pipeline) secretValues() secretSet {
+	out := secretSet{}
+	p.translateMu.Lock()
+	if p.source != nil {
+		for _, s := range p.source.Resources.Secrets {
+			for _, v := range s.Spec.Values() {
+				out[v] = true
+			}
+		}
+	}
+	p.translateMu.Unlock()
+	for _, d := range p.catalog.Snapshot() {
+		if k := d.AzureKeys; k != nil {
+			for _, v := range append([]string{k.Host, k.Master}, slices.Collect(maps.Values(k.Function))...) {
+				if v != "" {
+					out[v] = true
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (p *pipeline) status() status {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
@@ -30,8 +31,19 @@ type serveOptions struct {
 	dataplane string
 	proxy     string
 	rlsAddr   string
-	redisAddr string
-	kube      kubeOptions
+	// rlsAdvertise is where proxies reach the rate-limit service.
+	rlsAdvertise string
+	redisAddr    string
+	kube         kubeOptions
+
+	xdsTLS, rlsTLS, adminTLS tlsFiles
+	adminTokenFile           string
+	// proxyIdentity is where each proxy keeps its client certificate, key
+	// and the CA of the rate-limit service: the proxies present it there.
+	proxyIdentity tlsFiles
+	// allowInsecure lets xDS, rate-limit and admin serve a non-loopback
+	// address without authentication.
+	allowInsecure bool
 }
 
 func serveCommand() *cobra.Command {
@@ -51,7 +63,16 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&o.dataplane, "dataplane", "embedded", "embedded: run the Go data plane in-process; none: only serve xDS to external proxies")
 	f.StringVar(&o.proxy, "proxy", api.DefaultProxyName, "the proxy the embedded data plane serves")
 	f.StringVar(&o.rlsAddr, "ratelimit-addr", "127.0.0.1:9978", "address of the rate-limit service (gRPC) the proxies call for global limits")
+	f.StringVar(&o.rlsAdvertise, "ratelimit-advertise-addr", "", "host:port proxies reach the rate-limit service at (default: --ratelimit-addr; loopback when that is unspecified)")
 	f.StringVar(&o.redisAddr, "redis-addr", "", "Redis host:port for shared rate-limit counters (default: in memory, this instance only)")
+	addServerTLSFlags(f, "xds", "xDS server", &o.xdsTLS)
+	addServerTLSFlags(f, "ratelimit", "rate-limit service", &o.rlsTLS)
+	addServerTLSFlags(f, "admin", "admin endpoint", &o.adminTLS)
+	f.StringVar(&o.adminTokenFile, "admin-token-file", "", "file holding the bearer token the admin endpoint requires (all but /healthz and /readyz)")
+	f.StringVar(&o.proxyIdentity.cert, "proxy-tls-cert", "", "path, on each proxy's host, of the client certificate it presents to the rate-limit service")
+	f.StringVar(&o.proxyIdentity.key, "proxy-tls-key", "", "path, on each proxy's host, of the key of --proxy-tls-cert")
+	f.StringVar(&o.proxyIdentity.ca, "proxy-ca", "", "path, on each proxy's host, of the CA bundle that verifies the rate-limit service")
+	f.BoolVar(&o.allowInsecure, "allow-insecure-remote", false, "serve xDS, rate limits and admin on non-loopback addresses without mutual TLS or a token (a trusted network only)")
 	addKubeFlags(f, &o.kube)
 	return cmd
 }
@@ -76,6 +97,10 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if o.dataplane != "embedded" && o.dataplane != "none" {
 		return fmt.Errorf("--dataplane: want embedded or none, got %q", o.dataplane)
 	}
+	sec, err := o.security()
+	if err != nil {
+		return err
+	}
 	stateDir, err := resolveStateDir(o)
 	if err != nil {
 		return err
@@ -99,7 +124,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		xdsLis.Close()
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	rls, rlsServer, gwOpts, err := startRateLimitService(o.rlsAddr, o.redisAddr, log)
+	rls, rlsServer, gwOpts, err := startRateLimitService(o.rlsAddr, o.rlsAdvertise, o.redisAddr, sec.rls, log)
 	if err != nil {
 		xdsLis.Close()
 		adminLis.Close()
@@ -108,17 +133,34 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer rls.Close()
 	defer rlsServer.Stop()
 	gwOpts.GatewayAPIBindAddress = o.kube.gatewayAPIBindAddress
+	gwOpts.RateLimitTLS = sec.proxyIdentity
 	p.gatewayOptions, p.rateLimit = gwOpts, rls
-	g := grpc.NewServer(recoverRPCs(log)...)
-	srv.Register(ctx, g)
+	g := grpc.NewServer(append(recoverRPCs(log), sec.xdsCreds...)...)
+	if sec.xdsClientAuth {
+		srv.RegisterAuthenticated(ctx, g)
+	} else {
+		srv.Register(ctx, g)
+	}
 	go serveGRPC(g, xdsLis, log)
-	admin := &http.Server{Handler: adminHandler(p), ReadHeaderTimeout: 10 * time.Second}
+	// The embedded data plane has a channel of its own, in memory: it needs
+	// no certificate, and nothing outside the process can use it.
+	embedded := grpc.NewServer(recoverRPCs(log)...)
+	srv.Register(ctx, embedded)
+	inProcess := bufconn.Listen(1 << 20)
+	go serveGRPC(embedded, inProcess, log)
+	defer embedded.Stop()
+	admin := &http.Server{Handler: sec.adminAuth(adminHandler(p)), ReadHeaderTimeout: 10 * time.Second, TLSConfig: sec.admin}
 	go serveAdmin(admin, adminLis, log)
 	log.Info("control plane listening", "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
-		"ratelimit", net.JoinHostPort(gwOpts.RateLimitAddress, fmt.Sprint(gwOpts.RateLimitPort)))
+		"ratelimit", net.JoinHostPort(gwOpts.RateLimitAddress, fmt.Sprint(gwOpts.RateLimitPort)),
+		"xds_mtls", sec.xdsClientAuth, "ratelimit_tls", sec.rls != nil, "admin_tls", sec.admin != nil, "admin_token", sec.adminToken != "")
 	dpDone := make(chan struct{})
 	if o.dataplane == "embedded" {
-		dp := dataplane.New(dataplane.Options{XDSAddress: xdsLis.Addr().String(), NodeID: "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane")})
+		dp := dataplane.New(dataplane.Options{
+			XDSAddress: "passthrough:///gluon-embedded",
+			Dialer:     func(ctx context.Context, _ string) (net.Conn, error) { return inProcess.DialContext(ctx) },
+			NodeID:     "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane"),
+		})
 		go func() {
 			defer close(dpDone)
 			if err := dp.Run(ctx); err != nil {
@@ -143,7 +185,11 @@ func serveGRPC(g *grpc.Server, lis net.Listener, log *slog.Logger) {
 }
 
 func serveAdmin(s *http.Server, lis net.Listener, log *slog.Logger) {
-	if err := s.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	serve := s.Serve
+	if s.TLSConfig != nil {
+		serve = func(lis net.Listener) error { return s.ServeTLS(lis, "", "") }
+	}
+	if err := serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("admin server stopped", "err", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 func createCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "create", Short: "Create a resource"}
-	cmd.AddCommand(createUpstreamCommand(o), createVirtualServiceCommand(o), createSecretCommand(o))
+	cmd.AddCommand(createUpstreamCommand(o), createVirtualServiceCommand(o), createSecretCommand(o), createCertsCommand(o))
 	return cmd
 }
 

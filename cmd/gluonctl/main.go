@@ -36,6 +36,8 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table, yaml or json")
 	f.StringVar(&o.configDir, "config-dir", os.Getenv("GLUON_CONFIG_DIR"), "the config directory gluon serve watches (file mode; env GLUON_CONFIG_DIR)")
 	f.StringVar(&o.adminAddr, "admin-addr", envOr("GLUON_ADMIN_ADDR", "127.0.0.1:9976"), "the control plane's admin address (env GLUON_ADMIN_ADDR)")
+	f.StringVar(&o.adminTokenFile, "admin-token-file", os.Getenv("GLUON_ADMIN_TOKEN_FILE"), "file holding the admin endpoint's bearer token (env GLUON_ADMIN_TOKEN_FILE)")
+	f.StringVar(&o.adminCA, "admin-ca", os.Getenv("GLUON_ADMIN_CA"), "PEM CA bundle of an admin endpoint served over TLS (env GLUON_ADMIN_CA; turns on https)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Kubernetes mode: the cluster's kubeconfig")
 	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the resources")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the resulting YAML instead of writing it")

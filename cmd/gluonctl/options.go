@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -17,13 +20,16 @@ import (
 
 // options are the global flags and the command's streams.
 type options struct {
-	output      string
-	configDir   string
-	adminAddr   string
-	kubeconfig  string
-	namespace   string
-	dryRun      bool
-	interactive bool
+	output    string
+	configDir string
+	adminAddr string
+	// adminTokenFile and adminCA reach an admin endpoint that is guarded.
+	adminTokenFile string
+	adminCA        string
+	kubeconfig     string
+	namespace      string
+	dryRun         bool
+	interactive    bool
 
 	in          io.Reader
 	out, errOut io.Writer
@@ -123,11 +129,14 @@ func (o *options) render(v any, table func(io.Writer) error) error {
 	return fmt.Errorf("--output: want table, yaml or json, got %q", o.output)
 }
 
-var adminClient = &http.Client{Timeout: 5 * time.Second}
-
-// admin GETs a path of the control plane's admin endpoint into v.
+// admin GETs a path of the control plane's admin endpoint into v, with
+// the bearer token and over TLS when those are set.
 func (o *options) admin(path string, v any) error {
-	resp, err := adminClient.Get("http://" + o.adminAddr + path)
+	req, client, err := o.adminRequest(path)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("the control plane's admin endpoint: %w (is gluon serve running? set --admin-addr)", err)
 	}
@@ -177,4 +186,33 @@ func redactedSecret(s *api.Secret) *api.Secret {
 		out.Spec.Header = h
 	}
 	return &out
+}
+
+func (o *options) adminRequest(path string) (*http.Request, *http.Client, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	scheme := "http"
+	if o.adminCA != "" {
+		pemBytes, err := os.ReadFile(o.adminCA)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--admin-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return nil, nil, fmt.Errorf("--admin-ca %s holds no PEM certificate", o.adminCA)
+		}
+		client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		scheme = "https"
+	}
+	req, err := http.NewRequest(http.MethodGet, scheme+"://"+o.adminAddr+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.adminTokenFile != "" {
+		token, err := os.ReadFile(o.adminTokenFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--admin-token-file: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	}
+	return req, client, nil
 }

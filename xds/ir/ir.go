@@ -156,6 +156,16 @@ type RateLimitService struct {
 	Domain          string   `json:"domain"`
 	FailureModeDeny bool     `json:"failureModeDeny,omitempty"`
 	Timeout         Duration `json:"timeout"`
+	// TLS, when set, reaches the service over TLS with these files.
+	TLS *TLSFiles `json:"tls,omitempty"`
+}
+
+// TLSFiles are PEM files on the proxy's own host: a client certificate and
+// key to present (optional) and the CA bundle that verifies the server.
+type TLSFiles struct {
+	CertFile string `json:"certFile,omitempty"`
+	KeyFile  string `json:"keyFile,omitempty"`
+	CAFile   string `json:"caFile"`
 }
 
 // Route matches requests and does exactly one of Forward, Redirect,

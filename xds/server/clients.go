@@ -34,19 +34,33 @@ type clients struct {
 
 func newClients() *clients { return &clients{streams: map[int64]*Client{}} }
 
-func (c *clients) callbacks() serverv3.CallbackFuncs {
+// callbacks track every stream; with auth, each stream is also held to
+// the proxies its client certificate names.
+func (c *clients) callbacks(auth *nodeAuth) serverv3.CallbackFuncs {
+	open := func(context.Context, int64, string) error { return nil }
+	check := func(int64, *corev3.Node) error { return nil }
+	closed := c.closed
+	if auth != nil {
+		open = func(ctx context.Context, id int64, _ string) error { return auth.open(ctx, id) }
+		check = func(id int64, n *corev3.Node) error { return auth.check(id, ProxyOf(n)) }
+		closed = func(id int64) { c.closed(id); auth.closed(id) }
+	}
 	return serverv3.CallbackFuncs{
-		StreamOpenFunc:      func(context.Context, int64, string) error { return nil },
-		StreamClosedFunc:    func(id int64, _ *corev3.Node) { c.closed(id) },
-		DeltaStreamOpenFunc: func(context.Context, int64, string) error { return nil },
-		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) {
-			c.closed(id)
-		},
+		StreamOpenFunc:        open,
+		StreamClosedFunc:      func(id int64, _ *corev3.Node) { closed(id) },
+		DeltaStreamOpenFunc:   open,
+		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) { closed(id) },
 		StreamRequestFunc: func(id int64, r *discoveryv3.DiscoveryRequest) error {
+			if err := check(id, r.GetNode()); err != nil {
+				return err
+			}
 			c.request(id, r.GetNode(), r.GetTypeUrl(), r.GetResponseNonce(), r.GetVersionInfo(), r.GetErrorDetail().GetMessage())
 			return nil
 		},
 		StreamDeltaRequestFunc: func(id int64, r *discoveryv3.DeltaDiscoveryRequest) error {
+			if err := check(id, r.GetNode()); err != nil {
+				return err
+			}
 			// Delta requests carry no version; an ACK is a nonce without error.
 			c.request(id, r.GetNode(), r.GetTypeUrl(), r.GetResponseNonce(), r.GetResponseNonce(), r.GetErrorDetail().GetMessage())
 			return nil

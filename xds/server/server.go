@@ -53,9 +53,22 @@ func New(stateDir string, log *slog.Logger) *Server {
 	}
 }
 
-// Register adds the aggregated discovery service (SotW and delta) to g.
+// Register adds the aggregated discovery service (SotW and delta) to g,
+// open to any client: for the in-process data plane's channel, or plain
+// text on loopback.
 func (s *Server) Register(ctx context.Context, g *grpc.Server) {
-	srv := serverv3.NewServer(ctx, s.cache, s.clients.callbacks())
+	s.register(ctx, g, nil)
+}
+
+// RegisterAuthenticated adds the aggregated discovery service to g, whose
+// transport must verify client certificates (mutual TLS): each stream gets
+// only the proxies its certificate names (see ProxiesOf); others are refused.
+func (s *Server) RegisterAuthenticated(ctx context.Context, g *grpc.Server) {
+	s.register(ctx, g, newNodeAuth())
+}
+
+func (s *Server) register(ctx context.Context, g *grpc.Server, auth *nodeAuth) {
+	srv := serverv3.NewServer(ctx, s.cache, s.clients.callbacks(auth))
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, srv)
 }
 

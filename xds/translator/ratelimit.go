@@ -88,6 +88,12 @@ func rateLimitServiceCluster(svc *ir.RateLimitService) (*clusterv3.Cluster, erro
 		return nil, err
 	}
 	c.TypedExtensionProtocolOptions = map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": opts}
+	if svc.TLS != nil {
+		// The service's name (or IP) is what its certificate must carry.
+		if c.TransportSocket, err = upstreamTLSFiles(svc.TLS, svc.Address); err != nil {
+			return nil, fmt.Errorf("rate-limit cluster: %w", err)
+		}
+	}
 	return c, nil
 }
 
