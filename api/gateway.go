@@ -43,9 +43,29 @@ type GatewaySpec struct {
 // HTTPGateway selects virtual services by reference or by labels; with
 // neither, it serves every virtual service.
 type HTTPGateway struct {
-	VirtualServices          []ResourceRef     `json:"virtualServices,omitempty"`
-	VirtualServiceSelector   map[string]string `json:"virtualServiceSelector,omitempty"`
-	VirtualServiceNamespaces []string          `json:"virtualServiceNamespaces,omitempty"`
+	VirtualServices          []ResourceRef        `json:"virtualServices,omitempty"`
+	VirtualServiceSelector   map[string]string    `json:"virtualServiceSelector,omitempty"`
+	VirtualServiceNamespaces []string             `json:"virtualServiceNamespaces,omitempty"`
+	Options                  *HTTPListenerOptions `json:"options,omitempty"`
+}
+
+// HTTPListenerOptions are a gateway's HTTP options, as in Gloo.
+type HTTPListenerOptions struct {
+	HTTPConnectionManagerSettings *HTTPConnectionManagerSettings `json:"httpConnectionManagerSettings,omitempty"`
+}
+
+// HTTPConnectionManagerSettings tune Envoy's HTTP connection manager.
+type HTTPConnectionManagerSettings struct {
+	// StreamIdleTimeout ends a request that shows no activity for this
+	// long (a stalled body: 408); default 5m, 0s turns it off.
+	StreamIdleTimeout *metav1.Duration `json:"streamIdleTimeout,omitempty"`
+	// RequestTimeout bounds receiving a whole request (408); default none.
+	RequestTimeout *metav1.Duration `json:"requestTimeout,omitempty"`
+	// NormalizePath resolves dot segments (RFC 3986) before routes match,
+	// so that /public/../admin matches /admin's routes; default true.
+	NormalizePath *bool `json:"normalizePath,omitempty"`
+	// MergeSlashes collapses repeated slashes in the path before routes match.
+	MergeSlashes bool `json:"mergeSlashes,omitempty"`
 }
 
 // GetObjectKind implements Object.

@@ -321,6 +321,11 @@ func (g *Gateway) Validate() error {
 				f.add(idx("spec.httpGateway.virtualServices", i)+".name", "is required")
 			}
 		}
+		if o := h.Options; o != nil && o.HTTPConnectionManagerSettings != nil {
+			s, p := o.HTTPConnectionManagerSettings, "spec.httpGateway.options.httpConnectionManagerSettings"
+			validateNonNegative(&f, p+".streamIdleTimeout", s.StreamIdleTimeout)
+			validateNonNegative(&f, p+".requestTimeout", s.RequestTimeout)
+		}
 	}
 	return f.err()
 }
@@ -355,4 +360,10 @@ func countSet(fields ...bool) int {
 		}
 	}
 	return n
+}
+
+func validateNonNegative(f *fieldErrors, path string, d *metav1.Duration) {
+	if d != nil && d.Duration < 0 {
+		f.add(path, "must not be negative, got %s", d.Duration)
+	}
 }

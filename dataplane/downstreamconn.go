@@ -57,6 +57,8 @@ type downstreamConn struct {
 	noAwait    bool        // no such waits: the socket cannot, or one missed a request
 	headLeft   headLimit   // while a request head is read
 	active     *requestContext
+	body       bodyLimits // while a request's body is read
+	bodyErr    error      // the timeout that ended the active request's body
 }
 
 func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
@@ -147,6 +149,12 @@ func (c *downstreamConn) Read(p []byte) (int, error) {
 	for n == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.extendDeadline() {
 		n, err = c.conn.Read(p)
 	}
+	if c.bodyErr != nil {
+		return 0, c.bodyErr
+	}
+	if n > 0 && c.body.idle > 0 {
+		c.body.lastRead = time.Now()
+	}
 	c.headLeft.took(n)
 	return n, err
 }
@@ -167,6 +175,9 @@ func (c *downstreamConn) extendDeadline() bool {
 			c.noAwait = peekConn(c.conn) == peekData
 		}
 		return c.conn.SetReadDeadline(c.readUntil) == nil
+	case c.active != nil && (c.body.idle > 0 || !c.body.until.IsZero()):
+		c.bodyErr = c.bodyDeadlinePassed()
+		return c.bodyErr == nil
 	case c.active != nil:
 		c.readUntil = time.Time{}
 		c.refreshDeadline()
@@ -250,7 +261,7 @@ func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
 	ctx := newRequestContext(c.conn)
 	c.active = ctx
 	defer func() {
-		c.active = nil
+		c.active, c.body, c.bodyErr = nil, bodyLimits{}, nil
 		ctx.finish()
 	}()
 	body := newDownstreamBody(req, c)

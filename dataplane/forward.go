@@ -47,9 +47,13 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	// Mirrors are drawn first: only a request actually mirrored has its body
 	// buffered for them.
 	mirrors := a.sampleMirrors()
+	if !deadline.IsZero() && r.Body != nil && r.Body != http.NoBody {
+		// A body still arriving when the route's time is up ends the request too.
+		_ = http.NewResponseController(w).SetReadDeadline(deadline)
+	}
 	body, err := newRequestBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil)
 	if err != nil {
-		localReply(w, http.StatusBadRequest, "")
+		bodyReadFailed(w, r, err, deadline)
 		return
 	}
 	retries := 0
@@ -84,6 +88,9 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			resp.Body.Close()
 		case err == nil:
 			rt.copyResponse(w, r, resp, vh, cr)
+			return
+		case errors.As(err, new(*requestBodyError)):
+			bodyReadFailed(w, r, err, deadline)
 			return
 		case r.Context().Err() != nil:
 			return // the client went away: nobody to answer

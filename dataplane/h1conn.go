@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -32,6 +33,10 @@ type h1Conn struct {
 	header     http.Header     // the response's, reused
 	headLeft   headLimit       // while the response head is read; see Read
 	writeDone  chan error      // the body writer's result when the body is written concurrently
+	// bodyErr is set by a body writer that could not read the downstream
+	// body, before it closes the connection to stop the response read: the
+	// reader, failing on that close, reports it instead.
+	bodyErr atomic.Pointer[requestBodyError]
 	reqW       awaitingWriter  // what a request sent inline is written to
 	resp       http.Response
 	body       h1Body
@@ -168,8 +173,9 @@ func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) e
 		err := writeBody(bw, r, &b)
 		bw.Reset(nil)
 		h1WriterPool.Put(bw)
-		if errors.As(err, new(*requestBodyError)) {
+		if be := (*requestBodyError)(nil); errors.As(err, &be) {
 			// The request cannot be completed: stop waiting for a response.
+			c.bodyErr.Store(be)
 			_ = c.conn.Close()
 		}
 		done <- err
@@ -182,6 +188,9 @@ func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) e
 func (c *h1Conn) writeError(readErr error) error {
 	if c.writeDone == nil {
 		return readErr
+	}
+	if be := c.bodyErr.Load(); be != nil {
+		return be
 	}
 	select {
 	case werr := <-c.writeDone:

@@ -45,7 +45,8 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.lc.stripPort {
 		r.Host = stripPort(r.Host)
 	}
-	target := requestTarget(r)
+	limitRequestBody(w, r, h.lc.streamIdle, h.lc.requestTimeout)
+	target := h.lc.normalize.normalizeTarget(requestTarget(r))
 	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
 	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -20,9 +21,14 @@ type listenerConfig struct {
 	addr         string // host:port to bind; listeners are keyed by it
 	stripPort    bool
 	genRequestID bool
-	rdsName      string       // route configuration to fetch over RDS, or
-	inline       *routeTable  // an inline route_config
-	filters      []httpFilter // the non-terminal HTTP filters, in order
+	// streamIdle and requestTimeout bound how long a request body may stall
+	// and take in all (Envoy's stream_idle_timeout and request_timeout).
+	streamIdle     time.Duration
+	requestTimeout time.Duration
+	normalize      pathNormalizing
+	rdsName        string       // route configuration to fetch over RDS, or
+	inline         *routeTable  // an inline route_config
+	filters        []httpFilter // the non-terminal HTTP filters, in order
 }
 
 func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, error) {
@@ -64,7 +70,12 @@ func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, 
 
 func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {
 	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
-		"strip_any_host_port", "generate_request_id", "use_remote_address"); err != nil {
+		"strip_any_host_port", "generate_request_id", "use_remote_address", "stream_idle_timeout", "request_timeout",
+		"normalize_path", "merge_slashes"); err != nil {
+		return err
+	}
+	lc.normalize = pathNormalizing{dots: hcm.GetNormalizePath().GetValue(), merge: hcm.GetMergeSlashes()}
+	if err := lc.compileTimeouts(hcm); err != nil {
 		return err
 	}
 	if hcm.GetCodecType() != hcmv3.HttpConnectionManager_AUTO {
@@ -143,4 +154,25 @@ func findHTTPFilter(known []httpFilterDef, hf *hcmv3.HttpFilter) (httpFilterDef,
 		}
 	}
 	return httpFilterDef{}, false
+}
+
+// compileTimeouts reads the stream idle and request timeouts, with Envoy's
+// defaults (5 minutes, and none); zero turns either off.
+func (lc *listenerConfig) compileTimeouts(hcm *hcmv3.HttpConnectionManager) error {
+	lc.streamIdle = defaultStreamIdleTimeout
+	if t := hcm.GetStreamIdleTimeout(); t != nil {
+		d, err := duration(t)
+		if err != nil {
+			return fmt.Errorf("stream_idle_timeout: %w", err)
+		}
+		lc.streamIdle = d
+	}
+	if t := hcm.GetRequestTimeout(); t != nil {
+		d, err := duration(t)
+		if err != nil {
+			return fmt.Errorf("request_timeout: %w", err)
+		}
+		lc.requestTimeout = d
+	}
+	return nil
 }

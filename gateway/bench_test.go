@@ -181,4 +181,3 @@ func objects[T api.Object](in []T) []api.Object {
 	return out
 }
 
-func ptr[T any](v T) *T { return &v }

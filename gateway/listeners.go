@@ -27,12 +27,14 @@ func (t *translation) listeners(gws []*api.Gateway) []*ir.Listener {
 			continue
 		}
 		bound[addr] = g
-		out = append(out, &ir.Listener{
+		l := &ir.Listener{
 			Name:         ListenerName(g.Spec.BindAddress, g.Spec.BindPort),
 			Address:      g.Spec.BindAddress,
 			Port:         g.Spec.BindPort,
 			VirtualHosts: t.gatewayVirtualHosts(g),
-		})
+		}
+		connectionManagerSettings(l, g.Spec.HTTPGateway)
+		out = append(out, l)
 	}
 	return out
 }
@@ -126,3 +128,22 @@ func hasLabels(labels, selector map[string]string) bool {
 	}
 	return true
 }
+
+// connectionManagerSettings copies a gateway's HTTP connection manager
+// settings onto its listener.
+func connectionManagerSettings(l *ir.Listener, h *api.HTTPGateway) {
+	if h == nil || h.Options == nil || h.Options.HTTPConnectionManagerSettings == nil {
+		return
+	}
+	s := h.Options.HTTPConnectionManagerSettings
+	if s.StreamIdleTimeout != nil {
+		l.StreamIdleTimeout = ptr(ir.Duration(s.StreamIdleTimeout.Duration))
+	}
+	if s.RequestTimeout != nil {
+		l.RequestTimeout = ptr(ir.Duration(s.RequestTimeout.Duration))
+	}
+	l.KeepDotSegments = s.NormalizePath != nil && !*s.NormalizePath
+	l.MergeSlashes = s.MergeSlashes
+}
+
+func ptr[T any](v T) *T { return &v }

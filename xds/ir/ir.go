@@ -91,6 +91,14 @@ type Listener struct {
 	Address      string         `json:"address"`
 	Port         uint32         `json:"port"`
 	VirtualHosts []*VirtualHost `json:"virtualHosts,omitempty"`
+	// StreamIdleTimeout and RequestTimeout bound a request that stalls or
+	// takes too long to arrive; nil keeps Envoy's defaults (5m, none).
+	StreamIdleTimeout *Duration `json:"streamIdleTimeout,omitempty"`
+	RequestTimeout    *Duration `json:"requestTimeout,omitempty"`
+	// KeepDotSegments turns off the normalisation of dot segments in paths
+	// before routes match (on by default); MergeSlashes collapses "//".
+	KeepDotSegments bool `json:"keepDotSegments,omitempty"`
+	MergeSlashes    bool `json:"mergeSlashes,omitempty"`
 }
 
 // VirtualHost is a set of domains and their ordered routes.

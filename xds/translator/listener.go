@@ -8,6 +8,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -32,6 +33,16 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 		StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 		UseRemoteAddress: wrapperspb.Bool(true),
 		HttpFilters:      filters,
+		// Routes match the path with its dot segments resolved, so that
+		// /public/../admin cannot slip past an /admin route.
+		NormalizePath: wrapperspb.Bool(!l.KeepDotSegments),
+		MergeSlashes:  l.MergeSlashes,
+	}
+	if t := l.StreamIdleTimeout; t != nil {
+		hcm.StreamIdleTimeout = durationpb.New(t.D())
+	}
+	if t := l.RequestTimeout; t != nil {
+		hcm.RequestTimeout = durationpb.New(t.D())
 	}
 	cfg, err := anypb.New(hcm)
 	if err != nil {
