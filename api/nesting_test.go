@@ -13,7 +13,9 @@ func TestDecodeNestingIsBounded(t *testing.T) {
 	shapes := map[string]func(n int) string{
 		"flow sequences": func(n int) string { return head + strings.Repeat("[", n) + strings.Repeat("]", n) },
 		"flow mappings":  func(n int) string { return head + strings.Repeat("{a: ", n) + "1" + strings.Repeat("}", n) },
-		"json":           func(n int) string { return `{"apiVersion":"gluon.dev/v1","kind":"Upstream","metadata":{"name":"a"},"spec":` + strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + "}" },
+		"json": func(n int) string {
+			return `{"apiVersion":"gluon.dev/v1","kind":"Upstream","metadata":{"name":"a"},"spec":` + strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + "}"
+		},
 		"block mappings": func(n int) string {
 			var b strings.Builder
 			b.WriteString(head + "\n")

@@ -37,9 +37,9 @@ type h1Conn struct {
 	// body, before it closes the connection to stop the response read: the
 	// reader, failing on that close, reports it instead.
 	bodyErr atomic.Pointer[requestBodyError]
-	reqW       awaitingWriter  // what a request sent inline is written to
-	resp       http.Response
-	body       h1Body
+	reqW    awaitingWriter // what a request sent inline is written to
+	resp    http.Response
+	body    h1Body
 }
 
 const (

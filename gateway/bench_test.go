@@ -180,4 +180,3 @@ func objects[T api.Object](in []T) []api.Object {
 	}
 	return out
 }
-
