@@ -64,6 +64,21 @@ func SortByKey[T Object](objs []T) {
 	})
 }
 
+// SortByAge orders objects oldest first (by creation time, then namespace
+// and name): who wins a conflict, as in Kubernetes and the Gateway API.
+func SortByAge[T Object](objs []T) {
+	sort.SliceStable(objs, func(i, j int) bool {
+		a, b := objs[i].GetCreationTimestamp(), objs[j].GetCreationTimestamp()
+		if !a.Equal(&b) {
+			return a.Before(&b)
+		}
+		if objs[i].GetNamespace() != objs[j].GetNamespace() {
+			return objs[i].GetNamespace() < objs[j].GetNamespace()
+		}
+		return objs[i].GetName() < objs[j].GetName()
+	})
+}
+
 // State is a resource's verdict, Gloo's names.
 type State string
 

@@ -185,6 +185,18 @@ func (d *DataPlane) recordAccept(typeURL, version string, complete bool) {
 	}
 }
 
+// recordPartial notes an update applied but for resources it NACKed: the
+// data plane may now be complete (ready) though the NACK stands.
+func (d *DataPlane) recordPartial(complete bool) {
+	if !complete {
+		return
+	}
+	d.mu.Lock()
+	d.status.Ready = true
+	d.mu.Unlock()
+	d.readyOnce.Do(func() { close(d.ready) })
+}
+
 func (d *DataPlane) recordNACK(typeURL, version string, err error) {
 	d.mu.Lock()
 	d.status.LastNACK = &NACK{TypeURL: typeURL, Version: version, Error: err.Error(), Time: time.Now()}

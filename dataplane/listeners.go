@@ -47,31 +47,22 @@ func newListenerManager(guard panicGuard) *listenerManager {
 	return &listenerManager{log: guard.log, guard: guard, bound: map[string]*boundListener{}}
 }
 
-// reserve binds every address of want not bound yet. Reserved sockets that are
-// neither wanted nor serving are closed. On a bind error, the sockets bound by
-// this call are closed again and the error is returned.
-func (m *listenerManager) reserve(want map[string]bool) error {
-	var added []*boundListener
-	var errs []error
+// reserve binds every address of want not bound yet and returns the
+// addresses that could not be bound, with why: each listener stands alone,
+// as in Envoy, so one port held by another process holds back no other.
+// Reserved sockets that are neither wanted nor serving are closed.
+func (m *listenerManager) reserve(want map[string]bool) map[string]error {
+	failed := map[string]error{}
 	for addr := range want {
 		if _, ok := m.bound[addr]; ok {
 			continue
 		}
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("binding %s: %w", addr, err))
+			failed[addr] = fmt.Errorf("binding %s: %w", addr, err)
 			continue
 		}
-		b := &boundListener{addr: addr, ln: ln}
-		m.bound[addr] = b
-		added = append(added, b)
-	}
-	if err := errors.Join(errs...); err != nil {
-		for _, b := range added {
-			_ = b.ln.Close()
-			delete(m.bound, b.addr)
-		}
-		return err
+		m.bound[addr] = &boundListener{addr: addr, ln: ln}
 	}
 	for addr, b := range m.bound {
 		if !b.serving && !want[addr] {
@@ -79,7 +70,7 @@ func (m *listenerManager) reserve(want map[string]bool) error {
 			delete(m.bound, addr)
 		}
 	}
-	return nil
+	return failed
 }
 
 // activate serves exactly the given handlers: it swaps the handler of running

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -38,6 +39,11 @@ type state struct {
 	// either side changes, so that a bad per-route config NACKs the update
 	// that brings it.
 	bound map[*listenerConfig]*boundFilters
+	// heldRDS names the route configurations of listeners whose address
+	// could not be bound. They stay subscribed: a go-control-plane ADS
+	// server answers an RDS request only when it names every route
+	// configuration of the snapshot, and the listener may bind later.
+	heldRDS []string
 
 	// active is the cluster map of the served config; owned lists every
 	// cluster created and not retired yet.
@@ -54,7 +60,8 @@ func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer) *state {
 }
 
 // apply validates and commits one DiscoveryResponse's resources. An error
-// means the update is rejected as a whole and nothing changed. It reports
+// means the update is rejected as a whole and nothing changed, except a
+// partialUpdateError: the rest of the update was applied. It reports
 // whether a complete config is now being served.
 func (s *state) apply(typeURL string, resources []*anypb.Any) (bool, error) {
 	var err error
@@ -69,6 +76,9 @@ func (s *state) apply(typeURL string, resources []*anypb.Any) (bool, error) {
 		err = s.applyRoutes(resources)
 	default:
 		return false, fmt.Errorf("unexpected resource type %s", typeURL)
+	}
+	if pe := (*partialUpdateError)(nil); errors.As(err, &pe) {
+		return s.build(), err
 	}
 	if err != nil {
 		return false, err
@@ -184,18 +194,57 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 	for addr := range addrs {
 		want[addr] = true
 	}
-	if err := s.lm.reserve(want); err != nil {
-		return err
-	}
+	held := map[string]*listenerConfig{}
+	unbound := s.keepOrDropUnbound(next, bound, held, s.lm.reserve(want))
 	s.listeners, s.bound, s.haveLDS = next, bound, true
+	s.heldRDS = nil
+	for _, lc := range held {
+		if lc.rdsName != "" && !slices.Contains(s.heldRDS, lc.rdsName) {
+			s.heldRDS = append(s.heldRDS, lc.rdsName)
+		}
+	}
 	wanted := s.rdsNames()
 	for name := range s.routes {
 		if !slices.Contains(wanted, name) {
 			delete(s.routes, name)
 		}
 	}
+	if unbound != nil {
+		return &partialUpdateError{err: unbound}
+	}
 	return nil
 }
+
+// keepOrDropUnbound takes the listeners whose address could not be bound
+// out of next: one that served before under that name and address keeps
+// its previous version, as Envoy keeps a listener whose update failed. The
+// ones left out go to held; it returns why each was left out.
+func (s *state) keepOrDropUnbound(next map[string]*listenerConfig, bound map[*listenerConfig]*boundFilters, held map[string]*listenerConfig, failed map[string]error) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(next)) {
+		lc := next[name]
+		err, ok := failed[lc.addr]
+		if !ok {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("listener %q: %w", name, err))
+		held[name] = lc
+		delete(next, name)
+		delete(bound, lc)
+		if old := s.listeners[name]; old != nil && old.addr == lc.addr && s.bound[old] != nil {
+			next[name], bound[old] = old, s.bound[old]
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// partialUpdateError is an update applied but for some resources, which it
+// names: it is NACKed so that the control plane learns which, while the
+// rest serves.
+type partialUpdateError struct{ err error }
+
+func (e *partialUpdateError) Error() string { return e.err.Error() }
+func (e *partialUpdateError) Unwrap() error { return e.err }
 
 func (s *state) applyRoutes(resources []*anypb.Any) error {
 	updates := make(map[string]*routeTable, len(resources))
@@ -264,7 +313,7 @@ func (s *state) edsNames() []string {
 
 // rdsNames are the RouteConfigurations to subscribe to, sorted.
 func (s *state) rdsNames() []string {
-	var names []string
+	names := slices.Clone(s.heldRDS)
 	for _, lc := range s.listeners {
 		if lc.rdsName != "" && !slices.Contains(names, lc.rdsName) {
 			names = append(names, lc.rdsName)

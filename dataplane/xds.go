@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -177,20 +178,19 @@ func (c *xdsClient) handle(resp *discovery.DiscoveryResponse) []outgoing {
 	}
 	s.nonce = resp.GetNonce()
 	complete, err := c.d.state.apply(resp.GetTypeUrl(), resp.GetResources())
+	var out []outgoing
 	if err != nil {
-		if s.nackVersion == resp.GetVersionInfo() {
-			s.nackDelay = min(max(2*s.nackDelay, maxNACKDelay/10), maxNACKDelay)
-		} else {
-			s.nackVersion, s.nackDelay = resp.GetVersionInfo(), 0
+		out = []outgoing{c.nack(s, resp.GetVersionInfo(), err)}
+		if !errors.As(err, new(*partialUpdateError)) {
+			return out
 		}
-		c.d.recordNACK(s.typeURL, resp.GetVersionInfo(), err)
-		req := s.request() // version_info stays the last accepted one
-		req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: err.Error()}
-		return []outgoing{{req: req, delay: s.nackDelay}}
+		// The rest of the update serves: follow it with subscriptions.
+		c.d.recordPartial(complete)
+	} else {
+		s.version, s.nackVersion, s.nackDelay = resp.GetVersionInfo(), "", 0
+		c.d.recordAccept(s.typeURL, s.version, complete)
+		out = []outgoing{{req: s.request()}}
 	}
-	s.version, s.nackVersion, s.nackDelay = resp.GetVersionInfo(), "", 0
-	c.d.recordAccept(s.typeURL, s.version, complete)
-	out := []outgoing{{req: s.request()}}
 	switch s.typeURL {
 	case resourcev3.ClusterType:
 		out = c.resubscribe(out, c.subs[resourcev3.EndpointType], c.d.state.edsNames())
@@ -198,6 +198,21 @@ func (c *xdsClient) handle(resp *discovery.DiscoveryResponse) []outgoing {
 		out = c.resubscribe(out, c.subs[resourcev3.RouteType], c.d.state.rdsNames())
 	}
 	return out
+}
+
+// nack rejects version of s, repeated NACKs of one version coming slower:
+// go-control-plane sends a rejected version again at once (which retries a
+// listener whose port was taken, say).
+func (c *xdsClient) nack(s *subscription, version string, err error) outgoing {
+	if s.nackVersion == version {
+		s.nackDelay = min(max(2*s.nackDelay, maxNACKDelay/10), maxNACKDelay)
+	} else {
+		s.nackVersion, s.nackDelay = version, 0
+	}
+	c.d.recordNACK(s.typeURL, version, err)
+	req := s.request() // version_info stays the last accepted one
+	req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: err.Error()}
+	return outgoing{req: req, delay: s.nackDelay}
 }
 
 // resubscribe requests names for s when they changed.

@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"bufio"
+	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -136,4 +141,222 @@ func TestResetsDoNotCrash(t *testing.T) {
 			t.Errorf("%s: backend reset tried %d times, want 3 (1 + numRetries 2)", tc.name, n)
 		}
 	}
+}
+
+// statusOf returns the state and reasons /statusz gives a resource.
+func statusOf(t *testing.T, cp *controlPlane, kind, name string) (string, string) {
+	t.Helper()
+	var st struct {
+		Reports []struct {
+			Resource struct{ Kind, Name string }
+			State    string
+			Reasons  []string
+		}
+	}
+	_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("statusz: %v", err)
+	}
+	for _, r := range st.Reports {
+		if r.Resource.Kind == kind && r.Resource.Name == name {
+			return r.State, strings.Join(r.Reasons, "; ")
+		}
+	}
+	return "", ""
+}
+
+// TestRejectedResourceKeepsItsLastGoodVersionAcrossRestart breaks a file,
+// kills the control plane and starts it again: the broken resource keeps
+// serving its last good version, as it did before the kill.
+func TestRejectedResourceKeepsItsLastGoodVersionAcrossRestart(t *testing.T) {
+	base, cp, _, _ := setup(t, "embedded")
+	waitFor(t, 10*time.Second, "initial config", func() bool { return reaches(t, base+"/x", "one.test", "a") })
+	writeFile(t, cp.configDir, "one.yaml", "apiVersion: gluon.dev/v1\nkind: VirtualService\nmetadata: {name: one}\nspec:\n  virtualHost: {domains: [one.test], routes: [") // half written
+	waitFor(t, 5*time.Second, "the broken file rejected", func() bool {
+		state, _ := statusOf(t, cp, "VirtualService", "one")
+		return state == "Rejected"
+	})
+	cp.stop(syscall.SIGKILL)
+	cp = startServeAt(t, cp, "embedded")
+	// An edit after the restart proves the config was read and translated again.
+	writeFile(t, cp.configDir, "two.yaml", vsYAML("two", "two.test", "/", "b"))
+	waitFor(t, 10*time.Second, "an edit after the restart", func() bool { return reaches(t, base+"/x", "two.test", "b") })
+	if !reaches(t, base+"/x", "one.test", "a") {
+		t.Fatal("after a restart, the rejected virtual service no longer serves its last good version")
+	}
+	if state, reasons := statusOf(t, cp, "VirtualService", "one"); state != "Rejected" || !strings.Contains(reasons, "last good") {
+		t.Errorf("after restart: %s %q, want Rejected, serving the last good version", state, reasons)
+	}
+}
+
+// TestNewcomersDoNotDisplaceServingResources adds a file whose Upstream
+// repeats a serving one and whose Gateway takes a serving port, both named
+// to sort first: the resources that were serving keep serving.
+func TestNewcomersDoNotDisplaceServingResources(t *testing.T) {
+	base, cp, _, b := setup(t, "embedded")
+	waitFor(t, 10*time.Second, "initial config", func() bool { return reaches(t, base+"/x", "one.test", "a") })
+	writeFile(t, cp.configDir, "0-newcomers.yaml", `apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: a}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: `+b.port()+`}]}}
+---
+apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: aaa-first}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(strings.TrimPrefix(base, "http://"))+`, httpGateway: {virtualServices: [{name: nothing}]}}
+`)
+	waitFor(t, 5*time.Second, "the newcomers rejected", func() bool {
+		up, _ := statusOf(t, cp, "Upstream", "a")
+		gw, _ := statusOf(t, cp, "Gateway", "aaa-first")
+		return up == "Rejected" && gw == "Rejected"
+	})
+	if _, reasons := statusOf(t, cp, "Upstream", "a"); !strings.Contains(reasons, "0-newcomers.yaml: duplicate") {
+		t.Errorf("the duplicate upstream's reason: %q", reasons)
+	}
+	if _, reasons := statusOf(t, cp, "Gateway", "aaa-first"); !strings.Contains(reasons, "already used by Gateway default/http") {
+		t.Errorf("the second gateway's reason: %q", reasons)
+	}
+	for range 20 {
+		if !reaches(t, base+"/x", "one.test", "a") {
+			t.Fatal("a newcomer displaced a serving resource")
+		}
+	}
+}
+
+// TestAPortHeldElsewhereBlocksOnlyItsGateway adds a Gateway on a port
+// another process holds, with an edit of a route: the edit is served, the
+// Gateway's report says why it does not serve, and it serves once the
+// port is free.
+func TestAPortHeldElsewhereBlocksOnlyItsGateway(t *testing.T) {
+	base, cp, _, _ := setup(t, "embedded")
+	waitFor(t, 10*time.Second, "initial config", func() bool { return reaches(t, base+"/x", "one.test", "a") })
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	writeFile(t, cp.configDir, "blocked.yaml", "apiVersion: gluon.dev/v1\nkind: Gateway\nmetadata: {name: blocked}\nspec: {bindAddress: 127.0.0.1, bindPort: "+portOf(held.Addr().String())+"}\n")
+	writeFile(t, cp.configDir, "one.yaml", vsYAML("one", "one.test", "/", "b"))
+	waitFor(t, 5*time.Second, "the edit served beside the blocked gateway", func() bool { return reaches(t, base+"/x", "one.test", "b") })
+	waitFor(t, 5*time.Second, "the blocked gateway reported", func() bool {
+		state, reasons := statusOf(t, cp, "Gateway", "blocked")
+		return state == "Rejected" && strings.Contains(reasons, "address already in use")
+	})
+	if state, _ := statusOf(t, cp, "Gateway", "http"); state != "Accepted" {
+		t.Errorf("the serving gateway: %s", state)
+	}
+	held.Close()
+	waitFor(t, 10*time.Second, "the freed port served", func() bool { return reaches(t, "http://"+held.Addr().String()+"/x", "one.test", "b") })
+	waitFor(t, 5*time.Second, "the report cleared", func() bool {
+		state, _ := statusOf(t, cp, "Gateway", "blocked")
+		return state == "Accepted"
+	})
+}
+
+// TestHostileTemplatesAreRejectedAlone writes templates nested a million
+// and ten million parentheses deep (2 MB and 20 MB files): each is
+// rejected with a reason, the other routes serve, and a restarted control
+// plane survives them too.
+func TestHostileTemplatesAreRejectedAlone(t *testing.T) {
+	base, cp, _, _ := setup(t, "embedded")
+	waitFor(t, 10*time.Second, "initial config", func() bool { return reaches(t, base+"/x", "one.test", "a") })
+	for i, n := range []int{1_000_000, 10_000_000} {
+		name := "deep" + itoa(i)
+		tpl := "{{ " + strings.Repeat("(", n) + "1" + strings.Repeat(")", n) + " }}"
+		writeFile(t, cp.configDir, name+".yaml", `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: `+name+`}
+spec:
+  virtualHost:
+    domains: [`+name+`.test]
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: a}}}
+      options: {transformations: {responseTransformation: {transformationTemplate: {body: {text: "`+tpl+`"}}}}}
+`)
+	}
+	for _, name := range []string{"deep0", "deep1"} {
+		waitFor(t, 10*time.Second, name+" rejected", func() bool {
+			state, reasons := statusOf(t, cp, "VirtualService", name)
+			return state != "" && state != "Accepted" && strings.Contains(reasons, "allowed")
+		})
+	}
+	if !reaches(t, base+"/x", "one.test", "a") {
+		t.Fatal("other routes stopped serving")
+	}
+	cp.stop(syscall.SIGKILL)
+	cp = startServeAt(t, cp, "embedded")
+	time.Sleep(3 * time.Second) // the crash loop came a few seconds after start
+	select {
+	case <-cp.done:
+		t.Fatalf("the restarted control plane died:\n%s", cp.Logs())
+	default:
+	}
+	if !reaches(t, base+"/x", "one.test", "a") {
+		t.Fatal("after restart, other routes do not serve")
+	}
+}
+
+// TestDotSegmentsCannotPassADenyRoute puts a deny route before a catch-all:
+// paths that reach /admin through dot segments or doubled slashes meet it.
+func TestDotSegmentsCannotPassADenyRoute(t *testing.T) {
+	a := startBackend(t, "a", nil)
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec:
+  bindAddress: 127.0.0.1
+  bindPort: `+portOf(gw)+`
+  httpGateway: {options: {httpConnectionManagerSettings: {mergeSlashes: true}}}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: a}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /admin}]
+      directResponseAction: {status: 403, body: denied}
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: a}}}
+`)
+	startServe(t, dir, t.TempDir(), "embedded")
+	waitFor(t, 10*time.Second, "serving", func() bool { return reaches(t, "http://"+gw+"/x", "any", "a") })
+	for _, path := range []string{"/admin", "/./admin", "/public/../admin", "/public/%2e%2e/admin", "//admin", "/public/..//admin/x"} {
+		if code, body := rawGet(t, gw, path); code != "403" {
+			t.Errorf("%s: %s %q, want 403", path, code, body)
+		}
+	}
+	if code, body := rawGet(t, gw, "/public/./page"); code != "200" || !strings.Contains(body, "a GET /public/page") {
+		t.Errorf("/public/./page: %s %q, want the normalised path upstream", code, body)
+	}
+}
+
+// rawGet sends a request line as written (Go's client would clean some
+// paths) and returns the status code and body.
+func rawGet(t *testing.T, addr, path string) (string, string) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: any\r\nConnection: close\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strconv.Itoa(resp.StatusCode), string(body)
 }

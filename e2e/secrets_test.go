@@ -149,4 +149,13 @@ spec:
 	if strings.Contains(snapshot, "PRIVATE KEY") {
 		t.Fatal("/snapshot shows the client certificate's private key")
 	}
+	served := mustGluonctl(t, cp, "proxy", "served-config")
+	for where, text := range map[string]string{"/snapshot": snapshot, "gluonctl proxy served-config": served} {
+		if strings.Contains(text, "s3cret") {
+			t.Errorf("%s shows the header secret's value", where)
+		}
+		if !strings.Contains(text, "x-api-key") {
+			t.Errorf("%s lost the header secret's name:\n%s", where, text)
+		}
+	}
 }

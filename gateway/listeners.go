@@ -15,10 +15,12 @@ func ListenerName(addr string, port uint32) string {
 	return "listener-" + addr + "-" + strconv.Itoa(int(port))
 }
 
-// listeners builds one listener per gateway of a proxy. Two gateways may not
-// bind the same address and port: the later one (by namespace/name) is rejected.
-func (t *translation) listeners(gws []*api.Gateway) []*ir.Listener {
+// listeners builds one listener per gateway of a proxy, oldest first. Two
+// gateways may not bind the same address and port: the younger one is
+// rejected, so that a new gateway never takes a serving port.
+func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]api.Key) {
 	var out []*ir.Listener
+	owners := map[string]api.Key{}
 	bound := map[string]*api.Gateway{}
 	for _, g := range gws {
 		addr := net.JoinHostPort(g.Spec.BindAddress, strconv.Itoa(int(g.Spec.BindPort)))
@@ -35,17 +37,20 @@ func (t *translation) listeners(gws []*api.Gateway) []*ir.Listener {
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)
 		out = append(out, l)
+		owners[l.Name] = api.KeyOf(g)
 	}
-	return out
+	return out, owners
 }
 
 // gatewayVirtualHosts returns the virtual hosts a gateway serves. A domain
-// may be served by one virtual service only: a later one that repeats it is
-// rejected on this gateway.
+// may be served by one virtual service only: the oldest keeps it, a younger
+// one that repeats it is rejected on this gateway.
 func (t *translation) gatewayVirtualHosts(g *api.Gateway) []*ir.VirtualHost {
 	var out []*ir.VirtualHost
 	owner := map[string]*api.VirtualService{}
-	for _, vs := range t.selectVirtualServices(g) {
+	selected := t.selectVirtualServices(g)
+	api.SortByAge(selected)
+	for _, vs := range selected {
 		vh := t.vhosts[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}]
 		if conflict := firstConflict(vh.Domains, owner); conflict != "" {
 			o := owner[conflict]

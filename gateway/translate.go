@@ -19,6 +19,10 @@ type Output struct {
 	Reports api.Reports
 	// GatewayAPI is the status of the Gateway API objects Gluon serves.
 	GatewayAPI api.GatewayAPIStatus
+	// ListenerOwners names the Gateway each listener comes from, by proxy
+	// and listener name: a proxy's complaint about a listener (a port it
+	// cannot bind) is reported on that Gateway.
+	ListenerOwners map[string]map[string]api.Key
 }
 
 // Options are what stage 1 needs besides resources and functions.
@@ -79,9 +83,11 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	t.awsCreds = t.awsCredentials(t.secrets)
 	azureKeys, azureAAD := t.azureAuth(t.secrets)
 	t.vhosts = t.virtualHosts()
-	out := Output{Reports: t.reports}
+	out := Output{Reports: t.reports, ListenerOwners: map[string]map[string]api.Key{}}
 	for _, name := range sortedNames(byProxy) {
-		listeners := t.listeners(byProxy[name])
+		api.SortByAge(byProxy[name]) // the oldest gateway keeps a contested port
+		listeners, owners := t.listeners(byProxy[name])
+		out.ListenerOwners[name] = owners
 		out.Proxies = append(out.Proxies, &ir.Proxy{
 			Name:             name,
 			Listeners:        listeners,

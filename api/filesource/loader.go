@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gluon-gateway/gluon/api"
 )
@@ -19,39 +20,63 @@ type Snapshot = api.Snapshot
 
 // Loader reads a directory, remembering each file's last good objects.
 type Loader struct {
-	dir      string
-	lastGood map[string]map[api.Key]api.Object // file → last good objects
+	dir       string
+	lastGood  map[string]map[api.Key]api.Object // file → last good objects
+	firstSeen map[string]time.Time              // key → when first read
+	state     StateStore                        // nil: nothing survives a restart
+	saved     []byte                            // what state holds
 }
 
-// NewLoader returns a loader for dir.
-func NewLoader(dir string) *Loader {
-	return &Loader{dir: dir, lastGood: map[string]map[api.Key]api.Object{}}
+// NewLoader returns a loader for dir. With a state store, what it
+// remembers (each file's last good resources, each resource's age)
+// survives restarts: it is restored here, and saved after every load. A
+// state that cannot be read is an error, returned with a loader that
+// starts afresh.
+func NewLoader(dir string, state StateStore) (*Loader, error) {
+	l := &Loader{dir: dir, lastGood: map[string]map[api.Key]api.Object{}, firstSeen: map[string]time.Time{}, state: state}
+	if state == nil {
+		return l, nil
+	}
+	return l, l.restore()
 }
 
 // Load reads every *.yaml / *.yml file under the directory (recursively, in
-// lexical order) and returns the resources with a report for each.
+// lexical order) and returns the resources with a report for each. A
+// resource defined in two files is kept from the one that served it
+// before (else the first): a new file never displaces a serving resource.
 func (l *Loader) Load() (Snapshot, error) {
 	files, err := yamlFiles(l.dir)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("reading config dir %s: %w", l.dir, err)
 	}
 	snap := Snapshot{Reports: api.Reports{}}
-	seen := map[api.Key]string{} // key → file that defined it first
+	definedIn := map[api.Key][]string{}
 	next := map[string]map[api.Key]api.Object{}
 	for _, f := range files {
 		objs := l.loadFile(f, snap.Reports)
 		next[f] = objs
-		for _, k := range sortedKeys(objs) {
-			if first, dup := seen[k]; dup {
-				snap.Reports.Reject(k, fmt.Sprintf("%s: duplicate of the resource defined in %s; ignored", l.rel(f), l.rel(first)))
+		for k := range objs {
+			definedIn[k] = append(definedIn[k], f)
+		}
+	}
+	for _, f := range files {
+		for _, k := range sortedKeys(next[f]) {
+			if owner := l.ownerOf(k, definedIn[k]); owner != f {
+				snap.Reports.Reject(k, fmt.Sprintf("%s: duplicate of the resource defined in %s, which serves it; ignored", l.rel(f), l.rel(owner)))
+				delete(next[f], k)
 				continue
 			}
-			seen[k] = f
-			snap.Resources.Add(objs[k])
+			snap.Resources.Add(next[f][k])
 		}
 	}
 	l.lastGood = next
+	l.stampAges(next, time.Now())
 	snap.Resources.Sort()
+	if l.state != nil {
+		if err := l.save(); err != nil {
+			snap.Reports.Warn(api.Key{Kind: "File", Name: "(state)"}, err.Error())
+		}
+	}
 	return snap, nil
 }
 
@@ -125,6 +150,8 @@ func keep(prev, now map[api.Key]api.Object) map[api.Key]api.Object {
 	}
 	return out
 }
+
+func (l *Loader) abs(rel string) string { return filepath.Join(l.dir, rel) }
 
 func (l *Loader) rel(path string) string {
 	if r, err := filepath.Rel(l.dir, path); err == nil {

@@ -46,7 +46,7 @@ func TestMultiDocumentAndSubdirectories(t *testing.T) {
 	write(t, dir, "sub/c.yml", upstream("c", "3"))
 	write(t, dir, ".hidden/d.yaml", upstream("d", "4"))
 	write(t, dir, "notes.txt", "not config")
-	got := ports(load(t, NewLoader(dir)))
+	got := ports(load(t, newLoader(t, dir)))
 	if len(got) != 3 || got["a"] != 1 || got["b"] != 2 || got["c"] != 3 {
 		t.Fatalf("got %v", got)
 	}
@@ -54,7 +54,7 @@ func TestMultiDocumentAndSubdirectories(t *testing.T) {
 
 func TestBrokenDocumentKeepsLastGoodVersion(t *testing.T) {
 	dir := t.TempDir()
-	l := NewLoader(dir)
+	l := newLoader(t, dir)
 	write(t, dir, "a.yaml", upstream("a", "1")+"---\n"+upstream("b", "2"))
 	load(t, l)
 	// b becomes invalid (port 0) but stays identifiable: its last good
@@ -74,7 +74,7 @@ func TestBrokenDocumentKeepsLastGoodVersion(t *testing.T) {
 
 func TestUnparseableFileKeepsItsResources(t *testing.T) {
 	dir := t.TempDir()
-	l := NewLoader(dir)
+	l := newLoader(t, dir)
 	write(t, dir, "a.yaml", upstream("a", "1"))
 	write(t, dir, "other.yaml", upstream("o", "5"))
 	load(t, l)
@@ -97,7 +97,7 @@ func TestUnparseableFileKeepsItsResources(t *testing.T) {
 func TestNewBrokenResourceIsRejectedWithoutLastGood(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "a.yaml", upstream("a", "99999"))
-	s := load(t, NewLoader(dir))
+	s := load(t, newLoader(t, dir))
 	if len(s.Resources.Upstreams) != 0 {
 		t.Fatal("invalid upstream served")
 	}
@@ -110,7 +110,7 @@ func TestDuplicateIsRejected(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "1.yaml", upstream("a", "1"))
 	write(t, dir, "2.yaml", upstream("a", "2"))
-	s := load(t, NewLoader(dir))
+	s := load(t, newLoader(t, dir))
 	if got := ports(s); got["a"] != 1 {
 		t.Fatalf("got %v, want the first definition", got)
 	}
@@ -121,7 +121,16 @@ func TestDuplicateIsRejected(t *testing.T) {
 }
 
 func TestMissingDirectory(t *testing.T) {
-	if _, err := NewLoader(filepath.Join(t.TempDir(), "nope")).Load(); err == nil {
+	if _, err := newLoader(t, filepath.Join(t.TempDir(), "nope")).Load(); err == nil {
 		t.Fatal("want an error for a missing directory")
 	}
+}
+
+func newLoader(t *testing.T, dir string) *Loader {
+	t.Helper()
+	l, err := NewLoader(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

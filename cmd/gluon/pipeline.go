@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
@@ -39,6 +44,8 @@ type pipeline struct {
 
 	mu      sync.Mutex
 	reports []api.Report
+	// owners says which Gateway each proxy's listener comes from.
+	owners  map[string]map[string]api.Key
 	errors  []string
 	ready   bool
 	proxies map[string]bool // proxies given a snapshot by the last apply
@@ -132,6 +139,9 @@ func (p *pipeline) translate(ctx context.Context) {
 			p.log.Warn("resource "+string(r.State), "resource", r.Key.String(), "origin", r.Origin, "reasons", r.Reasons)
 		}
 	}
+	p.mu.Lock()
+	p.owners = out.ListenerOwners
+	p.mu.Unlock()
 	p.setStatus(list, errs, len(errs) == 0)
 	if p.onReports != nil {
 		p.onReports(list, fns, out.GatewayAPI)
@@ -210,12 +220,41 @@ func (p *pipeline) secretValues() secretSet {
 func (p *pipeline) status() status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	clients := p.server.Clients()
 	return status{
 		Ready:     p.ready,
-		Reports:   append([]api.Report{}, p.reports...),
+		Reports:   withListenerNACKs(p.reports, clients, p.owners),
 		Errors:    append([]string{}, p.errors...),
 		Snapshots: p.server.Snapshots(),
-		Clients:   p.server.Clients(),
+		Clients:   clients,
 		Functions: p.catalog.Snapshot().List(),
 	}
+}
+
+// withListenerNACKs adds to each Gateway's report the listeners its proxies
+// refused (a port another process holds, say), naming the proxy's node:
+// the translation accepted the Gateway, but it does not serve.
+func withListenerNACKs(reports []api.Report, clients []server.Client, owners map[string]map[string]api.Key) []api.Report {
+	extra := api.Reports{}
+	for _, c := range clients {
+		nack := c.Types[resourcev3.ListenerType].Nack
+		if nack == "" {
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(owners[c.Proxy])) {
+			if strings.Contains(nack, strconv.Quote(name)) || strings.Contains(nack, name+":") {
+				extra.Reject(owners[c.Proxy][name], fmt.Sprintf("proxy %s (node %s) cannot serve listener %s: %s", c.Proxy, c.NodeID, name, nack))
+			}
+		}
+	}
+	if len(extra) == 0 {
+		return append([]api.Report{}, reports...)
+	}
+	merged := api.Reports{}
+	for _, r := range reports {
+		r.Reasons = slices.Clone(r.Reasons)
+		merged[r.Key] = &r
+	}
+	merged.Merge(extra)
+	return merged.List()
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
+	"github.com/gluon-gateway/gluon/xds/server"
 )
 
 // security is how the control plane's three network endpoints are guarded,
@@ -22,7 +23,8 @@ type security struct {
 	rls           *tls.Config // nil: plain text
 	admin         *tls.Config
 	adminToken    string
-	proxyIdentity *ir.TLSFiles // how proxies reach a TLS rate-limit service
+	proxyIdentity *ir.TLSFiles  // how proxies reach a TLS rate-limit service
+	stateSealer   server.Sealer // encrypts the state directory; nil: plain (0600)
 }
 
 // security checks that no endpoint is open to the network without
@@ -53,6 +55,13 @@ func (o serveOptions) security() (security, error) {
 		if s.admin, err = o.adminTLS.serverConfig(); err != nil {
 			return s, fmt.Errorf("admin TLS: %w", err)
 		}
+	}
+	if o.stateKeyFile != "" {
+		sealer, err := loadSealer(o.stateKeyFile)
+		if err != nil {
+			return s, err
+		}
+		s.stateSealer = sealer
 	}
 	if o.adminTokenFile != "" {
 		b, err := os.ReadFile(o.adminTokenFile)

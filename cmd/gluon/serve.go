@@ -28,9 +28,11 @@ type serveOptions struct {
 	xdsAddr   string
 	adminAddr string
 	stateDir  string
-	dataplane string
-	proxy     string
-	rlsAddr   string
+	// stateKeyFile, when set, encrypts what the state directory keeps.
+	stateKeyFile string
+	dataplane    string
+	proxy        string
+	rlsAddr      string
 	// rlsAdvertise is where proxies reach the rate-limit service.
 	rlsAdvertise string
 	redisAddr    string
@@ -59,7 +61,8 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&o.configDir, "config-dir", "", "directory of YAML resources, watched for changes (required)")
 	f.StringVar(&o.xdsAddr, "xds-addr", "127.0.0.1:9977", "address of the xDS (ADS gRPC) server")
 	f.StringVar(&o.adminAddr, "admin-addr", "127.0.0.1:9976", "address of the admin endpoint (/healthz /readyz /statusz /snapshot)")
-	f.StringVar(&o.stateDir, "state-dir", "", "where the last good snapshot is kept (default: a per-config-dir folder in the user cache dir)")
+	f.StringVar(&o.stateDir, "state-dir", "", "where the last good snapshot and config are kept, readable by their owner only: they hold credentials (default: a per-config-dir folder in the user cache dir)")
+	f.StringVar(&o.stateKeyFile, "state-key-file", "", "file holding a 32-byte key (raw, hex or base64) that encrypts the state directory's files (AES-256-GCM)")
 	f.StringVar(&o.dataplane, "dataplane", "embedded", "embedded: run the Go data plane in-process; none: only serve xDS to external proxies")
 	f.StringVar(&o.proxy, "proxy", api.DefaultProxyName, "the proxy the embedded data plane serves")
 	f.StringVar(&o.rlsAddr, "ratelimit-addr", "127.0.0.1:9978", "address of the rate-limit service (gRPC) the proxies call for global limits")
@@ -106,6 +109,9 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	srv := server.New(stateDir, log)
+	if sec.stateSealer != nil {
+		srv.SealWith(sec.stateSealer)
+	}
 	p := newPipeline(srv, log)
 	restored, err := srv.Restore(ctx)
 	if err != nil {
@@ -171,7 +177,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		close(dpDone)
 	}
 	go p.followCatalog(ctx)
-	watchErr := runSource(ctx, o, p, log)
+	watchErr := runSource(ctx, o, stateDir, sec.stateSealer, p, log)
 	cancel()
 	shutdown(g, admin)
 	<-dpDone
@@ -232,10 +238,20 @@ func resolveStateDir(o serveOptions) (string, error) {
 
 // runSource reads the config source into the pipeline; it returns when ctx
 // is done, or at once if the source cannot be read at all.
-func runSource(ctx context.Context, o serveOptions, p *pipeline, log *slog.Logger) error {
+// In file mode, each file's last good resources are kept in the state
+// directory, so that a file broken across a restart still serves them.
+func runSource(ctx context.Context, o serveOptions, stateDir string, sealer server.Sealer, p *pipeline, log *slog.Logger) error {
 	if o.configDir == "" {
 		return runKube(ctx, o.kube, p, log)
 	}
 	log.Info("reading config source", "dir", o.configDir)
-	return filesource.NewLoader(o.configDir).Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
+	var state filesource.StateStore
+	if stateDir != "" {
+		state = configStateFile(stateDir, sealer)
+	}
+	loader, err := filesource.NewLoader(o.configDir, state)
+	if err != nil {
+		log.Error("the saved config state could not be read; starting without it", "err", err)
+	}
+	return loader.Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
 }

@@ -23,6 +23,17 @@ type savedSnapshot struct {
 
 const snapshotSuffix = ".snapshot.json"
 
+// Sealer protects what is saved: snapshots hold credentials. Seal is
+// applied before a write and Open after a read.
+type Sealer interface {
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// SealWith has every snapshot saved from now on sealed, and every one
+// restored opened, by sealer.
+func (s *Server) SealWith(sealer Sealer) { s.sealer = sealer }
+
 func (s *Server) save(snap Snapshot) error {
 	if s.stateDir == "" {
 		return nil
@@ -42,12 +53,18 @@ func (s *Server) save(snap Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("encoding snapshot: %w", err)
 	}
-	return writeAtomic(filepath.Join(s.stateDir, snap.Proxy+snapshotSuffix), data)
+	if s.sealer != nil {
+		if data, err = s.sealer.Seal(data); err != nil {
+			return fmt.Errorf("sealing snapshot: %w", err)
+		}
+	}
+	return WriteAtomic(filepath.Join(s.stateDir, snap.Proxy+snapshotSuffix), data)
 }
 
-// writeAtomic writes via a synced temp file and a rename, so a crash leaves
-// either the old snapshot or the new one, never half of one.
-func writeAtomic(path string, data []byte) error {
+// WriteAtomic writes via a synced temp file and a rename, so a crash leaves
+// either the old file or the new one, never half of one. The file is
+// readable by its owner only: what is saved holds credentials.
+func WriteAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("saving snapshot: %w", err)
 	}
@@ -87,7 +104,7 @@ func (s *Server) Restore(ctx context.Context) ([]string, error) {
 	var restored []string
 	var errs []error
 	for _, f := range files {
-		snap, err := load(f)
+		snap, err := s.load(f)
 		if err == nil {
 			s.mu.Lock()
 			err = s.setLocked(ctx, snap)
@@ -102,10 +119,15 @@ func (s *Server) Restore(ctx context.Context) ([]string, error) {
 	return restored, errors.Join(errs...)
 }
 
-func load(path string) (Snapshot, error) {
+func (s *Server) load(path string) (Snapshot, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Snapshot{}, err
+	}
+	if s.sealer != nil {
+		if data, err = s.sealer.Open(data); err != nil {
+			return Snapshot{}, err
+		}
 	}
 	var saved savedSnapshot
 	if err := json.Unmarshal(data, &saved); err != nil {

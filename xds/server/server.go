@@ -26,6 +26,7 @@ import (
 type Server struct {
 	cache    cachev3.SnapshotCache
 	stateDir string
+	sealer   Sealer // nil: snapshots are saved as they are (still 0600)
 	log      *slog.Logger
 	clients  *clients
 
