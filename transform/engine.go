@@ -18,8 +18,15 @@ type Options struct {
 	MaxOutput int
 	// RenderTimeout bounds each render (default 100 ms).
 	RenderTimeout time.Duration
-	// MaxLoopDepth bounds nested {% for %} loops (default 2).
-	MaxLoopDepth int
+	// MaxLoopDepth bounds nested {% for %} loops (default 2), and
+	// MaxLoopIterations the iterations of all loops of one render (default
+	// 100000).
+	MaxLoopDepth      int
+	MaxLoopIterations int
+	// MaxAllocation bounds the bytes the template functions of one render
+	// produce in total (default 16 MiB): replace(body(), "", body()) is
+	// refused before it allocates.
+	MaxAllocation int
 	// MaxBody bounds the body buffered for templates (default 1 MiB).
 	MaxBody int
 	// MaxSource bounds a template's source, in bytes (default 64 KiB), and
@@ -50,8 +57,9 @@ const maxOverdue = 4
 // bound (macro), or allocate without bound (lorem).
 var bannedTags = []string{"include", "import", "extends", "ssi", "block", "macro", "lorem"}
 
-// bannedFilters allocate as much as their argument asks.
-var bannedFilters = []string{"center", "ljust", "rjust", "stringformat", "floatformat", "wordwrap"}
+// bannedFilters allocate as much as their argument asks; join has a
+// bounded function form, join(list, separator), as in inja.
+var bannedFilters = []string{"center", "ljust", "rjust", "stringformat", "floatformat", "wordwrap", "join"}
 
 // NewEngine returns an engine with the given bounds.
 func NewEngine(o Options) *Engine {
@@ -64,6 +72,12 @@ func NewEngine(o Options) *Engine {
 	if o.MaxLoopDepth <= 0 {
 		o.MaxLoopDepth = 2
 	}
+	if o.MaxLoopIterations <= 0 {
+		o.MaxLoopIterations = 100_000
+	}
+	if o.MaxAllocation <= 0 {
+		o.MaxAllocation = 16 << 20
+	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 1 << 20
 	}
@@ -73,6 +87,7 @@ func NewEngine(o Options) *Engine {
 	if o.MaxNesting <= 0 {
 		o.MaxNesting = 64
 	}
+	installBoundedTags()
 	set := pongo2.NewSet("gluon", noFiles{})
 	for _, t := range bannedTags {
 		_ = set.BanTag(t) // every name is a pongo2 built-in; an error would mean it no longer exists

@@ -15,6 +15,7 @@ type renderContext struct {
 	headers   Headers
 	reqHdrs   Headers
 	body      []byte
+	bodyText  string // body as a string, made once
 	extracted []string // by extractor index
 
 	parsed  bool
@@ -28,7 +29,7 @@ type renderContext struct {
 }
 
 func newRenderContext(c *Compiled, in Input) *renderContext {
-	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body}
+	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body, bodyText: string(in.Body)}
 	if rc.reqHdrs == nil {
 		rc.reqHdrs = in.Headers
 	}
@@ -100,15 +101,19 @@ func (rc *renderContext) render(t *text, what string) (string, error) {
 
 var errOutputLimit = errors.New("output limit reached")
 
-// limitedWriter stops a render that writes more than max bytes. pongo2
-// ignores write errors, so it panics with errOutputLimit, which renderSlow
-// recovers.
+// limitedWriter stops a render that writes more than max bytes or was
+// abandoned. pongo2 ignores write errors, so it panics with errOutputLimit
+// or errAbandoned, which renderSlow recovers.
 type limitedWriter struct {
-	buf []byte
-	max int
+	buf    []byte
+	max    int
+	budget *renderBudget
 }
 
 func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.budget.stopped.Load() {
+		panic(errAbandoned)
+	}
 	if len(w.buf)+len(p) > w.max {
 		panic(errOutputLimit)
 	}
@@ -128,7 +133,9 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 	if e.overdue.Load() >= maxOverdue {
 		return "", renderErr(what, errors.New("too many templates are still running past their deadline; try again later"))
 	}
-	ctx := rc.templateFunctions()
+	budget := &renderBudget{maxIterations: e.opts.MaxLoopIterations, maxAllocated: e.opts.MaxAllocation}
+	ctx := rc.templateFunctions(budget)
+	ctx[budgetKey] = budget
 	if obj, ok := rc.jsonBody().(map[string]any); ok {
 		for k, v := range obj {
 			if _, taken := ctx[k]; !taken && pongo2IdentOK(k) {
@@ -140,14 +147,10 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				err, ok := r.(error)
-				if !ok || !errors.Is(err, errOutputLimit) {
-					err = fmt.Errorf("template panicked: %v", r)
-				}
-				done <- renderResult{err: err}
+				done <- renderResult{err: recovered(r)}
 			}
 		}()
-		w := &limitedWriter{max: e.opts.MaxOutput}
+		w := &limitedWriter{max: e.opts.MaxOutput, budget: budget}
 		err := t.slow.ExecuteWriterUnbuffered(ctx, w)
 		done <- renderResult{w.buf, err}
 	}()
@@ -163,6 +166,7 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 		}
 		return string(r.out), nil
 	case <-timer.C:
+		budget.stop()
 		rc.mu.Lock()
 		rc.abandoned = true
 		rc.mu.Unlock()
@@ -170,6 +174,16 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 		go func() { <-done; e.overdue.Add(-1) }()
 		return "", renderErr(what, fmt.Errorf("render exceeded %s", e.opts.RenderTimeout))
 	}
+}
+
+// recovered turns what a render panicked with into its error.
+func recovered(r any) error {
+	err, ok := r.(error)
+	var be *budgetError
+	if ok && (errors.Is(err, errOutputLimit) || errors.As(err, &be)) {
+		return err
+	}
+	return fmt.Errorf("template panicked: %v", r)
 }
 
 func renderErr(what string, err error) error {

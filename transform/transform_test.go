@@ -178,7 +178,7 @@ func TestSyntaxErrorPosition(t *testing.T) {
 }
 
 func TestRunawayTemplatesAreBounded(t *testing.T) {
-	e := NewEngine(Options{RenderTimeout: 50 * time.Millisecond, MaxOutput: 1 << 10})
+	e := NewEngine(Options{RenderTimeout: 50 * time.Millisecond, MaxOutput: 1 << 10, MaxLoopIterations: 1 << 40})
 	big := []byte(`{"x": "` + strings.Repeat("a", 200_000) + `"}`)
 	slow := compile(t, e, &Template{Body: str(`{% for a in x %}{% for b in x %}{% endfor %}{% endfor %}`)})
 	start := time.Now()
