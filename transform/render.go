@@ -15,7 +15,7 @@ type renderContext struct {
 	headers   Headers
 	reqHdrs   Headers
 	body      []byte
-	bodyText  string // body as a string, made once
+	bodyText  string   // body as a string, made once
 	extracted []string // by extractor index
 
 	parsed  bool
