@@ -178,7 +178,7 @@ func (f openAPIFinder) find(ctx context.Context) (functions.Discovered, error) {
 }
 
 func (openAPIFinder) notMine(err error) bool   { return errors.Is(err, openapi.ErrNoDocument) }
-func (openAPIFinder) transient(err error) bool { return true }
+func (openAPIFinder) transient(err error) bool { return !errors.Is(err, openapi.ErrBadDocument) }
 
 func openAPITarget(u *api.Upstream) target {
 	s := u.Spec.Static

@@ -70,6 +70,34 @@ func TestPollerFollowsUpstreamAndRecovers(t *testing.T) {
 	waitUntil(t, func() bool { _, ok := c.Snapshot()[ref]; return !ok })
 }
 
+// TestBadDocumentsWaitForThePollInterval: a hostile document used to be
+// fetched and parsed again with a 1 s back-off (a 9 MB one 6 times in
+// 75 s); a bad document waits for the poll interval, like a good one.
+func TestBadDocumentsWaitForThePollInterval(t *testing.T) {
+	var gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/swagger.json" {
+			http.NotFound(w, r)
+			return
+		}
+		gets.Add(1)
+		w.Write([]byte(`{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`))
+	}))
+	defer srv.Close()
+	_, port, _ := splitPort(srv.URL)
+	c := functions.NewCatalog()
+	d := newDiscovery(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d.sync(ctx, api.Resources{Upstreams: []*api.Upstream{upstream("hostile", "", port)}})
+	ref := functions.UpstreamRef{Namespace: "default", Name: "hostile"}
+	waitUntil(t, func() bool { return c.Snapshot()[ref].Error != "" })
+	time.Sleep(3500 * time.Millisecond) // a 1 s back-off would fetch at 1, 3 s
+	if n := gets.Load(); n != 1 {
+		t.Fatalf("the bad document was fetched %d times in 3.5 s; the poll interval is 30 s", n)
+	}
+}
+
 func splitPort(url string) (string, uint32, error) {
 	u, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {

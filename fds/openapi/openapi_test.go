@@ -101,7 +101,45 @@ func TestHostileDocuments(t *testing.T) {
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
 			}
+			if err != nil && !errors.Is(err, ErrBadDocument) {
+				t.Errorf("%v is not an ErrBadDocument: it would be retried soon", err)
+			}
 		})
+	}
+}
+
+// TestUnchangedDocumentsAreParsedOnce: polling fetches the document again,
+// but parses it again only when it changed, whether it parsed or failed.
+func TestUnchangedDocumentsAreParsedOnce(t *testing.T) {
+	bad := `{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`
+	doc := bad
+	gets := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gets++
+		w.Write([]byte(doc))
+	}))
+	defer srv.Close()
+	d := &Discoverer{}
+	discover := func() error {
+		_, err := d.Discover(context.Background(), Target{DocURL: srv.URL + "/openapi.json"})
+		return err
+	}
+	for range 3 {
+		if err := discover(); !errors.Is(err, ErrBadDocument) {
+			t.Fatalf("got %v, want ErrBadDocument", err)
+		}
+	}
+	if gets != 3 || d.parses != 1 {
+		t.Fatalf("%d fetches and %d parses of an unchanged bad document, want 3 and 1", gets, d.parses)
+	}
+	doc = `{"swagger": "2.0", "paths": {"/a": {"get": {"operationId": "getA"}}}}`
+	for range 2 {
+		if err := discover(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.parses != 2 {
+		t.Fatalf("%d parses after the document changed once, want 2", d.parses)
 	}
 }
 

@@ -2,11 +2,13 @@ package openapi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gluon-gateway/gluon/functions"
@@ -24,14 +26,41 @@ var ProbePaths = []string{
 // upstream is "not my kind", and is not probed again until it changes.
 var ErrNoDocument = errors.New("no OpenAPI document found")
 
-// Discoverer fetches and parses documents within bounds.
+// ErrBadDocument marks a document that was found but cannot be used:
+// broken, hostile or too large. Asking again soon will not help; an
+// unchanged document is not parsed again.
+var ErrBadDocument = errors.New("unusable OpenAPI document")
+
+// badDocument keeps the error's own message and matches ErrBadDocument.
+type badDocument struct{ error }
+
+func (badDocument) Is(target error) bool { return target == ErrBadDocument }
+func (b badDocument) Unwrap() error      { return b.error }
+
+// Discoverer fetches and parses documents within bounds. It remembers what
+// the documents it parsed gave, by their SHA-256, so that polling an
+// unchanged document costs a fetch, not a parse: a hostile document that
+// takes seconds to refuse is refused once.
 type Discoverer struct {
 	Client *http.Client
 	// MaxSize bounds a document (default 10 MiB).
 	MaxSize int64
 	// Timeout bounds each fetch and each parse (default 10 s).
 	Timeout time.Duration
+
+	mu     sync.Mutex
+	parsed map[[sha256.Size]byte]parseResult
+	parses int // how many documents were parsed, for tests
 }
+
+type parseResult struct {
+	fns []functions.Function
+	err error
+}
+
+// maxRemembered bounds the parse results a Discoverer keeps: the probe
+// paths of one upstream, with room for a document that changes.
+const maxRemembered = 8
 
 // Target says where an upstream's document is.
 type Target struct {
@@ -57,7 +86,7 @@ func (d *Discoverer) Discover(ctx context.Context, t Target) (Result, error) {
 	switch {
 	case t.Inline != "":
 		fns, err := d.parse(ctx, []byte(t.Inline))
-		return Result{Functions: fns, Source: "inline"}, err
+		return Result{Functions: fns, Source: "inline"}, named(err)
 	case t.DocURL != "":
 		data, status, err := d.fetch(ctx, t.DocURL)
 		if err == nil && status != http.StatusOK {
@@ -67,9 +96,18 @@ func (d *Discoverer) Discover(ctx context.Context, t Target) (Result, error) {
 			return Result{}, err
 		}
 		fns, err := d.parse(ctx, data)
-		return Result{Functions: fns, Source: t.DocURL}, err
+		return Result{Functions: fns, Source: t.DocURL}, named(err)
 	}
 	return d.probe(ctx, t.BaseURL)
+}
+
+// named makes "not OpenAPI" a bad document where the config named the
+// document: unlike a probed path, it was meant to be one.
+func named(err error) error {
+	if errors.Is(err, ErrNotOpenAPI) && !errors.Is(err, ErrBadDocument) {
+		return badDocument{err}
+	}
+	return err
 }
 
 func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
@@ -79,7 +117,7 @@ func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
 		data, status, err := d.fetch(ctx, base+p)
 		switch {
 		case err != nil:
-			if errors.Is(err, errTooLarge) {
+			if errors.Is(err, ErrBadDocument) {
 				return Result{Source: base + p}, err
 			}
 			transient = err
@@ -130,38 +168,66 @@ func (d *Discoverer) fetch(ctx context.Context, url string) ([]byte, int, error)
 		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	if int64(len(data)) > max {
-		return nil, 0, fmt.Errorf("GET %s: %w: more than %d bytes", url, errTooLarge, max)
+		return nil, 0, badDocument{fmt.Errorf("GET %s: %w: more than %d bytes", url, errTooLarge, max)}
 	}
 	return data, resp.StatusCode, nil
 }
 
-// parse bounds parsing in time too: a hostile document is abandoned.
+// parse returns what data gave when it was last parsed, else parses it.
+// A document that fails to parse, or to parse in time, is a badDocument;
+// that is remembered too.
 func (d *Discoverer) parse(ctx context.Context, data []byte) ([]functions.Function, error) {
 	if int64(len(data)) > d.maxSize() {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(data), d.maxSize())
+		return nil, badDocument{fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(data), d.maxSize())}
 	}
-	type result struct {
-		fns []functions.Function
-		err error
+	sum := sha256.Sum256(data)
+	d.mu.Lock()
+	r, seen := d.parsed[sum]
+	d.mu.Unlock()
+	if seen {
+		return r.fns, r.err
 	}
-	done := make(chan result, 1)
+	r, err := d.parseBounded(ctx, data)
+	if err != nil {
+		return nil, err // cancelled: nothing learnt about the document
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.parsed) >= maxRemembered || d.parsed == nil {
+		d.parsed = map[[sha256.Size]byte]parseResult{}
+	}
+	d.parsed[sum] = r
+	d.parses++
+	return r.fns, r.err
+}
+
+// parseBounded parses in a goroutine that is abandoned at the time limit:
+// a hostile document cannot hold discovery. It fails only when ctx ends.
+func (d *Discoverer) parseBounded(ctx context.Context, data []byte) (parseResult, error) {
+	done := make(chan parseResult, 1)
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- result{err: fmt.Errorf("parsing the document failed: %v", r)}
+				done <- parseResult{err: fmt.Errorf("parsing the document failed: %v", r)}
 			}
 		}()
 		fns, err := Parse(data)
-		done <- result{fns, err}
+		done <- parseResult{fns, err}
 	}()
+	timer := time.NewTimer(d.timeout())
+	defer timer.Stop()
+	var r parseResult
 	select {
-	case r := <-done:
-		return r.fns, r.err
-	case <-time.After(d.timeout()):
-		return nil, fmt.Errorf("parsing the document took longer than %s", d.timeout())
+	case r = <-done:
+	case <-timer.C:
+		r.err = fmt.Errorf("parsing the document took longer than %s", d.timeout())
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return parseResult{}, ctx.Err()
 	}
+	if r.err != nil && !errors.Is(r.err, ErrNotOpenAPI) {
+		r.err = badDocument{r.err}
+	}
+	return r, nil
 }
 
 func (d *Discoverer) maxSize() int64 {
