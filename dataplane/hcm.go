@@ -42,6 +42,12 @@ func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCl
 // (prefix_rewrite, host rewrite, header mutations) then apply to the request
 // as the filters left it.
 func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Host == "" && r.ProtoMajor >= 2 {
+		// HTTP/2 names the host in :authority (RFC 9113 §8.3.1); routing
+		// and upstreams need one, and Envoy refuses such a request too.
+		localReply(w, http.StatusBadRequest, "missing :authority")
+		return
+	}
 	if h.lc.stripPort {
 		r.Host = stripPort(r.Host)
 	}

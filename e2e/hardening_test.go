@@ -360,3 +360,31 @@ func rawGet(t *testing.T, addr, path string) (string, string) {
 	body, _ := io.ReadAll(resp.Body)
 	return strconv.Itoa(resp.StatusCode), string(body)
 }
+
+// TestEscapeSequencesFromDocumentsDoNotReachTheTerminal: a discovered
+// document whose operation names carry terminal escape sequences (set the
+// window title, clear the screen) is shown by gluonctl with them defused.
+func TestEscapeSequencesFromDocumentsDoNotReachTheTerminal(t *testing.T) {
+	doc := `{"swagger": "2.0", "paths": {"/a": {"get": {"operationId": "evil\u001b]0;pwned\u0007\u001b[2J\u009b31m"}}}}`
+	store := startBackend(t, "hostile", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/swagger.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(doc))
+	})
+	dir := t.TempDir()
+	writeFile(t, dir, "upstream.yaml", "apiVersion: gluon.dev/v1\nkind: Upstream\nmetadata: {name: hostile}\nspec: {static: {hosts: [{addr: 127.0.0.1, port: "+store.port()+"}]}}\n")
+	cp := startServe(t, dir, t.TempDir(), "embedded")
+	var out string
+	waitFor(t, 10*time.Second, "the function discovered", func() bool {
+		out = mustGluonctl(t, cp, "get", "upstreams")
+		return strings.Contains(out, "evil")
+	})
+	for _, args := range [][]string{{"get", "upstreams"}, {"get", "functions"}, {"get", "upstreams", "-o", "yaml"}, {"check"}} {
+		out, _ := gluonctl(t, cp, args...)
+		if strings.ContainsAny(out, "\x1b\x07\u009b") {
+			t.Errorf("gluonctl %s writes control characters: %q", strings.Join(args, " "), out)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Compiled struct {
 	passthrough bool
 	merge       bool
 	needsBody   bool
+	// badHeader answers a rendered header value that cannot be sent: 400
+	// for a request (the client's data made it), 502 for a response.
+	badHeader int
 }
 
 type headerTemplate struct {
@@ -66,7 +69,10 @@ func (e *Engine) compileTemplate(field string, t *Template) (*Compiled, error) {
 	if err := checkBodyChoice(field, t); err != nil {
 		return nil, err
 	}
-	c := &Compiled{engine: e, parse: t.ParseBodyBehavior, strictJSON: t.StrictJSON, passthrough: t.Passthrough, merge: t.MergeExtractorsToBody, removes: lowerAll(t.HeadersToRemove)}
+	c := &Compiled{engine: e, parse: t.ParseBodyBehavior, strictJSON: t.StrictJSON, passthrough: t.Passthrough, merge: t.MergeExtractorsToBody, removes: lowerAll(t.HeadersToRemove), badHeader: http.StatusBadRequest}
+	if field == "response" {
+		c.badHeader = http.StatusBadGateway
+	}
 	if c.parse == "" {
 		c.parse = ParseAsJSON
 	}
@@ -174,17 +180,13 @@ func (c *Compiled) Apply(in Input) (body []byte, changed bool, err error) {
 	if c.strictJSON && len(in.Body) > 0 && rc.jsonErr() != nil {
 		return nil, false, &RenderError{Status: http.StatusBadRequest, Reason: "body is not valid JSON: " + rc.jsonErr().Error()}
 	}
-	sets := make([]string, len(c.headers))
-	for i, h := range c.headers {
-		if sets[i], err = rc.render(h.tpl, "header "+h.name); err != nil {
-			return nil, false, err
-		}
+	sets, err := c.renderHeaders(rc, c.headers)
+	if err != nil {
+		return nil, false, err
 	}
-	appends := make([]string, len(c.appends))
-	for i, h := range c.appends {
-		if appends[i], err = rc.render(h.tpl, "header "+h.name); err != nil {
-			return nil, false, err
-		}
+	appends, err := c.renderHeaders(rc, c.appends)
+	if err != nil {
+		return nil, false, err
 	}
 	if body, changed, err = c.newBody(rc); err != nil {
 		return nil, false, err
@@ -203,6 +205,22 @@ func (c *Compiled) Apply(in Input) (body []byte, changed bool, err error) {
 		in.Headers.Add(h.name, appends[i])
 	}
 	return body, changed, nil
+}
+
+// renderHeaders renders each header's value and checks it can be sent.
+func (c *Compiled) renderHeaders(rc *renderContext, hs []headerTemplate) ([]string, error) {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		v, err := rc.render(h.tpl, "header "+h.name)
+		if err != nil {
+			return nil, err
+		}
+		if why := invalidHeaderValue(h.name, v); why != "" {
+			return nil, &RenderError{Status: c.badHeader, Reason: fmt.Sprintf("transformation made an invalid value for header %s: %s", h.name, why)}
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 func (c *Compiled) newBody(rc *renderContext) ([]byte, bool, error) {

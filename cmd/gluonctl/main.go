@@ -16,12 +16,13 @@ var version = "dev"
 
 func main() {
 	if err := newRoot(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "gluonctl:", err)
+		fmt.Fprintln(terminalSafe{os.Stderr}, "gluonctl:", err)
 		os.Exit(exitCode(err))
 	}
 }
 
 func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
+	out, errOut = terminalSafe{out}, terminalSafe{errOut}
 	o := &options{in: in, out: out, errOut: errOut}
 	root := &cobra.Command{
 		Use:           "gluonctl",
