@@ -23,7 +23,7 @@ type Loader struct {
 	dir       string
 	lastGood  map[string]map[api.Key]api.Object // file → last good objects
 	firstSeen map[string]time.Time              // key → when first read
-	state     StateStore                        // nil: nothing survives a restart
+	state     api.StateStore                        // nil: nothing survives a restart
 	saved     []byte                            // what state holds
 }
 
@@ -32,7 +32,7 @@ type Loader struct {
 // survives restarts: it is restored here, and saved after every load. A
 // state that cannot be read is an error, returned with a loader that
 // starts afresh.
-func NewLoader(dir string, state StateStore) (*Loader, error) {
+func NewLoader(dir string, state api.StateStore) (*Loader, error) {
 	l := &Loader{dir: dir, lastGood: map[string]map[api.Key]api.Object{}, firstSeen: map[string]time.Time{}, state: state}
 	if state == nil {
 		return l, nil

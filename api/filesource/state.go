@@ -14,18 +14,6 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 )
 
-// StateStore keeps the loader's memory across restarts: each file's last
-// good resources (so that a file broken while the process was down still
-// serves its last good version) and when each resource was first seen (so
-// that the oldest of two conflicting resources keeps winning). Load on a
-// store with nothing saved yet returns an error wrapping fs.ErrNotExist.
-// The state holds Secrets' values: the store keeps it private (0600, and
-// encrypted when the operator gives a key).
-type StateStore interface {
-	Load() ([]byte, error)
-	Save([]byte) error
-}
-
 // savedState is the stored form.
 type savedState struct {
 	// Files holds each file's last good resources, as JSON documents.

@@ -27,14 +27,23 @@ type Source struct {
 	cache      cache.Cache
 	gatewayAPI bool
 	// lastGood holds, per resource, its last version that validated, so a
-	// bad edit written around the webhook leaves traffic as it was.
+	// bad edit written around the webhook leaves traffic as it was. state
+	// keeps it across restarts (nil: it does not survive one); saved is the
+	// versions it holds.
 	lastGood map[api.Key]api.Object
+	state    api.StateStore
+	saved    map[api.Key]string
 }
 
 // New returns a source reading from c. gatewayAPI says whether the Gateway
-// API CRDs are installed (see GatewayAPIInstalled).
-func New(c cache.Cache, gatewayAPI bool) *Source {
-	return &Source{cache: c, gatewayAPI: gatewayAPI, lastGood: map[api.Key]api.Object{}}
+// API CRDs are installed (see GatewayAPIInstalled). The source is returned
+// even when the saved state cannot be read; it then starts without it.
+func New(c cache.Cache, gatewayAPI bool, state api.StateStore) (*Source, error) {
+	s := &Source{cache: c, gatewayAPI: gatewayAPI, lastGood: map[api.Key]api.Object{}, state: state}
+	if state == nil {
+		return s, nil
+	}
+	return s, s.restore()
 }
 
 // GatewayAPIInstalled tells whether the cluster serves HTTPRoutes.
@@ -142,6 +151,9 @@ func (s *Source) Load(ctx context.Context) (api.Snapshot, error) {
 		return api.Snapshot{}, err
 	}
 	s.lastGood = next
+	if err := s.save(); err != nil {
+		snap.Reports.Warn(stateKey, err.Error())
+	}
 	if err := s.loadSecrets(ctx, &snap); err != nil {
 		return api.Snapshot{}, err
 	}

@@ -3,6 +3,7 @@ package kubesource_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -80,7 +81,11 @@ func TestLoadJoinsEndpointsAndKeepsLastGoodVersions(t *testing.T) {
 			Data: map[string][]byte{"aws_access_key_id": []byte("AKID"), "aws_secret_access_key": []byte("secret")}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "load", Name: "other"}, Data: map[string][]byte{"x": []byte("y")}},
 	)
-	src := kubesource.New(ca, true)
+	state := &memoryState{}
+	src, err := kubesource.New(ca, true, state)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var snap api.Snapshot
 	eventually(t, "snapshot with both services and slices", func() error {
 		var err error
@@ -139,6 +144,38 @@ func TestLoadJoinsEndpointsAndKeepsLastGoodVersions(t *testing.T) {
 	if vsNames(snap, "load") != "good" {
 		t.Errorf("last good version dropped: %q", vsNames(snap, "load"))
 	}
+
+	// A restart (a new source on the saved state) still serves it.
+	restarted, err := kubesource.New(ca, true, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = restarted.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range snap.Resources.VirtualServices {
+		if v.Name == "good" && v.Spec.VirtualHost.Routes[0].Matchers[0].Prefix != "/good" {
+			t.Errorf("after a restart, served %q, want the last good /good", v.Spec.VirtualHost.Routes[0].Matchers[0].Prefix)
+		}
+	}
+	if vsNames(snap, "load") != "good" {
+		t.Errorf("after a restart, the last good version is dropped: %q", vsNames(snap, "load"))
+	}
+}
+
+// memoryState is a StateStore in memory.
+type memoryState struct{ data []byte }
+
+func (m *memoryState) Load() ([]byte, error) {
+	if m.data == nil {
+		return nil, fs.ErrNotExist
+	}
+	return m.data, nil
+}
+
+func (m *memoryState) Save(data []byte) error {
+	m.data = data
+	return nil
 }
 
 func vsNames(s api.Snapshot, ns string) string {

@@ -54,7 +54,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 // runKube reads config from the cluster into the pipeline until ctx ends.
 // Every replica reads and serves; only the elected leader discovers
 // upstreams and writes status.
-func runKube(ctx context.Context, o kubeOptions, p *pipeline, log *slog.Logger) error {
+func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *pipeline, log *slog.Logger) error {
 	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		return err
@@ -70,7 +70,10 @@ func runKube(ctx context.Context, o kubeOptions, p *pipeline, log *slog.Logger) 
 	if !gwAPI {
 		log.Warn("the Gateway API CRDs are not installed; HTTPRoutes are not served")
 	}
-	src := kubesource.New(mgr.GetCache(), gwAPI)
+	src, err := kubesource.New(mgr.GetCache(), gwAPI, state)
+	if err != nil {
+		log.Error("the saved config state could not be read; starting without it", "err", err)
+	}
 	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
 	p.onReports = writer.offer
 	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Mode: o.discoveryMode, Log: log.With("component", "uds")}

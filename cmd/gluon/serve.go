@@ -238,17 +238,17 @@ func resolveStateDir(o serveOptions) (string, error) {
 
 // runSource reads the config source into the pipeline; it returns when ctx
 // is done, or at once if the source cannot be read at all.
-// In file mode, each file's last good resources are kept in the state
-// directory, so that a file broken across a restart still serves them.
+// The last good version of each resource is kept in the state directory,
+// so that a resource broken across a restart still serves as it did.
 func runSource(ctx context.Context, o serveOptions, stateDir string, sealer server.Sealer, p *pipeline, log *slog.Logger) error {
-	if o.configDir == "" {
-		return runKube(ctx, o.kube, p, log)
-	}
-	log.Info("reading config source", "dir", o.configDir)
-	var state filesource.StateStore
+	var state api.StateStore
 	if stateDir != "" {
 		state = configStateFile(stateDir, sealer)
 	}
+	if o.configDir == "" {
+		return runKube(ctx, o.kube, state, p, log)
+	}
+	log.Info("reading config source", "dir", o.configDir)
 	loader, err := filesource.NewLoader(o.configDir, state)
 	if err != nil {
 		log.Error("the saved config state could not be read; starting without it", "err", err)

@@ -82,7 +82,7 @@ func (s *aesSealer) Open(sealed []byte) ([]byte, error) {
 }
 
 // stateFile is one file of the state directory, sealed when a sealer is
-// set; it is the config loader's filesource.StateStore.
+// set; it is the config source's api.StateStore.
 type stateFile struct {
 	path   string
 	sealer server.Sealer
