@@ -23,7 +23,7 @@ type Loader struct {
 	dir       string
 	lastGood  map[string]map[api.Key]api.Object // file → last good objects
 	firstSeen map[string]time.Time              // key → when first read
-	state     api.StateStore                        // nil: nothing survives a restart
+	state     api.StateStore                    // nil: nothing survives a restart
 	saved     []byte                            // what state holds
 }
 
