@@ -42,6 +42,7 @@ func adminHandler(p *pipeline) http.Handler {
 type servedProxy struct {
 	Proxy     string                       `json:"proxy"`
 	Version   string                       `json:"version"`
+	Versions  map[string]string            `json:"versions"`
 	Restored  bool                         `json:"restored"`
 	Resources map[string][]json.RawMessage `json:"resources"`
 }
@@ -53,7 +54,7 @@ func servedConfig(p *pipeline) []servedProxy {
 	var out []servedProxy
 	secrets := p.secretValues()
 	for _, snap := range p.server.Snapshots() {
-		sp := servedProxy{Proxy: snap.Proxy, Version: snap.Version, Restored: snap.Restored, Resources: map[string][]json.RawMessage{}}
+		sp := servedProxy{Proxy: snap.Proxy, Version: snap.Version, Versions: snap.Versions, Restored: snap.Restored, Resources: map[string][]json.RawMessage{}}
 		for typeURL, rs := range snap.Resources {
 			sp.Resources[typeURL] = renderResources(typeURL, rs, secrets)
 		}

@@ -66,9 +66,9 @@ func writeCheck(w io.Writer, st *statusDoc) int {
 		say("Translation error: %s", e)
 		problems++
 	}
-	served := map[string]string{}
+	served := map[string]map[string]string{}
 	for _, s := range st.Snapshots {
-		served[s.Proxy] = s.Version
+		served[s.Proxy] = s.Versions
 	}
 	switch {
 	case st.fromCluster:

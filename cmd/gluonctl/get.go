@@ -271,7 +271,7 @@ func proxiesTable(st *statusDoc) *table {
 		var clients []string
 		for _, c := range st.Clients {
 			if c.Proxy == s.Proxy {
-				clients = append(clients, c.NodeID+ackSummary(c, s.Version))
+				clients = append(clients, c.NodeID+ackSummary(c, s.Versions))
 			}
 		}
 		sort.Strings(clients)
@@ -281,7 +281,9 @@ func proxiesTable(st *statusDoc) *table {
 }
 
 // ackSummary says whether a client acknowledged the version served.
-func ackSummary(c server.Client, version string) string {
+// ackSummary compares what a client acknowledged with what is served,
+// type by type: each type has its own version.
+func ackSummary(c server.Client, versions map[string]string) string {
 	types := make([]string, 0, len(c.Types))
 	for typ := range c.Types {
 		types = append(types, typ)
@@ -292,7 +294,7 @@ func ackSummary(c server.Client, version string) string {
 		if ts.Nack != "" {
 			return " (NACKed " + shortType(typ) + ": " + ts.Nack + ")"
 		}
-		if ts.AckedVersion != version {
+		if ts.AckedVersion != versions[typ] {
 			return " (behind: " + shortType(typ) + " at " + ts.AckedVersion + ")"
 		}
 	}

@@ -136,20 +136,23 @@ func (s *Server) load(path string) (Snapshot, error) {
 	if saved.Proxy != strings.TrimSuffix(filepath.Base(path), snapshotSuffix) {
 		return Snapshot{}, fmt.Errorf("file names proxy %q", saved.Proxy)
 	}
-	snap := Snapshot{Proxy: saved.Proxy, Version: saved.Version, Restored: true, Resources: map[string][]types.Resource{}}
+	resources := map[string][]types.Resource{}
 	for t, blobs := range saved.Resources {
 		mt, err := protoregistry.GlobalTypes.FindMessageByURL(t)
 		if err != nil {
 			return Snapshot{}, fmt.Errorf("type %s: %w", t, err)
 		}
-		snap.Resources[t] = []types.Resource{}
+		resources[t] = []types.Resource{}
 		for _, b := range blobs {
 			m := mt.New().Interface()
 			if err := proto.Unmarshal(b, m); err != nil {
 				return Snapshot{}, fmt.Errorf("type %s: %w", t, err)
 			}
-			snap.Resources[t] = append(snap.Resources[t], m)
+			resources[t] = append(resources[t], m)
 		}
 	}
-	return snap, nil
+	// Versions are hashes of the content: the same as when it was saved.
+	snap, err := newSnapshot(saved.Proxy, resources)
+	snap.Restored = true
+	return snap, err
 }

@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -34,10 +36,15 @@ type Server struct {
 	snapshots map[string]Snapshot // proxy → last set snapshot
 }
 
-// Snapshot is what one proxy is served.
+// Snapshot is what one proxy is served. Each resource type has its own
+// version, a hash of its resources, so that a State-of-the-World client is
+// sent again only the types that changed: an endpoint change sends
+// endpoints, not listeners, routes and clusters.
 type Snapshot struct {
-	Proxy     string                      `json:"proxy"`
+	Proxy string `json:"proxy"`
+	// Version hashes the versions of all types: it changes when any does.
 	Version   string                      `json:"version"`
+	Versions  map[string]string           `json:"versions"` // by type URL
 	Resources map[string][]types.Resource `json:"-"`
 	// Restored is true while the snapshot is the one read from disk at start.
 	Restored bool `json:"restored"`
@@ -73,14 +80,15 @@ func (s *Server) register(ctx context.Context, g *grpc.Server, auth *nodeAuth) {
 	discoveryv3.RegisterAggregatedDiscoveryServiceServer(g, srv)
 }
 
-// Set serves resources to a proxy. The version is a hash of the content, so
-// identical input yields the identical version and no push. A snapshot that
+// Set serves resources to a proxy. Versions are hashes of the content, so
+// identical input yields identical versions and no push. A snapshot that
 // is not consistent is refused and the previous one stays.
 func (s *Server) Set(ctx context.Context, proxy string, resources map[string][]types.Resource) (string, error) {
-	version, err := contentVersion(resources)
+	snap, err := newSnapshot(proxy, resources)
 	if err != nil {
-		return "", fmt.Errorf("proxy %s: %w", proxy, err)
+		return "", err
 	}
+	version := snap.Version
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur, ok := s.snapshots[proxy]; ok && cur.Version == version {
@@ -88,7 +96,7 @@ func (s *Server) Set(ctx context.Context, proxy string, resources map[string][]t
 		s.snapshots[proxy] = cur
 		return version, nil
 	}
-	if err := s.setLocked(ctx, Snapshot{Proxy: proxy, Version: version, Resources: resources}); err != nil {
+	if err := s.setLocked(ctx, snap); err != nil {
 		return "", err
 	}
 	if err := s.save(s.snapshots[proxy]); err != nil {
@@ -98,10 +106,28 @@ func (s *Server) Set(ctx context.Context, proxy string, resources map[string][]t
 	return version, nil
 }
 
+// newSnapshot versions resources, each type on its own.
+func newSnapshot(proxy string, resources map[string][]types.Resource) (Snapshot, error) {
+	snap := Snapshot{Proxy: proxy, Versions: map[string]string{}, Resources: resources}
+	for t, rs := range resources {
+		v, err := ContentVersion(t, rs)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("proxy %s: %w", proxy, err)
+		}
+		snap.Versions[t] = v
+	}
+	snap.Version = overallVersion(snap.Versions)
+	return snap, nil
+}
+
 func (s *Server) setLocked(ctx context.Context, snap Snapshot) error {
-	cs, err := cachev3.NewSnapshot(snap.Version, snap.Resources)
-	if err != nil {
-		return fmt.Errorf("proxy %s: %w", snap.Proxy, err)
+	cs := &cachev3.Snapshot{}
+	for t, rs := range snap.Resources {
+		i := cachev3.GetResponseType(t)
+		if i == types.UnknownType {
+			return fmt.Errorf("proxy %s: unknown resource type %s", snap.Proxy, t)
+		}
+		cs.Resources[i] = cachev3.NewResources(snap.Versions[t], rs)
 	}
 	if err := cs.Consistent(); err != nil {
 		return fmt.Errorf("proxy %s: inconsistent snapshot refused: %w", snap.Proxy, err)
@@ -128,23 +154,27 @@ func (s *Server) Snapshots() []Snapshot {
 // Clients returns the xDS clients connected now and what they acknowledged.
 func (s *Server) Clients() []Client { return s.clients.list() }
 
-// contentVersion hashes every resource in type-URL order.
-func contentVersion(resources map[string][]types.Resource) (string, error) {
+// ContentVersion hashes one type's resources: the same resources give the
+// same version, always (deterministic protobuf, in the given order, which
+// the translator sorts).
+func ContentVersion(typeURL string, resources []types.Resource) (string, error) {
 	h := sha256.New()
-	typeURLs := make([]string, 0, len(resources))
-	for t := range resources {
-		typeURLs = append(typeURLs, t)
-	}
-	sort.Strings(typeURLs)
-	for _, t := range typeURLs {
-		h.Write([]byte(t))
-		for _, r := range resources[t] {
-			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
-			if err != nil {
-				return "", fmt.Errorf("hashing %s: %w", t, err)
-			}
-			h.Write(b)
+	h.Write([]byte(typeURL))
+	for _, r := range resources {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+		if err != nil {
+			return "", fmt.Errorf("hashing %s: %w", typeURL, err)
 		}
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// overallVersion hashes the per-type versions, in type-URL order.
+func overallVersion(versions map[string]string) string {
+	h := sha256.New()
+	for _, t := range slices.Sorted(maps.Keys(versions)) {
+		h.Write([]byte(t + "=" + versions[t] + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }

@@ -6,7 +6,6 @@ import (
 
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -63,7 +62,7 @@ func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 	sort.SliceStable(all, func(i, j int) bool { return all[i].stage < all[j].stage })
 	out := make([]*hcmv3.HttpFilter, 0, len(all))
 	for _, f := range all {
-		cfg, err := anypb.New(f.config)
+		cfg, err := packAny(f.config)
 		if err != nil {
 			return nil, fmt.Errorf("http filter %s: %w", f.name, err)
 		}

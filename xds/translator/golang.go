@@ -40,7 +40,7 @@ func setGoPluginRouteConfig(out *routev3.Route, plugin, configType string, confi
 	if err != nil {
 		return fmt.Errorf("%s: %w", plugin, err)
 	}
-	perRoute, err := anypb.New(&golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{
+	perRoute, err := packAny(&golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{
 		plugin: {Override: &golangv3alpha.RouterPlugin_Config{Config: cfg}},
 	}})
 	if err != nil {
@@ -68,5 +68,5 @@ func typedStruct(typeURL string, v any) (*anypb.Any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding config: %w", err)
 	}
-	return anypb.New(&xdstypev3.TypedStruct{TypeUrl: typeURL, Value: s})
+	return packAny(&xdstypev3.TypedStruct{TypeUrl: typeURL, Value: s})
 }

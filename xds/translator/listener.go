@@ -7,7 +7,6 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -44,7 +43,7 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 	if t := l.RequestTimeout; t != nil {
 		hcm.RequestTimeout = durationpb.New(t.D())
 	}
-	cfg, err := anypb.New(hcm)
+	cfg, err := packAny(hcm)
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 	}

@@ -76,7 +76,7 @@ func anyRateLimit(l *ir.Listener, has func(*ir.RateLimit) bool) bool {
 
 // rateLimitServiceCluster is the gRPC (HTTP/2) cluster of the service.
 func rateLimitServiceCluster(svc *ir.RateLimitService) (*clusterv3.Cluster, error) {
-	opts, err := anypb.New(&httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+	opts, err := packAny(&httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
 		ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}},
 	}})
 	if err != nil {
@@ -140,7 +140,7 @@ func localRateLimitConfig(l *ir.LocalRateLimit) (*anypb.Any, error) {
 	if l == nil {
 		return nil, nil
 	}
-	return anypb.New(&localrlv3.LocalRateLimit{
+	return packAny(&localrlv3.LocalRateLimit{
 		StatPrefix: "local_rate_limit",
 		TokenBucket: &typev3.TokenBucket{
 			MaxTokens:     l.MaxTokens,

@@ -6,7 +6,6 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -28,7 +27,7 @@ func upstreamTLSFiles(t *ir.TLSFiles, sni string) (*corev3.TransportSocket, erro
 }
 
 func tlsTransportSocket(ctx *tlsv3.UpstreamTlsContext) (*corev3.TransportSocket, error) {
-	cfg, err := anypb.New(ctx)
+	cfg, err := packAny(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}

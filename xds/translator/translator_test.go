@@ -2,8 +2,9 @@ package translator
 
 import (
 	"encoding/json"
+	"maps"
+	"os"
 	"testing"
-	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 	"github.com/gluon-gateway/gluon/xds/ir/golden"
+	"github.com/gluon-gateway/gluon/xds/server"
 )
 
 func TestGolden(t *testing.T) {
@@ -57,24 +59,65 @@ func render(t *testing.T, r *Resources) map[string][]any {
 	return out
 }
 
+// TestDeterministic translates one proxy with transformation, Lambda and
+// Azure routes (whose golang filter configs are TypedStructs, with maps)
+// 1,000 times: every run gives the same bytes and the same versions.
 func TestDeterministic(t *testing.T) {
-	p := &ir.Proxy{Name: "p", Clusters: []*ir.Cluster{{Name: "a", Discovery: ir.DiscoveryEDS, ConnectTimeout: ir.Duration(time.Second), Endpoints: []ir.Endpoint{{Host: "127.0.0.1", Port: 1, Weight: 1}}}},
-		Listeners: []*ir.Listener{{Name: "l", Address: "127.0.0.1", Port: 8080, VirtualHosts: []*ir.VirtualHost{{Name: "v", Domains: []string{"*"},
-			Routes: []*ir.Route{{Name: "r", Match: ir.Match{PathPrefix: "/"}, Forward: &ir.Forward{Destinations: []ir.Destination{{Cluster: "a", Weight: 1}}}}}}}}}}
-	first := marshalAll(t, p)
-	for range 20 {
-		if got := marshalAll(t, p); string(got) != string(first) {
+	p := functionsProxy(t)
+	first, firstVersions := marshalAll(t, p)
+	for range 1000 {
+		got, versions := marshalAll(t, p)
+		if string(got) != string(first) {
 			t.Fatal("translation is not byte-identical across runs")
+		}
+		if !maps.Equal(versions, firstVersions) {
+			t.Fatalf("versions %v, then %v", firstVersions, versions)
 		}
 	}
 }
 
-func marshalAll(t *testing.T, p *ir.Proxy) []byte {
+// functionsProxy joins the transformation, Lambda and Azure golden inputs
+// into one proxy, each on a listener of its own.
+func functionsProxy(t *testing.T) *ir.Proxy {
+	joined := &ir.Proxy{Name: "functions", AWSCredentials: map[string]ir.AWSCredentials{}, AzureKeys: map[string]ir.AzureAppKeys{}, AzureAAD: map[string]ir.AzureAAD{}}
+	for i, name := range []string{"transformation", "lambda", "azure"} {
+		raw, err := os.ReadFile("testdata/" + name + ".in.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p ir.Proxy
+		if err := yaml.UnmarshalStrict(raw, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range p.Listeners {
+			l.Name, l.Port = name+"-"+l.Name, 8080+uint32(i)
+			joined.Listeners = append(joined.Listeners, l)
+		}
+		joined.Clusters = append(joined.Clusters, p.Clusters...)
+		joined.AllowedEnv = append(joined.AllowedEnv, p.AllowedEnv...)
+		maps.Copy(joined.AWSCredentials, p.AWSCredentials)
+		maps.Copy(joined.AzureKeys, p.AzureKeys)
+		maps.Copy(joined.AzureAAD, p.AzureAAD)
+	}
+	return joined
+}
+
+// marshalAll translates p and returns its resources' bytes and the
+// version the xDS server gives each type.
+func marshalAll(t *testing.T, p *ir.Proxy) ([]byte, map[string]string) {
 	res, err := Translate(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var all []byte
+	versions := map[string]string{}
+	for typ, rs := range res.ByType() {
+		v, err := server.ContentVersion(typ, rs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions[typ] = v
+	}
 	byType := res.ByType()
 	for _, typ := range []string{resourcev3.ListenerType, resourcev3.RouteType, resourcev3.ClusterType, resourcev3.EndpointType} {
 		for _, r := range byType[typ] {
@@ -85,7 +128,7 @@ func marshalAll(t *testing.T, p *ir.Proxy) []byte {
 			all = append(all, b...)
 		}
 	}
-	return all
+	return all, versions
 }
 
 func TestInvalidIRIsRefused(t *testing.T) {
