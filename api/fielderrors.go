@@ -11,7 +11,7 @@ import (
 type fieldErrors struct{ errs []error }
 
 func (f *fieldErrors) add(path, format string, args ...any) {
-	f.errs = append(f.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+	f.errs = append(f.errs, Errorf(InvalidField, path, format, args...))
 }
 
 func (f *fieldErrors) err() error { return errors.Join(f.errs...) }

@@ -14,18 +14,21 @@ type Reports map[Key]*Report
 // Accept records that a resource was seen (and is fine unless told otherwise).
 func (r Reports) Accept(k Key, origin string) { r.get(k, origin) }
 
-// Warn adds a warning reason.
-func (r Reports) Warn(k Key, reason string) { r.add(k, Warning, reason) }
+// Warn adds warnings.
+func (r Reports) Warn(k Key, problems ...Problem) { r.add(k, Warning, problems) }
 
-// Reject adds a rejection reason.
-func (r Reports) Reject(k Key, reason string) { r.add(k, Rejected, reason) }
+// Reject adds rejections.
+func (r Reports) Reject(k Key, problems ...Problem) { r.add(k, Rejected, problems) }
 
-func (r Reports) add(k Key, s State, reason string) {
+func (r Reports) add(k Key, s State, problems []Problem) {
 	rep := r.get(k, "")
+	if len(problems) == 0 {
+		return // nothing to say: the verdict stands
+	}
 	if s == Rejected || rep.State == Accepted {
 		rep.State = s
 	}
-	rep.Reasons = append(rep.Reasons, reason)
+	rep.Problems = append(rep.Problems, problems...)
 }
 
 func (r Reports) get(k Key, origin string) *Report {
@@ -44,8 +47,8 @@ func (r Reports) get(k Key, origin string) *Report {
 func (r Reports) Merge(other Reports) {
 	for k, o := range other {
 		r.get(k, o.Origin)
-		for _, reason := range o.Reasons {
-			r.add(k, o.State, reason)
+		if o.State != Accepted {
+			r.add(k, o.State, o.Problems)
 		}
 	}
 }

@@ -92,8 +92,17 @@ const (
 // Report is what Gluon says about one resource: its state, why, and where it
 // came from (a file and document, for the file source).
 type Report struct {
-	Key     Key      `json:"resource"`
-	Origin  string   `json:"origin,omitempty"`
-	State   State    `json:"state"`
-	Reasons []string `json:"reasons,omitempty"`
+	Key      Key       `json:"resource"`
+	Origin   string    `json:"origin,omitempty"`
+	State    State     `json:"state"`
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Reasons are the problems as people read them.
+func (r Report) Reasons() []string {
+	out := make([]string, len(r.Problems))
+	for i, p := range r.Problems {
+		out[i] = p.String()
+	}
+	return out
 }

@@ -7,6 +7,8 @@ package api
 // winning). Load on a store with nothing saved yet returns an error
 // wrapping fs.ErrNotExist. The state holds Secrets' values: a store keeps
 // it private (0600, and encrypted when the operator gives a key).
+//
+// +kubebuilder:object:generate=false
 type StateStore interface {
 	Load() ([]byte, error)
 	Save([]byte) error

@@ -7,8 +7,10 @@ import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 type ResourceStatus struct {
 	// State is Accepted, Rejected or Warning.
 	State State `json:"state,omitempty"`
-	// Reason explains a Rejected or Warning state.
+	// Reason explains a Rejected or Warning state: its problems, joined.
 	Reason string `json:"reason,omitempty"`
+	// Problems are why, each with its code and the field it is about.
+	Problems []Problem `json:"problems,omitempty"`
 	// ReportedBy names the component that wrote this status.
 	ReportedBy string `json:"reportedBy,omitempty"`
 	// ObservedGeneration is the generation the status describes.

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gluon-gateway/gluon/api"
 )
 
 const resetConfig = `apiVersion: gluon.dev/v1
@@ -26,7 +28,8 @@ spec: {static: {hosts: [{addr: 127.0.0.1, port: A_PORT}]}}
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
-metadata: {name: resetting}
+# Discovery would probe it too, and its resets would count as attempts.
+metadata: {name: resetting, labels: {discovery.gluon.dev/function_discovery: disabled}}
 spec: {static: {hosts: [{addr: 127.0.0.1, port: RESET_PORT}]}}
 ---
 apiVersion: gluon.dev/v1
@@ -143,23 +146,20 @@ func TestResetsDoNotCrash(t *testing.T) {
 	}
 }
 
-// statusOf returns the state and reasons /statusz gives a resource.
+// statusOf returns the state and problems (code, path and message, as
+// people read them) /statusz gives a resource.
 func statusOf(t *testing.T, cp *controlPlane, kind, name string) (string, string) {
 	t.Helper()
 	var st struct {
-		Reports []struct {
-			Resource struct{ Kind, Name string }
-			State    string
-			Reasons  []string
-		}
+		Reports []api.Report
 	}
 	_, body := get(t, "http://"+cp.admin+"/statusz", nil)
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatalf("statusz: %v", err)
 	}
 	for _, r := range st.Reports {
-		if r.Resource.Kind == kind && r.Resource.Name == name {
-			return r.State, strings.Join(r.Reasons, "; ")
+		if string(r.Key.Kind) == kind && r.Key.Name == name {
+			return string(r.State), strings.Join(r.Reasons(), "; ")
 		}
 	}
 	return "", ""

@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gluon-gateway/gluon/api"
 )
 
 const gatewayYAML = `apiVersion: gluon.dev/v1
@@ -87,7 +90,7 @@ func TestBrokenFileKeepsEverythingElseServing(t *testing.T) {
 			Resource struct{ Kind, Namespace, Name string }
 			Origin   string
 			State    string
-			Reasons  []string
+			Problems []api.Problem
 		}
 	}
 	_, body := get(t, "http://"+cp.admin+"/statusz", nil)
@@ -100,8 +103,8 @@ func TestBrokenFileKeepsEverythingElseServing(t *testing.T) {
 		if !ok || r.Resource.Kind != "VirtualService" {
 			continue
 		}
-		reasons := strings.Join(r.Reasons, "; ")
-		if r.State != "Rejected" || !strings.Contains(r.Origin, file) || !strings.Contains(reasons, file) || len(reasons) < 20 {
+		reasons := fmt.Sprint(r.Problems)
+		if r.State != "Rejected" || !strings.Contains(r.Origin, file) || len(r.Problems) == 0 || len(reasons) < 20 {
 			t.Errorf("report for %s: %+v", r.Resource.Name, r)
 		}
 		delete(want, r.Resource.Name)

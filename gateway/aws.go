@@ -68,7 +68,7 @@ func (t *translation) awsCredentials(secrets map[api.ResourceRef]*api.Secret) ma
 		ref := a.SecretRef.Ref(u.Namespace)
 		s, ok := secrets[ref]
 		if !ok || s.Spec.AWS == nil {
-			t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s not found or not an aws secret", ref))
+			t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.SecretNotFound, Path: "spec.aws.secretRef", Message: fmt.Sprintf("secret %s not found or not an aws secret", ref)})
 			continue
 		}
 		out[u.Namespace+"/"+u.Name] = ir.AWSCredentials{AccessKeyID: s.Spec.AWS.AccessKey, SecretAccessKey: s.Spec.AWS.SecretKey, SessionToken: s.Spec.AWS.SessionToken}
@@ -88,7 +88,7 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 	key := ref.String()
 	if u.Spec.AWS.SecretRef != nil {
 		if _, ok := creds[key]; !ok {
-			return nil, fmt.Errorf("upstream %s: its secret %s is missing", ref, u.Spec.AWS.SecretRef.Ref(ref.Namespace))
+			return nil, api.Errorf(api.SecretNotFound, "", "upstream %s: its secret %s is missing", ref, u.Spec.AWS.SecretRef.Ref(ref.Namespace))
 		}
 	}
 	fn, err := t.findLambda(ref, d.LogicalName)

@@ -37,7 +37,7 @@ func (t *translation) azureAuth(secrets map[api.ResourceRef]*api.Secret) (map[st
 			if s := secrets[ref]; s != nil && s.Spec.Azure != nil {
 				k = overlayKeys(k, s.Spec.Azure)
 			} else {
-				t.reports.Warn(api.KeyOf(u), fmt.Sprintf("secret %s not found or not an azure secret", ref))
+				t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.SecretNotFound, Path: "spec.azure.secretRef", Message: fmt.Sprintf("secret %s not found or not an azure secret", ref)})
 			}
 		}
 		if len(k.FunctionKeys) > 0 || k.HostKey != "" || k.MasterKey != "" {
@@ -46,7 +46,7 @@ func (t *translation) azureAuth(secrets map[api.ResourceRef]*api.Secret) (map[st
 		if a.AppAuthentication {
 			cred, err := AzureCredential(u, func(ref api.ResourceRef) *api.Secret { return secrets[ref] })
 			if err != nil {
-				t.reports.Warn(api.KeyOf(u), err.Error())
+				t.reports.Warn(api.KeyOf(u), api.ProblemsOf(err, api.SecretNotFound, "spec.azure")...)
 				continue
 			}
 			cred.AuthorityHost, cred.Scope = a.AuthorityHost, "api://"+a.FunctionAppName+"/.default"

@@ -52,7 +52,7 @@ func translateAll(b *testing.B, res api.Resources) (routes, clusters int) {
 	out := Translate(res, nil, Options{})
 	for _, r := range out.Reports.List() {
 		if r.State != api.Accepted {
-			b.Fatalf("%s: %s %v", r.Key, r.State, r.Reasons)
+			b.Fatalf("%s: %s %v", r.Key, r.State, r.Reasons())
 		}
 	}
 	for _, p := range out.Proxies {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -36,15 +35,15 @@ func (c *gatewayAPI) foldReport(kind api.Kind, ref api.ResourceRef, rep *api.Rep
 			return false
 		}
 		for _, r := range c.gen.upstreamUsers[ref] {
-			for _, reason := range rep.Reasons {
-				r.notes = append(r.notes, "backend "+ref.String()+": "+reason)
+			for _, p := range rep.Problems {
+				r.notes = append(r.notes, "backend "+ref.String()+": "+p.Message)
 			}
 		}
 		return true
 	case api.KindGateway:
 		p, ok := c.gen.gatewayPorts[ref]
 		if ok && rep.State == api.Rejected {
-			p.reject(strings.Join(rep.Reasons, "; "))
+			p.reject(strings.Join(messages(rep.Problems), "; "))
 		}
 		return ok
 	}
@@ -61,36 +60,22 @@ func (p servedPort) reject(reason string) {
 	}
 }
 
-// vsRouteIndex finds the routes a virtual service's report names by index.
-var vsRouteIndex = regexp.MustCompile(`\broute (\d+)\b`)
-
-// foldVirtualService turns a generated virtual service's report reasons
-// into problems (rejections) or notes (warnings) of the routes they are
-// about: the first route a reason names, every route of the virtual host
-// when it names none. Route indexes become the HTTPRoute matches they are.
-// A report has one state for all its reasons, so a warning that comes with
-// a rejection counts as a problem too.
+// foldVirtualService turns a generated virtual service's problems into
+// problems (rejections) or notes (warnings) of the routes they are about:
+// the route a problem's path names, every route of the virtual host when
+// it names none. A report has one state for all its problems, so a warning
+// that comes with a rejection counts as a problem too.
 func foldVirtualService(rep *api.Report, origins []matchOrigin) {
-	origin := func(index string) (matchOrigin, bool) {
-		n, err := strconv.Atoi(index)
-		if err != nil || n >= len(origins) {
-			return matchOrigin{}, false
-		}
-		return origins[n], true
-	}
-	for _, reason := range rep.Reasons {
+	for _, p := range rep.Problems {
 		targets := distinctRoutes(origins)
-		if m := vsRouteIndex.FindStringSubmatch(reason); m != nil {
-			if o, ok := origin(m[1]); ok {
-				targets = []*routeState{o.route}
-			}
+		msg := p.Message
+		if n, ok := routeIndex(p.Path); ok && n < len(origins) {
+			targets = []*routeState{origins[n].route}
+			msg = origins[n].String() + ": " + msg
 		}
-		msg := vsRouteIndex.ReplaceAllStringFunc(reason, func(s string) string {
-			if o, ok := origin(vsRouteIndex.FindStringSubmatch(s)[1]); ok {
-				return o.String()
-			}
-			return s
-		})
+		if n, ok := routeIndex(p.Related); ok && n < len(origins) {
+			msg += " (see " + origins[n].String() + ")"
+		}
 		for _, r := range targets {
 			if rep.State == api.Rejected {
 				r.problems = append(r.problems, routeProblem{gwv1.RouteReasonUnsupportedValue, msg})
@@ -99,6 +84,29 @@ func foldVirtualService(rep *api.Report, origins []matchOrigin) {
 			}
 		}
 	}
+}
+
+// routeIndex reads which route of a virtual service a field path is in.
+func routeIndex(path string) (int, bool) {
+	const prefix = "spec.virtualHost.routes["
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok {
+		return 0, false
+	}
+	digits, _, ok := strings.Cut(rest, "]")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	return n, err == nil
+}
+
+func messages(problems []api.Problem) []string {
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		out[i] = p.Message
+	}
+	return out
 }
 
 func distinctRoutes(origins []matchOrigin) []*routeState {

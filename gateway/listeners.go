@@ -25,7 +25,8 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 	for _, g := range gws {
 		addr := net.JoinHostPort(g.Spec.BindAddress, strconv.Itoa(int(g.Spec.BindPort)))
 		if first, ok := bound[addr]; ok {
-			t.reports.Reject(api.KeyOf(g), fmt.Sprintf("bind address %s is already used by Gateway %s/%s", addr, first.Namespace, first.Name))
+			t.reports.Reject(api.KeyOf(g), api.Problem{Code: api.BindAddressConflict, Path: "spec.bindPort",
+				Message: fmt.Sprintf("bind address %s is already used by Gateway %s/%s", addr, first.Namespace, first.Name)})
 			continue
 		}
 		bound[addr] = g
@@ -54,7 +55,8 @@ func (t *translation) gatewayVirtualHosts(g *api.Gateway) []*ir.VirtualHost {
 		vh := t.vhosts[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}]
 		if conflict := firstConflict(vh.Domains, owner); conflict != "" {
 			o := owner[conflict]
-			t.reports.Reject(api.KeyOf(vs), fmt.Sprintf("domain %q is already served by VirtualService %s/%s on Gateway %s/%s", conflict, o.Namespace, o.Name, g.Namespace, g.Name))
+			t.reports.Reject(api.KeyOf(vs), api.Problem{Code: api.DomainConflict, Path: "spec.virtualHost.domains",
+				Message: fmt.Sprintf("domain %q is already served by VirtualService %s/%s on Gateway %s/%s", conflict, o.Namespace, o.Name, g.Namespace, g.Name)})
 			continue
 		}
 		for _, d := range vh.Domains {
@@ -105,7 +107,8 @@ func (t *translation) referencedVirtualServices(g *api.Gateway, refs []api.Resou
 		r = r.Ref(g.Namespace)
 		vs, ok := byRef[r]
 		if !ok {
-			t.reports.Warn(api.KeyOf(g), fmt.Sprintf("VirtualService %s not found", r))
+			t.reports.Warn(api.KeyOf(g), api.Problem{Code: api.VirtualServiceNotFound, Path: "spec.httpGateway.virtualServices",
+				Message: fmt.Sprintf("VirtualService %s not found", r)})
 			continue
 		}
 		out = append(out, vs)

@@ -25,7 +25,8 @@ func (t *translation) mirrors(vs *api.VirtualService, i int, r *api.Route) []ir.
 	ref := s.Upstream.Ref(vs.Namespace)
 	u, ok := t.upstreams[ref]
 	if !ok {
-		t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("route %d: shadowing upstream %s not found; requests are not mirrored", i, ref))
+		t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.UpstreamNotFound, Path: routePath(i) + ".options.shadowing.upstream",
+			Message: fmt.Sprintf("shadowing upstream %s not found; requests are not mirrored", ref)})
 		return nil
 	}
 	percent := uint32(defaultShadowPercent)

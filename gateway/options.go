@@ -73,7 +73,7 @@ func (t *translation) headerValues(vs *api.VirtualService, where string, in []ap
 		}
 		headers, err := t.secretHeaders(o.HeaderSecretRef.Ref(vs.Namespace))
 		if err != nil {
-			t.reports.Warn(api.KeyOf(vs), fmt.Sprintf("%s: %v; its headers are not added", where, err))
+			t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.SecretNotFound, Path: where, Message: fmt.Sprintf("%v; its headers are not added", err)})
 			continue
 		}
 		for _, name := range sortedNames(headers) {

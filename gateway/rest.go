@@ -81,13 +81,13 @@ func (t *translation) discovered(ref api.ResourceRef, name, label string, of fun
 	d, ok := t.functions[functions.UpstreamRef{Namespace: ref.Namespace, Name: ref.Name}]
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("function %q: no %sfunctions have been discovered on upstream %s (yet)", name, label, ref)
+		return nil, api.Errorf(api.FunctionNotFound, "", "function %q: no %sfunctions have been discovered on upstream %s (yet)", name, label, ref)
 	case len(d.Functions) == 0 && d.Error != "":
-		return nil, fmt.Errorf("function %q: discovery failed on upstream %s: %s", name, ref, d.Error)
+		return nil, api.Errorf(api.DiscoveryFailed, "", "function %q: discovery failed on upstream %s: %s", name, ref, d.Error)
 	}
 	fn, ok := d.Find(name)
 	if !ok || of != nil && !of(fn) {
-		return nil, fmt.Errorf("%sfunction %q not found on upstream %s (it has: %s)", label, name, ref, strings.Join(d.Names(), ", "))
+		return nil, api.Errorf(api.FunctionNotFound, "", "%sfunction %q not found on upstream %s (it has: %s)", label, name, ref, strings.Join(d.Names(), ", "))
 	}
 	return fn, nil
 }
@@ -98,7 +98,7 @@ func (t *translation) findFunction(ref api.ResourceRef, name string) (*functions
 		return nil, err
 	}
 	if fn.REST == nil {
-		return nil, fmt.Errorf("function %q on upstream %s is a %s function, not REST", name, ref, fn.Kind)
+		return nil, api.Errorf(api.InvalidDestination, "", "function %q on upstream %s is a %s function, not REST", name, ref, fn.Kind)
 	}
 	return fn, nil
 }

@@ -25,11 +25,11 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 		vh.Domains = []string{"*"}
 	}
 	if spec.Options != nil {
-		vh.Headers = t.headerMutation(vs, "virtual host", spec.Options.HeaderManipulation)
+		vh.Headers = t.headerMutation(vs, "spec.virtualHost.options.headerManipulation", spec.Options.HeaderManipulation)
 		var warnings []string
 		vh.RateLimit, warnings = rateLimit(spec.Options.LocalRatelimit, spec.Options.Ratelimit, "")
 		for _, w := range warnings {
-			t.reports.Warn(api.KeyOf(vs), "virtual host: "+w)
+			t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.RateLimitIgnored, Path: "spec.virtualHost.options", Message: w})
 		}
 	}
 	n := 0
@@ -43,9 +43,7 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	for i := range spec.Routes {
 		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
 	}
-	for _, w := range ShadowWarnings(spec.Routes) {
-		t.reports.Warn(api.KeyOf(vs), w)
-	}
+	t.reports.Warn(api.KeyOf(vs), ShadowWarnings(spec.Routes)...)
 	return vh
 }
 
@@ -101,24 +99,25 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		key := api.KeyOf(vs)
 		dests, missing := t.destinations(vs.Namespace, r.RouteAction)
 		if len(missing) > 0 {
-			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: upstream %s not found", i, strings.Join(missing, ", ")))
+			err := api.Errorf(api.UpstreamNotFound, "routeAction", "upstream %s not found", strings.Join(missing, ", "))
+			t.answerInvalid(t.reports.Warn, key, i, route, err, api.UpstreamNotFound)
 			return
 		}
 		tr, warnings, err := t.routeTransformation(vs.Namespace, r)
-		t.warnRoute(key, i, warnings)
+		t.warnRoute(key, i, api.InvalidDestination, warnings)
 		if err != nil {
-			t.answerInvalid(t.reports.Reject, key, route, fmt.Sprintf("route %d: %v", i, err))
+			t.answerInvalid(t.reports.Reject, key, i, route, err, api.InvalidTemplate)
 			return
 		}
 		lambda, err := t.routeLambda(vs.Namespace, r)
 		if err != nil {
-			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: %v", i, err))
+			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
 			return
 		}
 		azure, azureWarnings, err := t.routeAzure(vs.Namespace, r)
-		t.warnRoute(key, i, azureWarnings)
+		t.warnRoute(key, i, api.InvalidDestination, azureWarnings)
 		if err != nil {
-			t.answerInvalid(t.reports.Warn, key, route, fmt.Sprintf("route %d: %v", i, err))
+			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
 			return
 		}
 		route.Forward = forward(dests, r.Options)
@@ -126,26 +125,34 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		route.Lambda = lambda
 		route.Azure = azure
 		if r.Options != nil {
-			route.Headers = t.headerMutation(vs, fmt.Sprintf("route %d", i), r.Options.HeaderManipulation)
+			route.Headers = t.headerMutation(vs, routePath(i)+".options.headerManipulation", r.Options.HeaderManipulation)
 			route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
-			t.warnRoute(key, i, warnings)
+			t.warnRoute(key, i, api.RateLimitIgnored, warnings)
 		}
 	}
 }
 
-// answerInvalid makes the route answer the invalid-route response and
-// reports why through report (Warn or Reject), naming the status it answers.
-func (t *translation) answerInvalid(report func(api.Key, string), key api.Key, route *ir.Route, msg string) {
-	report(key, msg+"; the route answers "+fmt.Sprint(t.policy.Status))
-	route.DirectResponse = t.invalidRoute(msg)
+// answerInvalid makes route i answer the invalid-route response and
+// reports why through report (Warn or Reject), at the route's path with
+// err's code (else fallback), naming the status it answers.
+func (t *translation) answerInvalid(report func(api.Key, ...api.Problem), key api.Key, i int, route *ir.Route, err error, fallback api.Code) {
+	problems := api.ProblemsOf(err, fallback, routePath(i))
+	for j := range problems {
+		problems[j].Message += "; the route answers " + fmt.Sprint(t.policy.Status)
+	}
+	report(key, problems...)
+	route.DirectResponse = t.invalidRoute(fmt.Sprintf("route %d: %v", i, err))
 }
 
-// warnRoute reports the warnings of route i.
-func (t *translation) warnRoute(key api.Key, i int, warnings []string) {
+// warnRoute reports the warnings of route i, with code.
+func (t *translation) warnRoute(key api.Key, i int, code api.Code, warnings []string) {
 	for _, w := range warnings {
-		t.reports.Warn(key, fmt.Sprintf("route %d: %s", i, w))
+		t.reports.Warn(key, api.Problem{Code: code, Path: routePath(i), Message: w})
 	}
 }
+
+// routePath is the field path of route i of a virtual service.
+func routePath(i int) string { return "spec.virtualHost.routes[" + strconv.Itoa(i) + "]" }
 
 func (t *translation) invalidRoute(msg string) *ir.DirectResponse {
 	d := t.policy

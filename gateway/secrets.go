@@ -35,7 +35,8 @@ func (t *translation) clientCertificate(u *api.Upstream, c *ir.Cluster) {
 	ref := ssl.SecretRef.Ref(u.Namespace)
 	s, ok := t.secrets[ref]
 	if !ok || s.Spec.TLS == nil {
-		t.reports.Warn(api.KeyOf(u), fmt.Sprintf("sslConfig.secretRef: tls secret %s not found; connecting without a client certificate", ref))
+		t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.SecretNotFound, Path: "spec.sslConfig.secretRef",
+			Message: fmt.Sprintf("tls secret %s not found; connecting without a client certificate", ref)})
 		return
 	}
 	if c.TLS == nil {

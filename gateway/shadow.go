@@ -13,15 +13,16 @@ import (
 // takes every request they would (Gloo's "unordered routes" check): the
 // earlier matcher's path covers the later one's and it asks for no
 // condition the later one does not also ask for.
-func ShadowWarnings(routes []api.Route) []string {
+func ShadowWarnings(routes []api.Route) []api.Problem {
 	earlier := newPathIndex(len(routes))
-	var out []string
+	var out []api.Problem
 	var norm []pathMatcher
 	for j := range routes {
 		norm = normalize(norm[:0], &routes[j])
 		for _, later := range norm {
 			if i, ok := earlier.coveredBy(later); ok {
-				out = append(out, fmt.Sprintf("route %d (%s) is unreachable: route %d matches every request it would; put the more specific route first", j, later.describe(), i))
+				out = append(out, api.Problem{Code: api.RouteShadowed, Path: routePath(j), Related: routePath(i),
+					Message: fmt.Sprintf("%s is unreachable: an earlier route matches every request it would; put the more specific route first", later.describe())})
 				break
 			}
 		}

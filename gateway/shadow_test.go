@@ -33,7 +33,7 @@ func TestShadowWarnings(t *testing.T) {
 		}
 		for i, w := range c.want {
 			later, earlier, _ := strings.Cut(w, "<-")
-			if !strings.HasPrefix(got[i], "route "+later+" ") || !strings.Contains(got[i], "route "+earlier+" matches") {
+			if got[i].Code != api.RouteShadowed || got[i].Path != "spec.virtualHost.routes["+later+"]" || got[i].Related != "spec.virtualHost.routes["+earlier+"]" {
 				t.Errorf("%s: warning %d is %q, want route %s shadowed by %s", c.name, i, got[i], later, earlier)
 			}
 		}

@@ -69,7 +69,7 @@ func (t *translation) routeTransformation(ns string, r *api.Route) (s *spec.Spec
 		return nil, warnings, nil
 	}
 	if _, err := t.engine.Compile(s); err != nil {
-		return nil, warnings, fmt.Errorf("transformation: %w", err)
+		return nil, warnings, &api.Error{Code: api.InvalidTemplate, Err: fmt.Errorf("transformation: %w", err)}
 	}
 	return s, warnings, nil
 }

@@ -60,7 +60,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 		ref := api.ResourceRef{Name: u.Name, Namespace: u.Namespace}
 		t.upstreams[ref] = knownUpstream{Upstream: u, cluster: ClusterName(ref)}
 		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.Error != "" {
-			t.reports.Warn(api.KeyOf(u), "function discovery: "+d.Error)
+			t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.DiscoveryFailed, Message: "function discovery: " + d.Error})
 		}
 	}
 	clusters := t.clusters()

@@ -62,7 +62,8 @@ func (l *Loader) Load() (Snapshot, error) {
 	for _, f := range files {
 		for _, k := range sortedKeys(next[f]) {
 			if owner := l.ownerOf(k, definedIn[k]); owner != f {
-				snap.Reports.Reject(k, fmt.Sprintf("%s: duplicate of the resource defined in %s, which serves it; ignored", l.rel(f), l.rel(owner)))
+				snap.Reports.Reject(k, api.Problem{Code: api.DuplicateResource,
+					Message: fmt.Sprintf("%s: duplicate of the resource defined in %s, which serves it; ignored", l.rel(f), l.rel(owner))})
 				delete(next[f], k)
 				continue
 			}
@@ -74,7 +75,7 @@ func (l *Loader) Load() (Snapshot, error) {
 	snap.Resources.Sort()
 	if l.state != nil {
 		if err := l.save(); err != nil {
-			snap.Reports.Warn(api.Key{Kind: "File", Name: "(state)"}, err.Error())
+			snap.Reports.Warn(api.Key{Kind: "File", Name: "(state)"}, api.Problem{Code: api.StateNotSaved, Message: err.Error()})
 		}
 	}
 	return snap, nil
@@ -87,7 +88,7 @@ func (l *Loader) loadFile(path string, reports api.Reports) map[api.Key]api.Obje
 	origin := l.rel(path)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		reports.Reject(api.Key{Kind: "File", Name: origin}, fmt.Sprintf("%s: %v", origin, err))
+		reports.Reject(api.Key{Kind: "File", Name: origin}, api.Problem{Code: api.InvalidDocument, Message: err.Error()})
 		return keep(prev, nil)
 	}
 	objs := map[api.Key]api.Object{}
@@ -112,32 +113,35 @@ func (l *Loader) loadFile(path string, reports api.Reports) map[api.Key]api.Obje
 // known, keeps that version in objs so that traffic does not change.
 func (l *Loader) reportBroken(reports api.Reports, origin string, d api.Document, prev, objs map[api.Key]api.Object) {
 	docOrigin := fmt.Sprintf("%s#%d", origin, d.Index)
-	msg := fmt.Sprintf("%s: %v", docOrigin, d.Err)
+	problems := api.ProblemsOf(d.Err, api.InvalidDocument, "") // the report's origin names the document
+	lastGood := api.Problem{Code: api.ServingLastGood, Message: "serving the last good version"}
 	if d.Key.Name == "" || d.Key.Kind == "" {
 		// Unnamed: we cannot tell which resource it was, so keep every
 		// previous resource of the file that the file no longer names.
 		kept := keep(prev, objs)
-		reports.Reject(api.Key{Kind: "File", Name: origin}, msg+keptNote(len(kept)))
+		file := api.Key{Kind: "File", Name: origin}
+		reports.Accept(file, docOrigin)
+		reports.Reject(file, append(problems, keptNote(len(kept))...)...)
 		for k, o := range kept {
 			objs[k] = o
 			reports.Accept(k, origin)
-			reports.Reject(k, msg+"; serving the last good version")
+			reports.Reject(k, append(problems, lastGood)...)
 		}
 		return
 	}
 	if old, ok := prev[d.Key]; ok {
 		objs[d.Key] = old
-		msg += "; serving the last good version"
+		problems = append(problems, lastGood)
 	}
 	reports.Accept(d.Key, docOrigin)
-	reports.Reject(d.Key, msg)
+	reports.Reject(d.Key, problems...)
 }
 
-func keptNote(n int) string {
+func keptNote(n int) []api.Problem {
 	if n == 0 {
-		return ""
+		return nil
 	}
-	return fmt.Sprintf("; serving the last good version of %d resource(s) from this file", n)
+	return []api.Problem{{Code: api.ServingLastGood, Message: fmt.Sprintf("serving the last good version of %d resource(s) from this file", n)}}
 }
 
 // keep returns the objects of prev that are not in now.

@@ -66,8 +66,8 @@ func TestBrokenDocumentKeepsLastGoodVersion(t *testing.T) {
 	}
 	rep := s.Reports[api.Key{Kind: api.KindUpstream, Namespace: "default", Name: "b"}]
 	if rep == nil || rep.State != api.Rejected || rep.Origin != "a.yaml#1" ||
-		!strings.Contains(strings.Join(rep.Reasons, ""), "spec.static.hosts[0].port") ||
-		!strings.Contains(strings.Join(rep.Reasons, ""), "last good") {
+		!strings.Contains(strings.Join(rep.Reasons(), ""), "spec.static.hosts[0].port") ||
+		!strings.Contains(strings.Join(rep.Reasons(), ""), "last good") {
 		t.Fatalf("report for b: %+v", rep)
 	}
 }
@@ -84,7 +84,7 @@ func TestUnparseableFileKeepsItsResources(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 	rep := s.Reports[api.Key{Kind: "File", Name: "a.yaml"}]
-	if rep == nil || rep.State != api.Rejected || !strings.Contains(rep.Reasons[0], "a.yaml#0") {
+	if rep == nil || rep.State != api.Rejected || rep.Origin != "a.yaml#0" || rep.Problems[0].Code != api.InvalidDocument {
 		t.Fatalf("file report: %+v", rep)
 	}
 	// Deleting the file removes its resources.
@@ -115,7 +115,7 @@ func TestDuplicateIsRejected(t *testing.T) {
 		t.Fatalf("got %v, want the first definition", got)
 	}
 	rep := s.Reports[api.Key{Kind: api.KindUpstream, Namespace: "default", Name: "a"}]
-	if rep.State != api.Rejected || !strings.Contains(rep.Reasons[0], "duplicate") {
+	if rep.State != api.Rejected || !strings.Contains(rep.Reasons()[0], "duplicate") {
 		t.Fatalf("report: %+v", rep)
 	}
 }

@@ -34,7 +34,7 @@ func TestANewFileDoesNotDisplaceAServingResource(t *testing.T) {
 		t.Fatalf("got %v, want the serving definition (port 1)", got)
 	}
 	rep := s.Reports[api.Key{Kind: api.KindUpstream, Namespace: "default", Name: "a"}]
-	if rep.State != api.Rejected || !strings.Contains(rep.Reasons[0], "0-new.yaml: duplicate") || !strings.Contains(rep.Reasons[0], "petstore.yaml, which serves it") {
+	if rep.State != api.Rejected || !strings.Contains(rep.Reasons()[0], "0-new.yaml: duplicate") || !strings.Contains(rep.Reasons()[0], "petstore.yaml, which serves it") {
 		t.Fatalf("report: %+v", rep)
 	}
 	// Once the serving file lets it go, the other definition takes over.

@@ -152,7 +152,7 @@ func (s *Source) Load(ctx context.Context) (api.Snapshot, error) {
 	}
 	s.lastGood = next
 	if err := s.save(); err != nil {
-		snap.Reports.Warn(stateKey, err.Error())
+		snap.Reports.Warn(stateKey, api.Problem{Code: api.StateNotSaved, Message: err.Error()})
 	}
 	if err := s.loadSecrets(ctx, &snap); err != nil {
 		return api.Snapshot{}, err
@@ -199,12 +199,12 @@ func (s *Source) loadGluon(ctx context.Context, snap *api.Snapshot, next map[api
 			continue
 		}
 		if err := o.Validate(); err != nil {
-			snap.Reports.Reject(k, err.Error())
+			snap.Reports.Reject(k, api.ProblemsOf(err, api.InvalidField, "")...)
 			prev, ok := s.lastGood[k]
 			if !ok {
 				continue
 			}
-			snap.Reports.Warn(k, fmt.Sprintf("serving generation %d, the last one that was valid", prev.GetGeneration()))
+			snap.Reports.Warn(k, api.Problem{Code: api.ServingLastGood, Message: fmt.Sprintf("serving generation %d, the last one that was valid", prev.GetGeneration())})
 			o = prev
 		}
 		next[k] = o
@@ -261,7 +261,7 @@ func (s *Source) loadSecrets(ctx context.Context, snap *api.Snapshot) error {
 		k := api.Key{Kind: api.KindSecret, Namespace: secrets.Items[i].Namespace, Name: secrets.Items[i].Name}
 		snap.Reports.Accept(k, "")
 		if err != nil {
-			snap.Reports.Reject(k, err.Error())
+			snap.Reports.Reject(k, api.ProblemsOf(err, api.InvalidField, "")...)
 			continue
 		}
 		snap.Resources.Add(sec)

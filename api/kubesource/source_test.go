@@ -110,7 +110,7 @@ func TestLoadJoinsEndpointsAndKeepsLastGoodVersions(t *testing.T) {
 		t.Errorf("virtual services served: %q", names)
 	}
 	bad := snap.Reports[api.Key{Kind: api.KindVirtualService, Namespace: "load", Name: "bad"}]
-	if bad == nil || bad.State != api.Rejected || !strings.Contains(strings.Join(bad.Reasons, ";"), "must start with /") {
+	if bad == nil || bad.State != api.Rejected || !strings.Contains(strings.Join(bad.Reasons(), ";"), "must start with /") {
 		t.Errorf("bad virtual service report: %+v", bad)
 	}
 	if n := secretsIn(snap, "load"); n != 1 {

@@ -136,7 +136,7 @@ func replaceValue[T any](cur *T, next T) bool {
 // resourceStatus is Gloo's state/reason/reportedBy plus an Accepted
 // condition whose transition time survives unchanged verdicts.
 func resourceStatus(prev *api.ResourceStatus, r api.Report, generation int64) api.ResourceStatus {
-	st := api.ResourceStatus{State: r.State, Reason: strings.Join(r.Reasons, "; "), ReportedBy: ReportedBy, ObservedGeneration: generation}
+	st := api.ResourceStatus{State: r.State, Reason: strings.Join(r.Reasons(), "; "), Problems: r.Problems, ReportedBy: ReportedBy, ObservedGeneration: generation}
 	if prev != nil {
 		st.Conditions = append([]metav1.Condition(nil), prev.Conditions...)
 	}

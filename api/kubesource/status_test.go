@@ -19,7 +19,7 @@ func TestStatusIsWrittenOnlyWhenItChanges(t *testing.T) {
 	create(t, c, vs("status", "shop", "/"))
 	w := &kubesource.StatusWriter{Client: c, Reader: c}
 	key := api.Key{Kind: api.KindVirtualService, Namespace: "status", Name: "shop"}
-	rejected := []api.Report{{Key: key, State: api.Rejected, Reasons: []string{"spec.x: wrong"}}}
+	rejected := []api.Report{{Key: key, State: api.Rejected, Problems: []api.Problem{{Code: api.InvalidField, Path: "spec.x", Message: "wrong"}}}}
 	if err := w.Write(ctx, rejected, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -28,11 +28,11 @@ func TestStatusIsWrittenOnlyWhenItChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := got.Status
-	if st == nil || st.State != api.Rejected || st.Reason != "spec.x: wrong" || st.ReportedBy != "gluon" || st.ObservedGeneration != got.Generation {
+	if st == nil || st.State != api.Rejected || st.Reason != "InvalidField: spec.x: wrong" || len(st.Problems) != 1 || st.Problems[0].Path != "spec.x" || st.ReportedBy != "gluon" || st.ObservedGeneration != got.Generation {
 		t.Fatalf("status %+v", st)
 	}
 	cond := meta.FindStatusCondition(st.Conditions, kubesource.ConditionAccepted)
-	if cond == nil || cond.Status != "False" || cond.Reason != "Rejected" || cond.Message != "spec.x: wrong" {
+	if cond == nil || cond.Status != "False" || cond.Reason != "Rejected" || cond.Message != "InvalidField: spec.x: wrong" {
 		t.Fatalf("condition %+v", cond)
 	}
 	version := got.ResourceVersion

@@ -57,9 +57,9 @@ func (p *pipeline) admit(obj api.Object) (warnings []string, err error) {
 	if r := out.Reports[api.KeyOf(obj)]; r != nil {
 		switch r.State {
 		case api.Rejected:
-			return nil, errors.New(strings.Join(r.Reasons, "; "))
+			return nil, errors.New(strings.Join(r.Reasons(), "; "))
 		case api.Warning:
-			warnings = r.Reasons
+			warnings = r.Reasons()
 		}
 	}
 	for _, proxy := range out.Proxies {

@@ -136,7 +136,7 @@ func (p *pipeline) translate(ctx context.Context) {
 	list := reports.List()
 	for _, r := range list {
 		if r.State != api.Accepted {
-			p.log.Warn("resource "+string(r.State), "resource", r.Key.String(), "origin", r.Origin, "reasons", r.Reasons)
+			p.log.Warn("resource "+string(r.State), "resource", r.Key.String(), "origin", r.Origin, "reasons", r.Reasons())
 		}
 	}
 	p.mu.Lock()
@@ -243,7 +243,8 @@ func withListenerNACKs(reports []api.Report, clients []server.Client, owners map
 		}
 		for _, name := range slices.Sorted(maps.Keys(owners[c.Proxy])) {
 			if strings.Contains(nack, strconv.Quote(name)) || strings.Contains(nack, name+":") {
-				extra.Reject(owners[c.Proxy][name], fmt.Sprintf("proxy %s (node %s) cannot serve listener %s: %s", c.Proxy, c.NodeID, name, nack))
+				extra.Reject(owners[c.Proxy][name], api.Problem{Code: api.ListenerNotServed, Path: "spec.bindPort",
+					Message: fmt.Sprintf("proxy %s (node %s) cannot serve listener %s: %s", c.Proxy, c.NodeID, name, nack)})
 			}
 		}
 	}
@@ -252,7 +253,7 @@ func withListenerNACKs(reports []api.Report, clients []server.Client, owners map
 	}
 	merged := api.Reports{}
 	for _, r := range reports {
-		r.Reasons = slices.Clone(r.Reasons)
+		r.Problems = slices.Clone(r.Problems)
 		merged[r.Key] = &r
 	}
 	merged.Merge(extra)

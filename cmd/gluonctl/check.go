@@ -54,7 +54,7 @@ func writeCheck(w io.Writer, st *statusDoc) int {
 			where = " (" + r.Origin + ")"
 		}
 		say("%s %s%s:", r.State, r.Key, where)
-		for _, reason := range r.Reasons {
+		for _, reason := range r.Reasons() {
 			say("  - %s", reason)
 		}
 	}

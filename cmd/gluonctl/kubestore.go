@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -169,12 +168,9 @@ func (s *kubeStore) statusReports() ([]api.Report, error) {
 	}
 	var out []api.Report
 	add := func(o api.Object, st *api.ResourceStatus) {
-		r := api.Report{Key: api.KeyOf(o), State: api.Warning, Reasons: []string{"no status yet: Gluon has not seen this resource"}}
+		r := api.Report{Key: api.KeyOf(o), State: api.Warning, Problems: []api.Problem{{Code: api.NotSeen, Message: "no status yet: Gluon has not seen this resource"}}}
 		if st != nil && st.State != "" {
-			r.State, r.Reasons = st.State, nil
-			if st.Reason != "" {
-				r.Reasons = strings.Split(st.Reason, "; ")
-			}
+			r.State, r.Problems = st.State, st.Problems
 		}
 		out = append(out, r)
 	}
