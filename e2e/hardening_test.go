@@ -388,3 +388,36 @@ func TestEscapeSequencesFromDocumentsDoNotReachTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestARouteStage2CannotBuildIsLeftOutAlone: stage 1 accepts a header
+// value with a line break, which Envoy's validation refuses. It used to
+// drop the proxy's whole snapshot with the error on no resource; now that
+// route is left out and reported at its path, and the others serve.
+func TestARouteStage2CannotBuildIsLeftOutAlone(t *testing.T) {
+	base, cp, _, _ := setup(t, "embedded")
+	waitFor(t, 10*time.Second, "initial config", func() bool { return reaches(t, base+"/x", "one.test", "a") })
+	writeFile(t, cp.configDir, "split.yaml", `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: split}
+spec:
+  virtualHost:
+    domains: [split.test]
+    routes:
+    - matchers: [{prefix: /bad}]
+      routeAction: {single: {upstream: {name: a}}}
+      options: {headerManipulation: {requestHeadersToAdd: [{header: {key: x-split, value: "line\nbreak"}}]}}
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: b}}}
+`)
+	waitFor(t, 10*time.Second, "the good route of the same virtual service served", func() bool { return reaches(t, base+"/good", "split.test", "b") })
+	if !reaches(t, base+"/bad", "split.test", "b") {
+		t.Error("the left-out route still takes /bad: the next route should")
+	}
+	if !reaches(t, base+"/x", "one.test", "a") {
+		t.Error("another virtual service stopped serving")
+	}
+	state, reasons := statusOf(t, cp, "VirtualService", "split")
+	if state != "Rejected" || !strings.Contains(reasons, "NotTranslated: spec.virtualHost.routes[0].matchers[0]: ") {
+		t.Errorf("split: %s %q, want Rejected with NotTranslated at routes[0].matchers[0]", state, reasons)
+	}
+}

@@ -55,6 +55,7 @@ func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
 func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	c := &ir.Cluster{
 		Name:           ClusterName(api.ResourceRef{Name: u.Name, Namespace: u.Namespace}),
+		Origin:         originOf(u, "spec"),
 		Discovery:      ir.DiscoveryEDS,
 		ConnectTimeout: ir.Duration(defaultConnectTimeout),
 	}

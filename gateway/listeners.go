@@ -34,6 +34,7 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			Name:         ListenerName(g.Spec.BindAddress, g.Spec.BindPort),
 			Address:      g.Spec.BindAddress,
 			Port:         g.Spec.BindPort,
+			Origin:       originOf(g, ""),
 			VirtualHosts: t.gatewayVirtualHosts(g),
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)

@@ -20,7 +20,7 @@ func (t *translation) virtualHosts() map[api.ResourceRef]*ir.VirtualHost {
 
 func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	spec := vs.Spec.VirtualHost
-	vh := &ir.VirtualHost{Name: vs.Namespace + "_" + vs.Name, Domains: spec.Domains}
+	vh := &ir.VirtualHost{Name: vs.Namespace + "_" + vs.Name, Domains: spec.Domains, Origin: originOf(vs, "spec.virtualHost")}
 	if len(vh.Domains) == 0 {
 		vh.Domains = []string{"*"}
 	}
@@ -39,9 +39,10 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	// One allocation for all the virtual host's routes: there may be
 	// thousands, and they live and die together.
 	slots := make([]ir.Route, n)
+	origins := make([]ir.Origin, n)
 	vh.Routes = make([]*ir.Route, 0, n)
 	for i := range spec.Routes {
-		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
+		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots, origins)
 	}
 	t.reports.Warn(api.KeyOf(vs), ShadowWarnings(spec.Routes)...)
 	return vh
@@ -50,8 +51,9 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 // appendRoutes turns route i of a virtual service into one IR route per
 // matcher, as Envoy has one match per route. Route k of the virtual host
 // is built in slots[k]. The matchers share the route's action, built (and
-// its problems reported) once; nothing changes an action once built.
-func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route) []*ir.Route {
+// its problems reported) once; nothing changes an action once built. Its
+// origin, origins[k], names the matcher.
+func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route, origins []ir.Origin) []*ir.Route {
 	r := &vs.Spec.VirtualHost.Routes[i]
 	matchers := r.Matchers
 	if len(matchers) == 0 {
@@ -69,6 +71,9 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 			*route = *first
 		}
 		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
+		o := &origins[len(out)]
+		*o = ir.Origin{Kind: string(api.KindVirtualService), Namespace: vs.Namespace, Name: vs.Name, Field: matcherPath(i, j)}
+		route.Origin = o
 		out = append(out, route)
 	}
 	return out
@@ -153,6 +158,19 @@ func (t *translation) warnRoute(key api.Key, i int, code api.Code, warnings []st
 
 // routePath is the field path of route i of a virtual service.
 func routePath(i int) string { return "spec.virtualHost.routes[" + strconv.Itoa(i) + "]" }
+
+// matcherPath is the field path of matcher j of route i, in one allocation.
+func matcherPath(i, j int) string {
+	var buf [64]byte
+	b := strconv.AppendInt(append(buf[:0], "spec.virtualHost.routes["...), int64(i), 10)
+	b = strconv.AppendInt(append(b, "].matchers["...), int64(j), 10)
+	return string(append(b, ']'))
+}
+
+// originOf names field of object o as the origin of an IR element.
+func originOf(o api.Object, field string) *ir.Origin {
+	return &ir.Origin{Kind: string(o.ResourceKind()), Namespace: o.GetNamespace(), Name: o.GetName(), Field: field}
+}
 
 func (t *translation) invalidRoute(msg string) *ir.DirectResponse {
 	d := t.policy

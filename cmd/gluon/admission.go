@@ -40,7 +40,8 @@ func (a admitter) Handle(_ context.Context, req admission.Request) admission.Res
 }
 
 // admit translates the current config with obj added or replaced. It fails
-// when obj is rejected, or when stage 2 fails in a way it does not fail now.
+// when obj is rejected, when stage 2 would leave a part of obj out, or when
+// stage 2 fails in a way it does not fail now.
 func (p *pipeline) admit(obj api.Object) (warnings []string, err error) {
 	p.translateMu.Lock()
 	var res api.Resources
@@ -63,8 +64,17 @@ func (p *pipeline) admit(obj api.Object) (warnings []string, err error) {
 		}
 	}
 	for _, proxy := range out.Proxies {
-		if _, err := translator.Translate(proxy); err != nil && !slices.Contains(current, err.Error()) {
+		built, err := translator.Translate(proxy)
+		if err != nil && !slices.Contains(current, err.Error()) {
 			return nil, fmt.Errorf("proxy %s would not translate: %w", proxy.Name, err)
+		}
+		if err != nil {
+			continue
+		}
+		leftOut := api.Reports{}
+		reportLeftOut(leftOut, proxy.Name, built.Problems)
+		if r := leftOut[api.KeyOf(obj)]; r != nil {
+			return nil, errors.New(strings.Join(r.Reasons(), "; "))
 		}
 	}
 	return warnings, nil

@@ -123,6 +123,7 @@ func (p *pipeline) translate(ctx context.Context) {
 			errs = append(errs, err.Error())
 			continue
 		}
+		errs = append(errs, reportLeftOut(reports, proxy.Name, res.Problems)...)
 		version, err := p.server.Set(ctx, proxy.Name, res.ByType())
 		if err != nil {
 			p.log.Error("snapshot refused; proxy keeps its last good snapshot", "proxy", proxy.Name, "err", err)
@@ -258,4 +259,21 @@ func withListenerNACKs(reports []api.Report, clients []server.Client, owners map
 	}
 	merged.Merge(extra)
 	return merged.List()
+}
+
+// reportLeftOut rejects, at their origin, the parts of a proxy stage 2 left
+// out; it returns those that name no origin, as errors of the proxy.
+func reportLeftOut(reports api.Reports, proxy string, problems []translator.Problem) []string {
+	var orphans []string
+	for _, pr := range problems {
+		msg := pr.Err.Error() + "; it is left out of proxy " + proxy
+		if pr.Origin == nil {
+			orphans = append(orphans, msg)
+			continue
+		}
+		o := pr.Origin
+		reports.Reject(api.Key{Kind: api.Kind(o.Kind), Namespace: o.Namespace, Name: o.Name},
+			api.Problem{Code: api.NotTranslated, Path: o.Field, Message: msg})
+	}
+	return orphans
 }

@@ -88,6 +88,7 @@ type LambdaInvoke struct {
 // Listener is an HTTP listener.
 type Listener struct {
 	Name         string         `json:"name"`
+	Origin       *Origin        `json:"origin,omitempty"`
 	Address      string         `json:"address"`
 	Port         uint32         `json:"port"`
 	VirtualHosts []*VirtualHost `json:"virtualHosts,omitempty"`
@@ -104,6 +105,7 @@ type Listener struct {
 // VirtualHost is a set of domains and their ordered routes.
 type VirtualHost struct {
 	Name      string          `json:"name"`
+	Origin    *Origin         `json:"origin,omitempty"`
 	Domains   []string        `json:"domains"`
 	Routes    []*Route        `json:"routes,omitempty"`
 	Headers   *HeaderMutation `json:"headers,omitempty"`
@@ -180,6 +182,7 @@ type TLSFiles struct {
 // DirectResponse.
 type Route struct {
 	Name           string          `json:"name"`
+	Origin         *Origin         `json:"origin,omitempty"`
 	Match          Match           `json:"match"`
 	Forward        *Forward        `json:"forward,omitempty"`
 	Redirect       *Redirect       `json:"redirect,omitempty"`
@@ -313,6 +316,7 @@ const (
 // Cluster is a set of endpoints traffic is balanced across.
 type Cluster struct {
 	Name           string     `json:"name"`
+	Origin         *Origin    `json:"origin,omitempty"`
 	Discovery      Discovery  `json:"discovery"`
 	Endpoints      []Endpoint `json:"endpoints,omitempty"`
 	TLS            *TLS       `json:"tls,omitempty"`
@@ -339,4 +343,15 @@ type TLS struct {
 type KeyPair struct {
 	CertChain  string `json:"certChain"`
 	PrivateKey string `json:"privateKey"`
+}
+
+// Origin is the user resource, and the field in it, that an IR element was
+// made from: what stage 2 cannot build is reported there.
+type Origin struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	// Field is the path of the field in the resource, e.g.
+	// spec.virtualHost.routes[3].matchers[0]; empty for the whole resource.
+	Field string `json:"field,omitempty"`
 }

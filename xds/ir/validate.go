@@ -11,24 +11,16 @@ import (
 // routes do one thing, destinations name clusters that exist, regexes
 // compile. Stage 1 should never build a Proxy that fails it.
 func (p *Proxy) Validate() error {
-	var errs []error
+	errs := []error{p.ValidateNames()}
 	clusters := map[string]bool{}
 	for _, c := range p.Clusters {
-		if clusters[c.Name] {
-			errs = append(errs, fmt.Errorf("cluster %q: duplicate name", c.Name))
-		}
 		clusters[c.Name] = true
-		errs = append(errs, c.validate())
+		errs = append(errs, c.Validate())
 	}
-	listeners := map[string]bool{}
 	for _, l := range p.Listeners {
-		if listeners[l.Name] {
-			errs = append(errs, fmt.Errorf("listener %q: duplicate name", l.Name))
-		}
-		listeners[l.Name] = true
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
-				if err := r.validate(clusters); err != nil {
+				if err := r.Validate(clusters); err != nil {
 					errs = append(errs, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err))
 				}
 			}
@@ -37,7 +29,29 @@ func (p *Proxy) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Cluster) validate() error {
+// ValidateNames checks that cluster and listener names are unique: the one
+// invariant a proxy fails as a whole.
+func (p *Proxy) ValidateNames() error {
+	var errs []error
+	clusters := map[string]bool{}
+	for _, c := range p.Clusters {
+		if clusters[c.Name] {
+			errs = append(errs, fmt.Errorf("cluster %q: duplicate name", c.Name))
+		}
+		clusters[c.Name] = true
+	}
+	listeners := map[string]bool{}
+	for _, l := range p.Listeners {
+		if listeners[l.Name] {
+			errs = append(errs, fmt.Errorf("listener %q: duplicate name", l.Name))
+		}
+		listeners[l.Name] = true
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks a cluster on its own.
+func (c *Cluster) Validate() error {
 	switch c.Discovery {
 	case DiscoveryEDS, DiscoveryStrictDNS, DiscoveryStatic:
 	default:
@@ -83,7 +97,8 @@ func (c *verdictMemo) check(re string) error {
 	return err
 }
 
-func (r *Route) validate(clusters map[string]bool) error {
+// Validate checks a route on its own; clusters are the ones it may name.
+func (r *Route) Validate(clusters map[string]bool) error {
 	n := 0
 	for _, set := range []bool{r.Forward != nil, r.Redirect != nil, r.DirectResponse != nil} {
 		if set {

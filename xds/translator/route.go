@@ -8,26 +8,57 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
-// routeConfiguration builds the RDS resource of a listener.
-func routeConfiguration(l *ir.Listener) (*routev3.RouteConfiguration, error) {
+// routeConfiguration builds the RDS resource of a listener. A virtual host
+// or route that cannot be built, or that Envoy would reject, is left out
+// (and recorded in r.Problems); only the configuration's own fields failing
+// fails it. Each route is validated alone, the hosts and the configuration
+// without their children, so that each message is checked once.
+func (r *Resources) routeConfiguration(l *ir.Listener, clusters map[string]bool) (*routev3.RouteConfiguration, error) {
 	rc := &routev3.RouteConfiguration{Name: l.Name}
 	mem := &routeMessages{}
 	for _, vh := range l.VirtualHosts {
-		v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*routev3.Route, 0, len(vh.Routes))}
-		applyVirtualHostHeaders(v, vh.Headers)
-		if err := applyVirtualHostRateLimit(v, vh.RateLimit); err != nil {
-			return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
-		}
-		for _, r := range vh.Routes {
-			route, err := buildRoute(r, vh.RateLimit, mem)
-			if err != nil {
-				return nil, fmt.Errorf("virtual host %q: %w", vh.Name, err)
-			}
-			v.Routes = append(v.Routes, route)
+		v, err := r.virtualHost(vh, clusters, mem)
+		if err != nil {
+			r.leaveOut(vh.Origin, fmt.Errorf("virtual host %q: %w", vh.Name, err))
+			continue
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, v)
 	}
+	if err := validateAlone(rc, &rc.VirtualHosts); err != nil {
+		return nil, fmt.Errorf("route configuration %q: %w", rc.Name, err)
+	}
 	return rc, nil
+}
+
+func (r *Resources) virtualHost(vh *ir.VirtualHost, clusters map[string]bool, mem *routeMessages) (*routev3.VirtualHost, error) {
+	v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*routev3.Route, 0, len(vh.Routes))}
+	applyVirtualHostHeaders(v, vh.Headers)
+	if err := applyVirtualHostRateLimit(v, vh.RateLimit); err != nil {
+		return nil, err
+	}
+	for _, route := range vh.Routes {
+		out, err := buildValidRoute(route, vh.RateLimit, clusters, mem)
+		if err != nil {
+			r.leaveOut(route.Origin, err)
+			continue
+		}
+		v.Routes = append(v.Routes, out)
+	}
+	return v, validateAlone(v, &v.Routes)
+}
+
+func buildValidRoute(r *ir.Route, vhostLimit *ir.RateLimit, clusters map[string]bool, mem *routeMessages) (*routev3.Route, error) {
+	if err := r.Validate(clusters); err != nil {
+		return nil, err
+	}
+	out, err := buildRoute(r, vhostLimit, mem)
+	if err != nil {
+		return nil, err
+	}
+	if err := out.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	}
+	return out, nil
 }
 
 func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit, mem *routeMessages) (*routev3.Route, error) {

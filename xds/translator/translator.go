@@ -4,7 +4,6 @@
 package translator
 
 import (
-	"errors"
 	"fmt"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -23,6 +22,8 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Problems are the parts of the proxy left out.
+	Problems []Problem
 }
 
 // ByType returns the resources keyed by xDS type URL, as the snapshot cache
@@ -47,39 +48,92 @@ func (r *Resources) ByType() map[string][]types.Resource {
 	return out
 }
 
-// Translate builds the Envoy resources of a proxy. It returns an error, and
-// no resources, when the IR is invalid or any emitted resource fails
-// validation: an invalid snapshot must never be served.
+// Problem is a part of the proxy that stage 2 could not build, or that
+// fails Envoy's validation: it is left out, and reported at its origin.
+type Problem struct {
+	Origin *ir.Origin // nil when the IR names none
+	Err    error
+}
+
+// Translate builds the Envoy resources of a proxy, best effort: a cluster,
+// listener, virtual host or route that cannot be built, or that Envoy would
+// reject, is left out and named in Resources.Problems, and the rest is
+// built. Only an IR that breaks stage 2's invariants as a whole (duplicate
+// names, a rate-limit service that cannot be reached) is an error, with no
+// resources: an invalid snapshot must never be served.
 func Translate(p *ir.Proxy) (*Resources, error) {
-	if err := p.Validate(); err != nil {
+	if err := p.ValidateNames(); err != nil {
 		return nil, fmt.Errorf("proxy %q: invalid IR: %w", p.Name, err)
 	}
 	out := &Resources{}
-	var errs []error
+	clusters := map[string]bool{}
 	for _, c := range p.Clusters {
-		cl, err := cluster(c)
-		errs = append(errs, err)
-		out.Clusters = append(out.Clusters, cl)
-		if c.Discovery == ir.DiscoveryEDS {
-			out.Endpoints = append(out.Endpoints, loadAssignment(c))
+		if err := out.addCluster(c); err != nil {
+			out.leaveOut(c.Origin, fmt.Errorf("cluster %q: %w", c.Name, err))
+			continue
 		}
+		clusters[c.Name] = true
 	}
 	if svc := p.RateLimitService; svc != nil && svc.Address != "" {
 		c, err := rateLimitServiceCluster(svc)
-		errs = append(errs, err)
+		if err == nil {
+			err = c.ValidateAll()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("proxy %q: rate limit service: %w", p.Name, err)
+		}
 		out.Clusters = append(out.Clusters, c)
 	}
 	for _, l := range p.Listeners {
-		lis, err := listener(p, l)
-		errs = append(errs, err)
-		out.Listeners = append(out.Listeners, lis)
-		rc, err := routeConfiguration(l)
-		errs = append(errs, err)
-		out.Routes = append(out.Routes, rc)
-	}
-	errs = append(errs, validateAll(out))
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("proxy %q: %w", p.Name, err)
+		out.addListener(p, l, clusters)
 	}
 	return out, nil
+}
+
+// leaveOut records a part left out.
+func (r *Resources) leaveOut(origin *ir.Origin, err error) {
+	r.Problems = append(r.Problems, Problem{Origin: origin, Err: err})
+}
+
+// addCluster builds a cluster and its endpoints, if it has EDS ones.
+func (r *Resources) addCluster(c *ir.Cluster) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	cl, err := cluster(c)
+	if err != nil {
+		return err
+	}
+	if err := cl.ValidateAll(); err != nil {
+		return err
+	}
+	if c.Discovery == ir.DiscoveryEDS {
+		cla := loadAssignment(c)
+		if err := cla.ValidateAll(); err != nil {
+			return fmt.Errorf("endpoints: %w", err)
+		}
+		r.Endpoints = append(r.Endpoints, cla)
+	}
+	r.Clusters = append(r.Clusters, cl)
+	return nil
+}
+
+// addListener builds a listener and its route configuration; the routes
+// and virtual hosts that cannot be built are left out of it, the listener
+// as a whole when it cannot be built itself.
+func (r *Resources) addListener(p *ir.Proxy, l *ir.Listener, clusters map[string]bool) {
+	lis, err := listener(p, l)
+	if err == nil {
+		err = lis.ValidateAll()
+	}
+	var rc *routev3.RouteConfiguration
+	if err == nil {
+		rc, err = r.routeConfiguration(l, clusters)
+	}
+	if err != nil {
+		r.leaveOut(l.Origin, err)
+		return
+	}
+	r.Listeners = append(r.Listeners, lis)
+	r.Routes = append(r.Routes, rc)
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -55,6 +57,9 @@ func render(t *testing.T, r *Resources) map[string][]any {
 	}
 	for _, e := range r.Endpoints {
 		add("endpoints", e)
+	}
+	for _, p := range r.Problems {
+		out["problems"] = append(out["problems"], map[string]any{"origin": p.Origin, "error": p.Err.Error()})
 	}
 	return out
 }
@@ -131,10 +136,47 @@ func marshalAll(t *testing.T, p *ir.Proxy) ([]byte, map[string]string) {
 	return all, versions
 }
 
-func TestInvalidIRIsRefused(t *testing.T) {
-	p := &ir.Proxy{Name: "p", Listeners: []*ir.Listener{{Name: "l", Address: "127.0.0.1", Port: 1, VirtualHosts: []*ir.VirtualHost{{Name: "v", Domains: []string{"*"},
-		Routes: []*ir.Route{{Name: "r", Match: ir.Match{PathPrefix: "/"}, Forward: &ir.Forward{Destinations: []ir.Destination{{Cluster: "missing", Weight: 1}}}}}}}}}}
+// TestBadPartsAreLeftOut: a route or cluster stage 2 cannot build, or that
+// Envoy would reject, used to fail the whole proxy, with the error reaching
+// no resource. Now each is left out and reported at its origin.
+func TestBadPartsAreLeftOut(t *testing.T) {
+	origin := func(kind, name, field string) *ir.Origin {
+		return &ir.Origin{Kind: kind, Namespace: "default", Name: name, Field: field}
+	}
+	fwd := func(cluster string) *ir.Forward {
+		return &ir.Forward{Destinations: []ir.Destination{{Cluster: cluster, Weight: 1}}}
+	}
+	p := &ir.Proxy{Name: "p",
+		Clusters: []*ir.Cluster{
+			{Name: "good", Discovery: ir.DiscoveryEDS, ConnectTimeout: ir.Duration(time.Second), Origin: origin("Upstream", "good", "spec")},
+			{Name: "empty", Discovery: ir.DiscoveryStatic, ConnectTimeout: ir.Duration(time.Second), Origin: origin("Upstream", "empty", "spec")},
+		},
+		Listeners: []*ir.Listener{{Name: "l", Address: "127.0.0.1", Port: 1, VirtualHosts: []*ir.VirtualHost{{Name: "v", Domains: []string{"*"}, Routes: []*ir.Route{
+			{Name: "to-missing", Match: ir.Match{PathPrefix: "/m"}, Forward: fwd("missing"), Origin: origin("VirtualService", "vs", "spec.virtualHost.routes[0].matchers[0]")},
+			{Name: "bad-header", Match: ir.Match{PathPrefix: "/h"}, Forward: fwd("good"), Origin: origin("VirtualService", "vs", "spec.virtualHost.routes[1].matchers[0]"),
+				Headers: &ir.HeaderMutation{AddRequest: []ir.HeaderValue{{Name: "x-a", Value: "line\nbreak"}}}},
+			{Name: "to-empty", Match: ir.Match{PathPrefix: "/e"}, Forward: fwd("empty"), Origin: origin("VirtualService", "vs", "spec.virtualHost.routes[2].matchers[0]")},
+			{Name: "fine", Match: ir.Match{PathPrefix: "/"}, Forward: fwd("good"), Origin: origin("VirtualService", "vs", "spec.virtualHost.routes[3].matchers[0]")},
+		}}}}},
+	}
+	res, err := Translate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, pr := range res.Problems {
+		left = append(left, pr.Origin.Name+" "+pr.Origin.Field)
+	}
+	want := []string{"empty spec", "vs spec.virtualHost.routes[0].matchers[0]", "vs spec.virtualHost.routes[1].matchers[0]", "vs spec.virtualHost.routes[2].matchers[0]"}
+	if !slices.Equal(left, want) {
+		t.Errorf("left out %q, want %q", left, want)
+	}
+	if len(res.Clusters) != 1 || len(res.Listeners) != 1 || len(res.Routes[0].VirtualHosts[0].Routes) != 1 || res.Routes[0].VirtualHosts[0].Routes[0].Name != "fine" {
+		t.Errorf("served %d clusters, %d listeners, routes %v", len(res.Clusters), len(res.Listeners), res.Routes[0].VirtualHosts[0].Routes)
+	}
+
+	p.Listeners = append(p.Listeners, p.Listeners[0])
 	if _, err := Translate(p); err == nil {
-		t.Fatal("want an error for a route to an unknown cluster")
+		t.Fatal("want an error for duplicate listener names")
 	}
 }
