@@ -39,10 +39,9 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	// One allocation for all the virtual host's routes: there may be
 	// thousands, and they live and die together.
 	slots := make([]ir.Route, n)
-	origins := make([]ir.Origin, n)
 	vh.Routes = make([]*ir.Route, 0, n)
 	for i := range spec.Routes {
-		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots, origins)
+		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
 	}
 	t.reports.Warn(api.KeyOf(vs), ShadowWarnings(spec.Routes)...)
 	return vh
@@ -52,8 +51,8 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 // matcher, as Envoy has one match per route. Route k of the virtual host
 // is built in slots[k]. The matchers share the route's action, built (and
 // its problems reported) once; nothing changes an action once built. Its
-// origin, origins[k], names the matcher.
-func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route, origins []ir.Origin) []*ir.Route {
+// origin names the matcher.
+func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route) []*ir.Route {
 	r := &vs.Spec.VirtualHost.Routes[i]
 	matchers := r.Matchers
 	if len(matchers) == 0 {
@@ -70,19 +69,21 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 		if j > 0 {
 			*route = *first
 		}
-		route.Name, route.Match = routeName(vs, r, i, j), match(&matchers[j])
-		o := &origins[len(out)]
-		*o = ir.Origin{Kind: string(api.KindVirtualService), Namespace: vs.Namespace, Name: vs.Name, Field: matcherPath(i, j)}
-		route.Origin = o
+		var field string
+		route.Name, field = routeNameAndField(vs, r, i, j)
+		route.Match = match(&matchers[j])
+		route.Origin = ir.Origin{Kind: string(api.KindVirtualService), Namespace: vs.Namespace, Name: vs.Name, Field: field}
 		out = append(out, route)
 	}
 	return out
 }
 
-// routeName is the name of matcher j of route i: the route's own name, or
-// one made from the virtual service's, built in one allocation.
-func routeName(vs *api.VirtualService, r *api.Route, i, j int) string {
-	var buf [128]byte
+// routeNameAndField are the name of matcher j of route i (the route's own
+// name, or one made from the virtual service's) and its field path
+// (spec.virtualHost.routes[i].matchers[j]), built in one allocation: there
+// may be thousands of routes per push.
+func routeNameAndField(vs *api.VirtualService, r *api.Route, i, j int) (string, string) {
+	var buf [192]byte
 	b := buf[:0]
 	if r.Name != "" {
 		b = append(b, r.Name...)
@@ -91,7 +92,11 @@ func routeName(vs *api.VirtualService, r *api.Route, i, j int) string {
 		b = strconv.AppendInt(append(b, "-route-"...), int64(i), 10)
 	}
 	b = strconv.AppendInt(append(b, "-matcher-"...), int64(j), 10)
-	return string(b)
+	n := len(b)
+	b = strconv.AppendInt(append(b, "spec.virtualHost.routes["...), int64(i), 10)
+	b = strconv.AppendInt(append(b, "].matchers["...), int64(j), 10)
+	s := string(append(b, ']'))
+	return s[:n], s[n:]
 }
 
 func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) {
@@ -159,17 +164,9 @@ func (t *translation) warnRoute(key api.Key, i int, code api.Code, warnings []st
 // routePath is the field path of route i of a virtual service.
 func routePath(i int) string { return "spec.virtualHost.routes[" + strconv.Itoa(i) + "]" }
 
-// matcherPath is the field path of matcher j of route i, in one allocation.
-func matcherPath(i, j int) string {
-	var buf [64]byte
-	b := strconv.AppendInt(append(buf[:0], "spec.virtualHost.routes["...), int64(i), 10)
-	b = strconv.AppendInt(append(b, "].matchers["...), int64(j), 10)
-	return string(append(b, ']'))
-}
-
 // originOf names field of object o as the origin of an IR element.
-func originOf(o api.Object, field string) *ir.Origin {
-	return &ir.Origin{Kind: string(o.ResourceKind()), Namespace: o.GetNamespace(), Name: o.GetName(), Field: field}
+func originOf(o api.Object, field string) ir.Origin {
+	return ir.Origin{Kind: string(o.ResourceKind()), Namespace: o.GetNamespace(), Name: o.GetName(), Field: field}
 }
 
 func (t *translation) invalidRoute(msg string) *ir.DirectResponse {

@@ -17,6 +17,7 @@ import (
 	"github.com/gluon-gateway/gluon/api/filesource"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
+	"github.com/gluon-gateway/gluon/xds/ir"
 	"github.com/gluon-gateway/gluon/xds/ratelimit"
 	"github.com/gluon-gateway/gluon/xds/server"
 	"github.com/gluon-gateway/gluon/xds/translator"
@@ -267,7 +268,7 @@ func reportLeftOut(reports api.Reports, proxy string, problems []translator.Prob
 	var orphans []string
 	for _, pr := range problems {
 		msg := pr.Err.Error() + "; it is left out of proxy " + proxy
-		if pr.Origin == nil {
+		if pr.Origin == (ir.Origin{}) {
 			orphans = append(orphans, msg)
 			continue
 		}

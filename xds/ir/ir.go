@@ -88,7 +88,7 @@ type LambdaInvoke struct {
 // Listener is an HTTP listener.
 type Listener struct {
 	Name         string         `json:"name"`
-	Origin       *Origin        `json:"origin,omitempty"`
+	Origin       Origin         `json:"origin,omitzero"`
 	Address      string         `json:"address"`
 	Port         uint32         `json:"port"`
 	VirtualHosts []*VirtualHost `json:"virtualHosts,omitempty"`
@@ -105,7 +105,7 @@ type Listener struct {
 // VirtualHost is a set of domains and their ordered routes.
 type VirtualHost struct {
 	Name      string          `json:"name"`
-	Origin    *Origin         `json:"origin,omitempty"`
+	Origin    Origin          `json:"origin,omitzero"`
 	Domains   []string        `json:"domains"`
 	Routes    []*Route        `json:"routes,omitempty"`
 	Headers   *HeaderMutation `json:"headers,omitempty"`
@@ -182,7 +182,7 @@ type TLSFiles struct {
 // DirectResponse.
 type Route struct {
 	Name           string          `json:"name"`
-	Origin         *Origin         `json:"origin,omitempty"`
+	Origin         Origin          `json:"origin,omitzero"`
 	Match          Match           `json:"match"`
 	Forward        *Forward        `json:"forward,omitempty"`
 	Redirect       *Redirect       `json:"redirect,omitempty"`
@@ -316,7 +316,7 @@ const (
 // Cluster is a set of endpoints traffic is balanced across.
 type Cluster struct {
 	Name           string     `json:"name"`
-	Origin         *Origin    `json:"origin,omitempty"`
+	Origin         Origin     `json:"origin,omitzero"`
 	Discovery      Discovery  `json:"discovery"`
 	Endpoints      []Endpoint `json:"endpoints,omitempty"`
 	TLS            *TLS       `json:"tls,omitempty"`

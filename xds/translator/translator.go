@@ -51,7 +51,7 @@ func (r *Resources) ByType() map[string][]types.Resource {
 // Problem is a part of the proxy that stage 2 could not build, or that
 // fails Envoy's validation: it is left out, and reported at its origin.
 type Problem struct {
-	Origin *ir.Origin // nil when the IR names none
+	Origin ir.Origin // zero when the IR names none
 	Err    error
 }
 
@@ -91,7 +91,7 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 }
 
 // leaveOut records a part left out.
-func (r *Resources) leaveOut(origin *ir.Origin, err error) {
+func (r *Resources) leaveOut(origin ir.Origin, err error) {
 	r.Problems = append(r.Problems, Problem{Origin: origin, Err: err})
 }
 

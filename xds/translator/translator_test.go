@@ -140,8 +140,8 @@ func marshalAll(t *testing.T, p *ir.Proxy) ([]byte, map[string]string) {
 // Envoy would reject, used to fail the whole proxy, with the error reaching
 // no resource. Now each is left out and reported at its origin.
 func TestBadPartsAreLeftOut(t *testing.T) {
-	origin := func(kind, name, field string) *ir.Origin {
-		return &ir.Origin{Kind: kind, Namespace: "default", Name: name, Field: field}
+	origin := func(kind, name, field string) ir.Origin {
+		return ir.Origin{Kind: kind, Namespace: "default", Name: name, Field: field}
 	}
 	fwd := func(cluster string) *ir.Forward {
 		return &ir.Forward{Destinations: []ir.Destination{{Cluster: cluster, Weight: 1}}}
