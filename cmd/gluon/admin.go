@@ -10,23 +10,25 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gluon-gateway/gluon/controlplane"
 )
 
 // adminHandler serves the control plane's own endpoints.
-func adminHandler(p *pipeline) http.Handler {
+func adminHandler(p *controlplane.Pipeline) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !p.status().Ready {
+		if !p.Status().Ready {
 			http.Error(w, "no good snapshot yet", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /statusz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, p.status())
+		writeJSON(w, p.Status())
 	})
 	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, servedConfig(p))
@@ -50,10 +52,10 @@ type servedProxy struct {
 // secretTypeURL is SDS's type; secrets are never shown.
 const secretTypeURL = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
 
-func servedConfig(p *pipeline) []servedProxy {
+func servedConfig(p *controlplane.Pipeline) []servedProxy {
 	var out []servedProxy
-	secrets := p.secretValues()
-	for _, snap := range p.server.Snapshots() {
+	secrets := secretSet(p.SecretValues())
+	for _, snap := range p.Snapshots() {
 		sp := servedProxy{Proxy: snap.Proxy, Version: snap.Version, Versions: snap.Versions, Restored: snap.Restored, Resources: map[string][]json.RawMessage{}}
 		for typeURL, rs := range snap.Resources {
 			sp.Resources[typeURL] = renderResources(typeURL, rs, secrets)

@@ -2,24 +2,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/gluon-gateway/gluon/api"
-	"github.com/gluon-gateway/gluon/gateway"
-	"github.com/gluon-gateway/gluon/xds/translator"
+	"github.com/gluon-gateway/gluon/controlplane"
 )
 
 // admitter is the validating admission webhook: it runs the real
 // translation, both stages, on the config as it would be with the proposed
 // object, and refuses the object with the reasons translation gives.
-type admitter struct{ p *pipeline }
+type admitter struct{ p *controlplane.Pipeline }
 
 func (a admitter) Handle(_ context.Context, req admission.Request) admission.Response {
 	if req.Operation == admissionv1.Delete {
@@ -32,80 +28,9 @@ func (a admitter) Handle(_ context.Context, req admission.Request) admission.Res
 	if err := docs[0].Err; err != nil {
 		return admission.Denied(err.Error())
 	}
-	warnings, err := a.p.admit(docs[0].Object)
+	warnings, err := a.p.Admit(docs[0].Object)
 	if err != nil {
 		return admission.Denied(err.Error())
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
-}
-
-// admit translates the current config with obj added or replaced. It fails
-// when obj is rejected, when stage 2 would leave a part of obj out, or when
-// stage 2 fails in a way it does not fail now.
-func (p *pipeline) admit(obj api.Object) (warnings []string, err error) {
-	p.translateMu.Lock()
-	var res api.Resources
-	if p.source != nil {
-		res = p.source.Resources
-	}
-	p.translateMu.Unlock()
-	p.mu.Lock()
-	current := slices.Clone(p.errors)
-	p.mu.Unlock()
-
-	res = withObject(res, obj)
-	out := gateway.Translate(res, p.catalog.Snapshot(), p.gatewayOptions)
-	if r := out.Reports[api.KeyOf(obj)]; r != nil {
-		switch r.State {
-		case api.Rejected:
-			return nil, errors.New(strings.Join(r.Reasons(), "; "))
-		case api.Warning:
-			warnings = r.Reasons()
-		}
-	}
-	for _, proxy := range out.Proxies {
-		built, err := translator.Translate(proxy)
-		if err != nil && !slices.Contains(current, err.Error()) {
-			return nil, fmt.Errorf("proxy %s would not translate: %w", proxy.Name, err)
-		}
-		if err != nil {
-			continue
-		}
-		leftOut := api.Reports{}
-		reportLeftOut(leftOut, proxy.Name, built.Problems)
-		if r := leftOut[api.KeyOf(obj)]; r != nil {
-			return nil, errors.New(strings.Join(r.Reasons(), "; "))
-		}
-	}
-	return warnings, nil
-}
-
-// withObject returns res with obj in place of the resource of the same key,
-// or added. The slices are copied; res itself is shared and not changed.
-func withObject(res api.Resources, obj api.Object) api.Resources {
-	switch o := obj.(type) {
-	case *api.Upstream:
-		res.Upstreams = replaced(res.Upstreams, o)
-	case *api.VirtualService:
-		res.VirtualServices = replaced(res.VirtualServices, o)
-	case *api.Gateway:
-		res.Gateways = replaced(res.Gateways, o)
-	case *api.Settings:
-		res.Settings = o
-	}
-	return res
-}
-
-// replaced returns a new sorted list: the current one is shared with the
-// pipeline, so it is neither changed nor re-sorted in place.
-func replaced[T api.Object](list []T, o T) []T {
-	out := make([]T, 0, len(list)+1)
-	for _, x := range list {
-		if api.KeyOf(x) != api.KeyOf(o) {
-			out = append(out, x)
-		}
-	}
-	out = append(out, o)
-	api.SortByKey(out)
-	return out
 }

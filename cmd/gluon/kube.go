@@ -17,6 +17,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/kubesource"
+	"github.com/gluon-gateway/gluon/controlplane"
 	udskube "github.com/gluon-gateway/gluon/uds/kube"
 )
 
@@ -54,7 +55,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 // runKube reads config from the cluster into the pipeline until ctx ends.
 // Every replica reads and serves; only the elected leader discovers
 // upstreams and writes status.
-func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *pipeline, log *slog.Logger) error {
+func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *controlplane.Pipeline, log *slog.Logger) error {
 	cfg, err := restConfig(o.kubeconfig)
 	if err != nil {
 		return err
@@ -75,11 +76,11 @@ func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *pipeli
 		log.Error("the saved config state could not be read; starting without it", "err", err)
 	}
 	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
-	p.onReports = writer.offer
+	p.OnReports = writer.offer
 	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Mode: o.discoveryMode, Log: log.With("component", "uds")}
 	runnables := []manager.Runnable{
 		everyReplica(func(ctx context.Context) error {
-			return src.Run(ctx, func(s api.Snapshot, err error) { p.apply(ctx, s, err) })
+			return src.Run(ctx, func(s api.Snapshot, err error) { p.Apply(ctx, s, err) })
 		}),
 		manager.RunnableFunc(uds.Run),
 		manager.RunnableFunc(writer.run),

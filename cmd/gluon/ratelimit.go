@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/ratelimit"
 )
@@ -54,25 +53,4 @@ func startRateLimitService(addr, advertise, redisAddr string, tlsCfg *tls.Config
 	}
 	p, _ := strconv.Atoi(port)
 	return svc, g, gateway.Options{RateLimitAddress: host, RateLimitPort: uint32(p)}, nil
-}
-
-// rateLimitConfigs converts Settings' limits for the service.
-func rateLimitConfigs(s *api.Settings) []ratelimit.Config {
-	cfg := ratelimit.Config{Domain: gateway.RateLimitDomain}
-	if s != nil && s.Spec.Ratelimit != nil {
-		cfg.Descriptors = descriptors(s.Spec.Ratelimit.Descriptors)
-	}
-	return []ratelimit.Config{cfg}
-}
-
-func descriptors(in []api.RateLimitDescriptor) []ratelimit.Descriptor {
-	out := make([]ratelimit.Descriptor, 0, len(in))
-	for _, d := range in {
-		rd := ratelimit.Descriptor{Key: d.Key, Value: d.Value, Descriptors: descriptors(d.Descriptors)}
-		if d.RateLimit != nil {
-			rd.RateLimit = &ratelimit.Limit{Unit: d.RateLimit.Unit, RequestsPerUnit: d.RateLimit.RequestsPerUnit}
-		}
-		out = append(out, rd)
-	}
-	return out
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/controlplane"
 	"github.com/gluon-gateway/gluon/dataplane"
 	"github.com/gluon-gateway/gluon/xds/server"
 )
@@ -112,14 +113,14 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	if sec.stateSealer != nil {
 		srv.SealWith(sec.stateSealer)
 	}
-	p := newPipeline(srv, log)
+	p := controlplane.New(srv, log)
 	restored, err := srv.Restore(ctx)
 	if err != nil {
 		log.Error("some saved snapshots could not be restored", "err", err)
 	}
 	if len(restored) > 0 {
 		log.Info("restored last good snapshot", "proxies", restored, "state-dir", stateDir)
-		p.markReady()
+		p.MarkReady()
 	}
 	xdsLis, err := net.Listen("tcp", o.xdsAddr)
 	if err != nil {
@@ -140,7 +141,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	defer rlsServer.Stop()
 	gwOpts.GatewayAPIBindAddress = o.kube.gatewayAPIBindAddress
 	gwOpts.RateLimitTLS = sec.proxyIdentity
-	p.gatewayOptions, p.rateLimit = gwOpts, rls
+	p.GatewayOptions, p.RateLimit = gwOpts, rls
 	g := grpc.NewServer(append(recoverRPCs(log), sec.xdsCreds...)...)
 	if sec.xdsClientAuth {
 		srv.RegisterAuthenticated(ctx, g)
@@ -176,7 +177,7 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	} else {
 		close(dpDone)
 	}
-	go p.followCatalog(ctx)
+	go p.FollowCatalog(ctx)
 	watchErr := runSource(ctx, o, stateDir, sec.stateSealer, p, log)
 	cancel()
 	shutdown(g, admin)
@@ -240,7 +241,7 @@ func resolveStateDir(o serveOptions) (string, error) {
 // is done, or at once if the source cannot be read at all.
 // The last good version of each resource is kept in the state directory,
 // so that a resource broken across a restart still serves as it did.
-func runSource(ctx context.Context, o serveOptions, stateDir string, sealer server.Sealer, p *pipeline, log *slog.Logger) error {
+func runSource(ctx context.Context, o serveOptions, stateDir string, sealer server.Sealer, p *controlplane.Pipeline, log *slog.Logger) error {
 	var state api.StateStore
 	if stateDir != "" {
 		state = configStateFile(stateDir, sealer)
@@ -253,5 +254,5 @@ func runSource(ctx context.Context, o serveOptions, stateDir string, sealer serv
 	if err != nil {
 		log.Error("the saved config state could not be read; starting without it", "err", err)
 	}
-	return loader.Watch(ctx, func(s filesource.Snapshot, err error) { p.apply(ctx, s, err) })
+	return loader.Watch(ctx, func(s filesource.Snapshot, err error) { p.Apply(ctx, s, err) })
 }

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/controlplane"
 )
 
 // webhookOptions say where the admission webhook listens and how the API
@@ -37,7 +38,7 @@ const webhookPath = "/validate"
 
 // setupWebhook makes (or reads) the shared certificate, registers the
 // ValidatingWebhookConfiguration, and returns the webhook server to run.
-func setupWebhook(ctx context.Context, mgr manager.Manager, o kubeOptions, p *pipeline, log *slog.Logger) (manager.Runnable, error) {
+func setupWebhook(ctx context.Context, mgr manager.Manager, o kubeOptions, p *controlplane.Pipeline, log *slog.Logger) (manager.Runnable, error) {
 	w := o.webhook
 	host, portStr, err := net.SplitHostPort(w.addr)
 	if err != nil {

@@ -11,18 +11,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/controlplane"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/xds/server"
 )
 
-// statusDoc is the control plane's /statusz.
+// statusDoc is the control plane's /statusz, and where it was read.
 type statusDoc struct {
-	Ready     bool                   `json:"ready"`
-	Reports   []api.Report           `json:"reports"`
-	Errors    []string               `json:"errors,omitempty"`
-	Snapshots []server.Snapshot      `json:"snapshots"`
-	Clients   []server.Client        `json:"clients"`
-	Functions []functions.Discovered `json:"functions"`
+	controlplane.Status
 	// fromCluster: the verdicts were read from the resources' status in
 	// Kubernetes, the admin endpoint being out of reach.
 	fromCluster bool
@@ -74,7 +70,7 @@ func (o *options) statusOrCluster() (*statusDoc, error) {
 	if kerr != nil {
 		return nil, errors.Join(err, kerr)
 	}
-	return &statusDoc{Ready: len(reports) > 0, Reports: reports, fromCluster: true}, nil
+	return &statusDoc{Status: controlplane.Status{Ready: len(reports) > 0, Reports: reports}, fromCluster: true}, nil
 }
 
 func stateOf(st *statusDoc, k api.Key) string {

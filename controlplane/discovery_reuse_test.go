@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"context"
@@ -7,17 +7,19 @@ import (
 	"time"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds"
+	fdsazure "github.com/gluon-gateway/gluon/fds/azure"
 	azurestandin "github.com/gluon-gateway/gluon/fds/azure/standin"
 	lambdastandin "github.com/gluon-gateway/gluon/fds/lambda/standin"
 )
 
-// pollThrice runs a target's finder as its poller would, three times.
-func pollThrice(t *testing.T, f finder) {
+// pollThrice runs a target's discoverer as its poller would, three times.
+func pollThrice(t *testing.T, d fds.Discoverer) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := range 3 {
-		if _, err := f.find(ctx); err != nil {
+		if _, err := d.Discover(ctx); err != nil {
 			t.Fatalf("poll %d: %v", i, err)
 		}
 	}
@@ -42,7 +44,7 @@ func TestLambdaPollsReuseTheAssumedRole(t *testing.T) {
 		SecretRef: &api.ResourceRef{Name: "creds"}, RoleArn: role, STSEndpoint: ep.URL}}}
 	u.Name, u.Namespace = "aws", "default"
 
-	pollThrice(t, mustTarget(t, u, s).finder)
+	pollThrice(t, mustTarget(t, u, s).Discoverer)
 	if n := len(st.AssumedRoles()); n != 1 {
 		t.Fatalf("the role was assumed %d times over three polls, want once", n)
 	}
@@ -64,8 +66,8 @@ func TestAzurePollsReuseTheToken(t *testing.T) {
 		SubscriptionID: st.Subscription(), ResourceGroup: st.ResourceGroup(), AuthorityHost: st.URL() + "/", ARMEndpoint: st.URL(),
 		ClientSecret: &api.AzureClientSecret{TenantID: st.Tenant(), ClientID: "gluon", SecretRef: api.ResourceRef{Name: "sp"}}}}}
 	u.Name, u.Namespace = "shop", "default"
-	f := mustTarget(t, u, s).finder.(*azureFinder)
-	f.cfg.Transport = st.Client()
+	f := mustTarget(t, u, s).Discoverer.(*fdsazure.Finder)
+	f.Config().Transport = st.Client()
 
 	pollThrice(t, f)
 	if n := st.TokensIssued(azurestandin.ARMAudience); n != 1 {

@@ -1,4 +1,9 @@
-package main
+// Package controlplane is the control plane's runtime: the pipeline that
+// runs config snapshots and the function catalog through both translation
+// stages into the xDS server, the targets function discovery polls, the
+// admission check, and the /statusz document. Both binaries import it;
+// cmd keeps flags and wiring.
+package controlplane
 
 import (
 	"context"
@@ -15,6 +20,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -23,20 +29,21 @@ import (
 	"github.com/gluon-gateway/gluon/xds/translator"
 )
 
-// pipeline runs the latest config snapshot and function catalog through
+// Pipeline runs the latest config snapshot and function catalog through
 // both translation stages into the xDS server, and keeps what /statusz shows.
-type pipeline struct {
-	server    *server.Server
-	catalog   *functions.Catalog
-	discovery *discovery
-	log       *slog.Logger
-	// gatewayOptions say where this control plane serves the rate-limit
-	// service, whose limits follow Settings.
-	gatewayOptions gateway.Options
-	rateLimit      *ratelimit.Service
-	// onReports, when set, receives every translation's verdicts (the
+type Pipeline struct {
+	server  *server.Server
+	catalog *functions.Catalog
+	poller  *fds.Poller
+	log     *slog.Logger
+	// GatewayOptions say where this control plane serves the rate-limit
+	// service, whose limits follow Settings (RateLimit, when set). Set
+	// them before the first Apply.
+	GatewayOptions gateway.Options
+	RateLimit      *ratelimit.Service
+	// OnReports, when set, receives every translation's verdicts (the
 	// Kubernetes source writes them into status).
-	onReports func([]api.Report, functions.Snapshot, api.GatewayAPIStatus)
+	OnReports func([]api.Report, functions.Snapshot, api.GatewayAPIStatus)
 
 	// translateMu serialises translations: config changes and catalog
 	// changes arrive from different goroutines.
@@ -52,13 +59,14 @@ type pipeline struct {
 	proxies map[string]bool // proxies given a snapshot by the last apply
 }
 
-func newPipeline(s *server.Server, log *slog.Logger) *pipeline {
+// New returns a pipeline serving into s.
+func New(s *server.Server, log *slog.Logger) *Pipeline {
 	c := functions.NewCatalog()
-	return &pipeline{server: s, catalog: c, discovery: newDiscovery(c, log), log: log, proxies: map[string]bool{}}
+	return &Pipeline{server: s, catalog: c, poller: fds.NewPoller(c, log), log: log, proxies: map[string]bool{}}
 }
 
-// followCatalog re-translates whenever discovery changes the catalog.
-func (p *pipeline) followCatalog(ctx context.Context) {
+// FollowCatalog re-translates whenever discovery changes the catalog.
+func (p *Pipeline) FollowCatalog(ctx context.Context) {
 	changed := p.catalog.Watch()
 	for {
 		select {
@@ -70,16 +78,16 @@ func (p *pipeline) followCatalog(ctx context.Context) {
 	}
 }
 
-// markReady records that a snapshot (restored or translated) is served.
-func (p *pipeline) markReady() {
+// MarkReady records that a snapshot (restored or translated) is served.
+func (p *Pipeline) MarkReady() {
 	p.mu.Lock()
 	p.ready = true
 	p.mu.Unlock()
 }
 
-// apply takes a new source snapshot: discovery follows it, and it is
+// Apply takes a new source snapshot: discovery follows it, and it is
 // translated and served. A source error keeps everything as it was.
-func (p *pipeline) apply(ctx context.Context, snap filesource.Snapshot, srcErr error) {
+func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr error) {
 	if srcErr != nil {
 		p.log.Error("config source failed; serving the last good config", "err", srcErr)
 		p.setStatus(nil, []string{srcErr.Error()}, false)
@@ -88,14 +96,15 @@ func (p *pipeline) apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 	p.translateMu.Lock()
 	p.source = &snap
 	p.translateMu.Unlock()
-	p.discovery.sync(ctx, snap.Resources)
+	targets, interval := discoveryTargets(snap.Resources)
+	p.poller.Sync(ctx, targets, interval)
 	p.translate(ctx)
 }
 
 // translate serves the latest source snapshot with the catalog as it is
 // now; a proxy that fails stage 2 keeps its last good snapshot while the
 // others move on.
-func (p *pipeline) translate(ctx context.Context) {
+func (p *Pipeline) translate(ctx context.Context) {
 	p.translateMu.Lock()
 	defer p.translateMu.Unlock()
 	if p.source == nil {
@@ -103,15 +112,15 @@ func (p *pipeline) translate(ctx context.Context) {
 	}
 	snap := *p.source
 	var errs []string
-	if p.rateLimit != nil {
-		if err := p.rateLimit.SetConfigs(rateLimitConfigs(snap.Resources.Settings)); err != nil {
+	if p.RateLimit != nil {
+		if err := p.RateLimit.SetConfigs(RateLimitConfigs(snap.Resources.Settings)); err != nil {
 			// Settings validation should have caught it; the old limits stay.
 			p.log.Error("rate limits refused; the previous limits stay", "err", err)
 			errs = append(errs, err.Error())
 		}
 	}
 	fns := p.catalog.Snapshot()
-	out := gateway.Translate(snap.Resources, fns, p.gatewayOptions)
+	out := gateway.Translate(snap.Resources, fns, p.GatewayOptions)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
@@ -145,14 +154,14 @@ func (p *pipeline) translate(ctx context.Context) {
 	p.owners = out.ListenerOwners
 	p.mu.Unlock()
 	p.setStatus(list, errs, len(errs) == 0)
-	if p.onReports != nil {
-		p.onReports(list, fns, out.GatewayAPI)
+	if p.OnReports != nil {
+		p.OnReports(list, fns, out.GatewayAPI)
 	}
 }
 
 // clearRemoved serves an empty config to proxies that no gateway names any
 // more, so their listeners close.
-func (p *pipeline) clearRemoved(ctx context.Context, served map[string]bool) {
+func (p *Pipeline) clearRemoved(ctx context.Context, served map[string]bool) {
 	p.mu.Lock()
 	removed := []string{}
 	for name := range p.proxies {
@@ -171,7 +180,7 @@ func (p *pipeline) clearRemoved(ctx context.Context, served map[string]bool) {
 	}
 }
 
-func (p *pipeline) setStatus(reports []api.Report, errs []string, ok bool) {
+func (p *Pipeline) setStatus(reports []api.Report, errs []string, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if reports != nil {
@@ -183,8 +192,8 @@ func (p *pipeline) setStatus(reports []api.Report, errs []string, ok bool) {
 	}
 }
 
-// status is the /statusz document.
-type status struct {
+// Status is the /statusz document; gluonctl reads it.
+type Status struct {
 	Ready     bool              `json:"ready"`
 	Reports   []api.Report      `json:"reports"`
 	Errors    []string          `json:"errors,omitempty"`
@@ -194,10 +203,10 @@ type status struct {
 	Functions []functions.Discovered `json:"functions"`
 }
 
-// secretValues are the values of every Secret of the config and the keys
+// SecretValues are the values of every Secret of the config and the keys
 // discovery read: what no view of the served config may show.
-func (p *pipeline) secretValues() secretSet {
-	out := secretSet{}
+func (p *Pipeline) SecretValues() map[string]bool {
+	out := map[string]bool{}
 	p.translateMu.Lock()
 	if p.source != nil {
 		for _, s := range p.source.Resources.Secrets {
@@ -219,11 +228,12 @@ func (p *pipeline) secretValues() secretSet {
 	return out
 }
 
-func (p *pipeline) status() status {
+// Status is what /statusz shows now.
+func (p *Pipeline) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clients := p.server.Clients()
-	return status{
+	return Status{
 		Ready:     p.ready,
 		Reports:   withListenerNACKs(p.reports, clients, p.owners),
 		Errors:    append([]string{}, p.errors...),
@@ -278,3 +288,6 @@ func reportLeftOut(reports api.Reports, proxy string, problems []translator.Prob
 	}
 	return orphans
 }
+
+// Snapshots are the snapshots being served, sorted by proxy.
+func (p *Pipeline) Snapshots() []server.Snapshot { return p.server.Snapshots() }

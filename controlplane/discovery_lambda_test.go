@@ -1,10 +1,12 @@
-package main
+package controlplane
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds"
+	"github.com/gluon-gateway/gluon/fds/lambda"
 )
 
 func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
@@ -20,20 +22,20 @@ func TestLambdaTargetAssumesTheUpstreamsRole(t *testing.T) {
 	plain := mustTarget(t, aws("", ""), s)
 	assumed := mustTarget(t, aws(role, "http://127.0.0.1:9"), s)
 	other := mustTarget(t, aws(role, "http://127.0.0.1:10"), s)
-	cfg := assumed.finder.(*lambdaFinder).cfg
+	cfg := assumed.Discoverer.(*lambda.Finder).Config()
 	if cfg.RoleARN != role || cfg.STSEndpoint != "http://127.0.0.1:9" || cfg.AccessKeyID != "AKIDTARGET" {
 		t.Fatalf("discovery config %+v", cfg)
 	}
 	// A changed role or STS endpoint restarts the poller.
-	if plain.key == assumed.key || assumed.key == other.key {
-		t.Fatalf("keys do not follow the role: %q %q %q", plain.key, assumed.key, other.key)
+	if plain.Key == assumed.Key || assumed.Key == other.Key {
+		t.Fatalf("keys do not follow the role: %q %q %q", plain.Key, assumed.Key, other.Key)
 	}
-	if strings.Contains(assumed.key, "target-secret") || strings.Contains(assumed.key, "AKIDTARGET") {
-		t.Fatalf("the key holds a credential: %q", assumed.key)
+	if strings.Contains(assumed.Key, "target-secret") || strings.Contains(assumed.Key, "AKIDTARGET") {
+		t.Fatalf("the key holds a credential: %q", assumed.Key)
 	}
 }
 
-func mustTarget(t *testing.T, u *api.Upstream, s *api.Secret) target {
+func mustTarget(t *testing.T, u *api.Upstream, s *api.Secret) fds.Target {
 	t.Helper()
 	tg, ok := targetOf(u, &api.Resources{Secrets: []*api.Secret{s}})
 	if !ok {

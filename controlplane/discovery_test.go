@@ -1,4 +1,4 @@
-package main
+package controlplane
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 	"github.com/gluon-gateway/gluon/functions"
 )
@@ -56,17 +57,17 @@ func TestPollerFollowsUpstreamAndRecovers(t *testing.T) {
 	defer srv.Close()
 	_, port, _ := splitPort(srv.URL)
 	c := functions.NewCatalog()
-	d := newDiscovery(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := fds.NewPoller(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	settings := &api.Settings{Spec: api.SettingsSpec{Discovery: &api.DiscoverySettings{PollInterval: &metav1.Duration{Duration: 100 * time.Millisecond}}}}
-	d.sync(ctx, api.Resources{Upstreams: []*api.Upstream{upstream("petstore", "", port)}, Settings: settings})
+	syncDiscovery(ctx, d, api.Resources{Upstreams: []*api.Upstream{upstream("petstore", "", port)}, Settings: settings})
 	ref := functions.UpstreamRef{Namespace: "default", Name: "petstore"}
 	waitUntil(t, func() bool { return c.Snapshot()[ref].Error != "" })
 	failing.Store(false)
 	waitUntil(t, func() bool { e := c.Snapshot()[ref]; return e.Error == "" && len(e.Functions) == 5 })
 	// The upstream leaves the config: its poller stops and its entry goes.
-	d.sync(ctx, api.Resources{Settings: settings})
+	syncDiscovery(ctx, d, api.Resources{Settings: settings})
 	waitUntil(t, func() bool { _, ok := c.Snapshot()[ref]; return !ok })
 }
 
@@ -86,16 +87,22 @@ func TestBadDocumentsWaitForThePollInterval(t *testing.T) {
 	defer srv.Close()
 	_, port, _ := splitPort(srv.URL)
 	c := functions.NewCatalog()
-	d := newDiscovery(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d := fds.NewPoller(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	d.sync(ctx, api.Resources{Upstreams: []*api.Upstream{upstream("hostile", "", port)}})
+	syncDiscovery(ctx, d, api.Resources{Upstreams: []*api.Upstream{upstream("hostile", "", port)}})
 	ref := functions.UpstreamRef{Namespace: "default", Name: "hostile"}
 	waitUntil(t, func() bool { return c.Snapshot()[ref].Error != "" })
 	time.Sleep(3500 * time.Millisecond) // a 1 s back-off would fetch at 1, 3 s
 	if n := gets.Load(); n != 1 {
 		t.Fatalf("the bad document was fetched %d times in 3.5 s; the poll interval is 30 s", n)
 	}
+}
+
+// syncDiscovery makes d poll what res says to, as the pipeline does.
+func syncDiscovery(ctx context.Context, d *fds.Poller, res api.Resources) {
+	targets, interval := discoveryTargets(res)
+	d.Sync(ctx, targets, interval)
 }
 
 func splitPort(url string) (string, uint32, error) {
