@@ -6,12 +6,6 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
 )
 
-// The TypedStruct type URLs of the Azure Functions plugin's configs.
-const (
-	azureConfig      = "gluon.dev/azure_functions.ListenerConfig"
-	azureRouteConfig = "gluon.dev/azure_functions.RouteConfig"
-)
-
 // azureFilter runs the gluon.azure_functions plugin on one listener.
 type azureFilter struct{ f *azure.Filter }
 

@@ -13,12 +13,13 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
 )
 
 // azureRoute gives a route the per-route config of gluon.azure_functions.
 func azureRoute(t testing.TB, r *routev3.Route, name, cfg string) *routev3.Route {
 	r.Name = name
-	rp := &golangv3alpha.RouterPlugin{Override: &golangv3alpha.RouterPlugin_Config{Config: typedStruct(t, azureRouteConfig, cfg)}}
+	rp := &golangv3alpha.RouterPlugin{Override: &golangv3alpha.RouterPlugin_Config{Config: typedStruct(t, azurewire.RouteType, cfg)}}
 	cpr := &golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{azure.PluginName: rp}}
 	r.TypedPerFilterConfig = map[string]*anypb.Any{azure.PluginName: mustAny(t, cpr)}
 	return r
@@ -41,7 +42,7 @@ func TestAzureFunctions(t *testing.T) {
 	))
 	r := e.basic(rc, map[string]*httptest.Server{"app": app})
 	r.listeners = []types.Resource{httpListener(t, "http", e.port, rc.Name,
-		pluginFilter(t, azure.PluginName, azureConfig, `{"keys": {"default/app": {"functionKeys": {"orders": "fn-key"}, "hostKey": "host-key", "masterKey": "master-key"}}}`),
+		pluginFilter(t, azure.PluginName, azurewire.ListenerType, `{"keys": {"default/app": {"functionKeys": {"orders": "fn-key"}, "hostKey": "host-key", "masterKey": "master-key"}}}`),
 		routerFilter(t))}
 	e.push(r)
 

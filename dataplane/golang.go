@@ -11,6 +11,7 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -19,14 +20,10 @@ import (
 // a shared library. The data plane has the same plugin logic built in and
 // dispatches on plugin_name instead.
 const (
-	golangFilterName     = "envoy.filters.http.golang"
-	golangType           = "type.googleapis.com/envoy.extensions.filters.http.golang.v3alpha.Config"
-	golangPerRouteType   = "type.googleapis.com/envoy.extensions.filters.http.golang.v3alpha.ConfigsPerRoute"
-	typedStructType      = "type.googleapis.com/xds.type.v3.TypedStruct"
-	transformationConfig = "gluon.dev/transformation.ListenerConfig"
-	transformationSpec   = "gluon.dev/transformation.Spec"
-	lambdaConfig         = "gluon.dev/aws_lambda.ListenerConfig"
-	lambdaRouteConfig    = "gluon.dev/aws_lambda.RouteConfig"
+	golangFilterName   = "envoy.filters.http.golang"
+	golangType         = "type.googleapis.com/envoy.extensions.filters.http.golang.v3alpha.Config"
+	golangPerRouteType = "type.googleapis.com/envoy.extensions.filters.http.golang.v3alpha.ConfigsPerRoute"
+	typedStructType    = "type.googleapis.com/xds.type.v3.TypedStruct"
 )
 
 // goPlugin is a Gluon golang filter plugin the data plane runs natively.
@@ -38,14 +35,22 @@ type goPlugin struct {
 	newFilter func(configJSON []byte) (httpFilter, error)
 }
 
-// knownGoPlugins lists the plugins the data plane runs, in one place:
-// gluon.aws_lambda and gluon.azure_functions are added here.
+// goPluginFilters are the data plane's own runs of Gluon's plugins, by
+// name: one for every plugin of wire.Plugins (a test holds them equal).
+var goPluginFilters = map[string]func(configJSON []byte) (httpFilter, error){
+	transformation.PluginName: newTransformationFilter,
+	lambda.PluginName:         newLambdaFilter,
+	azure.PluginName:          newAzureFilter,
+}
+
+// knownGoPlugins lists the plugins the data plane runs: Gluon's, as
+// wire.Plugins lists them.
 func knownGoPlugins() []goPlugin {
-	return []goPlugin{
-		{name: transformation.PluginName, listenerType: transformationConfig, routeType: transformationSpec, newFilter: newTransformationFilter},
-		{name: lambda.PluginName, listenerType: lambdaConfig, routeType: lambdaRouteConfig, newFilter: newLambdaFilter},
-		{name: azure.PluginName, listenerType: azureConfig, routeType: azureRouteConfig, newFilter: newAzureFilter},
+	var out []goPlugin
+	for _, p := range wire.Plugins() {
+		out = append(out, goPlugin{name: p.Name, listenerType: p.ListenerType, routeType: p.RouteType, newFilter: goPluginFilters[p.Name]})
 	}
+	return out
 }
 
 func findGoPlugin(plugins []goPlugin, name string) (*goPlugin, error) {

@@ -20,6 +20,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 )
 
 // Builders for Gluon's golang filter plugins, shaped exactly like what the
@@ -50,7 +52,7 @@ func pluginFilter(t testing.TB, plugin, listenerType, configJSON string) *hcmv3.
 
 // transformationHTTPFilter lets templates read GLUON_DP_TEST_REGION with env().
 func transformationHTTPFilter(t testing.TB) *hcmv3.HttpFilter {
-	return pluginFilter(t, "gluon.transformation", transformationConfig, `{"allowedEnv": ["GLUON_DP_TEST_REGION"]}`)
+	return pluginFilter(t, "gluon.transformation", transformationwire.ListenerType, `{"allowedEnv": ["GLUON_DP_TEST_REGION"]}`)
 }
 
 // perRoute is a typed_per_filter_config entry for gluon.transformation;
@@ -58,7 +60,7 @@ func transformationHTTPFilter(t testing.TB) *hcmv3.HttpFilter {
 func perRoute(t testing.TB, spec string) map[string]*anypb.Any {
 	rp := &golangv3alpha.RouterPlugin{Override: &golangv3alpha.RouterPlugin_Disabled{Disabled: true}}
 	if spec != "" {
-		rp.Override = &golangv3alpha.RouterPlugin_Config{Config: typedStruct(t, transformationSpec, spec)}
+		rp.Override = &golangv3alpha.RouterPlugin_Config{Config: typedStruct(t, transformationwire.RouteType, spec)}
 	}
 	cpr := &golangv3alpha.ConfigsPerRoute{PluginsConfig: map[string]*golangv3alpha.RouterPlugin{"gluon.transformation": rp}}
 	return map[string]*anypb.Any{"gluon.transformation": mustAny(t, cpr)}
@@ -268,7 +270,7 @@ func TestTransformationNACKs(t *testing.T) {
 
 	badListenerConfig := good
 	badListenerConfig.listeners = []types.Resource{httpListener(t, "http", e.port, "rc",
-		pluginFilter(t, "gluon.transformation", transformationConfig, `{"allowedEnv": "HOME"}`), routerFilter(t))}
+		pluginFilter(t, "gluon.transformation", transformationwire.ListenerType, `{"allowedEnv": "HOME"}`), routerFilter(t))}
 
 	badSpec := good
 	badSpec.routes = []types.Resource{routeConfig("rc", vhost("all", []string{"*"},

@@ -114,8 +114,8 @@ func (f *Filter) credential(a AAD) (azcore.TokenCredential, error) {
 	}
 }
 
-// who names the identity in errors.
-func (a AAD) who() string {
+// who names the identity a in errors.
+func who(a AAD) string {
 	switch a.Kind {
 	case KindManagedIdentity:
 		if a.ClientID == "" {
@@ -145,7 +145,7 @@ func (ts *tokenSource) token(ctx context.Context) (string, error) {
 	}
 	tok, err := ts.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{ts.aad.Scope}})
 	if err != nil {
-		return "", fmt.Errorf("AAD token for %s: %w", ts.aad.who(), redact(aadError(err), ts.aad.ClientSecret))
+		return "", fmt.Errorf("AAD token for %s: %w", who(ts.aad), redact(aadError(err), ts.aad.ClientSecret))
 	}
 	window := min(refreshWindow, tok.ExpiresOn.Sub(now)/4)
 	ts.tok, ts.refreshAt = tok, tok.ExpiresOn.Add(-window)

@@ -15,50 +15,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 )
 
-// PluginName is the golang filter plugin this logic runs as.
-const PluginName = "gluon.aws_lambda"
+// The wire contract, defined in lambdawire.
+const PluginName = lambdawire.PluginName
 
-// Credentials sign requests. They arrive in the listener config (never in
-// route configs), and are redacted wherever config is shown.
-type Credentials struct {
-	AccessKeyID     string `json:"accessKeyId"`
-	SecretAccessKey string `json:"secretAccessKey"`
-	SessionToken    string `json:"sessionToken,omitempty"`
-}
-
-// ListenerConfig holds the credentials of every AWS upstream the
-// listener's routes call, by upstream ("namespace/name").
-type ListenerConfig struct {
-	Credentials map[string]Credentials `json:"credentials,omitempty"`
-}
-
-// RouteConfig says which function a route invokes and how.
-type RouteConfig struct {
-	// Credentials names the upstream whose credentials sign the call; an
-	// upstream without a secret uses the environment's AWS_ACCESS_KEY_ID,
-	// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.
-	Credentials  string `json:"credentials"`
-	Region       string `json:"region"`
-	Host         string `json:"host"`
-	FunctionName string `json:"functionName"`
-	Qualifier    string `json:"qualifier,omitempty"`
-	// InvocationStyle is "sync" (default) or "async".
-	InvocationStyle string `json:"invocationStyle,omitempty"`
-	// WrapAsAPIGateway wraps the request in an API Gateway proxy event:
-	// "v1" (REST API payload 1.0) or "v2" (HTTP API payload 2.0).
-	WrapAsAPIGateway string `json:"wrapAsApiGateway,omitempty"`
-	// UnwrapAsAPIGateway and UnwrapAsALB read the function's result as an
-	// API Gateway / ALB proxy response.
-	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
-	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
-	// RoleARN, when set, is assumed (STS AssumeRole) with the upstream's
-	// credentials, and calls are signed with the role's temporary ones.
-	// STSEndpoint overrides https://sts.<region>.amazonaws.com.
-	RoleARN     string `json:"roleArn,omitempty"`
-	STSEndpoint string `json:"stsEndpoint,omitempty"`
-}
+type (
+	Credentials    = lambdawire.Credentials
+	ListenerConfig = lambdawire.ListenerConfig
+	RouteConfig    = lambdawire.RouteConfig
+)
 
 // Filter is the listener-level state.
 type Filter struct {

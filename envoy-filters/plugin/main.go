@@ -9,16 +9,20 @@ package main
 import (
 	"github.com/envoyproxy/envoy/contrib/golang/filters/http/source/go/pkg/http"
 
-	"github.com/gluon-gateway/gluon/envoy-filters/azure"
-	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/plugin/adapter"
-	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire"
 )
 
+// init registers every plugin of wire.Plugins, the list the embedded data
+// plane runs too; a plugin without an adapter stops the library loading.
 func init() {
-	http.RegisterHttpFilterFactoryAndConfigParser(transformation.PluginName, adapter.TransformationFactory, adapter.TransformationParser{})
-	http.RegisterHttpFilterFactoryAndConfigParser(lambda.PluginName, adapter.LambdaFactory, adapter.LambdaParser{})
-	http.RegisterHttpFilterFactoryAndConfigParser(azure.PluginName, adapter.AzureFactory, adapter.AzureParser{})
+	for _, p := range wire.Plugins() {
+		a, ok := adapter.Plugins[p.Name]
+		if !ok {
+			panic("gluon-filters: no Envoy adapter for plugin " + p.Name)
+		}
+		http.RegisterHttpFilterFactoryAndConfigParser(p.Name, a.Factory, a.Parser)
+	}
 }
 
 func main() {}

@@ -14,19 +14,16 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 	"github.com/gluon-gateway/gluon/transform"
 	"github.com/gluon-gateway/gluon/transform/spec"
 )
 
-// PluginName is the golang filter plugin this logic runs as.
-const PluginName = "gluon.transformation"
+// The wire contract, defined in transformationwire.
+const PluginName = transformationwire.PluginName
 
 // ListenerConfig is the filter's listener-level config.
-type ListenerConfig struct {
-	// AllowedEnv names the environment variables templates may read with
-	// env(); the values are read where the filter runs.
-	AllowedEnv []string `json:"allowedEnv,omitempty"`
-}
+type ListenerConfig = transformationwire.ListenerConfig
 
 // Filter is the filter's listener-level state: the engine routes compile with.
 type Filter struct {

@@ -5,7 +5,11 @@
 // it into Envoy resources. Lists are sorted by the builder.
 package ir
 
-import "github.com/gluon-gateway/gluon/transform/spec"
+import (
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
+	"github.com/gluon-gateway/gluon/transform/spec"
+)
 
 // Proxy is everything one proxy serves.
 type Proxy struct {
@@ -26,64 +30,23 @@ type Proxy struct {
 	AWSCredentials map[string]AWSCredentials `json:"awsCredentials,omitempty"`
 }
 
-// AWSCredentials is an AWS access key.
-type AWSCredentials struct {
-	AccessKeyID     string `json:"accessKeyId"`
-	SecretAccessKey string `json:"secretAccessKey"`
-	SessionToken    string `json:"sessionToken,omitempty"`
-}
+// AWSCredentials is an AWS access key, as the Lambda filter reads it.
+type AWSCredentials = lambdawire.Credentials
 
-// AzureAppKeys are a Function App's keys.
-type AzureAppKeys struct {
-	FunctionKeys map[string]string `json:"functionKeys,omitempty"`
-	HostKey      string            `json:"hostKey,omitempty"`
-	MasterKey    string            `json:"masterKey,omitempty"`
-}
-
-// AzureAAD gets Entra ID tokens for an app behind App Service authentication.
-type AzureAAD struct {
-	// Kind is clientSecret (default), managedIdentity, workloadIdentity or default.
-	Kind          string `json:"kind,omitempty"`
-	TenantID      string `json:"tenantId,omitempty"`
-	ClientID      string `json:"clientId,omitempty"`
-	ClientSecret  string `json:"clientSecret,omitempty"`
-	TokenFilePath string `json:"tokenFilePath,omitempty"`
-	AuthorityHost string `json:"authorityHost,omitempty"`
-	Scope         string `json:"scope"`
-}
-
-// AzureInvoke makes a forwarded route call an Azure Function.
-type AzureInvoke struct {
-	// Upstream names the upstream whose keys or token authorise the call.
-	Upstream     string `json:"upstream"`
-	FunctionName string `json:"functionName"`
-	Path         string `json:"path"`
-	Host         string `json:"host"`
-	// AuthLevel is anonymous, function or admin.
-	AuthLevel string `json:"authLevel"`
-	AAD       bool   `json:"aad,omitempty"`
-}
-
-// LambdaInvoke makes a forwarded route invoke a Lambda function.
-type LambdaInvoke struct {
-	// Credentials names the upstream whose AWSCredentials sign the call;
-	// one without any uses the proxy's environment.
-	Credentials  string `json:"credentials"`
-	Region       string `json:"region"`
-	Host         string `json:"host"`
-	FunctionName string `json:"functionName"`
-	Qualifier    string `json:"qualifier,omitempty"`
-	// InvocationStyle is sync or async.
-	InvocationStyle    string `json:"invocationStyle"`
-	WrapAsAPIGateway   string `json:"wrapAsApiGateway,omitempty"`
-	UnwrapAsAPIGateway bool   `json:"unwrapAsApiGateway,omitempty"`
-	UnwrapAsALB        bool   `json:"unwrapAsAlb,omitempty"`
-	// RoleARN, when set, is assumed with the upstream's credentials and
-	// the call signed with the role's temporary credentials; STSEndpoint
-	// overrides the region's STS endpoint.
-	RoleARN     string `json:"roleArn,omitempty"`
-	STSEndpoint string `json:"stsEndpoint,omitempty"`
-}
+// The plugins' configs are the IR's own: stage 2 passes them on as they are
+// (their wire contracts, in envoy-filters/wire), so the IR does not copy
+// them field for field.
+type (
+	// AzureAppKeys are a Function App's keys.
+	AzureAppKeys = azurewire.Keys
+	// AzureAAD gets Entra ID tokens for an app behind App Service
+	// authentication.
+	AzureAAD = azurewire.AAD
+	// AzureInvoke makes a forwarded route call an Azure Function.
+	AzureInvoke = azurewire.RouteConfig
+	// LambdaInvoke makes a forwarded route invoke a Lambda function.
+	LambdaInvoke = lambdawire.RouteConfig
+)
 
 // Listener is an HTTP listener.
 type Listener struct {

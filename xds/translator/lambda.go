@@ -3,20 +3,9 @@ package translator
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
-
-// The Lambda filter is the Gluon plugin of that name (envoy-filters/lambda).
-const (
-	lambdaPlugin       = "gluon.aws_lambda"
-	lambdaListenerType = "gluon.dev/aws_lambda.ListenerConfig"
-	lambdaRouteType    = "gluon.dev/aws_lambda.RouteConfig"
-)
-
-// lambdaListenerConfig matches the plugin's ListenerConfig.
-type lambdaListenerConfig struct {
-	Credentials map[string]ir.AWSCredentials `json:"credentials,omitempty"`
-}
 
 // lambdaFilter adds the plugin to listeners with a Lambda route, at the
 // out-auth stage: it signs the request last, after anything that may
@@ -38,7 +27,7 @@ func lambdaFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
 	if !hasLambda {
 		return nil, nil
 	}
-	f, err := goPluginFilter(StageOutAuth, lambdaPlugin, lambdaListenerType, lambdaListenerConfig{Credentials: used})
+	f, err := goPluginFilter(StageOutAuth, lambdawire.PluginName, lambdawire.ListenerType, lambdawire.ListenerConfig{Credentials: used})
 	if err != nil {
 		return nil, err
 	}
@@ -52,5 +41,5 @@ func applyLambda(out *routev3.Route, r *ir.Route) error {
 	if r.Lambda == nil {
 		return nil
 	}
-	return setGoPluginRouteConfig(out, lambdaPlugin, lambdaRouteType, r.Lambda)
+	return setGoPluginRouteConfig(out, lambdawire.PluginName, lambdawire.RouteType, r.Lambda)
 }

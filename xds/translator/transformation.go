@@ -3,21 +3,9 @@ package translator
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
-
-// The transformation filter is the Gluon plugin of that name
-// (envoy-filters/transformation), run where routes have transformations.
-const (
-	transformationPlugin       = "gluon.transformation"
-	transformationListenerType = "gluon.dev/transformation.ListenerConfig"
-	transformationRouteType    = "gluon.dev/transformation.Spec"
-)
-
-// transformationListenerConfig matches the plugin's ListenerConfig.
-type transformationListenerConfig struct {
-	AllowedEnv []string `json:"allowedEnv,omitempty"`
-}
 
 // transformationFilter adds the plugin to listeners with a transformed route,
 // at the accepted stage: after rate limiting decided the request goes on,
@@ -26,7 +14,7 @@ func transformationFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
 	if !hasTransformation(l) {
 		return nil, nil
 	}
-	f, err := goPluginFilter(StageAccepted, transformationPlugin, transformationListenerType, transformationListenerConfig{AllowedEnv: p.AllowedEnv})
+	f, err := goPluginFilter(StageAccepted, transformationwire.PluginName, transformationwire.ListenerType, transformationwire.ListenerConfig{AllowedEnv: p.AllowedEnv})
 	if err != nil {
 		return nil, err
 	}
@@ -49,5 +37,5 @@ func applyTransformation(out *routev3.Route, r *ir.Route) error {
 	if r.Transformation == nil {
 		return nil
 	}
-	return setGoPluginRouteConfig(out, transformationPlugin, transformationRouteType, r.Transformation)
+	return setGoPluginRouteConfig(out, transformationwire.PluginName, transformationwire.RouteType, r.Transformation)
 }

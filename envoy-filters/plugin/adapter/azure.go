@@ -5,12 +5,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
-)
-
-// The TypedStruct type URLs of the Azure Functions plugin's configs.
-const (
-	azureListenerType = "gluon.dev/azure_functions.ListenerConfig"
-	azureRouteType    = "gluon.dev/azure_functions.RouteConfig"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
 )
 
 // logWarnf logs through Envoy; tests replace it, as logErrorf.
@@ -29,9 +24,9 @@ func (AzureParser) Parse(cfg *anypb.Any, _ api.ConfigCallbackHandler) (interface
 		return nil, err
 	}
 	switch typeURL {
-	case azureListenerType:
+	case azurewire.ListenerType:
 		return azure.NewFilter(js)
-	case azureRouteType:
+	case azurewire.RouteType:
 		return &azureRouteJSON{json: js}, nil
 	}
 	return nil, unknownType(azure.PluginName, typeURL)

@@ -6,16 +6,18 @@ import (
 	"testing"
 
 	"github.com/envoyproxy/envoy/contrib/golang/common/go/api"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
 )
 
 func azureFilterFor(t *testing.T, routeJSON string, replies *[]reply) api.StreamFilter {
 	t.Helper()
 	p := AzureParser{}
-	listener, err := p.Parse(typed(t, azureListenerType, `{"keys": {"default/app": {"functionKeys": {"hello": "fn-key"}}}}`), nil)
+	listener, err := p.Parse(typed(t, azurewire.ListenerType, `{"keys": {"default/app": {"functionKeys": {"hello": "fn-key"}}}}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	route, err := p.Parse(typed(t, azureRouteType, routeJSON), nil)
+	route, err := p.Parse(typed(t, azurewire.RouteType, routeJSON), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

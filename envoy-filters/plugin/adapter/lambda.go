@@ -5,12 +5,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
-)
-
-// The TypedStruct type URLs of the Lambda plugin's configs.
-const (
-	lambdaListenerType = "gluon.dev/aws_lambda.ListenerConfig"
-	lambdaRouteType    = "gluon.dev/aws_lambda.RouteConfig"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 )
 
 // LambdaParser parses the listener config (credentials) and route configs;
@@ -26,9 +21,9 @@ func (LambdaParser) Parse(cfg *anypb.Any, _ api.ConfigCallbackHandler) (interfac
 		return nil, err
 	}
 	switch typeURL {
-	case lambdaListenerType:
+	case lambdawire.ListenerType:
 		return lambda.NewFilter(js)
-	case lambdaRouteType:
+	case lambdawire.RouteType:
 		return &lambdaRouteJSON{json: js}, nil
 	}
 	return nil, unknownType(lambda.PluginName, typeURL)

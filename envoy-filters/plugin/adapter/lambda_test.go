@@ -5,15 +5,17 @@ import (
 	"testing"
 
 	"github.com/envoyproxy/envoy/contrib/golang/common/go/api"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 )
 
 func TestLambdaSignsAndAddsPayload(t *testing.T) {
 	p := LambdaParser{}
-	listener, err := p.Parse(typed(t, lambdaListenerType, `{"credentials": {"default/aws": {"accessKeyId": "AKID", "secretAccessKey": "s"}}}`), nil)
+	listener, err := p.Parse(typed(t, lambdawire.ListenerType, `{"credentials": {"default/aws": {"accessKeyId": "AKID", "secretAccessKey": "s"}}}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	route, err := p.Parse(typed(t, lambdaRouteType, `{"credentials": "default/aws", "region": "us-east-1", "host": "lambda.us-east-1.amazonaws.com", "functionName": "hello"}`), nil)
+	route, err := p.Parse(typed(t, lambdawire.RouteType, `{"credentials": "default/aws", "region": "us-east-1", "host": "lambda.us-east-1.amazonaws.com", "functionName": "hello"}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +41,8 @@ func TestLambdaRouteWithoutCredentialsPassesThrough(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	logErrorf = t.Logf
 	p := LambdaParser{}
-	listener, _ := p.Parse(typed(t, lambdaListenerType, `{}`), nil)
-	route, _ := p.Parse(typed(t, lambdaRouteType, `{"credentials": "default/none", "region": "r", "host": "h", "functionName": "f"}`), nil)
+	listener, _ := p.Parse(typed(t, lambdawire.ListenerType, `{}`), nil)
+	route, _ := p.Parse(typed(t, lambdawire.RouteType, `{"credentials": "default/none", "region": "r", "host": "h", "functionName": "f"}`), nil)
 	f := LambdaFactory(p.Merge(listener, route), fakeCallbacks{replies: &[]reply{}})
 	h := &fakeHeaders{m: map[string]string{":path": "/x"}}
 	if st := f.DecodeHeaders(h, true); st != api.Continue || h.m[":path"] != "/x" {

@@ -14,17 +14,12 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 )
 
 // logErrorf logs through Envoy; tests, which run outside Envoy (where the
 // api's logging has no C side), replace it.
 var logErrorf = api.LogErrorf
-
-// The TypedStruct type URLs the control plane puts on each config.
-const (
-	listenerConfigType = "gluon.dev/transformation.ListenerConfig"
-	routeConfigType    = "gluon.dev/transformation.Spec"
-)
 
 // TransformationParser parses the listener config (into a *listenerConfig)
 // and route configs (into a *routeSpec); Merge compiles a route's spec with
@@ -49,13 +44,13 @@ func (TransformationParser) Parse(cfg *anypb.Any, _ api.ConfigCallbackHandler) (
 		return nil, err
 	}
 	switch typeURL {
-	case listenerConfigType:
+	case transformationwire.ListenerType:
 		f, err := transformation.NewFilter(js)
 		if err != nil {
 			return nil, err
 		}
 		return &listenerConfig{filter: f, routes: map[string]*transformation.Route{}}, nil
-	case routeConfigType:
+	case transformationwire.RouteType:
 		// Compile now, with default bounds, so a bad spec rejects the
 		// config; Merge compiles again with the listener's engine.
 		f, _ := transformation.NewFilter(nil) // an empty config always parses

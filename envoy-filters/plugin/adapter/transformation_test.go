@@ -9,6 +9,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 )
 
 // Fakes embed Envoy's interfaces and implement what the adapter calls; any
@@ -107,11 +109,11 @@ func typed(t *testing.T, typeURL, js string) *anypb.Any {
 func filterFor(t *testing.T, routeSpec string) (api.StreamFilter, *[]reply) {
 	t.Helper()
 	p := TransformationParser{}
-	listener, err := p.Parse(typed(t, listenerConfigType, `{}`), nil)
+	listener, err := p.Parse(typed(t, transformationwire.ListenerType, `{}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	route, err := p.Parse(typed(t, routeConfigType, routeSpec), nil)
+	route, err := p.Parse(typed(t, transformationwire.RouteType, routeSpec), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +167,7 @@ func TestResponseStatusAndLocalReply(t *testing.T) {
 }
 
 func TestBadRouteConfigIsRejected(t *testing.T) {
-	if _, err := (TransformationParser{}).Parse(typed(t, routeConfigType, `{"request": {"body": "{% include \"x\" %}"}}`), nil); err == nil {
+	if _, err := (TransformationParser{}).Parse(typed(t, transformationwire.RouteType, `{"request": {"body": "{% include \"x\" %}"}}`), nil); err == nil {
 		t.Fatal("a template with include was accepted")
 	}
 	if _, err := (TransformationParser{}).Parse(typed(t, "gluon.dev/other", `{}`), nil); err == nil {
@@ -175,7 +177,7 @@ func TestBadRouteConfigIsRejected(t *testing.T) {
 
 func TestRouteWithoutTransformationPassesThrough(t *testing.T) {
 	p := TransformationParser{}
-	listener, _ := p.Parse(typed(t, listenerConfigType, `{}`), nil)
+	listener, _ := p.Parse(typed(t, transformationwire.ListenerType, `{}`), nil)
 	f := TransformationFactory(listener, fakeCallbacks{replies: &[]reply{}})
 	h := &fakeHeaders{m: map[string]string{":path": "/x"}}
 	if st := f.DecodeHeaders(h, false); st != api.Continue || h.m[":path"] != "/x" {
