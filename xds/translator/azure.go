@@ -7,6 +7,13 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
+// azureFeature calls Azure Functions through Gluon's Azure plugin.
+var azureFeature = feature{
+	name:    "azure",
+	filters: azureFilter,
+	route:   func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) error { return applyAzure(out, r) },
+}
+
 // azureFilter adds the plugin at the out-auth stage to listeners with an
 // Azure route; only the secrets those routes use go in its config.
 func azureFilter(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {

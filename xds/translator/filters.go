@@ -35,25 +35,15 @@ type httpFilter struct {
 	config proto.Message
 }
 
-// filterPlugin returns the filters a feature needs on a listener (none if
-// the listener does not use the feature).
-type filterPlugin func(*ir.Proxy, *ir.Listener) ([]httpFilter, error)
-
-// filterPlugins lists every feature that contributes HTTP filters; the order
-// here only breaks ties within a stage.
-var filterPlugins = []filterPlugin{
-	localRateLimitPlugin,
-	globalRateLimitPlugin,
-	transformationFilter,
-	lambdaFilter,
-	azureFilter,
-	routerFilter,
-}
-
+// httpFilters are the listener's HTTP filters: every feature's, ordered
+// by stage (features' order breaks ties).
 func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 	var all []httpFilter
-	for _, plugin := range filterPlugins {
-		fs, err := plugin(p, l)
+	for _, f := range features() {
+		if f.filters == nil {
+			continue
+		}
+		fs, err := f.filters(p, l)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,20 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
+// headersFeature adds and removes request and response headers, on
+// virtual hosts and routes.
+var headersFeature = feature{
+	name: "headers",
+	virtualHost: func(v *routev3.VirtualHost, vh *ir.VirtualHost) error {
+		applyVirtualHostHeaders(v, vh.Headers)
+		return nil
+	},
+	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) error {
+		applyRouteHeaders(out, r.Headers)
+		return nil
+	},
+}
+
 func applyVirtualHostHeaders(v *routev3.VirtualHost, h *ir.HeaderMutation) {
 	if h == nil {
 		return

@@ -7,6 +7,13 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
+// lambdaFeature invokes Lambda functions through Gluon's Lambda plugin.
+var lambdaFeature = feature{
+	name:    "lambda",
+	filters: lambdaFilter,
+	route:   func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) error { return applyLambda(out, r) },
+}
+
 // lambdaFilter adds the plugin to listeners with a Lambda route, at the
 // out-auth stage: it signs the request last, after anything that may
 // still change it. Only the credentials its routes use go in its config.

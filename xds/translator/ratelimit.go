@@ -26,6 +26,37 @@ const (
 	RateLimitCluster = "gluon_ratelimit"
 )
 
+// rateLimitFeature limits requests: local token buckets and global limits
+// decided by the rate-limit service, whose cluster it adds.
+var rateLimitFeature = feature{
+	name: "ratelimit",
+	filters: func(p *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
+		local, err := localRateLimitPlugin(p, l)
+		if err != nil {
+			return nil, err
+		}
+		global, err := globalRateLimitPlugin(p, l)
+		return append(local, global...), err
+	},
+	virtualHost: func(v *routev3.VirtualHost, vh *ir.VirtualHost) error {
+		return applyVirtualHostRateLimit(v, vh.RateLimit)
+	},
+	route: func(out *routev3.Route, r *ir.Route, vh *ir.VirtualHost) error {
+		return applyRouteRateLimit(out, r.RateLimit, vh.RateLimit)
+	},
+	clusters: func(p *ir.Proxy) ([]*clusterv3.Cluster, error) {
+		svc := p.RateLimitService
+		if svc == nil || svc.Address == "" {
+			return nil, nil
+		}
+		c, err := rateLimitServiceCluster(svc)
+		if err != nil {
+			return nil, err
+		}
+		return []*clusterv3.Cluster{c}, nil
+	},
+}
+
 // localRateLimitPlugin adds Envoy's local rate limiter to listeners with a
 // token bucket anywhere; the buckets themselves are per-route (or per
 // virtual host) configs, so the filter alone limits nothing.
@@ -107,7 +138,10 @@ func applyVirtualHostRateLimit(v *routev3.VirtualHost, rl *ir.RateLimit) error {
 	if err != nil || cfg == nil {
 		return err
 	}
-	v.TypedPerFilterConfig = map[string]*anypb.Any{localRateLimitFilter: cfg}
+	if v.TypedPerFilterConfig == nil {
+		v.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	v.TypedPerFilterConfig[localRateLimitFilter] = cfg
 	return nil
 }
 

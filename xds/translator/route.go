@@ -32,12 +32,16 @@ func (r *Resources) routeConfiguration(l *ir.Listener, clusters map[string]bool)
 
 func (r *Resources) virtualHost(vh *ir.VirtualHost, clusters map[string]bool, mem *routeMessages) (*routev3.VirtualHost, error) {
 	v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*routev3.Route, 0, len(vh.Routes))}
-	applyVirtualHostHeaders(v, vh.Headers)
-	if err := applyVirtualHostRateLimit(v, vh.RateLimit); err != nil {
-		return nil, err
+	for _, f := range features() {
+		if f.virtualHost == nil {
+			continue
+		}
+		if err := f.virtualHost(v, vh); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
 	}
 	for _, route := range vh.Routes {
-		out, err := buildValidRoute(route, vh.RateLimit, clusters, mem)
+		out, err := buildValidRoute(route, vh, clusters, mem)
 		if err != nil {
 			r.leaveOut(route.Origin, err)
 			continue
@@ -47,11 +51,11 @@ func (r *Resources) virtualHost(vh *ir.VirtualHost, clusters map[string]bool, me
 	return v, validateAlone(v, &v.Routes)
 }
 
-func buildValidRoute(r *ir.Route, vhostLimit *ir.RateLimit, clusters map[string]bool, mem *routeMessages) (*routev3.Route, error) {
+func buildValidRoute(r *ir.Route, vh *ir.VirtualHost, clusters map[string]bool, mem *routeMessages) (*routev3.Route, error) {
 	if err := r.Validate(clusters); err != nil {
 		return nil, err
 	}
-	out, err := buildRoute(r, vhostLimit, mem)
+	out, err := buildRoute(r, vh, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +65,7 @@ func buildValidRoute(r *ir.Route, vhostLimit *ir.RateLimit, clusters map[string]
 	return out, nil
 }
 
-func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit, mem *routeMessages) (*routev3.Route, error) {
+func buildRoute(r *ir.Route, vh *ir.VirtualHost, mem *routeMessages) (*routev3.Route, error) {
 	out := mem.routes.next()
 	out.Name, out.Match = r.Name, routeMatch(&r.Match, mem)
 	switch {
@@ -76,18 +80,10 @@ func buildRoute(r *ir.Route, vhostLimit *ir.RateLimit, mem *routeMessages) (*rou
 	default:
 		return nil, fmt.Errorf("route %q: no action", r.Name)
 	}
-	applyRouteHeaders(out, r.Headers)
-	if err := applyTransformation(out, r); err != nil {
-		return nil, fmt.Errorf("route %q: %w", r.Name, err)
-	}
-	if err := applyLambda(out, r); err != nil {
-		return nil, fmt.Errorf("route %q: %w", r.Name, err)
-	}
-	if err := applyAzure(out, r); err != nil {
-		return nil, fmt.Errorf("route %q: %w", r.Name, err)
-	}
-	if err := applyRouteRateLimit(out, r.RateLimit, vhostLimit); err != nil {
-		return nil, fmt.Errorf("route %q: %w", r.Name, err)
+	for _, f := range routeHooks {
+		if err := f.route(out, r, vh); err != nil {
+			return nil, fmt.Errorf("route %q: %s: %w", r.Name, f.name, err)
+		}
 	}
 	return out, nil
 }

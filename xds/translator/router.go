@@ -7,7 +7,10 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
-// routerFilter is the terminal filter every HTTP listener ends with.
+// routerFeature is the terminal filter every HTTP listener ends with.
+var routerFeature = feature{name: "router", filters: routerFilter}
+
+// routerFilter is the terminal filter.
 func routerFilter(*ir.Proxy, *ir.Listener) ([]httpFilter, error) {
 	return []httpFilter{{stage: StageRoute, name: wellknown.Router, config: &routerv3.Router{}}}, nil
 }

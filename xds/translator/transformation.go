@@ -7,6 +7,14 @@ import (
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
+// transformationFeature runs Gluon's transformation plugin on the routes
+// with a transformation.
+var transformationFeature = feature{
+	name:    "transformation",
+	filters: transformationFilter,
+	route:   func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) error { return applyTransformation(out, r) },
+}
+
 // transformationFilter adds the plugin to listeners with a transformed route,
 // at the accepted stage: after rate limiting decided the request goes on,
 // before out-auth signs what the transformation produced.

@@ -4,6 +4,7 @@
 package translator
 
 import (
+	"errors"
 	"fmt"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -74,15 +75,18 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 		}
 		clusters[c.Name] = true
 	}
-	if svc := p.RateLimitService; svc != nil && svc.Address != "" {
-		c, err := rateLimitServiceCluster(svc)
-		if err == nil {
-			err = c.ValidateAll()
+	for _, f := range features() {
+		if f.clusters == nil {
+			continue
+		}
+		cs, err := f.clusters(p)
+		for _, c := range cs {
+			err = errors.Join(err, c.ValidateAll())
 		}
 		if err != nil {
-			return nil, fmt.Errorf("proxy %q: rate limit service: %w", p.Name, err)
+			return nil, fmt.Errorf("proxy %q: %s: %w", p.Name, f.name, err)
 		}
-		out.Clusters = append(out.Clusters, c)
+		out.Clusters = append(out.Clusters, cs...)
 	}
 	for _, l := range p.Listeners {
 		out.addListener(p, l, clusters)

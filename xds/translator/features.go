@@ -1,0 +1,50 @@
+package translator
+
+import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// feature is one translator feature: the hooks it needs, each written in
+// the feature's own file. A hook left nil does nothing. Adding a feature
+// (CORS, say) is one file with its feature value, and a line in features.
+type feature struct {
+	name string
+	// filters returns the HTTP filters the feature needs on a listener;
+	// none when no route of the listener uses it.
+	filters func(*ir.Proxy, *ir.Listener) ([]httpFilter, error)
+	// virtualHost and route set what the feature configures on a virtual
+	// host and on a route of it.
+	virtualHost func(*routev3.VirtualHost, *ir.VirtualHost) error
+	route       func(*routev3.Route, *ir.Route, *ir.VirtualHost) error
+	// clusters returns clusters the feature adds to the proxy (a service
+	// the proxy calls).
+	clusters func(*ir.Proxy) ([]*clusterv3.Cluster, error)
+}
+
+// features lists every feature once, in one ordered slice: the order its
+// hooks run in, and within one filter stage the order of the filters.
+func features() []feature {
+	return []feature{
+		headersFeature,
+		rateLimitFeature,
+		transformationFeature,
+		lambdaFeature,
+		azureFeature,
+		routerFeature,
+	}
+}
+
+// routeHooks are the features with a route hook, in order: every route of
+// every push runs them, so the list is made once.
+var routeHooks = func() []feature {
+	var out []feature
+	for _, f := range features() {
+		if f.route != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}()
