@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // downstreamServer serves one listener's client connections. HTTP/1.1 runs
@@ -74,7 +76,7 @@ func (s *downstreamServer) Serve(ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		c := newDownstreamConn(s, newRawSocket(conn))
+		c := newDownstreamConn(s, h1.NewRawSocket(conn))
 		if !s.track(c) {
 			_ = conn.Close()
 			continue

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 const (
@@ -42,20 +44,20 @@ const h2Preface = "PRI * HTTP/2.0"
 // downstreamConn is one client connection served as HTTP/1.1: requests are
 // read and answered one at a time, pipelined ones in order.
 type downstreamConn struct {
-	srv        *downstreamServer
-	conn       net.Conn
-	remoteAddr string
-	headReader                // its br reads requests from c (see Read)
-	bw         *bufio.Writer  // writes to out
-	out        awaitingWriter // the connection
-	rw         responseWriter
+	srv           *downstreamServer
+	conn          net.Conn
+	remoteAddr    string
+	h1.HeadReader                   // its BR reads requests from c (see Read)
+	bw            *bufio.Writer     // writes to out
+	out           h1.AwaitingWriter // the connection
+	rw            responseWriter
 
-	continueMu sync.Mutex  // orders a 100 Continue before the response head
-	idle       atomic.Bool // waiting for the next request; Shutdown may wake it
-	readUntil  time.Time   // the idle read deadline set last
-	awaitUntil time.Time   // the earlier deadline of a wait for the next request, in force; zero: none
-	noAwait    bool        // no such waits: the socket cannot, or one missed a request
-	headLeft   headLimit   // while a request head is read
+	continueMu sync.Mutex   // orders a 100 Continue before the response head
+	idle       atomic.Bool  // waiting for the next request; Shutdown may wake it
+	readUntil  time.Time    // the idle read deadline set last
+	awaitUntil time.Time    // the earlier deadline of a wait for the next request, in force; zero: none
+	noAwait    bool         // no such waits: the socket cannot, or one missed a request
+	headLeft   h1.HeadLimit // while a request head is read
 	active     *requestContext
 	body       bodyLimits // while a request's body is read
 	bodyErr    error      // the timeout that ended the active request's body
@@ -63,11 +65,11 @@ type downstreamConn struct {
 
 func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
-	c.br, c.refuseFolds = bufio.NewReaderSize(c, h1BufferSize), true
-	c.out.conn = conn
-	_, canAwait := conn.(readAwaiter)
+	c.BR, c.RefuseFolds = bufio.NewReaderSize(c, h1.BufferSize), true
+	c.out.Conn = conn
+	_, canAwait := conn.(h1.ReadAwaiter)
 	c.noAwait = !canAwait
-	c.bw = bufio.NewWriterSize(&c.out, h1BufferSize)
+	c.bw = bufio.NewWriterSize(&c.out, h1.BufferSize)
 	c.rw.c = c
 	return c
 }
@@ -97,8 +99,8 @@ func (c *downstreamConn) serve() {
 func (c *downstreamConn) openedWithH2Preface() bool {
 	c.idle.Store(true)
 	c.refreshDeadline()
-	for n := 1; ; n = c.br.Buffered() + 1 {
-		got, err := c.br.Peek(min(n, len(h2Preface)))
+	for n := 1; ; n = c.BR.Buffered() + 1 {
+		got, err := c.BR.Peek(min(n, len(h2Preface)))
 		if err != nil || !strings.HasPrefix(h2Preface, string(got)) {
 			return false
 		}
@@ -110,7 +112,7 @@ func (c *downstreamConn) openedWithH2Preface() bool {
 
 // buffered returns a copy of what was read from the connection and not used.
 func (c *downstreamConn) buffered() []byte {
-	b, _ := c.br.Peek(c.br.Buffered())
+	b, _ := c.BR.Peek(c.BR.Buffered())
 	return bytes.Clone(b)
 }
 
@@ -141,7 +143,7 @@ func (c *downstreamConn) refreshDeadline() {
 // maxRequestHeadBytes. The deadline bounds waiting for a request; while one
 // is being served (its body read), it is moved on instead.
 func (c *downstreamConn) Read(p []byte) (int, error) {
-	p, err := c.headLeft.clip(p)
+	p, err := c.headLeft.Clip(p)
 	if err != nil {
 		return 0, err
 	}
@@ -155,7 +157,7 @@ func (c *downstreamConn) Read(p []byte) (int, error) {
 	if n > 0 && c.body.idle > 0 {
 		c.body.lastRead = time.Now()
 	}
-	c.headLeft.took(n)
+	c.headLeft.Took(n)
 	return n, err
 }
 
@@ -172,7 +174,7 @@ func (c *downstreamConn) extendDeadline() bool {
 	case !c.awaitUntil.IsZero():
 		c.awaitUntil = time.Time{}
 		if c.active == nil { // a request was awaited, not a body
-			c.noAwait = peekConn(c.conn) == peekData
+			c.noAwait = h1.Peek(c.conn) == h1.PeekData
 		}
 		return c.conn.SetReadDeadline(c.readUntil) == nil
 	case c.active != nil && (c.body.idle > 0 || !c.body.until.IsZero()):
@@ -187,7 +189,7 @@ func (c *downstreamConn) extendDeadline() bool {
 }
 
 // awaitNextRequest has the response's last write also wait for the next
-// request (see awaitingWriter), when nothing of this one is left to read:
+// request (see h1.AwaitingWriter), when nothing of this one is left to read:
 // no body, or one read whole, and no pipelined request buffered. A client
 // may still have sent a request since the last read, unseen by that wait
 // (see rawSocket.WriteAwaitingRead): a deadline of nextRequestWait ends
@@ -195,14 +197,14 @@ func (c *downstreamConn) extendDeadline() bool {
 func (c *downstreamConn) awaitNextRequest(body *downstreamBody) {
 	// The body first: while it is not read whole, another goroutine may
 	// be reading it, and with it the fields below.
-	if !body.readWhole() || c.noAwait || c.bw.Buffered() == 0 || c.br.Buffered() > 0 {
+	if !body.readWhole() || c.noAwait || c.bw.Buffered() == 0 || c.BR.Buffered() > 0 {
 		return
 	}
 	until := time.Now().Add(nextRequestWait)
 	if until.After(c.readUntil) || c.conn.SetReadDeadline(until) != nil {
 		return
 	}
-	c.awaitUntil, c.out.await = until, true
+	c.awaitUntil, c.out.Await = until, true
 }
 
 // badRequestError is a request the connection cannot serve; its code is the
@@ -221,12 +223,12 @@ func badRequest(code int, format string, args ...any) error {
 
 // readRequest reads the next request head, held to maxRequestHeadBytes.
 func (c *downstreamConn) readRequest() (*http.Request, error) {
-	c.headLeft = headLimit(maxRequestHeadBytes - c.br.Buffered())
+	c.headLeft = h1.HeadLimit(maxRequestHeadBytes - c.BR.Buffered())
 	req, err := c.parseRequestHead()
 	c.headLeft = 0
 	c.idle.Store(false)
 	switch {
-	case errors.Is(err, errHeadTooLarge):
+	case errors.Is(err, h1.ErrHeadTooLarge):
 		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
 	case err == nil || errors.As(err, new(*badRequestError)) || connectionError(err):
 		return req, err

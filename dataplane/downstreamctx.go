@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // requestContext is a downstream request's context. Like net/http's, it is
@@ -36,7 +38,7 @@ func (ctx *requestContext) Err() error {
 	if err != nil {
 		return err
 	}
-	if peekConn(ctx.conn) == peekClosed {
+	if h1.Peek(ctx.conn) == h1.PeekClosed {
 		ctx.cancel()
 		return context.Canceled
 	}
@@ -67,7 +69,7 @@ func (ctx *requestContext) watch(finished <-chan struct{}) {
 		case <-finished:
 			return
 		case <-t.C:
-			if peekConn(ctx.conn) == peekClosed {
+			if h1.Peek(ctx.conn) == h1.PeekClosed {
 				ctx.cancel()
 				return
 			}

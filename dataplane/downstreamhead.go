@@ -17,9 +17,9 @@ import (
 // both Content-Length and Transfer-Encoding, several differing
 // Content-Lengths, or a transfer coding other than chunked is refused, so
 // no two readers can disagree on where the body ends. It costs a few
-// allocations where http.ReadRequest costs nine (see headReader).
+// allocations where http.ReadRequest costs nine (see h1.HeadReader).
 func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
-	line, err := c.readLine()
+	line, err := c.ReadLine()
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +27,7 @@ func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
 	if err := parseRequestLine(req, line); err != nil {
 		return nil, err
 	}
-	if err := c.readHeader(req.Header); err != nil {
+	if err := c.ReadHeader(req.Header); err != nil {
 		return nil, err
 	}
 	if err := setRequestHost(req); err != nil {
@@ -137,13 +137,13 @@ func (c *downstreamConn) frameRequestBody(req *http.Request) error {
 		}
 		delete(req.Header, "Trailer")
 		req.Trailer = trailer
-		req.Body = &chunkedRequestBody{c: c, chunks: httputil.NewChunkedReader(c.br), req: req}
+		req.Body = &chunkedRequestBody{c: c, chunks: httputil.NewChunkedReader(c.BR), req: req}
 	case sized:
 		n, err := contentLengthOf(req.Header)
 		if err != nil {
 			return &badRequestError{code: http.StatusBadRequest, err: err}
 		}
-		req.ContentLength, req.Body = n, &sizedRequestBody{r: c.br, left: n}
+		req.ContentLength, req.Body = n, &sizedRequestBody{r: c.BR, left: n}
 	}
 	if req.ContentLength == 0 {
 		req.Body = http.NoBody
@@ -223,21 +223,21 @@ func (b *chunkedRequestBody) Read(p []byte) (int, error) {
 }
 
 func (b *chunkedRequestBody) readTrailers() error {
-	end, err := b.c.br.Peek(2)
+	end, err := b.c.BR.Peek(2)
 	switch {
 	case err == io.EOF:
 		return io.ErrUnexpectedEOF
 	case err != nil:
 		return err
 	case end[0] == '\r' && end[1] == '\n':
-		_, _ = b.c.br.Discard(2)
+		_, _ = b.c.BR.Discard(2)
 		return nil
 	}
-	if !trailerEndBuffered(b.c.br) {
-		return badRequest(http.StatusBadRequest, "trailer section longer than %d bytes or not ended by CRLF CRLF", b.c.br.Size())
+	if !trailerEndBuffered(b.c.BR) {
+		return badRequest(http.StatusBadRequest, "trailer section longer than %d bytes or not ended by CRLF CRLF", b.c.BR.Size())
 	}
 	got := http.Header{}
-	if err := b.c.readHeader(got); err != nil {
+	if err := b.c.ReadHeader(got); err != nil {
 		return err
 	}
 	if len(got) > 0 && b.req.Trailer == nil {

@@ -22,7 +22,7 @@ type parsedRequest struct {
 
 func parseWithGluon(data []byte) (*parsedRequest, error) {
 	c := &downstreamConn{}
-	c.br, c.refuseFolds = bufio.NewReader(bytes.NewReader(data)), true
+	c.BR, c.RefuseFolds = bufio.NewReader(bytes.NewReader(data)), true
 	req, err := c.parseRequestHead()
 	if err != nil {
 		return nil, err

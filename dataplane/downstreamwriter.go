@@ -278,7 +278,7 @@ func (w *responseWriter) finish() bool {
 		w.c.awaitNextRequest(w.body)
 	}
 	w.flush()
-	w.c.out.await = false // unused when bw already held an error (a failed 100 Continue) and wrote nothing
+	w.c.out.Await = false // unused when bw already held an error (a failed 100 Continue) and wrote nothing
 	keep := !w.closeAfter && w.err == nil
 	w.reset()
 	return keep

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // h1Conn is one upstream HTTP/1.1 connection, used by one request at a time.
@@ -27,17 +29,17 @@ type h1Conn struct {
 	readUntil time.Time // the read deadline last set on conn; zero: none
 
 	// While a request is in flight:
-	client     context.Context // the downstream request's
-	deadline   time.Time       // the try's; zero: none
-	headReader                 // its br reads the response from c (see Read)
-	header     http.Header     // the response's, reused
-	headLeft   headLimit       // while the response head is read; see Read
-	writeDone  chan error      // the body writer's result when the body is written concurrently
+	client        context.Context // the downstream request's
+	deadline      time.Time       // the try's; zero: none
+	h1.HeadReader                 // its BR reads the response from c (see Read)
+	header        http.Header     // the response's, reused
+	headLeft      h1.HeadLimit    // while the response head is read; see Read
+	writeDone     chan error      // the body writer's result when the body is written concurrently
 	// bodyErr is set by a body writer that could not read the downstream
 	// body, before it closes the connection to stop the response read: the
 	// reader, failing on that close, reports it instead.
 	bodyErr atomic.Pointer[requestBodyError]
-	reqW    awaitingWriter // what a request sent inline is written to
+	reqW    h1.AwaitingWriter // what a request sent inline is written to
 	resp    http.Response
 	body    h1Body
 }
@@ -49,7 +51,6 @@ const (
 	// answers without reading the body; larger and streamed bodies are
 	// written by a goroutine of their own while the response is read.
 	inlineBodyMax = 16 << 10
-	h1BufferSize  = 4 << 10
 	// clientCheckInterval is how often a request waiting on its upstream
 	// checks that its client is still there, to abort the upstream request
 	// when it is not.
@@ -57,8 +58,8 @@ const (
 )
 
 var (
-	h1ReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, h1BufferSize) }}
-	h1WriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, h1BufferSize) }}
+	h1ReaderPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, h1.BufferSize) }}
+	h1WriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, h1.BufferSize) }}
 )
 
 func newH1Conn(p *h1Pool, addr string, conn net.Conn) *h1Conn {
@@ -115,8 +116,8 @@ func (c *h1Conn) roundTrip(r *http.Request, body *requestBody, target, host stri
 			return nil, fmt.Errorf("upstream connection: %w", err)
 		}
 	}
-	c.br = h1ReaderPool.Get().(*bufio.Reader)
-	c.br.Reset(c)
+	c.BR = h1ReaderPool.Get().(*bufio.Reader)
+	c.BR.Reset(c)
 	if err := c.send(r, body, target, host); err != nil {
 		c.done(false)
 		return nil, c.staleOr(err)
@@ -137,7 +138,7 @@ func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) e
 	inline := body.stream == nil && len(body.buf) <= inlineBodyMax
 	bw := h1WriterPool.Get().(*bufio.Writer)
 	if inline {
-		c.reqW = awaitingWriter{conn: c.conn}
+		c.reqW = h1.AwaitingWriter{Conn: c.conn}
 		bw.Reset(&c.reqW)
 	} else {
 		bw.Reset(c.conn)
@@ -151,7 +152,7 @@ func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) e
 		_, _ = bw.Write(body.buf) // a write error is kept by bw and returned by Flush
 		// Sent in one write, the request can have only its response come
 		// next: the connection was idle, its last response read whole.
-		c.reqW.await = !c.reqW.wrote
+		c.reqW.Await = !c.reqW.Wrote
 		err := bw.Flush()
 		if err != nil && queued <= bw.Size() && bw.Buffered() == queued {
 			err = &staleConnError{err: err, nothingWritten: true}
@@ -214,10 +215,10 @@ func (c *h1Conn) staleOr(err error) error {
 	return &staleConnError{err: err}
 }
 
-// Read is what c.br reads from: the connection, with the response head
+// Read is what c.BR reads from: the connection, with the response head
 // limited to headLeft bytes while it is being read (headLeft > 0).
 func (c *h1Conn) Read(p []byte) (int, error) {
-	p, err := c.headLeft.clip(p)
+	p, err := c.headLeft.Clip(p)
 	if err != nil {
 		return 0, err
 	}
@@ -225,7 +226,7 @@ func (c *h1Conn) Read(p []byte) (int, error) {
 	for err != nil && n == 0 && errors.Is(err, os.ErrDeadlineExceeded) && c.extendRead() {
 		n, err = c.conn.Read(p)
 	}
-	c.headLeft.took(n)
+	c.headLeft.Took(n)
 	return n, err
 }
 
@@ -264,12 +265,12 @@ func (c *h1Conn) done(reuse bool) {
 		c.writeDone = nil
 	}
 	c.client = nil
-	if c.br.Buffered() > 0 {
+	if c.BR.Buffered() > 0 {
 		reuse = false // bytes beyond the response
 	}
-	c.br.Reset(nil)
-	h1ReaderPool.Put(c.br)
-	c.br = nil
+	c.BR.Reset(nil)
+	h1ReaderPool.Put(c.BR)
+	c.BR = nil
 	c.resp = http.Response{}
 	clear(c.header)
 	if reuse {

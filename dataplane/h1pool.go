@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // h1Pool is the connection pool of a plain HTTP/1.1 cluster: idle keep-alive
@@ -93,7 +95,7 @@ func (p *h1Pool) dial(ctx context.Context, addr string, deadline time.Time) (*h1
 	if err != nil {
 		return nil, &connectError{err: err}
 	}
-	return newH1Conn(p, addr, newRawSocket(conn)), nil
+	return newH1Conn(p, addr, h1.NewRawSocket(conn)), nil
 }
 
 // put keeps a connection whose last exchange completed cleanly.

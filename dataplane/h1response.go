@@ -8,6 +8,8 @@ import (
 	"net/http/httputil"
 	"strconv"
 	"strings"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 const (
@@ -24,9 +26,9 @@ const (
 func (c *h1Conn) readResponse(method string) (*http.Response, error) {
 	// The limit counts bytes read from the socket, so it allows for one
 	// buffer of body read along with the head.
-	c.headLeft = headLimit(maxResponseHead + h1BufferSize)
+	c.headLeft = h1.HeadLimit(maxResponseHead + h1.BufferSize)
 	defer func() { c.headLeft = 0 }()
-	if _, err := c.br.Peek(1); err != nil {
+	if _, err := c.BR.Peek(1); err != nil {
 		return nil, c.staleOr(fmt.Errorf("reading upstream response: %w", err))
 	}
 	resp := &c.resp
@@ -34,14 +36,14 @@ func (c *h1Conn) readResponse(method string) (*http.Response, error) {
 		c.header = http.Header{}
 	}
 	for n := 0; ; n++ {
-		line, err := c.readLine()
+		line, err := c.ReadLine()
 		if err != nil {
 			return nil, fmt.Errorf("reading upstream status line: %w", err)
 		}
 		if err := parseStatusLine(resp, line); err != nil {
 			return nil, err
 		}
-		if err := c.readHeader(c.header); err != nil {
+		if err := c.ReadHeader(c.header); err != nil {
 			return nil, fmt.Errorf("upstream response: %w", err)
 		}
 		if resp.StatusCode >= 200 {
@@ -114,7 +116,7 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 		delete(h, "Transfer-Encoding")
 		delete(h, "Content-Length")
 		delete(h, "Trailer")
-		b.framing, b.chunked, resp.ContentLength = bodyChunked, httputil.NewChunkedReader(c.br), -1
+		b.framing, b.chunked, resp.ContentLength = bodyChunked, httputil.NewChunkedReader(c.BR), -1
 	case len(h["Content-Length"]) > 0:
 		n, err := contentLengthOf(h)
 		if err != nil {
@@ -156,7 +158,7 @@ type h1Body struct {
 	c         *h1Conn // nil once closed
 	framing   bodyFraming
 	remaining int64     // bodyLength: bytes still to come
-	chunked   io.Reader // bodyChunked: the chunk decoder over c.br
+	chunked   io.Reader // bodyChunked: the chunk decoder over c.BR
 	keepAlive bool
 	done      bool // read to its end
 	err       error
@@ -178,7 +180,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 		if int64(len(p)) > b.remaining {
 			p = p[:b.remaining]
 		}
-		n, err = b.c.br.Read(p)
+		n, err = b.c.BR.Read(p)
 		if b.remaining -= int64(n); b.remaining == 0 {
 			b.done, err = true, nil
 		} else if err == io.EOF {
@@ -192,7 +194,7 @@ func (b *h1Body) Read(p []byte) (int, error) {
 			}
 		}
 	case bodyClose:
-		n, err = b.c.br.Read(p)
+		n, err = b.c.BR.Read(p)
 		b.done = err == io.EOF
 	}
 	if err != nil && !b.done {
@@ -212,14 +214,14 @@ func (b *h1Body) Close() error {
 // readTrailer reads the trailer section that ends a chunked body into the
 // response's Trailer.
 func (c *h1Conn) readTrailer() error {
-	if p, err := c.br.Peek(2); err == nil && p[0] == '\r' && p[1] == '\n' {
-		_, _ = c.br.Discard(2)
+	if p, err := c.BR.Peek(2); err == nil && p[0] == '\r' && p[1] == '\n' {
+		_, _ = c.BR.Discard(2)
 		return nil
 	}
-	c.headLeft = headLimit(maxResponseHead + h1BufferSize)
+	c.headLeft = h1.HeadLimit(maxResponseHead + h1.BufferSize)
 	defer func() { c.headLeft = 0 }()
 	t := http.Header{}
-	if err := c.readHeader(t); err != nil {
+	if err := c.ReadHeader(t); err != nil {
 		return fmt.Errorf("reading upstream trailers: %w", err)
 	}
 	c.resp.Trailer = t

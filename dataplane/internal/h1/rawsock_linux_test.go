@@ -1,4 +1,4 @@
-package dataplane
+package h1
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func socketPair(t *testing.T) (*rawSocket, net.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, ok := newRawSocket(dialed).(*rawSocket)
+	raw, ok := NewRawSocket(dialed).(*rawSocket)
 	if !ok {
 		t.Fatal("a TCP connection was not wrapped")
 	}

@@ -1,4 +1,4 @@
-package dataplane
+package h1
 
 import (
 	"errors"
@@ -37,8 +37,8 @@ type rawSocket struct {
 	waited  bool
 }
 
-// newRawSocket wraps conn, or returns it as is when it is not a socket.
-func newRawSocket(conn net.Conn) net.Conn {
+// NewRawSocket wraps conn, or returns it as is when it is not a socket.
+func NewRawSocket(conn net.Conn) net.Conn {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return conn

@@ -1,6 +1,6 @@
 //go:build unix
 
-package dataplane
+package h1
 
 import (
 	"errors"
@@ -8,33 +8,33 @@ import (
 	"syscall"
 )
 
-// peekConn looks at a connection's receive queue without taking from it or
+// Peek looks at a connection's receive queue without taking from it or
 // blocking: one system call, and no read lock, so a body read in progress
 // does not delay it.
-func peekConn(conn net.Conn) peekState {
+func Peek(conn net.Conn) PeekState {
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
-		return peekUnknown
+		return PeekUnknown
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return peekClosed
+		return PeekClosed
 	}
-	state := peekUnknown
+	state := PeekUnknown
 	var b [1]byte
 	err = rc.Control(func(fd uintptr) {
 		n, _, rerr := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case n > 0:
-			state = peekData
+			state = PeekData
 		case errors.Is(rerr, syscall.EAGAIN):
-			state = peekEmpty
+			state = PeekEmpty
 		default: // end of stream, or an error such as a reset
-			state = peekClosed
+			state = PeekClosed
 		}
 	})
 	if err != nil {
-		return peekClosed
+		return PeekClosed
 	}
 	return state
 }

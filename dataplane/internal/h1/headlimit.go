@@ -1,22 +1,22 @@
-package dataplane
+package h1
 
 import "errors"
 
-// errHeadTooLarge is a read past a head's budget. It, not the budget being
+// ErrHeadTooLarge is a read past a head's budget. It, not the budget being
 // spent, is what says a head is too large: the read that spends the budget
 // may carry the end of the head and the start of a body.
-var errHeadTooLarge = errors.New("message head too large")
+var ErrHeadTooLarge = errors.New("message head too large")
 
-// headLimit holds the reads of a message head to a byte budget: > 0 is what
+// HeadLimit holds the reads of a message head to a byte budget: > 0 is what
 // the head may still take, 0 means no limit applies (a body is being read),
 // and < 0 that the head took the whole budget.
-type headLimit int
+type HeadLimit int
 
 // clip shortens p to the budget, or fails once the budget is spent.
-func (l *headLimit) clip(p []byte) ([]byte, error) {
+func (l *HeadLimit) Clip(p []byte) ([]byte, error) {
 	switch {
 	case *l < 0:
-		return nil, errHeadTooLarge
+		return nil, ErrHeadTooLarge
 	case *l > 0 && len(p) > int(*l):
 		return p[:*l], nil
 	}
@@ -24,9 +24,9 @@ func (l *headLimit) clip(p []byte) ([]byte, error) {
 }
 
 // took charges n bytes read to the budget.
-func (l *headLimit) took(n int) {
+func (l *HeadLimit) Took(n int) {
 	if *l > 0 {
-		if *l -= headLimit(n); *l == 0 {
+		if *l -= HeadLimit(n); *l == 0 {
 			*l = -1
 		}
 	}

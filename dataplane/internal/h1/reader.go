@@ -1,4 +1,4 @@
-package dataplane
+package h1
 
 import (
 	"bufio"
@@ -10,36 +10,37 @@ import (
 )
 
 // headerField is one parsed field: its canonical name and where its value
-// sits in headReader.values.
+// sits in HeadReader.values.
 type headerField struct {
 	key        string
 	start, end int
 }
 
-// headReader reads the heads of HTTP/1 messages (request and status lines,
+// HeadReader reads the heads of HTTP/1 messages (request and status lines,
 // header and trailer blocks) from br, keeping its scratch space between
-// messages. Both the upstream client and the downstream server use one.
-type headReader struct {
-	br       *bufio.Reader
-	values   []byte        // scratch space of readHeader
-	fields   []headerField // scratch space of readHeader
-	longLine []byte        // scratch space of readLine
-	// refuseFolds rejects obs-fold lines, which RFC 9112 §5.2 lets a server
+// messages. Both the upstream client and the downstream server use one;
+// they set BR (and RefuseFolds) and keep the rest.
+type HeadReader struct {
+	BR       *bufio.Reader
+	values   []byte        // scratch space of ReadHeader
+	fields   []headerField // scratch space of ReadHeader
+	longLine []byte        // scratch space of ReadLine
+	// RefuseFolds rejects obs-fold lines, which RFC 9112 §5.2 lets a server
 	// refuse in requests; responses still have them joined.
-	refuseFolds bool
+	RefuseFolds bool
 }
 
-// readHeader reads a header block (a message's headers, a chunked body's
+// ReadHeader reads a header block (a message's headers, a chunked body's
 // trailers) up to its empty line into h. The values are gathered into one
 // string and the common names are interned, so that a block costs two
 // allocations rather than one per field as with net/textproto. A field name
 // with spaces or other non-token bytes is an error; a folded line (obs-fold)
 // continues the previous value after a space, as RFC 9112 §5.2 asks of a
 // proxy.
-func (c *headReader) readHeader(h http.Header) error {
+func (c *HeadReader) ReadHeader(h http.Header) error {
 	values, fields := c.values[:0], c.fields[:0]
 	for {
-		line, err := c.readLine()
+		line, err := c.ReadLine()
 		if err != nil {
 			return fmt.Errorf("reading header: %w", err)
 		}
@@ -48,7 +49,7 @@ func (c *headReader) readHeader(h http.Header) error {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			v := trimOWS(line)
-			if len(fields) == 0 || c.refuseFolds || !validFieldValue(v) {
+			if len(fields) == 0 || c.RefuseFolds || !validFieldValue(v) {
 				return fmt.Errorf("malformed header line %q", line)
 			}
 			values = append(append(values, ' '), v...)
@@ -77,7 +78,7 @@ func (c *headReader) readHeader(h http.Header) error {
 		}
 	}
 	// Keep the scratch space for the next block unless an unusual block grew it.
-	if cap(values) <= h1BufferSize {
+	if cap(values) <= BufferSize {
 		c.values = values
 	}
 	clear(fields)
@@ -85,15 +86,15 @@ func (c *headReader) readHeader(h http.Header) error {
 	return nil
 }
 
-// readLine returns the next line without its line ending (CRLF or LF). A
+// ReadLine returns the next line without its line ending (CRLF or LF). A
 // line longer than the read buffer is gathered in c.longLine; the reader
 // under br bounds its length.
-func (c *headReader) readLine() ([]byte, error) {
-	line, err := c.br.ReadSlice('\n')
+func (c *HeadReader) ReadLine() ([]byte, error) {
+	line, err := c.BR.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		c.longLine = append(c.longLine[:0], line...)
 		for err == bufio.ErrBufferFull {
-			line, err = c.br.ReadSlice('\n')
+			line, err = c.BR.ReadSlice('\n')
 			c.longLine = append(c.longLine, line...)
 		}
 		line = c.longLine

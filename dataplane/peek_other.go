@@ -1,7 +1,0 @@
-//go:build !unix
-
-package dataplane
-
-import "net"
-
-func peekConn(net.Conn) peekState { return peekUnknown }
