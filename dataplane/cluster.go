@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -18,15 +16,14 @@ import (
 	httpopts "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
 
 const (
 	defaultConnectTimeout = 5 * time.Second // Envoy's default
 	defaultDNSRefresh     = 5 * time.Second // Envoy's default dns_refresh_rate
 	defaultUpstreamIdle   = 90 * time.Second
-	// maxIdlePerHost keeps enough idle connections per endpoint for bursts of
-	// concurrent requests to be served without new handshakes.
-	maxIdlePerHost = 256
 	// retireGrace is how long a removed cluster keeps its idle connections, so
 	// that requests still running on an older config finish undisturbed.
 	retireGrace = 10 * time.Second
@@ -41,7 +38,7 @@ const (
 type upstreamCluster struct {
 	name   string
 	def    *clusterv3.Cluster // to detect unchanged definitions across CDS updates
-	client upstreamClient
+	client upstream.Client
 	// eds clusters get endpoints from the ClusterLoadAssignment named edsName.
 	eds     bool
 	edsName string
@@ -66,14 +63,6 @@ type upstreamCluster struct {
 	warm atomic.Bool
 }
 
-// upstreamClient sends one attempt of a request to an endpoint, with the
-// deadline (zero: none) bounding the whole exchange, response body included.
-// The response's body must be closed.
-type upstreamClient interface {
-	roundTrip(r *http.Request, body requestBody, addr, target, host string, deadline time.Time) (*http.Response, error)
-	closeIdle()
-}
-
 func (c *upstreamCluster) pick() *endpoint { return c.endpoints.Load().pick() }
 
 func (c *upstreamCluster) setEndpoints(s *endpointSet) {
@@ -87,16 +76,10 @@ func (c *upstreamCluster) retire() {
 		c.stop()
 	}
 	time.AfterFunc(retireGrace, func() {
-		c.client.closeIdle()
+		c.client.CloseIdle()
 		c.grpc.close()
 	})
 }
-
-// connectError marks dial failures, which Envoy reports as "connection failure".
-type connectError struct{ err error }
-
-func (e *connectError) Error() string { return e.err.Error() }
-func (e *connectError) Unwrap() error { return e.err }
 
 func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if err := onlyFields(c, "name", "type", "connect_timeout", "eds_cluster_config", "load_assignment", "lb_policy",
@@ -130,11 +113,11 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	uc.h2, uc.tls, uc.connectTimeout = h2, tlsCfg, connectTimeout
 	switch {
 	case tlsCfg != nil:
-		uc.client = &transportClient{t: newTransport(connectTimeout, tlsCfg, h2, idle), scheme: "https"}
+		uc.client = upstream.NewTransport(connectTimeout, tlsCfg, h2, idle)
 	case h2:
-		uc.client = &transportClient{t: newTransport(connectTimeout, nil, h2, idle), scheme: "http"}
+		uc.client = upstream.NewTransport(connectTimeout, nil, h2, idle)
 	default:
-		uc.client = newH1Pool(connectTimeout, idle)
+		uc.client = upstream.NewPool(connectTimeout, idle)
 	}
 	return uc, nil
 }
@@ -355,35 +338,6 @@ func compileProtocolOptions(opts map[string]*anypb.Any) (h2 bool, idle time.Dura
 		}
 	}
 	return h2, idle, nil
-}
-
-func newTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration) *http.Transport {
-	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
-	var protocols http.Protocols
-	switch {
-	case h2 && tlsCfg != nil:
-		protocols.SetHTTP2(true)
-	case h2:
-		protocols.SetUnencryptedHTTP2(true)
-	default:
-		protocols.SetHTTP1(true)
-	}
-	return &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			conn, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, &connectError{err: err}
-			}
-			return conn, nil
-		},
-		TLSClientConfig:     tlsCfg,
-		Protocols:           &protocols,
-		MaxIdleConnsPerHost: maxIdlePerHost,
-		IdleConnTimeout:     idle,
-		// The proxy forwards bytes as they are: no transparent gzip (and, with
-		// Proxy unset, no proxies from the environment).
-		DisableCompression: true,
-	}
 }
 
 // sameDefinition reports whether a cluster can keep its pool across an update.

@@ -13,7 +13,7 @@ import (
 // canceled when the handler returns or the client goes away; but it notices
 // the latter only when asked, by peeking at the socket, instead of keeping
 // a read pending on every connection: Err peeks (the upstream client asks
-// every clientCheckInterval while it waits), and the first call to Done
+// every h1.ClientCheckInterval while it waits), and the first call to Done
 // starts a goroutine that peeks at that interval until the request ends.
 type requestContext struct {
 	conn net.Conn
@@ -62,7 +62,7 @@ func (ctx *requestContext) Done() <-chan struct{} {
 
 // watch cancels the context when the client goes away, until finished.
 func (ctx *requestContext) watch(finished <-chan struct{}) {
-	t := time.NewTicker(clientCheckInterval)
+	t := time.NewTicker(h1.ClientCheckInterval)
 	defer t.Stop()
 	for {
 		select {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // parseRequestHead reads a request line and header block and frames the
@@ -37,7 +39,7 @@ func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
 		return nil, err
 	}
 	conn := req.Header["Connection"]
-	req.Close = req.ProtoMinor == 0 && !containsToken(conn, "keep-alive") || containsToken(conn, "close")
+	req.Close = req.ProtoMinor == 0 && !h1.ContainsToken(conn, "keep-alive") || h1.ContainsToken(conn, "close")
 	return req, nil
 }
 
@@ -139,7 +141,7 @@ func (c *downstreamConn) frameRequestBody(req *http.Request) error {
 		req.Trailer = trailer
 		req.Body = &chunkedRequestBody{c: c, chunks: httputil.NewChunkedReader(c.BR), req: req}
 	case sized:
-		n, err := contentLengthOf(req.Header)
+		n, err := h1.ContentLength(req.Header)
 		if err != nil {
 			return &badRequestError{code: http.StatusBadRequest, err: err}
 		}
@@ -159,7 +161,7 @@ func declaredTrailers(declared []string) (http.Header, error) {
 		return nil, nil
 	}
 	t := http.Header{}
-	for name := range listedNames(declared) {
+	for name := range h1.ListedNames(declared) {
 		switch name {
 		case "Transfer-Encoding", "Trailer", "Content-Length":
 			return nil, badRequest(http.StatusBadRequest, "%s cannot be a trailer", name)

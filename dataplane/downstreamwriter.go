@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // deferredBodyMax is how much body a response without a Content-Length may
@@ -75,7 +77,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	if n := contentLength(w.header); n >= 0 && code != http.StatusNoContent {
 		w.declared = n
 	}
-	if containsToken(w.header["Connection"], "close") {
+	if h1.ContainsToken(w.header["Connection"], "close") {
 		w.closeAfter = true
 	}
 	w.head = appendStatusLine(w.head[:0], code)
@@ -112,7 +114,7 @@ func (w *responseWriter) appendHeaders(b []byte) []byte {
 		case "Content-Length", "Transfer-Encoding", "Connection":
 			continue
 		case "Trailer":
-			w.trailers = slices.AppendSeq(w.trailers[:0], listedNames(vv))
+			w.trailers = slices.AppendSeq(w.trailers[:0], h1.ListedNames(vv))
 		}
 		if strings.HasPrefix(k, http.TrailerPrefix) || !httpguts.ValidHeaderFieldName(k) {
 			continue

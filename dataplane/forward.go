@@ -1,13 +1,14 @@
 package dataplane
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
+	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
 
 const (
@@ -16,9 +17,6 @@ const (
 	msgConnectFailure    = "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
 	msgReset             = "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
 )
-
-// copyBufPool holds the buffers that stream response bodies downstream.
-var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // forward proxies the request to the route's cluster, retrying per the route's
 // retry policy, and streams the response back.
@@ -51,13 +49,13 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		// A body still arriving when the route's time is up ends the request too.
 		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	}
-	body, err := newRequestBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil)
+	body, err := upstream.NewBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil, maxRetryBodyBytes)
 	if err != nil {
 		bodyReadFailed(w, r, err, deadline)
 		return
 	}
 	retries := 0
-	if a.retry != nil && body.replayable() {
+	if a.retry != nil && body.Replayable() {
 		retries = a.retry.numRetries
 	}
 
@@ -80,7 +78,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		if attempt == 0 && mirrors != nil {
 			rt.mirror(r, mirrors, body, target, outHost, deadline)
 		}
-		resp, err := cl.client.roundTrip(r, body, ep.addr, target, outHost, tryDeadline)
+		resp, err := cl.client.RoundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		canRetry := attempt < retries
 		switch {
 		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode):
@@ -89,7 +87,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		case err == nil:
 			rt.copyResponse(w, r, resp, vh, cr)
 			return
-		case errors.As(err, new(*requestBodyError)):
+		case errors.As(err, new(*upstream.RequestBodyError)):
 			bodyReadFailed(w, r, err, deadline)
 			return
 		case r.Context().Err() != nil:
@@ -120,7 +118,7 @@ func passed(deadline time.Time) bool {
 }
 
 func classifyFailure(err error, tryDeadline time.Time) failureKind {
-	var ce *connectError
+	var ce *upstream.ConnectError
 	switch {
 	case passed(tryDeadline):
 		return failPerTryTimeout
@@ -180,8 +178,8 @@ func (rt *router) copyResponse(w http.ResponseWriter, r *http.Request, resp *htt
 	if resp.ContentLength == -1 {
 		flusher, _ = w.(http.Flusher)
 	}
-	bufp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bufp)
+	bufp := h1.CopyBuffer()
+	defer h1.PutCopyBuffer(bufp)
 	buf := *bufp
 	for {
 		n, rerr := resp.Body.Read(buf)
@@ -208,34 +206,4 @@ func (rt *router) copyResponse(w http.ResponseWriter, r *http.Request, resp *htt
 	for k, vv := range resp.Trailer {
 		h[http.TrailerPrefix+k] = vv
 	}
-}
-
-// requestBody is the body to send upstream: either buffered (replayable for
-// retries) or the downstream body streamed once.
-type requestBody struct {
-	buf    []byte        // non-nil when buffered
-	stream io.ReadCloser // when not buffered; nil for no body
-	length int64
-}
-
-func (b *requestBody) replayable() bool { return b.stream == nil }
-
-// newRequestBody buffers the downstream body when asked to (the route may
-// retry, or mirrors the request) and the body fits maxRetryBodyBytes;
-// otherwise the body is streamed. One buffer serves every attempt and mirror.
-func newRequestBody(r *http.Request, buffer bool) (requestBody, error) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return requestBody{}, nil
-	}
-	if !buffer || r.ContentLength > maxRetryBodyBytes {
-		return requestBody{stream: r.Body, length: r.ContentLength}, nil
-	}
-	buf, err := io.ReadAll(io.LimitReader(r.Body, maxRetryBodyBytes+1))
-	if err != nil {
-		return requestBody{}, err
-	}
-	if len(buf) > maxRetryBodyBytes {
-		return requestBody{stream: io.NopCloser(io.MultiReader(bytes.NewReader(buf), r.Body)), length: r.ContentLength}, nil
-	}
-	return requestBody{buf: buf, length: int64(len(buf))}, nil
 }

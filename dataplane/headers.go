@@ -3,11 +3,12 @@ package dataplane
 import (
 	"errors"
 	"fmt"
-	"iter"
 	"net/http"
 	"strings"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // headerAction is Envoy's HeaderValueOption.append_action.
@@ -164,24 +165,10 @@ func unescapeHeaderValue(v string) (string, error) {
 	return b.String(), nil
 }
 
-// listedNames yields the field names listed in the comma-separated values
-// of a header such as Connection or Trailer, canonical, empty ones skipped.
-func listedNames(values []string) iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for _, v := range values {
-			for name := range strings.SplitSeq(v, ",") {
-				if name = strings.TrimSpace(name); name != "" && !yield(http.CanonicalHeaderKey(name)) {
-					return
-				}
-			}
-		}
-	}
-}
-
 // removeHopByHop deletes the connection-specific headers a proxy must not
 // forward (RFC 9110 §7.6.1), keeping "TE: trailers" which gRPC relies on.
 func removeHopByHop(h http.Header) {
-	for name := range listedNames(h["Connection"]) {
+	for name := range h1.ListedNames(h["Connection"]) {
 		delete(h, name)
 	}
 	delete(h, "Connection")
@@ -190,7 +177,7 @@ func removeHopByHop(h http.Header) {
 	delete(h, "Transfer-Encoding")
 	delete(h, "Upgrade")
 	if te, ok := h["Te"]; ok {
-		if containsToken(te, "trailers") {
+		if h1.ContainsToken(te, "trailers") {
 			h["Te"] = teTrailers
 		} else {
 			delete(h, "Te")
@@ -204,14 +191,3 @@ var (
 	teTrailers = []string{"trailers"}
 	protoHTTP  = []string{"http"}
 )
-
-func containsToken(values []string, token string) bool {
-	for _, v := range values {
-		for tok := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(tok), token) {
-				return true
-			}
-		}
-	}
-	return false
-}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	route "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
 
 // mirrorPolicy is a compiled RequestMirrorPolicy.
@@ -67,9 +69,9 @@ func shadowHost(host string) string {
 // primary endpoint, with the primary's target and host: Envoy mirrors the
 // request as it goes upstream. It never blocks. The request is cloned here
 // because response filters may change its headers once the router returns.
-func (rt *router) mirror(r *http.Request, chosen []*mirrorPolicy, body requestBody, target, host string, deadline time.Time) {
+func (rt *router) mirror(r *http.Request, chosen []*mirrorPolicy, body upstream.Body, target, host string, deadline time.Time) {
 	m := rt.mirrors
-	if !body.replayable() {
+	if !body.Replayable() {
 		// A body over the buffer limit was streamed to the primary and cannot
 		// be read again; Envoy gives up shadowing such a request too.
 		m.dropped.Add(uint64(len(chosen)))

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
 
 // maxMirrorsInFlight bounds the mirror requests in flight across the data
@@ -92,7 +94,7 @@ func (m *mirrorer) close() {
 }
 
 // run sends one mirror and drops its answer.
-func (m *mirrorer) run(cl *upstreamCluster, name string, r *http.Request, body requestBody, target, host string, deadline time.Time) {
+func (m *mirrorer) run(cl *upstreamCluster, name string, r *http.Request, body upstream.Body, target, host string, deadline time.Time) {
 	defer m.release()
 	defer m.guard.recover("request mirror", nil, "cluster", name)
 	if err := m.send(cl, r, body, target, host, deadline); err != nil {
@@ -103,7 +105,7 @@ func (m *mirrorer) run(cl *upstreamCluster, name string, r *http.Request, body r
 	m.answered.Add(1)
 }
 
-func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body requestBody, target, host string, deadline time.Time) error {
+func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body upstream.Body, target, host string, deadline time.Time) error {
 	if cl == nil {
 		return errNoMirrorCluster // removed by CDS since the route was compiled, as Envoy checks
 	}
@@ -111,7 +113,7 @@ func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body requestBody, 
 	if ep == nil {
 		return errors.New(msgNoHealthyUpstream)
 	}
-	resp, err := cl.client.roundTrip(r, body, ep.addr, target, host, deadline)
+	resp, err := cl.client.RoundTrip(r, body, ep.addr, target, host, deadline)
 	if err != nil {
 		return fmt.Errorf("endpoint %s: %w", ep.addr, err)
 	}

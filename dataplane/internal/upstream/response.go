@@ -1,4 +1,4 @@
-package dataplane
+package upstream
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"strconv"
 	"strings"
 
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
@@ -100,9 +99,9 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 	b := &c.body
 	*b = h1Body{c: c}
 	if resp.ProtoMinor == 0 {
-		b.keepAlive = containsToken(h["Connection"], "keep-alive")
+		b.keepAlive = h1.ContainsToken(h["Connection"], "keep-alive")
 	} else {
-		b.keepAlive = !containsToken(h["Connection"], "close")
+		b.keepAlive = !h1.ContainsToken(h["Connection"], "close")
 	}
 	te := h["Transfer-Encoding"]
 	switch {
@@ -118,7 +117,7 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 		delete(h, "Trailer")
 		b.framing, b.chunked, resp.ContentLength = bodyChunked, httputil.NewChunkedReader(c.BR), -1
 	case len(h["Content-Length"]) > 0:
-		n, err := contentLengthOf(h)
+		n, err := h1.ContentLength(h)
 		if err != nil {
 			return fmt.Errorf("upstream response: %w", err)
 		}
@@ -128,27 +127,6 @@ func (c *h1Conn) frameBody(resp *http.Response, method string) error {
 	}
 	resp.Body = b
 	return nil
-}
-
-// contentLengthOf parses Content-Length, of a request or a response:
-// repeated identical values are folded into one, differing ones and
-// anything but digits are an error.
-func contentLengthOf(h http.Header) (int64, error) {
-	vs := h["Content-Length"]
-	first := vs[0]
-	for _, v := range vs[1:] {
-		if v != first {
-			return 0, fmt.Errorf("conflicting Content-Length values %q", vs)
-		}
-	}
-	n, err := strconv.ParseUint(first, 10, 63)
-	if err != nil {
-		return 0, fmt.Errorf("invalid Content-Length %q", first)
-	}
-	if len(vs) > 1 {
-		h["Content-Length"] = vs[:1]
-	}
-	return int64(n), nil
 }
 
 // h1Body is the body of an upstream response. Closing it hands the

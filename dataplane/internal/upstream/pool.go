@@ -1,4 +1,4 @@
-package dataplane
+package upstream
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
-// h1Pool is the connection pool of a plain HTTP/1.1 cluster: idle keep-alive
+// Pool is the connection pool of a plain HTTP/1.1 cluster: idle keep-alive
 // connections per endpoint, each used by the request's own handler
 // goroutine. net/http's Transport passes every request to a write goroutine
 // and every response back from a read goroutine that then reads ahead on the
 // idle connection; on a proxy's hot path those hand-offs and the extra read
 // cost more than the proxying itself.
-type h1Pool struct {
+type Pool struct {
 	dialer      net.Dialer
 	idleTimeout time.Duration // 0: idle connections are kept until retired
 
@@ -26,8 +26,8 @@ type h1Pool struct {
 	closed bool                 // retired: connections are closed, not kept
 }
 
-func newH1Pool(connectTimeout, idleTimeout time.Duration) *h1Pool {
-	return &h1Pool{
+func NewPool(connectTimeout, idleTimeout time.Duration) *Pool {
+	return &Pool{
 		dialer:      net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second},
 		idleTimeout: idleTimeout,
 		idle:        map[string][]*h1Conn{},
@@ -39,7 +39,7 @@ func newH1Pool(connectTimeout, idleTimeout time.Duration) *h1Pool {
 // response byte arrives; the request then goes once more on a new
 // connection when that is safe (see retryStale), as net/http's Transport
 // does, without counting as a retry of the route's policy.
-func (p *h1Pool) roundTrip(r *http.Request, body requestBody, addr, target, host string, deadline time.Time) (*http.Response, error) {
+func (p *Pool) RoundTrip(r *http.Request, body Body, addr, target, host string, deadline time.Time) (*http.Response, error) {
 	replayable := replayableRequest(r, &body)
 	c := p.get(addr, replayable)
 	for {
@@ -63,7 +63,7 @@ func (p *h1Pool) roundTrip(r *http.Request, body requestBody, addr, target, host
 // get takes the most recently used idle connection to addr, or returns nil.
 // Unless the request can be sent again when the connection turns out to be
 // closed, the connection is first checked for a close by the endpoint.
-func (p *h1Pool) get(addr string, replayable bool) *h1Conn {
+func (p *Pool) get(addr string, replayable bool) *h1Conn {
 	for {
 		p.mu.Lock()
 		list := p.idle[addr]
@@ -84,22 +84,22 @@ func (p *h1Pool) get(addr string, replayable bool) *h1Conn {
 	}
 }
 
-func (p *h1Pool) expired(c *h1Conn, now time.Time) bool {
+func (p *Pool) expired(c *h1Conn, now time.Time) bool {
 	return p.idleTimeout > 0 && now.Sub(c.idleSince) >= p.idleTimeout
 }
 
-func (p *h1Pool) dial(ctx context.Context, addr string, deadline time.Time) (*h1Conn, error) {
+func (p *Pool) dial(ctx context.Context, addr string, deadline time.Time) (*h1Conn, error) {
 	d := p.dialer
 	d.Deadline = deadline
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, &connectError{err: err}
+		return nil, &ConnectError{err: err}
 	}
 	return newH1Conn(p, addr, h1.NewRawSocket(conn)), nil
 }
 
 // put keeps a connection whose last exchange completed cleanly.
-func (p *h1Pool) put(c *h1Conn) {
+func (p *Pool) put(c *h1Conn) {
 	c.idleSince = time.Now()
 	c.reused = false
 	p.mu.Lock()
@@ -117,7 +117,7 @@ func (p *h1Pool) put(c *h1Conn) {
 
 // reap closes the connections idle for longer than the idle timeout and
 // re-arms itself for the oldest of the others.
-func (p *h1Pool) reap() {
+func (p *Pool) reap() {
 	var stale []*h1Conn
 	now := time.Now()
 	p.mu.Lock()
@@ -152,7 +152,7 @@ func (p *h1Pool) reap() {
 
 // closeIdle closes every idle connection; connections in use are closed
 // when their request completes.
-func (p *h1Pool) closeIdle() {
+func (p *Pool) CloseIdle() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle, p.closed = map[string][]*h1Conn{}, true

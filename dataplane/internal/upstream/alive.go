@@ -1,4 +1,4 @@
-package dataplane
+package upstream
 
 import "github.com/gluon-gateway/gluon/dataplane/internal/h1"
 

@@ -1,4 +1,4 @@
-package dataplane
+package upstream
 
 import (
 	"bufio"
@@ -21,7 +21,7 @@ import (
 // It holds read and write buffers only while a request is in flight, so that
 // idle connections cost no more than their sockets.
 type h1Conn struct {
-	pool      *h1Pool
+	pool      *Pool
 	addr      string
 	conn      net.Conn
 	idleSince time.Time
@@ -38,7 +38,7 @@ type h1Conn struct {
 	// bodyErr is set by a body writer that could not read the downstream
 	// body, before it closes the connection to stop the response read: the
 	// reader, failing on that close, reports it instead.
-	bodyErr atomic.Pointer[requestBodyError]
+	bodyErr atomic.Pointer[RequestBodyError]
 	reqW    h1.AwaitingWriter // what a request sent inline is written to
 	resp    http.Response
 	body    h1Body
@@ -51,10 +51,6 @@ const (
 	// answers without reading the body; larger and streamed bodies are
 	// written by a goroutine of their own while the response is read.
 	inlineBodyMax = 16 << 10
-	// clientCheckInterval is how often a request waiting on its upstream
-	// checks that its client is still there, to abort the upstream request
-	// when it is not.
-	clientCheckInterval = 250 * time.Millisecond
 )
 
 var (
@@ -62,7 +58,7 @@ var (
 	h1WriterPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, h1.BufferSize) }}
 )
 
-func newH1Conn(p *h1Pool, addr string, conn net.Conn) *h1Conn {
+func newH1Conn(p *Pool, addr string, conn net.Conn) *h1Conn {
 	return &h1Conn{pool: p, addr: addr, conn: conn}
 }
 
@@ -77,11 +73,11 @@ type staleConnError struct {
 func (e *staleConnError) Error() string { return e.err.Error() }
 func (e *staleConnError) Unwrap() error { return e.err }
 
-// requestBodyError is a failure to read the downstream request body.
-type requestBodyError struct{ err error }
+// RequestBodyError is a failure to read the downstream request body.
+type RequestBodyError struct{ err error }
 
-func (e *requestBodyError) Error() string { return "reading request body: " + e.err.Error() }
-func (e *requestBodyError) Unwrap() error { return e.err }
+func (e *RequestBodyError) Error() string { return "reading request body: " + e.err.Error() }
+func (e *RequestBodyError) Unwrap() error { return e.err }
 
 // retryStale reports whether a request that failed on a pooled connection
 // may be sent again on a new one: when nothing of it was sent, or when it
@@ -93,8 +89,8 @@ func retryStale(err error, replayable bool) bool {
 
 // replayableRequest reports whether a request may be sent twice: its body
 // (if any) is buffered and its method idempotent, as net/http decides.
-func replayableRequest(r *http.Request, body *requestBody) bool {
-	if !body.replayable() {
+func replayableRequest(r *http.Request, body *Body) bool {
+	if !body.Replayable() {
 		return false
 	}
 	switch r.Method {
@@ -108,7 +104,7 @@ func replayableRequest(r *http.Request, body *requestBody) bool {
 // (the try's, or the route's) bounds the whole exchange, body included, and
 // a client that goes away aborts it; both without a goroutine or timer per
 // request (see Read).
-func (c *h1Conn) roundTrip(r *http.Request, body *requestBody, target, host string, deadline time.Time) (*http.Response, error) {
+func (c *h1Conn) roundTrip(r *http.Request, body *Body, target, host string, deadline time.Time) (*http.Response, error) {
 	c.client, c.deadline = r.Context(), deadline
 	if c.readUntil.IsZero() || !deadline.IsZero() && c.readUntil.After(deadline) {
 		if err := c.setReadDeadline(time.Now()); err != nil {
@@ -134,7 +130,7 @@ func (c *h1Conn) roundTrip(r *http.Request, body *requestBody, target, host stri
 // send writes the request. A small request goes out in one write; a larger
 // or streamed body is left to a goroutine so that the response can be read
 // while it is sent, since an endpoint may answer before reading it all.
-func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) error {
+func (c *h1Conn) send(r *http.Request, body *Body, target, host string) error {
 	inline := body.stream == nil && len(body.buf) <= inlineBodyMax
 	bw := h1WriterPool.Get().(*bufio.Writer)
 	if inline {
@@ -174,7 +170,7 @@ func (c *h1Conn) send(r *http.Request, body *requestBody, target, host string) e
 		err := writeBody(bw, r, &b)
 		bw.Reset(nil)
 		h1WriterPool.Put(bw)
-		if be := (*requestBodyError)(nil); errors.As(err, &be) {
+		if be := (*RequestBodyError)(nil); errors.As(err, &be) {
 			// The request cannot be completed: stop waiting for a response.
 			c.bodyErr.Store(be)
 			_ = c.conn.Close()
@@ -196,7 +192,7 @@ func (c *h1Conn) writeError(readErr error) error {
 	select {
 	case werr := <-c.writeDone:
 		c.writeDone = nil
-		if errors.As(werr, new(*requestBodyError)) {
+		if errors.As(werr, new(*RequestBodyError)) {
 			return werr
 		}
 	default:
@@ -230,7 +226,7 @@ func (c *h1Conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// The read deadline is at most clientCheckInterval away. When it passes,
+// The read deadline is at most h1.ClientCheckInterval away. When it passes,
 // extendRead checks that the client is still there and the try's deadline
 // not reached, and sets the next one. A connection keeps its read deadline
 // across requests while it is no later than the try's, so that requests
@@ -244,7 +240,7 @@ func (c *h1Conn) extendRead() bool {
 }
 
 func (c *h1Conn) setReadDeadline(now time.Time) error {
-	t := now.Add(clientCheckInterval)
+	t := now.Add(h1.ClientCheckInterval)
 	if !c.deadline.IsZero() && c.deadline.Before(t) {
 		t = c.deadline
 	}

@@ -1,4 +1,4 @@
-package dataplane
+package upstream
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
 // writeHead writes the request line and header block of an upstream
@@ -83,7 +85,7 @@ func isCTL(r rune) bool { return r < ' ' || r == 0x7f }
 
 // writeBody writes the body after the head already in bw and flushes. A
 // chunked body is flushed chunk by chunk, so that a streamed upload streams.
-func writeBody(bw *bufio.Writer, r *http.Request, b *requestBody) error {
+func writeBody(bw *bufio.Writer, r *http.Request, b *Body) error {
 	switch {
 	case b.stream == nil:
 		_, _ = bw.Write(b.buf)
@@ -92,9 +94,9 @@ func writeBody(bw *bufio.Writer, r *http.Request, b *requestBody) error {
 		n, err := io.CopyN(bw, src, b.length)
 		switch {
 		case src.err != nil:
-			return &requestBodyError{err: src.err}
+			return &RequestBodyError{err: src.err}
 		case errors.Is(err, io.EOF):
-			return &requestBodyError{err: fmt.Errorf("body ended after %d of %d bytes: %w", n, b.length, io.ErrUnexpectedEOF)}
+			return &RequestBodyError{err: fmt.Errorf("body ended after %d of %d bytes: %w", n, b.length, io.ErrUnexpectedEOF)}
 		case err != nil:
 			return err // writing to the endpoint failed
 		}
@@ -124,8 +126,8 @@ func (s *bodySource) Read(p []byte) (int, error) {
 // writeChunked copies a body of unknown length as chunks, then the last
 // chunk and the request's trailers.
 func writeChunked(bw *bufio.Writer, r *http.Request, body io.Reader) error {
-	bufp := copyBufPool.Get().(*[]byte)
-	defer copyBufPool.Put(bufp)
+	bufp := h1.CopyBuffer()
+	defer h1.PutCopyBuffer(bufp)
 	buf := *bufp
 	for {
 		n, rerr := body.Read(buf)
@@ -142,7 +144,7 @@ func writeChunked(bw *bufio.Writer, r *http.Request, body io.Reader) error {
 			break
 		}
 		if rerr != nil {
-			return &requestBodyError{err: rerr}
+			return &RequestBodyError{err: rerr}
 		}
 	}
 	_, _ = bw.WriteString("0\r\n")
