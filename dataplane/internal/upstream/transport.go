@@ -123,4 +123,3 @@ func newHTTPTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool,
 		DisableCompression: true,
 	}
 }
-
