@@ -22,6 +22,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 )
 
 // Options configure a DataPlane.
@@ -86,7 +88,7 @@ func New(opts Options) *DataPlane {
 		ready:  make(chan struct{}),
 		status: Status{Versions: map[string]string{}},
 	}
-	guard := panicGuard{log: log, count: &d.panics}
+	guard := guard.Guard{Log: log, Count: &d.panics}
 	d.lm = newListenerManager(guard)
 	d.mirrors = newMirrorer(guard, maxMirrorsInFlight)
 	d.state = newState(log, d.lm, d.mirrors)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
@@ -23,7 +24,7 @@ import (
 type downstreamServer struct {
 	handler http.Handler
 	log     *slog.Logger
-	guard   panicGuard
+	guard   guard.Guard
 	h2      *http.Server
 	h2conns *handoffListener
 
@@ -33,10 +34,10 @@ type downstreamServer struct {
 	conns    map[*downstreamConn]struct{}
 }
 
-func newDownstreamServer(h http.Handler, guard panicGuard) *downstreamServer {
+func newDownstreamServer(h http.Handler, guard guard.Guard) *downstreamServer {
 	var protocols http.Protocols
 	protocols.SetUnencryptedHTTP2(true)
-	log := guard.log
+	log := guard.Log
 	return &downstreamServer{
 		handler: h,
 		log:     log,

@@ -76,7 +76,7 @@ func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
 
 func (c *downstreamConn) serve() {
 	defer c.srv.untrack(c)
-	defer c.srv.guard.recover("connection", c.conn, "remote", c.remoteAddr)
+	defer c.srv.guard.Recover("connection", c.conn, "remote", c.remoteAddr)
 	if c.openedWithH2Preface() {
 		c.srv.handOff(&replayConn{Conn: c.conn, buffered: c.buffered()})
 		return

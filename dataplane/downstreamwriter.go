@@ -74,7 +74,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	w.bodyless = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified ||
 		code == http.StatusSwitchingProtocols
 	w.declared = -1
-	if n := contentLength(w.header); n >= 0 && code != http.StatusNoContent {
+	if n := h1.DeclaredLength(w.header); n >= 0 && code != http.StatusNoContent {
 		w.declared = n
 	}
 	if h1.ContainsToken(w.header["Connection"], "close") {

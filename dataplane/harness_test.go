@@ -23,6 +23,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	server "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"google.golang.org/grpc"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 )
 
 const testNode = "test-node"
@@ -271,6 +273,6 @@ func (e *env) basic(rc *routev3.RouteConfiguration, backends map[string]*httptes
 }
 
 // testGuard recovers panics quietly, counting them.
-func testGuard() panicGuard {
-	return panicGuard{log: slog.New(slog.DiscardHandler), count: new(atomic.Uint64)}
+func testGuard() guard.Guard {
+	return guard.Guard{Log: slog.New(slog.DiscardHandler), Count: new(atomic.Uint64)}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 )
 
 const (
@@ -38,13 +40,13 @@ func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // config references them, like Envoy's listener warming.
 type listenerManager struct {
 	log    *slog.Logger
-	guard  panicGuard                // for every connection's goroutine
+	guard  guard.Guard               // for every connection's goroutine
 	bound  map[string]*boundListener // by address
 	drains sync.WaitGroup
 }
 
-func newListenerManager(guard panicGuard) *listenerManager {
-	return &listenerManager{log: guard.log, guard: guard, bound: map[string]*boundListener{}}
+func newListenerManager(guard guard.Guard) *listenerManager {
+	return &listenerManager{log: guard.Log, guard: guard, bound: map[string]*boundListener{}}
 }
 
 // reserve binds every address of want not bound yet and returns the

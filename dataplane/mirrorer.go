@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
 
@@ -41,7 +42,7 @@ type MirrorStats struct {
 // most limit at a time. It outlives configs: one per data plane.
 type mirrorer struct {
 	log    *slog.Logger
-	guard  panicGuard
+	guard  guard.Guard
 	ctx    context.Context // cancelled by close: in-flight mirrors stop
 	cancel context.CancelFunc
 	limit  int
@@ -54,9 +55,9 @@ type mirrorer struct {
 	sent, answered, failed, dropped atomic.Uint64
 }
 
-func newMirrorer(guard panicGuard, limit int) *mirrorer {
+func newMirrorer(guard guard.Guard, limit int) *mirrorer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &mirrorer{log: guard.log, guard: guard, ctx: ctx, cancel: cancel, limit: limit}
+	return &mirrorer{log: guard.Log, guard: guard, ctx: ctx, cancel: cancel, limit: limit}
 }
 
 func (m *mirrorer) stats() MirrorStats {
@@ -96,7 +97,7 @@ func (m *mirrorer) close() {
 // run sends one mirror and drops its answer.
 func (m *mirrorer) run(cl *upstreamCluster, name string, r *http.Request, body upstream.Body, target, host string, deadline time.Time) {
 	defer m.release()
-	defer m.guard.recover("request mirror", nil, "cluster", name)
+	defer m.guard.Recover("request mirror", nil, "cluster", name)
 	if err := m.send(cl, r, body, target, host, deadline); err != nil {
 		m.failed.Add(1)
 		m.log.Debug("request mirror failed", "cluster", name, "error", err)

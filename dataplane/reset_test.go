@@ -156,7 +156,7 @@ func TestPanicInConnectionEndsOnlyThatConnection(t *testing.T) {
 	c := newDownstreamConn(s, panickyConn{server})
 	s.track(c)
 	c.serve() // would take the test binary down without the guard
-	if got := guard.count.Load(); got != 1 {
+	if got := guard.Count.Load(); got != 1 {
 		t.Fatalf("panics counted: %d, want 1", got)
 	}
 	if len(s.conns) != 0 {

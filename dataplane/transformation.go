@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
 
@@ -241,7 +242,7 @@ func (tw *transformWriter) WriteHeader(code int) {
 	switch {
 	case !tw.buffer:
 		tw.writeTransformed(nil)
-	case contentLength(tw.w.Header()) > int64(tw.limit):
+	case h1.DeclaredLength(tw.w.Header()) > int64(tw.limit):
 		tw.replace(tooLargeReply(tw.limit))
 	}
 }
@@ -305,14 +306,4 @@ func (tw *transformWriter) replace(lr *pluginLocalReply) {
 	tw.replaced = true
 	clear(tw.w.Header())
 	pluginReply(tw.w, lr)
-}
-
-// contentLength is the declared length of a response, -1 when unknown.
-func contentLength(h http.Header) int64 {
-	if vs := h["Content-Length"]; len(vs) == 1 {
-		if n, err := strconv.ParseInt(vs[0], 10, 64); err == nil {
-			return n
-		}
-	}
-	return -1
 }

@@ -70,3 +70,13 @@ func ContentLength(h http.Header) (int64, error) {
 	}
 	return int64(n), nil
 }
+
+// contentLength is the declared length of a response, -1 when unknown.
+func DeclaredLength(h http.Header) int64 {
+	if vs := h["Content-Length"]; len(vs) == 1 {
+		if n, err := strconv.ParseInt(vs[0], 10, 64); err == nil {
+			return n
+		}
+	}
+	return -1
+}
