@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/gluon-gateway/gluon/dataplane/internal/downstream"
 )
 
 // hcm is one listener's HTTP connection manager under one config: it
@@ -51,7 +53,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.lc.stripPort {
 		r.Host = stripPort(r.Host)
 	}
-	limitRequestBody(w, r, h.lc.streamIdle, h.lc.requestTimeout)
+	downstream.LimitRequestBody(w, r, h.lc.streamIdle, h.lc.requestTimeout)
 	target := h.lc.normalize.normalizeTarget(requestTarget(r))
 	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
 	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target})

@@ -11,13 +11,17 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gluon-gateway/gluon/dataplane/internal/downstream"
 	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 )
 
 const (
 	// drainTimeout bounds how long a removed listener waits for in-flight requests.
 	drainTimeout = 30 * time.Second
-	idleTimeout  = 5 * time.Minute
+	// defaultStreamIdleTimeout is Envoy's HTTP connection manager default: a
+	// stream with no activity for stream_idle_timeout is ended;
+	// request_timeout (off by default) bounds receiving the whole request.
+	defaultStreamIdleTimeout = 5 * time.Minute
 )
 
 // boundListener is one listening socket. Its handler is swapped atomically on
@@ -26,7 +30,7 @@ const (
 type boundListener struct {
 	addr    string
 	ln      net.Listener
-	srv     *downstreamServer
+	srv     *downstream.Server
 	serving bool
 	handler atomic.Pointer[http.Handler]
 }
@@ -83,7 +87,7 @@ func (m *listenerManager) activate(handlers map[string]http.Handler) {
 		b.handler.Store(&h)
 		if !b.serving {
 			b.serving = true
-			b.srv = newDownstreamServer(b, m.guard)
+			b.srv = downstream.NewServer(b, m.guard)
 			go func() {
 				if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
 					m.log.Error("listener stopped", "address", b.addr, "error", err)

@@ -1,4 +1,4 @@
-package dataplane
+package downstream
 
 import (
 	"bufio"
@@ -28,7 +28,7 @@ const (
 	// idleRefresh is how stale the idle deadline may grow before it is
 	// moved: a connection busy with requests sets it once per interval,
 	// not once per request.
-	idleRefresh = idleTimeout / 8
+	idleRefresh = IdleTimeout / 8
 	// nextRequestWait bounds how long a response's last write waits for
 	// the next request (see awaitNextRequest) before an ordinary read
 	// takes over.
@@ -44,7 +44,7 @@ const h2Preface = "PRI * HTTP/2.0"
 // downstreamConn is one client connection served as HTTP/1.1: requests are
 // read and answered one at a time, pipelined ones in order.
 type downstreamConn struct {
-	srv           *downstreamServer
+	srv           *Server
 	conn          net.Conn
 	remoteAddr    string
 	h1.HeadReader                   // its BR reads requests from c (see Read)
@@ -63,7 +63,7 @@ type downstreamConn struct {
 	bodyErr    error      // the timeout that ended the active request's body
 }
 
-func newDownstreamConn(s *downstreamServer, conn net.Conn) *downstreamConn {
+func newDownstreamConn(s *Server, conn net.Conn) *downstreamConn {
 	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
 	c.BR, c.RefuseFolds = bufio.NewReaderSize(c, h1.BufferSize), true
 	c.out.Conn = conn
@@ -127,15 +127,15 @@ func (c *downstreamConn) waitForRequest() bool {
 	return true
 }
 
-// refreshDeadline moves the read deadline to idleTimeout from now when it
+// refreshDeadline moves the read deadline to IdleTimeout from now when it
 // has grown stale by idleRefresh: under load that is one deadline change
 // per connection per idleRefresh, not one per request.
 func (c *downstreamConn) refreshDeadline() {
 	now := time.Now()
-	if c.readUntil.Sub(now) > idleTimeout-idleRefresh {
+	if c.readUntil.Sub(now) > IdleTimeout-idleRefresh {
 		return
 	}
-	c.readUntil, c.awaitUntil = now.Add(idleTimeout), time.Time{}
+	c.readUntil, c.awaitUntil = now.Add(IdleTimeout), time.Time{}
 	_ = c.conn.SetReadDeadline(c.readUntil)
 }
 
@@ -230,7 +230,7 @@ func (c *downstreamConn) readRequest() (*http.Request, error) {
 	switch {
 	case errors.Is(err, h1.ErrHeadTooLarge):
 		return nil, badRequest(http.StatusRequestHeaderFieldsTooLarge, "request head over %d bytes", maxRequestHeadBytes)
-	case err == nil || errors.As(err, new(*badRequestError)) || connectionError(err):
+	case err == nil || errors.As(err, new(*badRequestError)) || ConnectionError(err):
 		return req, err
 	}
 	return nil, &badRequestError{code: http.StatusBadRequest, err: err}
@@ -252,7 +252,7 @@ func (c *downstreamConn) replyBadRequest(err error) {
 
 // connectionError reports whether err is the connection's (the client hung
 // up, a deadline passed) rather than something wrong with the request.
-func connectionError(err error) bool {
+func ConnectionError(err error) bool {
 	var ne net.Error
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
@@ -271,7 +271,7 @@ func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
 		if !strings.EqualFold(expect, "100-continue") || req.ProtoMinor == 0 {
 			c.rw.start(req, body)
 			c.rw.closeAfter = true
-			localReply(&c.rw, http.StatusExpectationFailed, "")
+			c.rw.WriteHeader(http.StatusExpectationFailed)
 			return c.rw.finish()
 		}
 		if body != nil {

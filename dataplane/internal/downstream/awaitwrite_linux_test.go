@@ -1,4 +1,4 @@
-package dataplane
+package downstream
 
 import (
 	"io"
@@ -12,7 +12,7 @@ import (
 // onlyConn returns the server's one connection; called from its handler,
 // which runs on the connection's goroutine, it may read the connection's
 // fields.
-func onlyConn(t *testing.T, s *downstreamServer) *downstreamConn {
+func onlyConn(t *testing.T, s *Server) *downstreamConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -27,7 +27,7 @@ func onlyConn(t *testing.T, s *downstreamServer) *downstreamConn {
 // the connection then stops waiting that way.
 func TestDownstreamRequestSentBeforeTheResponse(t *testing.T) {
 	inFirst, secondSent := make(chan struct{}), make(chan struct{})
-	var srv atomic.Pointer[downstreamServer] // set once the server starts
+	var srv atomic.Pointer[Server] // set once the server starts
 	s, addr := startDownstream(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/first":

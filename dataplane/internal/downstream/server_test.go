@@ -1,4 +1,4 @@
-package dataplane
+package downstream
 
 import (
 	"bufio"
@@ -14,13 +14,13 @@ import (
 )
 
 // startDownstream serves h on a loopback port with Gluon's downstream server.
-func startDownstream(t *testing.T, h http.HandlerFunc) (*downstreamServer, string) {
+func startDownstream(t *testing.T, h http.HandlerFunc) (*Server, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newDownstreamServer(h, testGuard())
+	s := NewServer(h, testGuard())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ln) }()
 	t.Cleanup(func() {

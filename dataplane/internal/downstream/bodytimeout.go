@@ -1,34 +1,28 @@
-package dataplane
+package downstream
 
 import (
-	"errors"
 	"net/http"
 	"os"
 	"time"
 )
 
-// Envoy's HTTP connection manager defaults: a stream with no activity for
-// stream_idle_timeout is ended; request_timeout (off by default) bounds
-// receiving the whole request.
-const defaultStreamIdleTimeout = 5 * time.Minute
-
-// bodyTimeoutError is a request body read stopped by a timeout: the
+// BodyTimeoutError is a request body read stopped by a timeout: the
 // stream's idle timeout or request timeout (408), or the route's timeout
 // while the body was still arriving (504).
-type bodyTimeoutError struct {
-	route bool // the route's timeout, not the stream's
+type BodyTimeoutError struct {
+	Route bool // the route's timeout, not the stream's
 }
 
-func (e *bodyTimeoutError) Error() string {
-	if e.route {
+func (e *BodyTimeoutError) Error() string {
+	if e.Route {
 		return "the route timeout passed while the request body was arriving"
 	}
 	return "the request body stopped arriving (stream idle or request timeout)"
 }
 
-func (*bodyTimeoutError) Timeout() bool   { return true }
-func (*bodyTimeoutError) Temporary() bool { return false }
-func (*bodyTimeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
+func (*BodyTimeoutError) Timeout() bool   { return true }
+func (*BodyTimeoutError) Temporary() bool { return false }
+func (*BodyTimeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
 
 // bodyLimits are how long a request body may take on a connection: idle
 // is reset by every read, until is a fixed deadline (the request timeout
@@ -49,7 +43,7 @@ type bodyLimiter interface {
 // limitRequestBody bounds r's body by the listener's stream idle timeout
 // and request timeout; net/http's HTTP/2 server takes the request timeout
 // as a fixed read deadline.
-func limitRequestBody(w http.ResponseWriter, r *http.Request, idle, total time.Duration) {
+func LimitRequestBody(w http.ResponseWriter, r *http.Request, idle, total time.Duration) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
@@ -102,7 +96,7 @@ func (c *downstreamConn) armBodyDeadline(now time.Time) {
 	}
 	c.readUntil = time.Time{} // the idle deadline is set again after the request
 	if d.IsZero() {
-		d = now.Add(idleTimeout)
+		d = now.Add(IdleTimeout)
 	}
 	_ = c.conn.SetReadDeadline(d)
 }
@@ -115,30 +109,10 @@ func (c *downstreamConn) bodyDeadlinePassed() error {
 	b := &c.body
 	switch {
 	case !b.until.IsZero() && !now.Before(b.until):
-		return &bodyTimeoutError{route: b.routeUntil}
+		return &BodyTimeoutError{Route: b.routeUntil}
 	case b.idle > 0 && now.Sub(b.lastRead) >= b.idle:
-		return &bodyTimeoutError{}
+		return &BodyTimeoutError{}
 	}
 	c.armBodyDeadline(now)
 	return nil
-}
-
-// bodyReadFailed answers a request whose body could not be read: a
-// timeout is 408 (the client's) or 504 (the route's), a malformed body
-// 400; a client that went away gets no answer.
-func bodyReadFailed(w http.ResponseWriter, r *http.Request, err error, routeDeadline time.Time) {
-	var bt *bodyTimeoutError
-	timedOut := errors.Is(err, os.ErrDeadlineExceeded)
-	switch {
-	case errors.As(err, &bt) && bt.route || bt == nil && timedOut && passed(routeDeadline):
-		localReply(w, http.StatusGatewayTimeout, msgTimeout)
-	case timedOut:
-		w.Header()["Connection"] = []string{"close"}
-		localReply(w, http.StatusRequestTimeout, "stream timeout")
-	case r.Context().Err() != nil || connectionError(err):
-		return
-	default:
-		w.Header()["Connection"] = []string{"close"}
-		localReply(w, http.StatusBadRequest, "malformed request body")
-	}
 }

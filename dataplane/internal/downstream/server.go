@@ -1,4 +1,8 @@
-package dataplane
+// Package downstream is the data plane's HTTP server: Gluon's own HTTP/1.1
+// connection loop (request heads, bodies with their timeouts, responses,
+// pipelining) and net/http's HTTP/2 server for h2c, serving one
+// listener's http.Handler. It knows nothing of routes or config.
+package downstream
 
 import (
 	"context"
@@ -14,14 +18,14 @@ import (
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 )
 
-// downstreamServer serves one listener's client connections. HTTP/1.1 runs
+// Server serves one listener's client connections. HTTP/1.1 runs
 // on Gluon's own connection loop (downstreamConn): net/http's server spends
 // a goroutine, a socket read and two deadline changes per request on
 // noticing clients that hang up, more than the rest of a proxied request
 // costs. Connections that open with the HTTP/2 preface (h2c with prior
 // knowledge, which Envoy's AUTO codec accepts) go to net/http's HTTP/2
 // server, handed over through an in-memory listener.
-type downstreamServer struct {
+type Server struct {
 	handler http.Handler
 	log     *slog.Logger
 	guard   guard.Guard
@@ -34,18 +38,22 @@ type downstreamServer struct {
 	conns    map[*downstreamConn]struct{}
 }
 
-func newDownstreamServer(h http.Handler, guard guard.Guard) *downstreamServer {
+// IdleTimeout closes a connection with no request for this long.
+const IdleTimeout = 5 * time.Minute
+
+// NewServer returns a server of h; guard ends a connection that panicked.
+func NewServer(h http.Handler, guard guard.Guard) *Server {
 	var protocols http.Protocols
 	protocols.SetUnencryptedHTTP2(true)
 	log := guard.Log
-	return &downstreamServer{
+	return &Server{
 		handler: h,
 		log:     log,
 		guard:   guard,
 		h2: &http.Server{
 			Handler:     h,
 			Protocols:   &protocols,
-			IdleTimeout: idleTimeout,
+			IdleTimeout: IdleTimeout,
 			ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		},
 		h2conns: newHandoffListener(),
@@ -56,7 +64,7 @@ func newDownstreamServer(h http.Handler, guard guard.Guard) *downstreamServer {
 // Serve accepts connections on ln until the server is shut down or closed,
 // then returns http.ErrServerClosed. Other accept errors (out of file
 // descriptors, say) are waited out with a backoff, as net/http does.
-func (s *downstreamServer) Serve(ln net.Listener) error {
+func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
@@ -87,7 +95,7 @@ func (s *downstreamServer) Serve(ln net.Listener) error {
 }
 
 // track adds c to the live connections, unless the server is shutting down.
-func (s *downstreamServer) track(c *downstreamConn) bool {
+func (s *Server) track(c *downstreamConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shutting.Load() {
@@ -97,14 +105,14 @@ func (s *downstreamServer) track(c *downstreamConn) bool {
 	return true
 }
 
-func (s *downstreamServer) untrack(c *downstreamConn) {
+func (s *Server) untrack(c *downstreamConn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
 }
 
 // handOff gives an h2c connection to the HTTP/2 server.
-func (s *downstreamServer) handOff(conn net.Conn) {
+func (s *Server) handOff(conn net.Conn) {
 	if !s.h2conns.push(conn) {
 		_ = conn.Close()
 	}
@@ -113,7 +121,7 @@ func (s *downstreamServer) handOff(conn net.Conn) {
 // Shutdown stops accepting, closes idle connections, lets in-flight requests
 // finish (their responses say Connection: close) and waits until every
 // connection is gone or ctx ends, as http.Server.Shutdown does.
-func (s *downstreamServer) Shutdown(ctx context.Context) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutting.Store(true)
 	s.closeListener()
 	h2err := make(chan error, 1)
@@ -133,7 +141,7 @@ func (s *downstreamServer) Shutdown(ctx context.Context) error {
 }
 
 // Close closes the listener and every connection at once.
-func (s *downstreamServer) Close() error {
+func (s *Server) Close() error {
 	s.shutting.Store(true)
 	s.closeListener()
 	s.mu.Lock()
@@ -144,7 +152,7 @@ func (s *downstreamServer) Close() error {
 	return s.h2.Close()
 }
 
-func (s *downstreamServer) closeListener() {
+func (s *Server) closeListener() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln != nil {
@@ -156,7 +164,7 @@ func (s *downstreamServer) closeListener() {
 
 // closeIdle wakes every connection waiting for its next request, which then
 // sees the shutdown and closes, and returns how many connections are left.
-func (s *downstreamServer) closeIdle() int {
+func (s *Server) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
