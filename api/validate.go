@@ -79,6 +79,7 @@ func (vs *VirtualService) Validate() error {
 		validateHeaders(&f, "spec.virtualHost.options.headerManipulation", vh.Options.HeaderManipulation)
 		validateLocalRateLimit(&f, "spec.virtualHost.options.localRatelimit", vh.Options.LocalRatelimit)
 		validateRateLimitOptions(&f, "spec.virtualHost.options.ratelimit", vh.Options.Ratelimit)
+		validateCors(&f, "spec.virtualHost.options.cors", vh.Options.Cors, false)
 	}
 	for i := range vh.Routes {
 		validateRoute(&f, idx("spec.virtualHost.routes", i), &vh.Routes[i])
@@ -249,6 +250,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateLocalRateLimit(f, path+".localRatelimit", o.LocalRatelimit)
 	validateRateLimitOptions(f, path+".ratelimit", o.Ratelimit)
 	validateShadowing(f, path+".shadowing", o.Shadowing)
+	validateCors(f, path+".cors", o.Cors, true)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {

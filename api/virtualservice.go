@@ -46,6 +46,7 @@ type VirtualHostOptions struct {
 	HeaderManipulation *HeaderManipulation `json:"headerManipulation,omitempty"`
 	LocalRatelimit     *LocalRateLimit     `json:"localRatelimit,omitempty"`
 	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
+	Cors               *CorsPolicy         `json:"cors,omitempty"`
 }
 
 // Route matches requests and does exactly one action with them.
@@ -144,6 +145,8 @@ type RouteOptions struct {
 	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
 	// Shadowing mirrors requests to another upstream; its answers are dropped.
 	Shadowing *Shadowing `json:"shadowing,omitempty"`
+	// Cors replaces the virtual host's CORS policy for this route.
+	Cors *CorsPolicy `json:"cors,omitempty"`
 }
 
 // Shadowing is Gloo's request mirroring: a copy of each request (or of a

@@ -83,6 +83,10 @@ func (w *encodeHeadersWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer (the
+// route timeout bounds the request body through it).
+func (w *encodeHeadersWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // Flush keeps streamed responses streaming.
 func (w *encodeHeadersWriter) Flush() {
 	if !w.wrote {

@@ -65,10 +65,10 @@ func ruleOptions(f *ruleFilters, timeouts *gwv1.HTTPRouteTimeouts) (*api.RouteOp
 	if len(headers.RequestHeadersToAdd)+len(headers.RequestHeadersToRemove)+len(headers.ResponseHeadersToAdd)+len(headers.ResponseHeadersToRemove) == 0 {
 		headers = nil
 	}
-	if headers == nil && f.hostRewrite == "" && f.fullPath == nil && f.mirror == nil && timeout == nil {
+	if headers == nil && f.hostRewrite == "" && f.fullPath == nil && f.mirror == nil && f.cors == nil && timeout == nil {
 		return nil, nil
 	}
-	o := &api.RouteOptions{HeaderManipulation: headers, HostRewrite: f.hostRewrite, Shadowing: f.mirror, Timeout: timeout}
+	o := &api.RouteOptions{HeaderManipulation: headers, HostRewrite: f.hostRewrite, Shadowing: f.mirror, Cors: f.cors, Timeout: timeout}
 	if f.fullPath != nil {
 		o.RegexRewrite = &api.RegexRewrite{Pattern: api.RegexPattern{Regex: fullPathPattern}, Substitution: *f.fullPath}
 	}

@@ -17,6 +17,7 @@ type ruleFilters struct {
 	redirect      *api.RedirectAction
 	urlRewrite    bool
 	mirror        *api.Shadowing
+	cors          *api.CorsPolicy
 	function      string
 }
 
@@ -58,6 +59,8 @@ func (c *gatewayAPI) applyFilter(rs *routeState, f *ruleFilters, filter gwv1.HTT
 			return "Gluon mirrors a rule's requests to one backend only"
 		}
 		f.mirror = c.mirror(rs, filter.RequestMirror)
+	case filter.Type == gwv1.HTTPRouteFilterCORS && filter.CORS != nil:
+		f.cors = corsFromFilter(filter.CORS)
 	case filter.Type == gwv1.HTTPRouteFilterExtensionRef:
 		name, ok := functionName(filter.ExtensionRef)
 		if !ok {

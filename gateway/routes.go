@@ -25,6 +25,7 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 		vh.Domains = []string{"*"}
 	}
 	if spec.Options != nil {
+		vh.CORS = corsPolicy(spec.Options.Cors)
 		vh.Headers = t.headerMutation(vs, "spec.virtualHost.options.headerManipulation", spec.Options.HeaderManipulation)
 		var warnings []string
 		vh.RateLimit, warnings = rateLimit(spec.Options.LocalRatelimit, spec.Options.Ratelimit, "")
@@ -63,6 +64,9 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	t.action(vs, i, r, first)
 	if first.Forward != nil {
 		first.Forward.Mirrors = mirrors
+	}
+	if r.Options != nil {
+		first.CORS = corsPolicy(r.Options.Cors)
 	}
 	for j := range matchers {
 		route := &slots[len(out)]

@@ -73,6 +73,20 @@ type VirtualHost struct {
 	Routes    []*Route        `json:"routes,omitempty"`
 	Headers   *HeaderMutation `json:"headers,omitempty"`
 	RateLimit *RateLimit      `json:"rateLimit,omitempty"`
+	CORS      *CORS           `json:"cors,omitempty"`
+}
+
+// CORS is a virtual host's or route's CORS policy; a route's replaces its
+// virtual host's. Disabled turns CORS off for a route.
+type CORS struct {
+	AllowOrigins       []string `json:"allowOrigins,omitempty"`       // exact; "*" allows any
+	AllowOriginRegexes []string `json:"allowOriginRegexes,omitempty"` // RE2, whole origin
+	AllowMethods       []string `json:"allowMethods,omitempty"`
+	AllowHeaders       []string `json:"allowHeaders,omitempty"`
+	ExposeHeaders      []string `json:"exposeHeaders,omitempty"`
+	MaxAge             string   `json:"maxAge,omitempty"` // seconds
+	AllowCredentials   bool     `json:"allowCredentials,omitempty"`
+	Disabled           bool     `json:"disabled,omitempty"`
 }
 
 // RateLimit is a virtual host's or route's rate limiting: a local token
@@ -159,6 +173,8 @@ type Route struct {
 	Azure *AzureInvoke `json:"azure,omitempty"`
 	// RateLimit limits the route's requests.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// CORS replaces the virtual host's policy.
+	CORS *CORS `json:"cors,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.
