@@ -251,6 +251,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateRateLimitOptions(f, path+".ratelimit", o.Ratelimit)
 	validateShadowing(f, path+".shadowing", o.Shadowing)
 	validateCors(f, path+".cors", o.Cors, true)
+	validateFaults(f, path+".faults", o.Faults)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {

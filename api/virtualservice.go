@@ -147,6 +147,8 @@ type RouteOptions struct {
 	Shadowing *Shadowing `json:"shadowing,omitempty"`
 	// Cors replaces the virtual host's CORS policy for this route.
 	Cors *CorsPolicy `json:"cors,omitempty"`
+	// Faults aborts or delays a share of the route's requests.
+	Faults *FaultInjection `json:"faults,omitempty"`
 }
 
 // Shadowing is Gloo's request mirroring: a copy of each request (or of a

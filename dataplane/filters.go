@@ -60,6 +60,7 @@ func knownExtensions(log *slog.Logger) *extensions {
 		goPlugins: plugins,
 		httpFilters: []httpFilterDef{
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
+			faultFilterDef(),
 			corsFilterDef(),
 			localRateLimitFilterDef(newBucketStore()),
 			rateLimitFilterDef(log),

@@ -121,12 +121,19 @@ type percent struct{ num, den uint64 }
 
 func compilePercent(p *core.RuntimeFractionalPercent) (percent, error) {
 	if p == nil {
-		return percent{}, nil
+		return percent{num: 0, den: 100}, nil
 	}
 	if err := onlyFields(p, "default_value", "runtime_key"); err != nil {
 		return percent{}, err
 	}
-	fp := p.GetDefaultValue()
+	if p.GetDefaultValue() == nil {
+		return percent{num: 0, den: 100}, nil
+	}
+	return fraction(p.GetDefaultValue())
+}
+
+// fraction reads a FractionalPercent.
+func fraction(fp *typev3.FractionalPercent) (percent, error) {
 	if err := onlyFields(fp, "numerator", "denominator"); err != nil {
 		return percent{}, err
 	}

@@ -11,20 +11,7 @@ import (
 // disallowed origin gets none, and a simple request carries
 // access-control-allow-origin.
 func TestCORS(t *testing.T) {
-	a := startBackend(t, "a", nil)
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
----
-apiVersion: gluon.dev/v1
-kind: Upstream
-metadata: {name: a}
-spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
----
-apiVersion: gluon.dev/v1
+	base := serveOneUpstream(t, `apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: shop}
 spec:
@@ -40,9 +27,6 @@ spec:
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: a}}}
 `)
-	startServe(t, dir, t.TempDir(), "embedded")
-	base := "http://" + gw
-	waitFor(t, 10*time.Second, "config served", func() bool { code, _ := get(t, base+"/x", nil); return code == 200 })
 
 	req, _ := http.NewRequest(http.MethodOptions, base+"/cart", nil)
 	req.Header.Set("Origin", "https://shop.example")
@@ -74,4 +58,29 @@ spec:
 			t.Errorf("GET from %s: %d, allow-origin %q, want %q", origin, resp.StatusCode, got, want)
 		}
 	}
+}
+
+// serveOneUpstream starts gluon serve (embedded data plane) with a Gateway
+// on a free port, Upstream "a" (a backend named a) and the given
+// VirtualService YAML, and returns the gateway's base URL once it serves.
+func serveOneUpstream(t *testing.T, virtualService string) string {
+	t.Helper()
+	a := startBackend(t, "a", nil)
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: a}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
+---
+`+virtualService)
+	startServe(t, dir, t.TempDir(), "embedded")
+	base := "http://" + gw
+	waitFor(t, 10*time.Second, "config served", func() bool { code, _ := get(t, base+"/x", nil); return code == 200 })
+	return base
 }

@@ -67,6 +67,7 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	}
 	if r.Options != nil {
 		first.CORS = corsPolicy(r.Options.Cors)
+		first.Fault = fault(r.Options.Faults)
 	}
 	for j := range matchers {
 		route := &slots[len(out)]

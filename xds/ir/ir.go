@@ -76,6 +76,14 @@ type VirtualHost struct {
 	CORS      *CORS           `json:"cors,omitempty"`
 }
 
+// Fault is a route's fault injection. Shares are per million requests.
+type Fault struct {
+	AbortStatus     uint32   `json:"abortStatus,omitempty"`
+	AbortPerMillion uint32   `json:"abortPerMillion,omitempty"`
+	Delay           Duration `json:"delay,omitempty"`
+	DelayPerMillion uint32   `json:"delayPerMillion,omitempty"`
+}
+
 // CORS is a virtual host's or route's CORS policy; a route's replaces its
 // virtual host's. Disabled turns CORS off for a route.
 type CORS struct {
@@ -175,6 +183,8 @@ type Route struct {
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 	// CORS replaces the virtual host's policy.
 	CORS *CORS `json:"cors,omitempty"`
+	// Fault aborts or delays a share of the route's requests.
+	Fault *Fault `json:"fault,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

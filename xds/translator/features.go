@@ -29,6 +29,7 @@ type feature struct {
 func features() []feature {
 	return []feature{
 		headersFeature,
+		faultFeature,
 		corsFeature,
 		rateLimitFeature,
 		transformationFeature,
