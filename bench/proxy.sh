@@ -10,7 +10,9 @@
 #
 # Environment: REQUESTS (per measurement, default 50000), CONCURRENCY
 # (keep-alive connections, default 32), ROUNDS (default 7), WARMUP
-# (requests per proxy before measuring, default 5000), GOAL_RATIO (1.3).
+# (requests per proxy before measuring, default 5000), GOAL_RATIO (1.3),
+# POLICIES (1 puts a CORS policy and a 0% fault abort on the route, to
+# measure what they cost; default 0).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -20,6 +22,7 @@ CONCURRENCY=${CONCURRENCY:-32}
 ROUNDS=${ROUNDS:-7}
 WARMUP=${WARMUP:-5000}
 GOAL_RATIO=${GOAL_RATIO:-1.3}
+POLICIES=${POLICIES:-0}
 LOAD_TIMEOUT=120 # seconds for one load run
 READY_TIMEOUT=30 # seconds for a process to become ready
 
@@ -156,6 +159,10 @@ start backend "$bin/backend" -addr "127.0.0.1:$backend_port" -body-size 100
 wait_until "$started" backend one_request "http://127.0.0.1:$backend_port/"
 
 mkdir -p "$work/config"
+route_options=""
+if [ "$POLICIES" = 1 ]; then
+	route_options="      options: {cors: {allowOrigin: [https://bench.example]}, faults: {abort: {percentage: 0, httpStatus: 503}}}"
+fi
 cat >"$work/config/bench.yaml" <<YAML
 apiVersion: gluon.dev/v1
 kind: Gateway
@@ -178,6 +185,7 @@ spec:
     routes:
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: backend}}}
+$route_options
 YAML
 start control-plane "$bin/gluon" serve --config-dir "$work/config" --dataplane=none \
 	--xds-addr "127.0.0.1:$xds_port" --admin-addr "127.0.0.1:$admin_port" --state-dir "$work/state"
