@@ -38,6 +38,18 @@ type UpstreamSpec struct {
 	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
 	// ConnectTimeout bounds connection establishment (default 5s).
 	ConnectTimeout *metav1.Duration `json:"connectTimeout,omitempty"`
+	// CircuitBreakers limit what the upstream is sent at once; past them
+	// requests get 503 with x-envoy-overloaded.
+	CircuitBreakers *CircuitBreakerConfig `json:"circuitBreakers,omitempty"`
+}
+
+// CircuitBreakerConfig is Gloo's (Envoy's default-priority thresholds); a
+// field left out keeps Envoy's default (1024, or 3 for maxRetries).
+type CircuitBreakerConfig struct {
+	MaxConnections     *uint32 `json:"maxConnections,omitempty"`
+	MaxPendingRequests *uint32 `json:"maxPendingRequests,omitempty"`
+	MaxRequests        *uint32 `json:"maxRequests,omitempty"`
+	MaxRetries         *uint32 `json:"maxRetries,omitempty"`
 }
 
 // StaticUpstream lists hosts by address (IP or DNS name).

@@ -39,6 +39,8 @@ type upstreamCluster struct {
 	name   string
 	def    *clusterv3.Cluster // to detect unchanged definitions across CDS updates
 	client upstream.Client
+	// breakers limit the requests in flight; nil: no limit.
+	breakers *breakers
 	// eds clusters get endpoints from the ClusterLoadAssignment named edsName.
 	eds     bool
 	edsName string
@@ -84,13 +86,17 @@ func (c *upstreamCluster) retire() {
 func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if err := onlyFields(c, "name", "type", "connect_timeout", "eds_cluster_config", "load_assignment", "lb_policy",
 		"transport_socket", "typed_extension_protocol_options", "dns_refresh_rate", "dns_lookup_family",
-		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes"); err != nil {
+		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes", "circuit_breakers"); err != nil {
 		return nil, err
 	}
 	if c.GetLbPolicy() != clusterv3.Cluster_ROUND_ROBIN {
 		return nil, fmt.Errorf("lb_policy %v is not supported (only ROUND_ROBIN)", c.GetLbPolicy())
 	}
 	uc := &upstreamCluster{name: c.GetName(), def: c}
+	var err error
+	if uc.breakers, err = compileBreakers(c.GetCircuitBreakers()); err != nil {
+		return nil, fmt.Errorf("circuit_breakers: %w", err)
+	}
 	if err := uc.compileDiscovery(c); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,24 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	if a.retry != nil && body.Replayable() {
 		retries = a.retry.numRetries
 	}
+	release, err := cl.breakers.admit(r.Context())
+	if err != nil {
+		if errors.Is(err, errOverflow) {
+			overloaded(w)
+		}
+		return // else the client went away while the request was pending
+	}
+	defer release()
+	// retryDone gives back the retry slot of the attempt under way.
+	retryDone := func() {}
+	defer func() { retryDone() }()
+	takeRetry := func() bool {
+		done, ok := cl.breakers.retry()
+		if ok {
+			retryDone = done
+		}
+		return ok
+	}
 
 	for attempt := 0; ; attempt++ {
 		ep := cl.pick()
@@ -79,9 +97,11 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			rt.mirror(r, mirrors, body, target, outHost, deadline)
 		}
 		resp, err := cl.client.RoundTrip(r, body, ep.addr, target, outHost, tryDeadline)
+		retryDone()
+		retryDone = func() {}
 		canRetry := attempt < retries
 		switch {
-		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode):
+		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode) && takeRetry():
 			_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 			resp.Body.Close()
 		case err == nil:
@@ -97,7 +117,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			return
 		default:
 			kind := classifyFailure(err, tryDeadline)
-			if !canRetry || !a.retry.retriableFailure(kind) {
+			if !canRetry || !a.retry.retriableFailure(kind) || !takeRetry() {
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
 				failureReply(w, kind)
 				return

@@ -310,6 +310,8 @@ type Cluster struct {
 	Endpoints      []Endpoint `json:"endpoints,omitempty"`
 	TLS            *TLS       `json:"tls,omitempty"`
 	ConnectTimeout Duration   `json:"connectTimeout"`
+	// CircuitBreakers are Envoy's default-priority thresholds; nil: none.
+	CircuitBreakers *CircuitBreakers `json:"circuitBreakers,omitempty"`
 }
 
 // Endpoint is one host:port with a weight.
@@ -343,4 +345,13 @@ type Origin struct {
 	// Field is the path of the field in the resource, e.g.
 	// spec.virtualHost.routes[3].matchers[0]; empty for the whole resource.
 	Field string `json:"field,omitempty"`
+}
+
+// CircuitBreakers limit what a cluster is sent at once; a nil field keeps
+// Envoy's default.
+type CircuitBreakers struct {
+	MaxConnections     *uint32 `json:"maxConnections,omitempty"`
+	MaxPendingRequests *uint32 `json:"maxPendingRequests,omitempty"`
+	MaxRequests        *uint32 `json:"maxRequests,omitempty"`
+	MaxRetries         *uint32 `json:"maxRetries,omitempty"`
 }

@@ -20,8 +20,10 @@ type feature struct {
 	virtualHost func(*routev3.VirtualHost, *ir.VirtualHost) error
 	route       func(*routev3.Route, *ir.Route, *ir.VirtualHost) error
 	// clusters returns clusters the feature adds to the proxy (a service
-	// the proxy calls).
+	// the proxy calls); cluster sets what it configures on a cluster of
+	// the IR.
 	clusters func(*ir.Proxy) ([]*clusterv3.Cluster, error)
+	cluster  func(*clusterv3.Cluster, *ir.Cluster) error
 }
 
 // features lists every feature once, in one ordered slice: the order its
@@ -36,6 +38,7 @@ func features() []feature {
 		lambdaFeature,
 		azureFeature,
 		routerFeature,
+		circuitBreakersFeature,
 	}
 }
 

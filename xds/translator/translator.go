@@ -108,6 +108,14 @@ func (r *Resources) addCluster(c *ir.Cluster) error {
 	if err != nil {
 		return err
 	}
+	for _, f := range features() {
+		if f.cluster == nil {
+			continue
+		}
+		if err := f.cluster(cl, c); err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+	}
 	if err := cl.ValidateAll(); err != nil {
 		return err
 	}

@@ -1,0 +1,35 @@
+package translator
+
+import (
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// circuitBreakersFeature sets a cluster's default-priority thresholds.
+var circuitBreakersFeature = feature{
+	name: "circuit breakers",
+	cluster: func(out *clusterv3.Cluster, c *ir.Cluster) error {
+		cb := c.CircuitBreakers
+		if cb == nil {
+			return nil
+		}
+		out.CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority:           corev3.RoutingPriority_DEFAULT,
+			MaxConnections:     uint32Value(cb.MaxConnections),
+			MaxPendingRequests: uint32Value(cb.MaxPendingRequests),
+			MaxRequests:        uint32Value(cb.MaxRequests),
+			MaxRetries:         uint32Value(cb.MaxRetries),
+		}}}
+		return nil
+	},
+}
+
+func uint32Value(v *uint32) *wrapperspb.UInt32Value {
+	if v == nil {
+		return nil
+	}
+	return wrapperspb.UInt32(*v)
+}
