@@ -11,8 +11,9 @@
 # Environment: REQUESTS (per measurement, default 50000), CONCURRENCY
 # (keep-alive connections, default 32), ROUNDS (default 7), WARMUP
 # (requests per proxy before measuring, default 5000), GOAL_RATIO (1.3),
-# POLICIES (1 puts a CORS policy and a 0% fault abort on the route, to
-# measure what they cost; default 0).
+# POLICIES (1 puts a CORS policy and a 0% fault abort on the route and
+# circuit breakers, never reached, on the upstream, to measure what they
+# cost; default 0).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -160,8 +161,10 @@ wait_until "$started" backend one_request "http://127.0.0.1:$backend_port/"
 
 mkdir -p "$work/config"
 route_options=""
+upstream_options=""
 if [ "$POLICIES" = 1 ]; then
 	route_options="      options: {cors: {allowOrigin: [https://bench.example]}, faults: {abort: {percentage: 0, httpStatus: 503}}}"
+	upstream_options="  circuitBreakers: {maxConnections: 1024, maxRequests: 1024}"
 fi
 cat >"$work/config/bench.yaml" <<YAML
 apiVersion: gluon.dev/v1
@@ -175,6 +178,7 @@ metadata: {name: backend}
 spec:
   static:
     hosts: [{addr: 127.0.0.1, port: $backend_port}]
+$upstream_options
 ---
 apiVersion: gluon.dev/v1
 kind: VirtualService
