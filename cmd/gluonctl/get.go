@@ -142,6 +142,7 @@ func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
 	t := &table{headers: []string{"UPSTREAM", "TYPE", "STATUS", "DETAILS"}}
 	for _, u := range us {
 		typ, details := upstreamDetails(u)
+		details = append(details, breakerDetails(u.Spec.CircuitBreakers)...)
 		if d := st.functionsOf(u.Namespace, u.Name); d != nil {
 			if len(d.Functions) > 0 {
 				details = append(details, "functions: "+strconv.Itoa(len(d.Functions)))
@@ -156,6 +157,23 @@ func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
 		t.add(u.Name, typ, stateOf(st, api.KeyOf(u)), strings.Join(details, "\n"))
 	}
 	return t
+}
+
+// breakerDetails shows an upstream's circuit breakers, those it sets.
+func breakerDetails(cb *api.CircuitBreakerConfig) []string {
+	if cb == nil {
+		return nil
+	}
+	var parts []string
+	for _, f := range []struct {
+		name string
+		v    *uint32
+	}{{"connections", cb.MaxConnections}, {"pending", cb.MaxPendingRequests}, {"requests", cb.MaxRequests}, {"retries", cb.MaxRetries}} {
+		if f.v != nil {
+			parts = append(parts, "max "+f.name+" "+strconv.FormatUint(uint64(*f.v), 10))
+		}
+	}
+	return []string{"circuit breakers: " + strings.Join(parts, ", ")}
 }
 
 // upstreamDetails is glooctl's TYPE and first DETAILS lines.
