@@ -1,5 +1,12 @@
 package api
 
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
 // StateStore keeps a config source's memory across restarts: the last good
 // version of each resource (so that a resource broken while the process
 // was down still serves as it did) and, for files, when each resource was
@@ -12,4 +19,20 @@ package api
 type StateStore interface {
 	Load() ([]byte, error)
 	Save([]byte) error
+}
+
+// LoadState reads what store holds into v (JSON) and returns it as read;
+// nil, and no error, when nothing was saved yet.
+func LoadState(store StateStore, v any) ([]byte, error) {
+	data, err := store.Load()
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(data, v)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the config state: %w", err)
+	}
+	return data, nil
 }

@@ -22,14 +22,8 @@ func corsFilterDef() httpFilterDef {
 	return httpFilterDef{
 		name: wellknown.CORS, typeURL: corsType,
 		compile: func(name string, cfg *anypb.Any) (httpFilter, error) {
-			if cfg != nil {
-				c := &corsv3.Cors{}
-				if err := decodeAny(cfg, c); err != nil {
-					return nil, err
-				}
-				if err := onlyFields(c); err != nil {
-					return nil, fmt.Errorf("%w (policies are configured per route or virtual host)", err)
-				}
+			if err := emptyListenerConfig(cfg, &corsv3.Cors{}, "policies are configured per route or virtual host"); err != nil {
+				return nil, err
 			}
 			return &corsFilter{name: name}, nil
 		},
@@ -106,19 +100,9 @@ func (p *corsPolicy) allows(origin string) bool {
 type corsFilter struct{ name string }
 
 func (f *corsFilter) withRoutes(rt *routeTable) (middleware, error) {
-	policies := make([]*corsPolicy, rt.nroutes)
-	for _, vh := range rt.vhosts {
-		for i, cr := range vh.routes {
-			c := cr.plugins[f.name]
-			if c == nil {
-				continue
-			}
-			p, ok := c.native.(*corsPolicy)
-			if !ok {
-				return nil, fmt.Errorf("virtual host %q: route %d (%q): typed_per_filter_config %q is not a CorsPolicy", vh.name, i, cr.name, f.name)
-			}
-			policies[cr.idx] = p
-		}
+	policies, err := nativeRouteConfigs[*corsPolicy](rt, f.name, "CorsPolicy")
+	if err != nil {
+		return nil, err
 	}
 	return func(next handler, _ map[string]*upstreamCluster) handler {
 		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {

@@ -24,14 +24,8 @@ func faultFilterDef() httpFilterDef {
 	return httpFilterDef{
 		name: wellknown.Fault, typeURL: faultType,
 		compile: func(name string, cfg *anypb.Any) (httpFilter, error) {
-			if cfg != nil {
-				f := &faultv3.HTTPFault{}
-				if err := decodeAny(cfg, f); err != nil {
-					return nil, err
-				}
-				if err := onlyFields(f); err != nil {
-					return nil, fmt.Errorf("%w (faults are configured per route)", err)
-				}
+			if err := emptyListenerConfig(cfg, &faultv3.HTTPFault{}, "faults are configured per route"); err != nil {
+				return nil, err
 			}
 			return &faultFilter{name: name}, nil
 		},
@@ -101,19 +95,9 @@ func fractionalPercent(fp *typev3.FractionalPercent) (percent, error) {
 type faultFilter struct{ name string }
 
 func (f *faultFilter) withRoutes(rt *routeTable) (middleware, error) {
-	faults := make([]*faultConfig, rt.nroutes)
-	for _, vh := range rt.vhosts {
-		for i, cr := range vh.routes {
-			c := cr.plugins[f.name]
-			if c == nil {
-				continue
-			}
-			fc, ok := c.native.(*faultConfig)
-			if !ok {
-				return nil, fmt.Errorf("virtual host %q: route %d (%q): typed_per_filter_config %q is not an HTTPFault", vh.name, i, cr.name, f.name)
-			}
-			faults[cr.idx] = fc
-		}
+	faults, err := nativeRouteConfigs[*faultConfig](rt, f.name, "HTTPFault")
+	if err != nil {
+		return nil, err
 	}
 	return func(next handler, _ map[string]*upstreamCluster) handler {
 		return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {

@@ -1,11 +1,13 @@
 package dataplane
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -109,4 +111,40 @@ func (lc *listenerConfig) bind(rt *routeTable) (*boundFilters, error) {
 		b.middlewares = append(b.middlewares, mw)
 	}
 	return b, nil
+}
+
+// emptyListenerConfig accepts a filter's listener-level config only when
+// it sets nothing (decoded into m): the filter's settings are per route.
+func emptyListenerConfig(cfg *anypb.Any, m proto.Message, hint string) error {
+	if cfg == nil {
+		return nil
+	}
+	if err := decodeAny(cfg, m); err != nil {
+		return err
+	}
+	if err := onlyFields(m); err != nil {
+		return fmt.Errorf("%w (%s)", err, hint)
+	}
+	return nil
+}
+
+// nativeRouteConfigs are, by route index, the compiled per-route configs of
+// filter name that apply to each route of rt (the most specific, as in
+// Envoy); nil where none does. typeName names T's message in errors.
+func nativeRouteConfigs[T any](rt *routeTable, name, typeName string) ([]T, error) {
+	out := make([]T, rt.nroutes)
+	for _, vh := range rt.vhosts {
+		for i, cr := range vh.routes {
+			c := cr.plugins[name]
+			if c == nil {
+				continue
+			}
+			v, ok := c.native.(T)
+			if !ok {
+				return nil, fmt.Errorf("virtual host %q: route %d (%q): typed_per_filter_config %q is not a %s", vh.name, i, cr.name, name, typeName)
+			}
+			out[cr.idx] = v
+		}
+	}
+	return out, nil
 }

@@ -10,38 +10,21 @@ import (
 // TestCircuitBreakers: with maxRequests 2 and 10 concurrent slow requests,
 // 8 get 503 with x-envoy-overloaded at once; the 2 admitted complete.
 func TestCircuitBreakers(t *testing.T) {
-	slow := startBackend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+	slow := func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			time.Sleep(time.Second)
 		}
 		w.Write([]byte("slow " + r.URL.Path))
-	})
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
----
-apiVersion: gluon.dev/v1
-kind: Upstream
-metadata: {name: slow, labels: {discovery.gluon.dev/function_discovery: disabled}}
-spec:
-  static: {hosts: [{addr: 127.0.0.1, port: `+slow.port()+`}]}
-  circuitBreakers: {maxRequests: 2}
----
-apiVersion: gluon.dev/v1
+	}
+	base := serveOneUpstream(t, slow, "  circuitBreakers: {maxRequests: 2}", `apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: default}
 spec:
   virtualHost:
     routes:
     - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: slow}}}
+      routeAction: {single: {upstream: {name: a}}}
 `)
-	startServe(t, dir, t.TempDir(), "embedded")
-	base := "http://" + gw
-	waitFor(t, 10*time.Second, "config served", func() bool { code, _ := get(t, base+"/x", nil); return code == 200 })
 
 	type result struct {
 		code       int

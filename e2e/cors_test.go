@@ -11,7 +11,7 @@ import (
 // disallowed origin gets none, and a simple request carries
 // access-control-allow-origin.
 func TestCORS(t *testing.T) {
-	base := serveOneUpstream(t, `apiVersion: gluon.dev/v1
+	base := serveOneUpstream(t, nil, "", `apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: shop}
 spec:
@@ -61,11 +61,13 @@ spec:
 }
 
 // serveOneUpstream starts gluon serve (embedded data plane) with a Gateway
-// on a free port, Upstream "a" (a backend named a) and the given
-// VirtualService YAML, and returns the gateway's base URL once it serves.
-func serveOneUpstream(t *testing.T, virtualService string) string {
+// on a free port, Upstream "a" in front of a backend answering with h (nil:
+// the echoing backend named a), with upstreamOptions added to its spec,
+// and the given VirtualService YAML; it returns the gateway's base URL
+// once it serves.
+func serveOneUpstream(t *testing.T, h http.HandlerFunc, upstreamOptions, virtualService string) string {
 	t.Helper()
-	a := startBackend(t, "a", nil)
+	a := startBackend(t, "a", h)
 	gw := freeAddr(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
@@ -75,8 +77,10 @@ spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
-metadata: {name: a}
-spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
+metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec:
+  static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}
+`+upstreamOptions+`
 ---
 `+virtualService)
 	startServe(t, dir, t.TempDir(), "embedded")

@@ -10,7 +10,7 @@ import (
 // TestFaults: an abort at 30% answers 30% ± 5% of 2,000 requests with its
 // status, and a delay of 200 ms at 100% shows in every latency.
 func TestFaults(t *testing.T) {
-	base := serveOneUpstream(t, `apiVersion: gluon.dev/v1
+	base := serveOneUpstream(t, nil, "", `apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: chaos}
 spec:

@@ -18,7 +18,7 @@ func (rc *renderContext) templateFunctions(budget *renderBudget) pongo2.Context 
 		"header":         func(name *pongo2.Value) string { return rc.header(name.String()) },
 		"request_header": func(name *pongo2.Value) string { return rc.requestHeader(name.String()) },
 		"extraction":     func(name *pongo2.Value) string { return rc.extraction(name.String()) },
-		"body":           func() string { return rc.bodyText },
+		"body":           rc.bodyString,
 		"context":        func() any { return rc.jsonBody() },
 		"env":            func(name *pongo2.Value) string { return rc.c.engine.opts.Env[name.String()] },
 		"base64_encode": func(s *pongo2.Value) string {

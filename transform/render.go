@@ -11,11 +11,16 @@ import (
 
 // renderContext is one request's view for templates.
 type renderContext struct {
-	c         *Compiled
-	headers   Headers
-	reqHdrs   Headers
-	body      []byte
-	bodyText  string   // body as a string, made once
+	c       *Compiled
+	headers Headers
+	reqHdrs Headers
+	body    []byte
+	// bodyText is body as a string, made on the first body() call: most
+	// renders never call it, and a copy of a large body per request was
+	// wasted. Renders of one request may overlap (one abandoned at its
+	// deadline), hence the Once.
+	bodyOnce  sync.Once
+	bodyText  string
 	extracted []string // by extractor index
 
 	parsed  bool
@@ -29,7 +34,7 @@ type renderContext struct {
 }
 
 func newRenderContext(c *Compiled, in Input) *renderContext {
-	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body, bodyText: string(in.Body)}
+	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body}
 	if rc.reqHdrs == nil {
 		rc.reqHdrs = in.Headers
 	}
@@ -45,6 +50,12 @@ func newRenderContext(c *Compiled, in Input) *renderContext {
 		}
 	}
 	return rc
+}
+
+// bodyString is the body as a string, made once.
+func (rc *renderContext) bodyString() string {
+	rc.bodyOnce.Do(func() { rc.bodyText = string(rc.body) })
+	return rc.bodyText
 }
 
 func (rc *renderContext) header(name string) string {

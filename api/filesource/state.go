@@ -3,9 +3,7 @@ package filesource
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"time"
 
@@ -24,16 +22,10 @@ type savedState struct {
 
 // restore reads the saved state, if any, into the loader.
 func (l *Loader) restore() error {
-	data, err := l.state.Load()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading the config state: %w", err)
-	}
 	var saved savedState
-	if err := json.Unmarshal(data, &saved); err != nil {
-		return fmt.Errorf("reading the config state: %w", err)
+	data, err := api.LoadState(l.state, &saved)
+	if data == nil {
+		return err
 	}
 	for file, docs := range saved.Files {
 		objs := map[api.Key]api.Object{}

@@ -28,11 +28,11 @@ type Source struct {
 	gatewayAPI bool
 	// lastGood holds, per resource, its last version that validated, so a
 	// bad edit written around the webhook leaves traffic as it was. state
-	// keeps it across restarts (nil: it does not survive one); saved is the
-	// versions it holds.
+	// keeps it across restarts (nil: it does not survive one); unsaved
+	// says lastGood changed since it was last saved.
 	lastGood map[api.Key]api.Object
 	state    api.StateStore
-	saved    map[api.Key]string
+	unsaved  bool
 }
 
 // New returns a source reading from c. gatewayAPI says whether the Gateway
@@ -150,6 +150,7 @@ func (s *Source) Load(ctx context.Context) (api.Snapshot, error) {
 	if err := s.loadGluon(ctx, &snap, next); err != nil {
 		return api.Snapshot{}, err
 	}
+	s.unsaved = s.unsaved || !sameVersions(s.lastGood, next)
 	s.lastGood = next
 	if err := s.save(); err != nil {
 		snap.Reports.Warn(stateKey, api.Problem{Code: api.StateNotSaved, Message: err.Error()})

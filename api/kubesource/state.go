@@ -2,9 +2,7 @@ package kubesource
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"slices"
 	"strings"
@@ -22,16 +20,9 @@ var stateKey = api.Key{Kind: "State", Name: "(config state)"}
 // while the process was down serves its last good version after start, as
 // it did before.
 func (s *Source) restore() error {
-	data, err := s.state.Load()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading the config state: %w", err)
-	}
 	var docs []json.RawMessage
-	if err := json.Unmarshal(data, &docs); err != nil {
-		return fmt.Errorf("reading the config state: %w", err)
+	if data, err := api.LoadState(s.state, &docs); data == nil {
+		return err
 	}
 	for _, doc := range docs {
 		d := api.Decode(doc)
@@ -40,15 +31,13 @@ func (s *Source) restore() error {
 		}
 		s.lastGood[api.KeyOf(d.Object)] = d.Object
 	}
-	s.saved = versions(s.lastGood)
 	return nil
 }
 
 // save stores the last good versions when one of them changed. Load runs
 // on every EndpointSlice change; most leave them as they were.
 func (s *Source) save() error {
-	now := versions(s.lastGood)
-	if s.state == nil || maps.Equal(now, s.saved) {
+	if s.state == nil || !s.unsaved {
 		return nil
 	}
 	docs := make([]json.RawMessage, 0, len(s.lastGood))
@@ -70,16 +59,22 @@ func (s *Source) save() error {
 	if err := s.state.Save(data); err != nil {
 		return fmt.Errorf("saving the config state: %w", err)
 	}
-	s.saved = now
+	s.unsaved = false
 	return nil
 }
 
-// versions names each resource's version: a cached object is replaced,
-// never changed, so its UID and resourceVersion say when it is another.
-func versions(objs map[api.Key]api.Object) map[api.Key]string {
-	v := make(map[api.Key]string, len(objs))
-	for k, o := range objs {
-		v[k] = string(o.GetUID()) + "/" + o.GetResourceVersion()
+// sameVersions reports whether a and b hold the same version of the same
+// resources: a cached object is replaced, never changed, so its UID and
+// resourceVersion say when it is another.
+func sameVersions(a, b map[api.Key]api.Object) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	return v
+	for k, o := range a {
+		p, ok := b[k]
+		if !ok || p.GetUID() != o.GetUID() || p.GetResourceVersion() != o.GetResourceVersion() {
+			return false
+		}
+	}
+	return true
 }

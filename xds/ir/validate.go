@@ -7,30 +7,9 @@ import (
 	"sync"
 )
 
-// Validate checks the invariants stage 2 relies on: names are unique,
-// routes do one thing, destinations name clusters that exist, regexes
-// compile. Stage 1 should never build a Proxy that fails it.
-func (p *Proxy) Validate() error {
-	errs := []error{p.ValidateNames()}
-	clusters := map[string]bool{}
-	for _, c := range p.Clusters {
-		clusters[c.Name] = true
-		errs = append(errs, c.Validate())
-	}
-	for _, l := range p.Listeners {
-		for _, vh := range l.VirtualHosts {
-			for _, r := range vh.Routes {
-				if err := r.Validate(clusters); err != nil {
-					errs = append(errs, fmt.Errorf("listener %q virtual host %q: %w", l.Name, vh.Name, err))
-				}
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // ValidateNames checks that cluster and listener names are unique: the one
-// invariant a proxy fails as a whole.
+// invariant a proxy fails as a whole. Stage 2 checks the rest element by
+// element (Cluster.Validate, Route.Validate) and leaves out what fails.
 func (p *Proxy) ValidateNames() error {
 	var errs []error
 	clusters := map[string]bool{}

@@ -41,11 +41,7 @@ func withCORS(m map[string]*anypb.Any, c *ir.CORS) (map[string]*anypb.Any, error
 	if c == nil {
 		return m, nil
 	}
-	cfg, err := packAny(corsPolicy(c))
-	if err != nil {
-		return m, err
-	}
-	return withFilterConfig(m, wellknown.CORS, cfg), nil
+	return withPackedConfig(m, wellknown.CORS, corsPolicy(c))
 }
 
 func anyCORS(l *ir.Listener) bool {
@@ -86,13 +82,4 @@ func corsPolicy(c *ir.CORS) *corsv3.CorsPolicy {
 		p.AllowCredentials = wrapperspb.Bool(true)
 	}
 	return p
-}
-
-// withFilterConfig sets a filter's per-route config in m, made if nil.
-func withFilterConfig(m map[string]*anypb.Any, filter string, cfg *anypb.Any) map[string]*anypb.Any {
-	if m == nil {
-		m = map[string]*anypb.Any{}
-	}
-	m[filter] = cfg
-	return m
 }

@@ -25,16 +25,11 @@ var faultFeature = feature{
 		}
 		return nil, nil
 	},
-	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) error {
-		if r.Fault == nil {
-			return nil
+	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
+		if r.Fault != nil {
+			out.TypedPerFilterConfig, err = withPackedConfig(out.TypedPerFilterConfig, wellknown.Fault, httpFault(r.Fault))
 		}
-		cfg, err := packAny(httpFault(r.Fault))
-		if err != nil {
-			return err
-		}
-		out.TypedPerFilterConfig = withFilterConfig(out.TypedPerFilterConfig, wellknown.Fault, cfg)
-		return nil
+		return err
 	},
 }
 

@@ -27,29 +27,17 @@ type feature struct {
 }
 
 // features lists every feature once, in one ordered slice: the order its
-// hooks run in, and within one filter stage the order of the filters.
-func features() []feature {
-	return []feature{
-		headersFeature,
-		faultFeature,
-		corsFeature,
-		rateLimitFeature,
-		transformationFeature,
-		lambdaFeature,
-		azureFeature,
-		routerFeature,
-		circuitBreakersFeature,
-	}
+// hooks run in, and within one filter stage the order of the filters. It
+// is made once: every cluster, listener, virtual host and route of every
+// push walks it.
+var features = []feature{
+	headersFeature,
+	faultFeature,
+	corsFeature,
+	rateLimitFeature,
+	transformationFeature,
+	lambdaFeature,
+	azureFeature,
+	routerFeature,
+	circuitBreakersFeature,
 }
-
-// routeHooks are the features with a route hook, in order: every route of
-// every push runs them, so the list is made once.
-var routeHooks = func() []feature {
-	var out []feature
-	for _, f := range features() {
-		if f.route != nil {
-			out = append(out, f)
-		}
-	}
-	return out
-}()

@@ -6,6 +6,7 @@ import (
 
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -39,7 +40,7 @@ type httpFilter struct {
 // by stage (features' order breaks ties).
 func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 	var all []httpFilter
-	for _, f := range features() {
+	for _, f := range features {
 		if f.filters == nil {
 			continue
 		}
@@ -59,4 +60,23 @@ func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 		out = append(out, &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg}})
 	}
 	return out, nil
+}
+
+// withFilterConfig sets a filter's per-route config (typed_per_filter_config
+// of a route or virtual host) in m, made if nil.
+func withFilterConfig(m map[string]*anypb.Any, filter string, cfg *anypb.Any) map[string]*anypb.Any {
+	if m == nil {
+		m = map[string]*anypb.Any{}
+	}
+	m[filter] = cfg
+	return m
+}
+
+// withPackedConfig packs cfg and sets it as a filter's per-route config.
+func withPackedConfig(m map[string]*anypb.Any, filter string, cfg proto.Message) (map[string]*anypb.Any, error) {
+	a, err := packAny(cfg)
+	if err != nil {
+		return m, err
+	}
+	return withFilterConfig(m, filter, a), nil
 }

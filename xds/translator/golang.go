@@ -46,10 +46,7 @@ func setGoPluginRouteConfig(out *routev3.Route, plugin, configType string, confi
 	if err != nil {
 		return fmt.Errorf("%s: %w", plugin, err)
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[plugin] = perRoute
+	out.TypedPerFilterConfig = withFilterConfig(out.TypedPerFilterConfig, plugin, perRoute)
 	return nil
 }
 

@@ -138,10 +138,7 @@ func applyVirtualHostRateLimit(v *routev3.VirtualHost, rl *ir.RateLimit) error {
 	if err != nil || cfg == nil {
 		return err
 	}
-	if v.TypedPerFilterConfig == nil {
-		v.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	v.TypedPerFilterConfig[localRateLimitFilter] = cfg
+	v.TypedPerFilterConfig = withFilterConfig(v.TypedPerFilterConfig, localRateLimitFilter, cfg)
 	return nil
 }
 
@@ -161,10 +158,7 @@ func applyRouteRateLimit(out *routev3.Route, rl *ir.RateLimit, vhost *ir.RateLim
 	if err != nil || cfg == nil {
 		return err
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[localRateLimitFilter] = cfg
+	out.TypedPerFilterConfig = withFilterConfig(out.TypedPerFilterConfig, localRateLimitFilter, cfg)
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (r *Resources) routeConfiguration(l *ir.Listener, clusters map[string]bool)
 
 func (r *Resources) virtualHost(vh *ir.VirtualHost, clusters map[string]bool, mem *routeMessages) (*routev3.VirtualHost, error) {
 	v := &routev3.VirtualHost{Name: vh.Name, Domains: vh.Domains, Routes: make([]*routev3.Route, 0, len(vh.Routes))}
-	for _, f := range features() {
+	for _, f := range features {
 		if f.virtualHost == nil {
 			continue
 		}
@@ -80,7 +80,10 @@ func buildRoute(r *ir.Route, vh *ir.VirtualHost, mem *routeMessages) (*routev3.R
 	default:
 		return nil, fmt.Errorf("route %q: no action", r.Name)
 	}
-	for _, f := range routeHooks {
+	for _, f := range features {
+		if f.route == nil {
+			continue
+		}
 		if err := f.route(out, r, vh); err != nil {
 			return nil, fmt.Errorf("route %q: %s: %w", r.Name, f.name, err)
 		}

@@ -75,7 +75,7 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 		}
 		clusters[c.Name] = true
 	}
-	for _, f := range features() {
+	for _, f := range features {
 		if f.clusters == nil {
 			continue
 		}
@@ -108,7 +108,7 @@ func (r *Resources) addCluster(c *ir.Cluster) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range features() {
+	for _, f := range features {
 		if f.cluster == nil {
 			continue
 		}
