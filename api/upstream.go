@@ -41,6 +41,13 @@ type UpstreamSpec struct {
 	// CircuitBreakers limit what the upstream is sent at once; past them
 	// requests get 503 with x-envoy-overloaded.
 	CircuitBreakers *CircuitBreakerConfig `json:"circuitBreakers,omitempty"`
+	// OutlierDetection takes endpoints that keep failing out of rotation.
+	OutlierDetection *OutlierDetection `json:"outlierDetection,omitempty"`
+	// HealthChecks probe every endpoint; one failing them leaves rotation
+	// until it passes again.
+	HealthChecks []HealthCheck `json:"healthChecks,omitempty"`
+	// LoadBalancerConfig chooses the balancing policy.
+	LoadBalancerConfig *LoadBalancerConfig `json:"loadBalancerConfig,omitempty"`
 }
 
 // CircuitBreakerConfig is Gloo's (Envoy's default-priority thresholds); a
@@ -50,6 +57,8 @@ type CircuitBreakerConfig struct {
 	MaxPendingRequests *uint32 `json:"maxPendingRequests,omitempty"`
 	MaxRequests        *uint32 `json:"maxRequests,omitempty"`
 	MaxRetries         *uint32 `json:"maxRetries,omitempty"`
+	// RetryBudget, when set, bounds retries in flight instead of maxRetries.
+	RetryBudget *RetryBudget `json:"retryBudget,omitempty"`
 }
 
 // StaticUpstream lists hosts by address (IP or DNS name).

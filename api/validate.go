@@ -14,6 +14,7 @@ import (
 func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
+	validateUpstreamPolicies(&f, &u.Spec)
 	types := countSet(u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil)
 	switch {
 	case types > 1:
@@ -47,7 +48,6 @@ func (u *Upstream) Validate() error {
 			f.add(p+".loadBalancingWeight", "must be at least 1")
 		}
 	}
-	validatePositive(&f, "spec.connectTimeout", u.Spec.ConnectTimeout)
 	validateServiceSpec(&f, "spec.static.serviceSpec", s.ServiceSpec)
 	return f.err()
 }
@@ -212,7 +212,7 @@ func validateRedirect(f *fieldErrors, path string, r *RedirectAction) {
 	}
 }
 
-var retryConditions = map[string]bool{"5xx": true, "gateway-error": true, "connect-failure": true, "reset": true, "retriable-4xx": true}
+var retryConditions = map[string]bool{"5xx": true, "gateway-error": true, "connect-failure": true, "reset": true, "retriable-4xx": true, "retriable-status-codes": true}
 
 func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	if o.PrefixRewrite != nil && o.RegexRewrite != nil {
@@ -233,7 +233,12 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	if r := o.Retries; r != nil {
 		for _, c := range strings.Split(r.RetryOn, ",") {
 			if c = strings.TrimSpace(c); c != "" && !retryConditions[c] {
-				f.add(path+".retries.retryOn", "%q is not one of 5xx, gateway-error, connect-failure, reset, retriable-4xx", c)
+				f.add(path+".retries.retryOn", "%q is not one of 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes", c)
+			}
+		}
+		for i, c := range r.RetriableStatusCodes {
+			if c < 100 || c > 599 {
+				f.add(idx(path+".retries.retriableStatusCodes", i), "%d is not an HTTP status", c)
 			}
 		}
 		validatePositive(f, path+".retries.perTryTimeout", r.PerTryTimeout)
@@ -252,6 +257,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateShadowing(f, path+".shadowing", o.Shadowing)
 	validateCors(f, path+".cors", o.Cors, true)
 	validateFaults(f, path+".faults", o.Faults)
+	validateLbHash(f, path+".lbHash", o.LbHash)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {

@@ -149,6 +149,9 @@ type RouteOptions struct {
 	Cors *CorsPolicy `json:"cors,omitempty"`
 	// Faults aborts or delays a share of the route's requests.
 	Faults *FaultInjection `json:"faults,omitempty"`
+	// LbHash says what requests are hashed by, for ring hash and maglev
+	// upstreams: sticky sessions.
+	LbHash *LbHash `json:"lbHash,omitempty"`
 }
 
 // Shadowing is Gloo's request mirroring: a copy of each request (or of a
@@ -172,11 +175,14 @@ type RegexPattern struct {
 
 // RetryPolicy retries failed attempts.
 type RetryPolicy struct {
-	// RetryOn is Envoy's comma list: 5xx, gateway-error, connect-failure, reset, retriable-4xx.
-	RetryOn       string           `json:"retryOn,omitempty"`
-	NumRetries    uint32           `json:"numRetries,omitempty"`
-	PerTryTimeout *metav1.Duration `json:"perTryTimeout,omitempty"`
-	RetryBackOff  *RetryBackOff    `json:"retryBackOff,omitempty"`
+	// RetryOn is Envoy's comma list: 5xx, gateway-error, connect-failure,
+	// reset, retriable-4xx, retriable-status-codes.
+	RetryOn string `json:"retryOn,omitempty"`
+	// RetriableStatusCodes are retried under retriable-status-codes.
+	RetriableStatusCodes []uint32         `json:"retriableStatusCodes,omitempty"`
+	NumRetries           uint32           `json:"numRetries,omitempty"`
+	PerTryTimeout        *metav1.Duration `json:"perTryTimeout,omitempty"`
+	RetryBackOff         *RetryBackOff    `json:"retryBackOff,omitempty"`
 }
 
 // RetryBackOff bounds the jittered exponential back-off between retries.

@@ -62,10 +62,7 @@ func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	if u.Spec.ConnectTimeout != nil {
 		c.ConnectTimeout = ir.Duration(u.Spec.ConnectTimeout.Duration)
 	}
-	if cb := u.Spec.CircuitBreakers; cb != nil {
-		c.CircuitBreakers = &ir.CircuitBreakers{MaxConnections: cb.MaxConnections, MaxPendingRequests: cb.MaxPendingRequests,
-			MaxRequests: cb.MaxRequests, MaxRetries: cb.MaxRetries}
-	}
+	clusterPolicies(c, &u.Spec)
 	if u.Spec.AWS != nil {
 		host, port, useTLS := awsEndpoint(u.Spec.AWS)
 		return remoteCluster(c, host, port, useTLS)

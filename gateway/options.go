@@ -23,6 +23,7 @@ func forward(dests []ir.Destination, o *api.RouteOptions) *ir.Forward {
 		f.Timeout = ir.NewDuration(o.Timeout.Duration)
 	}
 	f.Retry = retry(o.Retries)
+	f.HashPolicies = hashPolicies(o.LbHash)
 	return f
 }
 
@@ -30,23 +31,16 @@ func retry(r *api.RetryPolicy) *ir.Retry {
 	if r == nil {
 		return nil
 	}
-	out := &ir.Retry{RetryOn: r.RetryOn, NumRetries: r.NumRetries}
+	out := &ir.Retry{RetryOn: r.RetryOn, NumRetries: r.NumRetries, RetriableStatusCodes: r.RetriableStatusCodes}
 	if out.RetryOn == "" {
 		out.RetryOn = "5xx"
 	}
 	if out.NumRetries == 0 {
 		out.NumRetries = 1
 	}
-	if r.PerTryTimeout != nil {
-		out.PerTryTimeout = ir.NewDuration(r.PerTryTimeout.Duration)
-	}
+	out.PerTryTimeout = optDuration(r.PerTryTimeout)
 	if b := r.RetryBackOff; b != nil {
-		if b.BaseInterval != nil {
-			out.BaseInterval = ir.NewDuration(b.BaseInterval.Duration)
-		}
-		if b.MaxInterval != nil {
-			out.MaxInterval = ir.NewDuration(b.MaxInterval.Duration)
-		}
+		out.BaseInterval, out.MaxInterval = optDuration(b.BaseInterval), optDuration(b.MaxInterval)
 	}
 	return out
 }

@@ -226,6 +226,8 @@ type Forward struct {
 	// Mirrors each get a copy of a share of the requests, fire and forget
 	// (Gloo's shadowing); their answers are dropped.
 	Mirrors []Mirror `json:"mirrors,omitempty"`
+	// HashPolicies feed ring hash and maglev clusters.
+	HashPolicies []HashPolicy `json:"hashPolicies,omitempty"`
 }
 
 // Mirror sends a copy of Percent (0-100) percent of requests to Cluster.
@@ -253,6 +255,8 @@ type Retry struct {
 	PerTryTimeout *Duration `json:"perTryTimeout,omitempty"`
 	BaseInterval  *Duration `json:"baseInterval,omitempty"`
 	MaxInterval   *Duration `json:"maxInterval,omitempty"`
+	// RetriableStatusCodes apply under retriable-status-codes.
+	RetriableStatusCodes []uint32 `json:"retriableStatusCodes,omitempty"`
 }
 
 // Redirect answers with a redirect.
@@ -312,6 +316,11 @@ type Cluster struct {
 	ConnectTimeout Duration   `json:"connectTimeout"`
 	// CircuitBreakers are Envoy's default-priority thresholds; nil: none.
 	CircuitBreakers *CircuitBreakers `json:"circuitBreakers,omitempty"`
+	// OutlierDetection ejects endpoints that keep failing; nil: none.
+	OutlierDetection *OutlierDetection `json:"outlierDetection,omitempty"`
+	HealthChecks     []HealthCheck     `json:"healthChecks,omitempty"`
+	// LoadBalancer nil is round robin with Envoy's defaults.
+	LoadBalancer *LoadBalancer `json:"loadBalancer,omitempty"`
 }
 
 // Endpoint is one host:port with a weight.
@@ -350,8 +359,87 @@ type Origin struct {
 // CircuitBreakers limit what a cluster is sent at once; a nil field keeps
 // Envoy's default.
 type CircuitBreakers struct {
-	MaxConnections     *uint32 `json:"maxConnections,omitempty"`
-	MaxPendingRequests *uint32 `json:"maxPendingRequests,omitempty"`
-	MaxRequests        *uint32 `json:"maxRequests,omitempty"`
-	MaxRetries         *uint32 `json:"maxRetries,omitempty"`
+	MaxConnections     *uint32      `json:"maxConnections,omitempty"`
+	MaxPendingRequests *uint32      `json:"maxPendingRequests,omitempty"`
+	MaxRequests        *uint32      `json:"maxRequests,omitempty"`
+	MaxRetries         *uint32      `json:"maxRetries,omitempty"`
+	RetryBudget        *RetryBudget `json:"retryBudget,omitempty"`
+}
+
+// RetryBudget bounds retries in flight to a share of active requests.
+type RetryBudget struct {
+	BudgetPercent       *float64 `json:"budgetPercent,omitempty"`
+	MinRetryConcurrency *uint32  `json:"minRetryConcurrency,omitempty"`
+}
+
+// OutlierDetection is Envoy's; a nil field keeps Envoy's default, except
+// that setting ConsecutiveGatewayFailure also enforces it.
+type OutlierDetection struct {
+	Consecutive5xx            *uint32   `json:"consecutive5xx,omitempty"`
+	ConsecutiveGatewayFailure *uint32   `json:"consecutiveGatewayFailure,omitempty"`
+	Interval                  *Duration `json:"interval,omitempty"`
+	BaseEjectionTime          *Duration `json:"baseEjectionTime,omitempty"`
+	MaxEjectionPercent        *uint32   `json:"maxEjectionPercent,omitempty"`
+}
+
+// HealthCheck is an active check of every endpoint: HTTP when HTTP is set,
+// else a TCP connect.
+type HealthCheck struct {
+	Timeout            Duration         `json:"timeout"`
+	Interval           Duration         `json:"interval"`
+	UnhealthyThreshold uint32           `json:"unhealthyThreshold"`
+	HealthyThreshold   uint32           `json:"healthyThreshold"`
+	HTTP               *HTTPHealthCheck `json:"http,omitempty"`
+}
+
+// HTTPHealthCheck GETs Path; Host empty is the cluster's name.
+type HTTPHealthCheck struct {
+	Path             string        `json:"path"`
+	Host             string        `json:"host,omitempty"`
+	ExpectedStatuses []StatusRange `json:"expectedStatuses,omitempty"`
+}
+
+// StatusRange is [Start, End).
+type StatusRange struct {
+	Start uint32 `json:"start"`
+	End   uint32 `json:"end"`
+}
+
+// LBPolicy is Envoy's lb_policy.
+type LBPolicy string
+
+// The policies Gluon emits.
+const (
+	LBRoundRobin   LBPolicy = "ROUND_ROBIN"
+	LBLeastRequest LBPolicy = "LEAST_REQUEST"
+	LBRandom       LBPolicy = "RANDOM"
+	LBRingHash     LBPolicy = "RING_HASH"
+	LBMaglev       LBPolicy = "MAGLEV"
+)
+
+// LoadBalancer is a cluster's balancing policy and its settings.
+type LoadBalancer struct {
+	Policy LBPolicy `json:"policy"`
+	// ChoiceCount is for LEAST_REQUEST; ring sizes for RING_HASH.
+	ChoiceCount     *uint32 `json:"choiceCount,omitempty"`
+	MinimumRingSize *uint64 `json:"minimumRingSize,omitempty"`
+	MaximumRingSize *uint64 `json:"maximumRingSize,omitempty"`
+	// HealthyPanicThreshold is a percentage; nil keeps Envoy's 50.
+	HealthyPanicThreshold *float64 `json:"healthyPanicThreshold,omitempty"`
+}
+
+// HashPolicy is one request property a hashing balancer uses: exactly one
+// of Header, Cookie, SourceIP.
+type HashPolicy struct {
+	Header   string      `json:"header,omitempty"`
+	Cookie   *HashCookie `json:"cookie,omitempty"`
+	SourceIP bool        `json:"sourceIp,omitempty"`
+	Terminal bool        `json:"terminal,omitempty"`
+}
+
+// HashCookie hashes a cookie, set by the proxy when TTL is given.
+type HashCookie struct {
+	Name string    `json:"name"`
+	TTL  *Duration `json:"ttl,omitempty"`
+	Path string    `json:"path,omitempty"`
 }

@@ -39,6 +39,18 @@ func (c *Cluster) Validate() error {
 	if len(c.Endpoints) == 0 && c.Discovery != DiscoveryEDS {
 		return fmt.Errorf("cluster %q: no endpoints", c.Name)
 	}
+	if lb := c.LoadBalancer; lb != nil {
+		switch lb.Policy {
+		case LBRoundRobin, LBLeastRequest, LBRandom, LBRingHash, LBMaglev:
+		default:
+			return fmt.Errorf("cluster %q: unknown load-balancer policy %q", c.Name, lb.Policy)
+		}
+	}
+	for i, hc := range c.HealthChecks {
+		if hc.Interval <= 0 || hc.Timeout <= 0 || hc.HealthyThreshold == 0 || hc.UnhealthyThreshold == 0 {
+			return fmt.Errorf("cluster %q: health check %d needs a positive interval, timeout and thresholds", c.Name, i)
+		}
+	}
 	return nil
 }
 

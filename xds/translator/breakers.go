@@ -3,6 +3,7 @@ package translator
 import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -22,9 +23,21 @@ var circuitBreakersFeature = feature{
 			MaxPendingRequests: uint32Value(cb.MaxPendingRequests),
 			MaxRequests:        uint32Value(cb.MaxRequests),
 			MaxRetries:         uint32Value(cb.MaxRetries),
+			RetryBudget:        retryBudget(cb.RetryBudget),
 		}}}
 		return nil
 	},
+}
+
+func retryBudget(b *ir.RetryBudget) *clusterv3.CircuitBreakers_Thresholds_RetryBudget {
+	if b == nil {
+		return nil
+	}
+	out := &clusterv3.CircuitBreakers_Thresholds_RetryBudget{MinRetryConcurrency: uint32Value(b.MinRetryConcurrency)}
+	if b.BudgetPercent != nil {
+		out.BudgetPercent = &typev3.Percent{Value: *b.BudgetPercent}
+	}
+	return out
 }
 
 func uint32Value(v *uint32) *wrapperspb.UInt32Value {

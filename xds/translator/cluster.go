@@ -15,7 +15,8 @@ var discoveryTypes = map[ir.Discovery]clusterv3.Cluster_DiscoveryType{
 	ir.DiscoveryStatic:    clusterv3.Cluster_STATIC,
 }
 
-// cluster builds a round-robin cluster; EDS clusters get their endpoints
+// cluster builds a cluster (round robin unless the load-balancing feature
+// says otherwise); EDS clusters get their endpoints
 // from a separate ClusterLoadAssignment, the others inline them.
 func cluster(c *ir.Cluster) (*clusterv3.Cluster, error) {
 	out := &clusterv3.Cluster{

@@ -40,4 +40,7 @@ var features = []feature{
 	azureFeature,
 	routerFeature,
 	circuitBreakersFeature,
+	outlierDetectionFeature,
+	healthChecksFeature,
+	loadBalancingFeature,
 }

@@ -17,7 +17,7 @@ func retryPolicy(r *ir.Retry) *routev3.RetryPolicy {
 	if r == nil {
 		return nil
 	}
-	p := &routev3.RetryPolicy{RetryOn: r.RetryOn, NumRetries: wrapperspb.UInt32(r.NumRetries)}
+	p := &routev3.RetryPolicy{RetryOn: r.RetryOn, NumRetries: wrapperspb.UInt32(r.NumRetries), RetriableStatusCodes: r.RetriableStatusCodes}
 	if r.PerTryTimeout != nil {
 		p.PerTryTimeout = durationpb.New(r.PerTryTimeout.D())
 	}
