@@ -141,6 +141,9 @@ func validateUpstreamPolicies(f *fieldErrors, s *UpstreamSpec) {
 			f.add("spec.outlierDetection.maxEjectionPercent", "%d is not a percentage (0-100)", *od.MaxEjectionPercent)
 		}
 	}
+	if len(s.HealthChecks) > 1 {
+		f.add("spec.healthChecks", "only one health check per upstream is supported, got %d", len(s.HealthChecks))
+	}
 	for i := range s.HealthChecks {
 		validateHealthCheck(f, idx("spec.healthChecks", i), &s.HealthChecks[i])
 	}

@@ -26,10 +26,14 @@ const (
 // max_requests in flight, it overflows: 503 with x-envoy-overloaded, at
 // once, as in Envoy. Retries in flight are held to max_retries.
 type breakers struct {
-	connections       *semaphore.Weighted
-	maxPending        int64
-	maxRequests       int64
-	maxRetries        int64
+	connections *semaphore.Weighted
+	maxPending  int64
+	maxRequests int64
+	maxRetries  int64
+	// budget, when set, bounds retries to a share of the requests active
+	// (in flight or pending) instead of maxRetries, never below minRetries.
+	budget            float64
+	minRetries        int64
 	pending, requests atomic.Int64
 	retries           atomic.Int64
 }
@@ -46,7 +50,7 @@ func compileBreakers(cb *clusterv3.CircuitBreakers) (*breakers, error) {
 	b := &breakers{connections: semaphore.NewWeighted(defaultMaxConnections), maxPending: defaultMaxPendingRequests,
 		maxRequests: defaultMaxRequests, maxRetries: defaultMaxRetries}
 	for i, t := range cb.GetThresholds() {
-		if err := onlyFields(t, "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries"); err != nil {
+		if err := onlyFields(t, "priority", "max_connections", "max_pending_requests", "max_requests", "max_retries", "retry_budget"); err != nil {
 			return nil, fmt.Errorf("thresholds[%d]: %w", i, err)
 		}
 		if t.GetPriority() != core.RoutingPriority_DEFAULT {
@@ -64,8 +68,46 @@ func compileBreakers(cb *clusterv3.CircuitBreakers) (*breakers, error) {
 		if v := t.GetMaxRetries(); v != nil {
 			b.maxRetries = int64(v.GetValue())
 		}
+		if err := b.compileBudget(t.GetRetryBudget()); err != nil {
+			return nil, fmt.Errorf("thresholds[%d].retry_budget: %w", i, err)
+		}
 	}
 	return b, nil
+}
+
+// Envoy's retry budget defaults.
+const (
+	defaultBudgetPercent       = 20
+	defaultMinRetryConcurrency = 3
+)
+
+func (b *breakers) compileBudget(rb *clusterv3.CircuitBreakers_Thresholds_RetryBudget) error {
+	if rb == nil {
+		return nil
+	}
+	if err := onlyFields(rb, "budget_percent", "min_retry_concurrency"); err != nil {
+		return err
+	}
+	b.budget, b.minRetries = defaultBudgetPercent, defaultMinRetryConcurrency
+	if p := rb.GetBudgetPercent(); p != nil {
+		if p.GetValue() < 0 || p.GetValue() > 100 {
+			return fmt.Errorf("budget_percent %v is not a percentage", p.GetValue())
+		}
+		b.budget = p.GetValue()
+	}
+	if m := rb.GetMinRetryConcurrency(); m != nil {
+		b.minRetries = int64(m.GetValue())
+	}
+	return nil
+}
+
+// retryLimit is how many retries may be in flight now.
+func (b *breakers) retryLimit() int64 {
+	if b.budget == 0 && b.minRetries == 0 {
+		return b.maxRetries
+	}
+	active := b.requests.Load() + b.pending.Load()
+	return max(b.minRetries, int64(b.budget*float64(active)/100))
 }
 
 // errOverflow is a request the breakers turned away.
@@ -107,7 +149,7 @@ func (b *breakers) retry() (done func(), ok bool) {
 	if b == nil {
 		return func() {}, true
 	}
-	if b.retries.Add(1) > b.maxRetries {
+	if b.retries.Add(1) > b.retryLimit() {
 		b.retries.Add(-1)
 		return nil, false
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -57,5 +58,36 @@ func TestBreakers(t *testing.T) {
 	done()
 	if none, err := compileBreakers(nil); none != nil || err != nil {
 		t.Fatalf("no circuit_breakers: %v %v", none, err)
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	b, err := compileBreakers(&clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		MaxRetries: wrapperspb.UInt32(100),
+		RetryBudget: &clusterv3.CircuitBreakers_Thresholds_RetryBudget{
+			BudgetPercent: &typev3.Percent{Value: 50}, MinRetryConcurrency: wrapperspb.UInt32(1)},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var releases []func()
+	for range 4 {
+		release, err := b.admit(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	// Half of 4 active requests may be retries, whatever max_retries says.
+	for i := range 2 {
+		if _, ok := b.retry(); !ok {
+			t.Fatalf("retry %d within the budget was refused", i+1)
+		}
+	}
+	if _, ok := b.retry(); ok {
+		t.Fatal("a retry past the budget was allowed")
+	}
+	for _, r := range releases {
+		r()
 	}
 }

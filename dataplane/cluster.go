@@ -50,7 +50,10 @@ type upstreamCluster struct {
 	dnsAuto    bool // Envoy AUTO/V4_PREFERRED: keep one family only
 	dnsPrefer6 bool
 	dnsRefresh time.Duration
-	stop       context.CancelFunc
+	// ctx ends when the cluster is retired, and its background work
+	// (DNS refresh, health checks) with it.
+	ctx  context.Context
+	stop context.CancelFunc
 
 	// How to reach the endpoints over gRPC, when a filter calls a service
 	// through the cluster; the channel is created on first use.
@@ -59,24 +62,21 @@ type upstreamCluster struct {
 	connectTimeout time.Duration
 	grpc           grpcChannel
 
+	// endpoints are the configured ones; health, which of them take traffic.
 	endpoints atomic.Pointer[endpointSet]
+	lb        lbConfig
+	health    hostHealth
+	// outlier and healthCheck, when set, take failing hosts out of rotation.
+	outlier     *outlierDetection
+	healthCheck *healthCheck
 	// warm is set once endpoints were assigned at least once; a config that
 	// references a cold cluster is not complete yet.
 	warm atomic.Bool
 }
 
-func (c *upstreamCluster) pick() *endpoint { return c.endpoints.Load().pick() }
-
-func (c *upstreamCluster) setEndpoints(s *endpointSet) {
-	c.endpoints.Store(s)
-	c.warm.Store(true)
-}
-
 // retire stops background work and closes idle connections after a grace period.
 func (c *upstreamCluster) retire() {
-	if c.stop != nil {
-		c.stop()
-	}
+	c.stop()
 	time.AfterFunc(retireGrace, func() {
 		c.client.CloseIdle()
 		c.grpc.close()
@@ -86,16 +86,25 @@ func (c *upstreamCluster) retire() {
 func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	if err := onlyFields(c, "name", "type", "connect_timeout", "eds_cluster_config", "load_assignment", "lb_policy",
 		"transport_socket", "typed_extension_protocol_options", "dns_refresh_rate", "dns_lookup_family",
-		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes", "circuit_breakers"); err != nil {
+		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes", "circuit_breakers",
+		"least_request_lb_config", "ring_hash_lb_config", "maglev_lb_config", "common_lb_config",
+		"outlier_detection", "health_checks"); err != nil {
 		return nil, err
 	}
-	if c.GetLbPolicy() != clusterv3.Cluster_ROUND_ROBIN {
-		return nil, fmt.Errorf("lb_policy %v is not supported (only ROUND_ROBIN)", c.GetLbPolicy())
-	}
 	uc := &upstreamCluster{name: c.GetName(), def: c}
+	uc.ctx, uc.stop = context.WithCancel(context.Background())
 	var err error
+	if uc.lb, err = compileLoadBalancer(c); err != nil {
+		return nil, err
+	}
 	if uc.breakers, err = compileBreakers(c.GetCircuitBreakers()); err != nil {
 		return nil, fmt.Errorf("circuit_breakers: %w", err)
+	}
+	if uc.outlier, err = compileOutlierDetection(c.GetOutlierDetection()); err != nil {
+		return nil, fmt.Errorf("outlier_detection: %w", err)
+	}
+	if uc.healthCheck, err = compileHealthChecks(c.GetHealthChecks(), c.GetName()); err != nil {
+		return nil, fmt.Errorf("health_checks: %w", err)
 	}
 	if err := uc.compileDiscovery(c); err != nil {
 		return nil, err

@@ -49,6 +49,9 @@ type Status struct {
 	// Panics counts goroutines (a connection's, a mirror's) that panicked
 	// and were ended alone, the process going on.
 	Panics uint64
+	// Upstreams are the endpoints of the clusters that check health
+	// (actively or by outlier detection): healthy, unhealthy or ejected.
+	Upstreams []ClusterHealth
 }
 
 // NACK describes a rejected xDS update.
@@ -155,6 +158,7 @@ func (d *DataPlane) Status() Status {
 	st.Versions = maps.Clone(d.status.Versions)
 	st.Mirrors = d.mirrors.stats()
 	st.Panics = d.panics.Load()
+	st.Upstreams = d.state.healthReports()
 	if st.LastNACK != nil {
 		n := *st.LastNACK
 		st.LastNACK = &n

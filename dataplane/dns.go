@@ -18,8 +18,7 @@ const dnsTimeout = 5 * time.Second
 // with or without endpoints, as in Envoy) and then keeps refreshing it every
 // dns_refresh_rate until the cluster is retired.
 func (c *upstreamCluster) startDNS(log *slog.Logger) {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.stop = cancel
+	ctx := c.ctx
 	c.refreshDNS(ctx, log)
 	go func() {
 		t := time.NewTicker(c.dnsRefresh)
@@ -41,7 +40,6 @@ func (c *upstreamCluster) refreshDNS(ctx context.Context, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, dnsTimeout)
 	defer cancel()
 	var eps []endpoint
-	var weights []uint32
 	var errs []error
 	for _, t := range c.dnsTargets {
 		ips, err := c.lookup(ctx, t.host)
@@ -54,8 +52,7 @@ func (c *upstreamCluster) refreshDNS(ctx context.Context, log *slog.Logger) {
 			hostname = t.host
 		}
 		for _, ip := range ips {
-			eps = append(eps, endpoint{addr: net.JoinHostPort(ip.String(), strconv.FormatUint(uint64(t.port), 10)), hostname: hostname})
-			weights = append(weights, t.weight)
+			eps = append(eps, endpoint{addr: net.JoinHostPort(ip.String(), strconv.FormatUint(uint64(t.port), 10)), hostname: hostname, weight: t.weight})
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -64,7 +61,7 @@ func (c *upstreamCluster) refreshDNS(ctx context.Context, log *slog.Logger) {
 			return
 		}
 	}
-	c.setEndpoints(newEndpointSet(eps, weights))
+	c.setEndpoints(&endpointSet{eps: eps})
 }
 
 // lookup resolves host following dns_lookup_family. AUTO prefers IPv6 and

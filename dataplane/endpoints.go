@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync/atomic"
 
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -16,6 +15,7 @@ import (
 type endpoint struct {
 	addr     string // ip:port, the dial address
 	hostname string // used by auto_host_rewrite
+	weight   uint32
 }
 
 // lbEndpoint is an endpoint as configured: a host that may still need DNS
@@ -30,35 +30,10 @@ type lbEndpoint struct {
 // maxSchedule bounds the precomputed weighted round-robin schedule.
 const maxSchedule = 4096
 
-// endpointSet is an immutable set of endpoints with a precomputed smooth
-// weighted round-robin schedule, so that picking is one atomic increment.
+// endpointSet is an immutable set of endpoints, as configured (EDS, DNS or
+// inline); each cluster using it balances over its healthy ones.
 type endpointSet struct {
-	eps      []endpoint
-	schedule []uint32 // indexes into eps; nil when all weights are equal
-	next     atomic.Uint64
-}
-
-// pick returns the next endpoint, or nil when there is none.
-func (s *endpointSet) pick() *endpoint {
-	if s == nil || len(s.eps) == 0 {
-		return nil
-	}
-	n := s.next.Add(1) - 1
-	if s.schedule != nil {
-		return &s.eps[s.schedule[n%uint64(len(s.schedule))]]
-	}
-	return &s.eps[n%uint64(len(s.eps))]
-}
-
-func newEndpointSet(eps []endpoint, weights []uint32) *endpointSet {
-	s := &endpointSet{eps: eps}
-	for _, w := range weights {
-		if w != weights[0] {
-			s.schedule = smoothSchedule(weights)
-			break
-		}
-	}
-	return s
+	eps []endpoint
 }
 
 // smoothSchedule computes nginx's smooth weighted round-robin order for one
@@ -197,10 +172,8 @@ func socketAddress(a *core.Address) (string, uint32, error) {
 // auto_host_rewrite) is the configured hostname.
 func staticEndpoints(les []lbEndpoint) *endpointSet {
 	eps := make([]endpoint, len(les))
-	weights := make([]uint32, len(les))
 	for i, e := range les {
-		eps[i] = endpoint{addr: net.JoinHostPort(e.host, strconv.FormatUint(uint64(e.port), 10)), hostname: e.hostname}
-		weights[i] = e.weight
+		eps[i] = endpoint{addr: net.JoinHostPort(e.host, strconv.FormatUint(uint64(e.port), 10)), hostname: e.hostname, weight: e.weight}
 	}
-	return newEndpointSet(eps, weights)
+	return &endpointSet{eps: eps}
 }

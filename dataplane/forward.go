@@ -77,8 +77,14 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		return ok
 	}
 
+	var hash uint64
+	var hashed bool
+	var setCookie string
+	if cl.lb.hashes() {
+		hash, hashed, setCookie = requestHash(a.hashPolicies, r)
+	}
 	for attempt := 0; ; attempt++ {
-		ep := cl.pick()
+		ep := cl.pick(hash, hashed)
 		if ep == nil {
 			localReply(w, http.StatusServiceUnavailable, msgNoHealthyUpstream)
 			return
@@ -96,27 +102,42 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		if attempt == 0 && mirrors != nil {
 			rt.mirror(r, mirrors, body, target, outHost, deadline)
 		}
+		cl.begin(ep)
 		resp, err := cl.client.RoundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		retryDone()
 		retryDone = func() {}
+		if err == nil {
+			cl.observe(ep, resp.StatusCode)
+		}
 		canRetry := attempt < retries
 		switch {
 		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode) && takeRetry():
 			_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 			resp.Body.Close()
+			cl.end(ep)
 		case err == nil:
+			if setCookie != "" {
+				resp.Header.Add("Set-Cookie", setCookie)
+			}
 			rt.copyResponse(w, r, resp, vh, cr)
+			cl.end(ep)
 			return
 		case errors.As(err, new(*upstream.RequestBodyError)):
+			cl.end(ep)
 			bodyReadFailed(w, r, err, deadline)
 			return
 		case r.Context().Err() != nil:
+			cl.end(ep)
 			return // the client went away: nobody to answer
 		case passed(deadline):
+			cl.end(ep)
+			cl.observe(ep, http.StatusGatewayTimeout)
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
 		default:
+			cl.end(ep)
 			kind := classifyFailure(err, tryDeadline)
+			cl.observe(ep, kind.status())
 			if !canRetry || !a.retry.retriableFailure(kind) || !takeRetry() {
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
 				failureReply(w, kind)
@@ -146,6 +167,14 @@ func classifyFailure(err error, tryDeadline time.Time) failureKind {
 		return failConnect
 	}
 	return failReset
+}
+
+// status is what a failed attempt counts as for outlier detection.
+func (k failureKind) status() int {
+	if k == failPerTryTimeout {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusServiceUnavailable
 }
 
 func failureReply(w http.ResponseWriter, k failureKind) {

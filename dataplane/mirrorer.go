@@ -110,7 +110,7 @@ func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body upstream.Body
 	if cl == nil {
 		return errNoMirrorCluster // removed by CDS since the route was compiled, as Envoy checks
 	}
-	ep := cl.pick()
+	ep := cl.pick(0, false)
 	if ep == nil {
 		return errors.New(msgNoHealthyUpstream)
 	}

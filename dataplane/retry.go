@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ const (
 	retryOnConnectFailure
 	retryOnReset
 	retryOnRetriable4xx
+	retryOnStatusCodes
 )
 
 const (
@@ -34,6 +36,8 @@ type retryPolicy struct {
 	numRetries int
 	perTry     time.Duration // 0: only the route timeout applies
 	base, max  time.Duration
+	// codes are retried under retriable-status-codes.
+	codes []uint32
 }
 
 // failureKind classifies a failed attempt for retry decisions and local replies.
@@ -46,10 +50,10 @@ const (
 )
 
 func compileRetryPolicy(rp *route.RetryPolicy) (*retryPolicy, error) {
-	if err := onlyFields(rp, "retry_on", "num_retries", "per_try_timeout", "retry_back_off"); err != nil {
+	if err := onlyFields(rp, "retry_on", "num_retries", "per_try_timeout", "retry_back_off", "retriable_status_codes"); err != nil {
 		return nil, err
 	}
-	p := &retryPolicy{numRetries: 1, base: defaultRetryBaseInterval}
+	p := &retryPolicy{numRetries: 1, base: defaultRetryBaseInterval, codes: rp.GetRetriableStatusCodes()}
 	for tok := range strings.SplitSeq(rp.GetRetryOn(), ",") {
 		switch strings.TrimSpace(tok) {
 		case "":
@@ -63,6 +67,8 @@ func compileRetryPolicy(rp *route.RetryPolicy) (*retryPolicy, error) {
 			p.on |= retryOnReset
 		case "retriable-4xx":
 			p.on |= retryOnRetriable4xx
+		case "retriable-status-codes":
+			p.on |= retryOnStatusCodes
 		default:
 			return nil, fmt.Errorf("retry_on %q is not supported", strings.TrimSpace(tok))
 		}
@@ -113,6 +119,8 @@ func (p *retryPolicy) retriableStatus(code int) bool {
 		return true
 	case code == 409 && p.on&retryOnRetriable4xx != 0:
 		return true
+	case p.on&retryOnStatusCodes != 0:
+		return slices.Contains(p.codes, uint32(code))
 	}
 	return false
 }

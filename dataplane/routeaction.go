@@ -42,6 +42,8 @@ type forwardAction struct {
 	includeVHRateLimits bool
 	// mirrors get copies of a share of the requests (request_mirror_policies).
 	mirrors []mirrorPolicy
+	// hashPolicies feed ring hash and maglev clusters.
+	hashPolicies []hashPolicy
 }
 
 // pickCluster returns the target cluster, choosing among weighted clusters
@@ -63,7 +65,7 @@ func (a *forwardAction) pickCluster() string {
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {
 	if err := onlyFields(ra, "cluster", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
 		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy",
-		"rate_limits", "include_vh_rate_limits", "request_mirror_policies"); err != nil {
+		"rate_limits", "include_vh_rate_limits", "request_mirror_policies", "hash_policy"); err != nil {
 		return nil, err
 	}
 	a := &forwardAction{timeout: defaultRouteTimeout, includeVHRateLimits: ra.GetIncludeVhRateLimits().GetValue()}
@@ -72,6 +74,9 @@ func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardActio
 		return nil, err
 	}
 	if a.mirrors, err = compileMirrorPolicies(ra.GetRequestMirrorPolicies()); err != nil {
+		return nil, err
+	}
+	if a.hashPolicies, err = compileHashPolicies(ra.GetHashPolicy()); err != nil {
 		return nil, err
 	}
 	switch cs := ra.GetClusterSpecifier().(type) {

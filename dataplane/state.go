@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -49,6 +50,30 @@ type state struct {
 	// cluster created and not retired yet.
 	active map[string]*upstreamCluster
 	owned  map[*upstreamCluster]bool
+	// watched are the clusters with health checks or outlier detection,
+	// sorted by name: what Status reports, read from other goroutines.
+	watched atomic.Pointer[[]*upstreamCluster]
+}
+
+// healthReports are the endpoint health of the watched clusters.
+func (s *state) healthReports() []ClusterHealth {
+	var out []ClusterHealth
+	if w := s.watched.Load(); w != nil {
+		for _, c := range *w {
+			out = append(out, c.healthReport())
+		}
+	}
+	return out
+}
+
+func (s *state) watchHealth() {
+	var w []*upstreamCluster
+	for _, name := range slices.Sorted(maps.Keys(s.clusters)) {
+		if c := s.clusters[name]; c.healthCheck != nil || c.outlier != nil {
+			w = append(w, c)
+		}
+	}
+	s.watched.Store(&w)
 }
 
 func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer) *state {
@@ -112,6 +137,9 @@ func (s *state) applyClusters(resources []*anypb.Any) error {
 	var dns []*upstreamCluster
 	for _, uc := range fresh {
 		s.owned[uc] = true
+		if uc.healthCheck != nil {
+			uc.startHealthChecks(uc.ctx, s.log)
+		}
 		switch {
 		case uc.dnsTargets != nil:
 			dns = append(dns, uc)
@@ -123,6 +151,7 @@ func (s *state) applyClusters(resources []*anypb.Any) error {
 	}
 	startAllDNS(dns, s.log)
 	s.clusters, s.haveCDS = next, true
+	s.watchHealth()
 	s.retireUnused()
 	// Forget assignments no cluster uses any more, as an EDS unsubscription does.
 	wanted := s.edsNames()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 )
@@ -76,16 +77,17 @@ func TestSmoothSchedule(t *testing.T) {
 	if len(big) > maxSchedule+3 || !slices.Contains(big, 1) || !slices.Contains(big, 2) {
 		t.Errorf("scaled schedule of length %d lost endpoints", len(big))
 	}
-	set := newEndpointSet([]endpoint{{addr: "a"}, {addr: "b"}}, []uint32{3, 1})
+	lb := lbConfig{policy: clusterv3.Cluster_ROUND_ROBIN}
+	b := lb.build([]*host{{endpoint: endpoint{addr: "a", weight: 3}}, {endpoint: endpoint{addr: "b", weight: 1}}})
 	counts := map[string]int{}
 	for range 400 {
-		counts[set.pick().addr]++
+		counts[b.pick(0, false).addr]++
 	}
 	if counts["a"] != 300 || counts["b"] != 100 {
 		t.Errorf("picks %v, want 300/100", counts)
 	}
-	if (&endpointSet{}).pick() != nil {
-		t.Error("empty set picked an endpoint")
+	if lb.build(nil) != nil {
+		t.Error("no hosts made a balancer")
 	}
 }
 

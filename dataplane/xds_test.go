@@ -42,7 +42,7 @@ func TestNACKKeepsServing(t *testing.T) {
 
 	badCluster := good
 	lc := edsCluster("b")
-	lc.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
+	lc.LbPolicy = clusterv3.Cluster_CLUSTER_PROVIDED
 	badCluster.clusters = []types.Resource{lc}
 
 	occupied, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,7 +62,7 @@ func TestNACKKeepsServing(t *testing.T) {
 	}{
 		{"unknown http filter", badListener, resourcev3.ListenerType, []string{`listener "http"`, `"envoy.filters.http.lua"`, "not supported"}},
 		{"unsupported route field", badRoute, resourcev3.RouteType, []string{`route configuration "rc"`, "host_rewrite_header"}},
-		{"unsupported lb policy", badCluster, resourcev3.ClusterType, []string{`cluster "b"`, "LEAST_REQUEST"}},
+		{"unsupported lb policy", badCluster, resourcev3.ClusterType, []string{`cluster "b"`, "CLUSTER_PROVIDED"}},
 		{"bind failure", badBind, resourcev3.ListenerType, []string{"binding", "address already in use"}},
 	}
 	for _, c := range cases {
