@@ -21,6 +21,7 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
 	"github.com/gluon-gateway/gluon/fds"
+	"github.com/gluon-gateway/gluon/dataplane"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -201,6 +202,9 @@ type Status struct {
 	Clients   []server.Client   `json:"clients"`
 	// Functions is what discovery found, upstream by upstream.
 	Functions []functions.Discovered `json:"functions"`
+	// EndpointHealth is the embedded data plane's view of the endpoints
+	// of clusters that check health: healthy, unhealthy or ejected.
+	EndpointHealth []dataplane.ClusterHealth `json:"endpointHealth,omitempty"`
 }
 
 // SecretValues are the values of every Secret of the config and the keys

@@ -12,10 +12,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gluon-gateway/gluon/controlplane"
+	"github.com/gluon-gateway/gluon/dataplane"
 )
 
-// adminHandler serves the control plane's own endpoints.
-func adminHandler(p *controlplane.Pipeline) http.Handler {
+// adminHandler serves the control plane's own endpoints; /statusz also
+// shows the endpoint health of the embedded data plane, dp, when there is one.
+func adminHandler(p *controlplane.Pipeline, dp *dataplane.DataPlane) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -28,7 +30,11 @@ func adminHandler(p *controlplane.Pipeline) http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /statusz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, p.Status())
+		st := p.Status()
+		if dp != nil {
+			st.EndpointHealth = dp.Status().Upstreams
+		}
+		writeJSON(w, st)
 	})
 	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, servedConfig(p))

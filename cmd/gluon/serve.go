@@ -156,18 +156,21 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	inProcess := bufconn.Listen(1 << 20)
 	go serveGRPC(embedded, inProcess, log)
 	defer embedded.Stop()
-	admin := &http.Server{Handler: sec.adminAuth(adminHandler(p)), ReadHeaderTimeout: 10 * time.Second, TLSConfig: sec.admin}
+	var dp *dataplane.DataPlane
+	if o.dataplane == "embedded" {
+		dp = dataplane.New(dataplane.Options{
+			XDSAddress: "passthrough:///gluon-embedded",
+			Dialer:     func(ctx context.Context, _ string) (net.Conn, error) { return inProcess.DialContext(ctx) },
+			NodeID:     "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane"),
+		})
+	}
+	admin := &http.Server{Handler: sec.adminAuth(adminHandler(p, dp)), ReadHeaderTimeout: 10 * time.Second, TLSConfig: sec.admin}
 	go serveAdmin(admin, adminLis, log)
 	log.Info("control plane listening", "xds", xdsLis.Addr().String(), "admin", adminLis.Addr().String(),
 		"ratelimit", net.JoinHostPort(gwOpts.RateLimitAddress, fmt.Sprint(gwOpts.RateLimitPort)),
 		"xds_mtls", sec.xdsClientAuth, "ratelimit_tls", sec.rls != nil, "admin_tls", sec.admin != nil, "admin_token", sec.adminToken != "")
 	dpDone := make(chan struct{})
-	if o.dataplane == "embedded" {
-		dp := dataplane.New(dataplane.Options{
-			XDSAddress: "passthrough:///gluon-embedded",
-			Dialer:     func(ctx context.Context, _ string) (net.Conn, error) { return inProcess.DialContext(ctx) },
-			NodeID:     "gluon-embedded", Proxy: o.proxy, Logger: log.With("component", "dataplane"),
-		})
+	if dp != nil {
 		go func() {
 			defer close(dpDone)
 			if err := dp.Run(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/controlplane"
 	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/server"
 )
 
@@ -143,6 +144,8 @@ func upstreamsTable(us []*api.Upstream, st *statusDoc) *table {
 	for _, u := range us {
 		typ, details := upstreamDetails(u)
 		details = append(details, breakerDetails(u.Spec.CircuitBreakers)...)
+		details = append(details, resilienceDetails(&u.Spec)...)
+		details = append(details, st.endpointHealth(gateway.ClusterName(api.ResourceRef{Name: u.Name, Namespace: u.Namespace}))...)
 		if d := st.functionsOf(u.Namespace, u.Name); d != nil {
 			if len(d.Functions) > 0 {
 				details = append(details, "functions: "+strconv.Itoa(len(d.Functions)))
