@@ -20,8 +20,8 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
-	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/dataplane"
+	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/functions"
 	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/ir"
