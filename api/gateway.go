@@ -38,6 +38,8 @@ type GatewaySpec struct {
 	// default [gateway-proxy].
 	ProxyNames  []string     `json:"proxyNames,omitempty"`
 	HTTPGateway *HTTPGateway `json:"httpGateway,omitempty"`
+	// Options are the listener's own (buffer limits).
+	Options *ListenerOptions `json:"options,omitempty"`
 }
 
 // HTTPGateway selects virtual services by reference or by labels; with
@@ -52,6 +54,11 @@ type HTTPGateway struct {
 // HTTPListenerOptions are a gateway's HTTP options, as in Gloo.
 type HTTPListenerOptions struct {
 	HTTPConnectionManagerSettings *HTTPConnectionManagerSettings `json:"httpConnectionManagerSettings,omitempty"`
+	// Gzip and Brotli compress responses for clients that accept them.
+	Gzip   *Gzip   `json:"gzip,omitempty"`
+	Brotli *Brotli `json:"brotli,omitempty"`
+	// Buffer reads whole request bodies before they go on, up to a limit.
+	Buffer *Buffer `json:"buffer,omitempty"`
 }
 
 // HTTPConnectionManagerSettings tune Envoy's HTTP connection manager.

@@ -258,6 +258,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateCors(f, path+".cors", o.Cors, true)
 	validateFaults(f, path+".faults", o.Faults)
 	validateLbHash(f, path+".lbHash", o.LbHash)
+	validateBufferPerRoute(f, path+".bufferPerRoute", o.BufferPerRoute)
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {
@@ -335,7 +336,12 @@ func (g *Gateway) Validate() error {
 			validateNonNegative(&f, p+".streamIdleTimeout", s.StreamIdleTimeout)
 			validateNonNegative(&f, p+".requestTimeout", s.RequestTimeout)
 		}
+		if o := h.Options; o != nil {
+			validateCompression(&f, "spec.httpGateway.options", o.Gzip, o.Brotli)
+			validateBuffer(&f, "spec.httpGateway.options.buffer", o.Buffer)
+		}
 	}
+	validateListenerOptions(&f, "spec.options", g.Spec.Options)
 	return f.err()
 }
 

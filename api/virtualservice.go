@@ -152,6 +152,9 @@ type RouteOptions struct {
 	// LbHash says what requests are hashed by, for ring hash and maglev
 	// upstreams: sticky sessions.
 	LbHash *LbHash `json:"lbHash,omitempty"`
+	// BufferPerRoute turns the gateway's request buffering off for the
+	// route, or buffers its requests up to its own limit.
+	BufferPerRoute *BufferPerRoute `json:"bufferPerRoute,omitempty"`
 }
 
 // Shadowing is Gloo's request mirroring: a copy of each request (or of a

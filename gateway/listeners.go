@@ -38,6 +38,7 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			VirtualHosts: t.gatewayVirtualHosts(g),
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)
+		listenerOptions(l, g)
 		out = append(out, l)
 		owners[l.Name] = api.KeyOf(g)
 	}

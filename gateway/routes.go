@@ -68,6 +68,7 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	if r.Options != nil {
 		first.CORS = corsPolicy(r.Options.Cors)
 		first.Fault = fault(r.Options.Faults)
+		first.Buffer = routeBuffer(r.Options.BufferPerRoute)
 	}
 	for j := range matchers {
 		route := &slots[len(out)]

@@ -63,6 +63,41 @@ type Listener struct {
 	// before routes match (on by default); MergeSlashes collapses "//".
 	KeepDotSegments bool `json:"keepDotSegments,omitempty"`
 	MergeSlashes    bool `json:"mergeSlashes,omitempty"`
+	// Compression lists the response encodings offered, in preference
+	// order for clients that like them equally.
+	Compression []Compressor `json:"compression,omitempty"`
+	// BufferLimitBytes is Envoy's per_connection_buffer_limit_bytes: the
+	// default limit of bodies filters buffer; nil keeps 1 MiB.
+	BufferLimitBytes *uint32 `json:"bufferLimitBytes,omitempty"`
+	// BufferMaxRequestBytes buffers every request whole, up to this (413
+	// past it); nil buffers only on routes that ask for it.
+	BufferMaxRequestBytes *uint32 `json:"bufferMaxRequestBytes,omitempty"`
+}
+
+// Encodings a Compressor produces.
+const (
+	EncodingGzip   = "gzip"
+	EncodingBrotli = "br"
+)
+
+// Compressor compresses responses into one encoding.
+type Compressor struct {
+	Encoding string `json:"encoding"`
+	// Level is gzip's 1-9 (0: zlib's default) or brotli's quality 0-11
+	// (nil: Envoy's default 3); Level is ignored for gzip when nil too.
+	Level            *uint32  `json:"level,omitempty"`
+	MinContentLength *uint32  `json:"minContentLength,omitempty"`
+	ContentTypes     []string `json:"contentTypes,omitempty"`
+	DisableOnETag    bool     `json:"disableOnEtag,omitempty"`
+	// RemoveAcceptEncoding hides Accept-Encoding from the upstream.
+	RemoveAcceptEncoding bool `json:"removeAcceptEncoding,omitempty"`
+}
+
+// RouteBuffer turns request buffering off on a route, or buffers up to
+// MaxRequestBytes.
+type RouteBuffer struct {
+	Disabled        bool   `json:"disabled,omitempty"`
+	MaxRequestBytes uint32 `json:"maxRequestBytes,omitempty"`
 }
 
 // VirtualHost is a set of domains and their ordered routes.
@@ -185,6 +220,8 @@ type Route struct {
 	CORS *CORS `json:"cors,omitempty"`
 	// Fault aborts or delays a share of the route's requests.
 	Fault *Fault `json:"fault,omitempty"`
+	// Buffer overrides the listener's request buffering.
+	Buffer *RouteBuffer `json:"buffer,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

@@ -16,14 +16,10 @@ import (
 var faultFeature = feature{
 	name: "fault",
 	filters: func(_ *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
-		for _, vh := range l.VirtualHosts {
-			for _, r := range vh.Routes {
-				if r.Fault != nil {
-					return []httpFilter{{stage: StageFault, name: wellknown.Fault, config: &faultv3.HTTPFault{}}}, nil
-				}
-			}
+		if !anyRoute(l, func(r *ir.Route) bool { return r.Fault != nil }) {
+			return nil, nil
 		}
-		return nil, nil
+		return []httpFilter{{stage: StageFault, name: wellknown.Fault, config: &faultv3.HTTPFault{}}}, nil
 	},
 	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
 		if r.Fault != nil {

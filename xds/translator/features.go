@@ -34,7 +34,9 @@ var features = []feature{
 	headersFeature,
 	faultFeature,
 	corsFeature,
+	compressionFeature,
 	rateLimitFeature,
+	bufferFeature,
 	transformationFeature,
 	lambdaFeature,
 	azureFeature,
@@ -43,4 +45,16 @@ var features = []feature{
 	outlierDetectionFeature,
 	healthChecksFeature,
 	loadBalancingFeature,
+}
+
+// anyRoute reports whether a route of the listener satisfies pred.
+func anyRoute(l *ir.Listener, pred func(*ir.Route) bool) bool {
+	for _, vh := range l.VirtualHosts {
+		for _, r := range vh.Routes {
+			if pred(r) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -19,6 +19,9 @@ type Stage int
 const (
 	StageFault Stage = iota
 	StageCORS
+	// StageCompress compresses responses after every filter behind it
+	// (later in the request's order) changed their bodies.
+	StageCompress
 	StageAuthN
 	StageAuthZ
 	StageRateLimit
@@ -34,6 +37,9 @@ type httpFilter struct {
 	stage  Stage
 	name   string
 	config proto.Message
+	// disabled filters run only on routes whose per-route config turns
+	// them on.
+	disabled bool
 }
 
 // httpFilters are the listener's HTTP filters: every feature's, ordered
@@ -57,7 +63,7 @@ func httpFilters(p *ir.Proxy, l *ir.Listener) ([]*hcmv3.HttpFilter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("http filter %s: %w", f.name, err)
 		}
-		out = append(out, &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg}})
+		out = append(out, &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: cfg}, Disabled: f.disabled})
 	}
 	return out, nil
 }

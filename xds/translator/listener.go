@@ -48,8 +48,9 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 	}
 	return &listenerv3.Listener{
-		Name:    l.Name,
-		Address: socketAddress(l.Address, l.Port),
+		Name:                          l.Name,
+		Address:                       socketAddress(l.Address, l.Port),
+		PerConnectionBufferLimitBytes: uint32Value(l.BufferLimitBytes),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       wellknown.HTTPConnectionManager,
