@@ -31,6 +31,8 @@ func (azureStream) ResponseNeedsBody() bool { return false }
 // MaxBody is never used: nothing is buffered.
 func (azureStream) MaxBody() int { return 0 }
 
+func (azureStream) setMaxBody(int) {}
+
 func (s azureStream) onRequest(h *requestHeaders, _ []byte) ([]byte, bool, *pluginLocalReply) {
 	if lr := s.OnRequest(h); lr != nil {
 		return nil, false, &pluginLocalReply{status: lr.Status, body: lr.Body}

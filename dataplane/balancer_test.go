@@ -177,3 +177,17 @@ func TestHealthCheckThresholdsAndPanic(t *testing.T) {
 		t.Fatal("an endpoint update forgot a host's health")
 	}
 }
+
+func TestAcceptQuality(t *testing.T) {
+	for _, c := range []struct {
+		header string
+		gzip   float64
+	}{
+		{"gzip", 1}, {"deflate, gzip, br, zstd", 1}, {"GZIP;q=0.5", 0.5}, {"br, gzip;q=0", 0},
+		{"*", 1}, {"*;q=0.2, br", 0.2}, {"gzip;q=0.3, *;q=0.9", 0.3}, {"identity", 0}, {"", 0}, {"gzip;q=x", 1},
+	} {
+		if got := acceptQuality([]string{c.header}, "gzip"); got != c.gzip {
+			t.Errorf("Accept-Encoding %q: gzip q=%v, want %v", c.header, got, c.gzip)
+		}
+	}
+}

@@ -36,6 +36,9 @@ type httpFilterDef struct {
 	typeURL string // typed_config type; filters are found by it, as in Envoy
 	// terminal filters end the chain (the router); Envoy requires exactly one, last.
 	terminal bool
+	// disableable filters may be off by default (HttpFilter.disabled), on
+	// only for routes that configure them; they implement disableByDefault.
+	disableable bool
 	// compile validates the filter named name with typed_config cfg (nil
 	// when absent) and returns it; terminal filters return nil.
 	compile func(name string, cfg *anypb.Any) (httpFilter, error)
@@ -64,6 +67,8 @@ func knownExtensions(log *slog.Logger) *extensions {
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
 			faultFilterDef(),
 			corsFilterDef(),
+			compressorFilterDef(),
+			bufferFilterDef(),
 			localRateLimitFilterDef(newBucketStore()),
 			rateLimitFilterDef(log),
 			golangFilterDef(plugins),

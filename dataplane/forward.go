@@ -19,8 +19,9 @@ const (
 )
 
 // forward proxies the request to the route's cluster, retrying per the route's
-// retry policy, and streams the response back.
-func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHost, cr *compiledRoute, target, path string) {
+// retry policy, and streams the response back. A body is buffered for
+// retries and mirrors up to bufferLimit (0: Envoy's default 1 MiB).
+func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHost, cr *compiledRoute, target, path string, bufferLimit int) {
 	a := cr.forward
 	cl := rt.clusters[a.pickCluster()]
 	if cl == nil {
@@ -49,7 +50,10 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		// A body still arriving when the route's time is up ends the request too.
 		_ = http.NewResponseController(w).SetReadDeadline(deadline)
 	}
-	body, err := upstream.NewBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil, maxRetryBodyBytes)
+	if bufferLimit <= 0 {
+		bufferLimit = maxRetryBodyBytes
+	}
+	body, err := upstream.NewBody(r, a.retry != nil && a.retry.numRetries > 0 || mirrors != nil, int64(bufferLimit))
 	if err != nil {
 		bodyReadFailed(w, r, err, deadline)
 		return

@@ -26,6 +26,11 @@ type routeMatch struct {
 	// target is the request's :path (path?query, undecoded). Filters may
 	// change it; the router then rewrites and forwards the changed value.
 	target string
+	// offers are the compressors the request accepts; the best compresses.
+	offers []encodingOffer
+	// bufferLimit bounds the bodies filters buffer (0: each its own
+	// default): the listener's per-connection limit, or a buffer filter's.
+	bufferLimit int
 }
 
 func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger) *hcm {
@@ -56,7 +61,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	downstream.LimitRequestBody(w, r, h.lc.streamIdle, h.lc.requestTimeout)
 	target := h.lc.normalize.normalizeTarget(requestTarget(r))
 	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
-	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target})
+	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit})
 }
 
 // pathOf is the path part of a request target.

@@ -16,5 +16,5 @@ func newLambdaFilter(configJSON []byte) (httpFilter, error) {
 }
 
 func (lf lambdaFilter) withRoutes(rt *routeTable) (middleware, error) {
-	return pluginMiddleware(rt, lambda.PluginName, lf.f.CompileRoute, func(r *lambda.Route) pluginStream { return lambdaStream{r.NewStream()} })
+	return pluginMiddleware(rt, lambda.PluginName, lf.f.CompileRoute, func(r *lambda.Route) pluginStream { return &lambdaStream{Stream: r.NewStream()} })
 }

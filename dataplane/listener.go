@@ -29,6 +29,9 @@ type listenerConfig struct {
 	rdsName        string       // route configuration to fetch over RDS, or
 	inline         *routeTable  // an inline route_config
 	filters        []httpFilter // the non-terminal HTTP filters, in order
+	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
+	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
+	bufferLimit int
 }
 
 func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, error) {
@@ -40,7 +43,8 @@ func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, 
 	if err != nil {
 		return nil, fmt.Errorf("address: %w", err)
 	}
-	lc := &listenerConfig{name: l.GetName(), addr: net.JoinHostPort(host, strconv.FormatUint(uint64(port), 10))}
+	lc := &listenerConfig{name: l.GetName(), addr: net.JoinHostPort(host, strconv.FormatUint(uint64(port), 10)),
+		bufferLimit: int(l.GetPerConnectionBufferLimitBytes().GetValue())}
 	if len(l.GetFilterChains()) != 1 {
 		return nil, fmt.Errorf("want exactly one filter chain, got %d", len(l.GetFilterChains()))
 	}
@@ -117,7 +121,7 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *exte
 func (lc *listenerConfig) compileHTTPFilters(hfs []*hcmv3.HttpFilter, known []httpFilterDef) error {
 	terminal := false
 	for i, hf := range hfs {
-		if err := onlyFields(hf, "name", "typed_config", "is_optional"); err != nil {
+		if err := onlyFields(hf, "name", "typed_config", "is_optional", "disabled"); err != nil {
 			return fmt.Errorf("http filter %q: %w", hf.GetName(), err)
 		}
 		if terminal {
@@ -130,9 +134,15 @@ func (lc *listenerConfig) compileHTTPFilters(hfs []*hcmv3.HttpFilter, known []ht
 			}
 			return fmt.Errorf("http filter %q (%s) is not supported by the Gluon data plane", hf.GetName(), hf.GetTypedConfig().GetTypeUrl())
 		}
+		if hf.GetDisabled() && !def.disableable {
+			return fmt.Errorf("http filter %q cannot be disabled by default in the Gluon data plane", hf.GetName())
+		}
 		f, err := def.compile(hf.GetName(), hf.GetTypedConfig())
 		if err != nil {
 			return fmt.Errorf("http filter %d %q: %w", i, hf.GetName(), err)
+		}
+		if hf.GetDisabled() {
+			f.(interface{ disableByDefault() }).disableByDefault()
 		}
 		if def.terminal {
 			terminal = true

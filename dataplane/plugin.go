@@ -14,6 +14,8 @@ type pluginStream interface {
 	RequestNeedsBody() bool
 	ResponseNeedsBody() bool
 	MaxBody() int
+	// setMaxBody replaces the stream's body limit with the proxy's.
+	setMaxBody(int)
 	onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
 	onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
 }
@@ -31,6 +33,8 @@ func tooLargeReply(limit int) *pluginLocalReply {
 }
 
 type transformationStream struct{ *transformation.Stream }
+
+func (s transformationStream) setMaxBody(n int) { s.SetMaxBody(n) }
 
 func (s transformationStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
 	b, changed, lr := s.OnRequest(h, body)
@@ -51,16 +55,28 @@ func fromTransformation(lr *transformation.LocalReply) *pluginLocalReply {
 
 // lambdaStream adapts the Lambda logic: it always buffers both bodies, as
 // the request body is signed and the response may be unwrapped.
-type lambdaStream struct{ *lambda.Stream }
+type lambdaStream struct {
+	*lambda.Stream
+	max int // the proxy's buffer limit; 0: Lambda's payload limit
+}
 
-func (s lambdaStream) RequestNeedsBody() bool { return true }
+func (s *lambdaStream) RequestNeedsBody() bool { return true }
 
-func (s lambdaStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+func (s *lambdaStream) setMaxBody(n int) { s.max = n }
+
+func (s *lambdaStream) MaxBody() int {
+	if s.max > 0 {
+		return s.max
+	}
+	return s.Stream.MaxBody()
+}
+
+func (s *lambdaStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
 	payload, lr := s.OnRequest(h, body)
 	return payload, lr == nil, fromLambda(lr)
 }
 
-func (s lambdaStream) onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+func (s *lambdaStream) onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
 	b, changed, lr := s.OnResponse(h, body)
 	return b, changed, fromLambda(lr)
 }

@@ -38,7 +38,7 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 		rt.responseHeaders(h, vh, cr)
 		w.WriteHeader(cr.redirect.code)
 	default:
-		rt.forward(w, r, vh, cr, target, path)
+		rt.forward(w, r, vh, cr, target, path, m.bufferLimit)
 	}
 }
 

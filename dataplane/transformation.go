@@ -33,15 +33,20 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 // as they are, not passed through its response half.
 func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
 	var body []byte
+	// The proxy's buffer limit, when configured, replaces the plugin's own.
+	if m.bufferLimit > 0 {
+		s.setMaxBody(m.bufferLimit)
+	}
+	limit := s.MaxBody()
 	if s.RequestNeedsBody() {
 		var tooLarge bool
 		var err error
-		if body, tooLarge, err = readBody(r, s.MaxBody()); err != nil {
+		if body, tooLarge, err = readBody(r, limit); err != nil {
 			localReply(w, http.StatusBadRequest, "")
 			return
 		}
 		if tooLarge {
-			pluginReply(w, tooLargeReply(s.MaxBody()))
+			pluginReply(w, tooLargeReply(limit))
 			return
 		}
 	}
@@ -56,7 +61,7 @@ func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Requ
 	if body != nil {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
-	tw := &transformWriter{w: w, s: s, buffer: s.ResponseNeedsBody(), limit: s.MaxBody()}
+	tw := &transformWriter{w: w, s: s, buffer: s.ResponseNeedsBody(), limit: limit}
 	next(tw, r, m)
 	tw.finish()
 }

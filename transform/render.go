@@ -15,6 +15,9 @@ type renderContext struct {
 	headers Headers
 	reqHdrs Headers
 	body    []byte
+	// maxOutput bounds each rendered template: the engine's bound, or the
+	// body limit of this request when larger (echoing the body must fit).
+	maxOutput int
 	// bodyText is body as a string, made on the first body() call: most
 	// renders never call it, and a copy of a large body per request was
 	// wasted. Renders of one request may overlap (one abandoned at its
@@ -34,7 +37,7 @@ type renderContext struct {
 }
 
 func newRenderContext(c *Compiled, in Input) *renderContext {
-	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body}
+	rc := &renderContext{c: c, headers: in.Headers, reqHdrs: in.RequestHeaders, body: in.Body, maxOutput: max(c.engine.opts.MaxOutput, in.MaxBody)}
 	if rc.reqHdrs == nil {
 		rc.reqHdrs = in.Headers
 	}
@@ -161,7 +164,7 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 				done <- renderResult{err: recovered(r)}
 			}
 		}()
-		w := &limitedWriter{max: e.opts.MaxOutput, budget: budget}
+		w := &limitedWriter{max: rc.maxOutput, budget: budget}
 		err := t.slow.ExecuteWriterUnbuffered(ctx, w)
 		done <- renderResult{w.buf, err}
 	}()
@@ -171,7 +174,7 @@ func (rc *renderContext) renderSlow(t *text, what string) (string, error) {
 	case r := <-done:
 		if r.err != nil {
 			if errors.Is(r.err, errOutputLimit) {
-				return "", renderErr(what, fmt.Errorf("output exceeds %d bytes", e.opts.MaxOutput))
+				return "", renderErr(what, fmt.Errorf("output exceeds %d bytes", rc.maxOutput))
 			}
 			return "", renderErr(what, r.err)
 		}

@@ -159,6 +159,9 @@ type Input struct {
 	RequestHeaders Headers
 	// Body is the buffered body when NeedsBody, else nil.
 	Body []byte
+	// MaxBody, when positive, replaces the engine's body limit: the proxy
+	// buffered the body under its own limit (a buffer filter's, say).
+	MaxBody int
 }
 
 // RenderError is a transformation that failed for one request; Status is
@@ -173,8 +176,12 @@ func (e *RenderError) Error() string { return e.Reason }
 // Apply transforms headers in place and returns the new body, with changed
 // false when the body is to be left as it was.
 func (c *Compiled) Apply(in Input) (body []byte, changed bool, err error) {
-	if len(in.Body) > c.engine.opts.MaxBody {
-		return nil, false, &RenderError{Status: http.StatusRequestEntityTooLarge, Reason: fmt.Sprintf("body of %d bytes exceeds the transformation limit of %d", len(in.Body), c.engine.opts.MaxBody)}
+	limit := c.engine.opts.MaxBody
+	if in.MaxBody > 0 {
+		limit = in.MaxBody
+	}
+	if len(in.Body) > limit {
+		return nil, false, &RenderError{Status: http.StatusRequestEntityTooLarge, Reason: fmt.Sprintf("body of %d bytes exceeds the transformation limit of %d", len(in.Body), limit)}
 	}
 	rc := newRenderContext(c, in)
 	if c.strictJSON && len(in.Body) > 0 && rc.jsonErr() != nil {

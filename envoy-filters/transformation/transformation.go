@@ -73,7 +73,12 @@ type LocalReply struct {
 type Stream struct {
 	route      *Route
 	reqHeaders transform.Headers
+	maxBody    int // 0: the engine's limit
 }
+
+// SetMaxBody replaces the body limit for this request: the proxy's buffer
+// limit on its route, when one is configured.
+func (s *Stream) SetMaxBody(n int) { s.maxBody = n }
 
 // NewStream starts a request on a route (nil: the route has no transformation).
 func (r *Route) NewStream() *Stream { return &Stream{route: r} }
@@ -93,6 +98,9 @@ func (s *Stream) MaxBody() int {
 	if s.route == nil {
 		return 0
 	}
+	if s.maxBody > 0 {
+		return s.maxBody
+	}
 	for _, c := range []*transform.Compiled{s.route.t.Request, s.route.t.Response} {
 		if c != nil {
 			return c.MaxBody()
@@ -108,7 +116,7 @@ func (s *Stream) OnRequest(h transform.Headers, body []byte) ([]byte, bool, *Loc
 	if s.route == nil || s.route.t.Request == nil {
 		return nil, false, nil
 	}
-	return apply(s.route.t.Request, transform.Input{Headers: h, Body: body})
+	return apply(s.route.t.Request, transform.Input{Headers: h, Body: body, MaxBody: s.maxBody})
 }
 
 // OnResponse transforms the response headers (with :status) and body.
@@ -116,7 +124,7 @@ func (s *Stream) OnResponse(h transform.Headers, body []byte) ([]byte, bool, *Lo
 	if s.route == nil || s.route.t.Response == nil {
 		return nil, false, nil
 	}
-	return apply(s.route.t.Response, transform.Input{Headers: h, RequestHeaders: s.reqHeaders, Body: body})
+	return apply(s.route.t.Response, transform.Input{Headers: h, RequestHeaders: s.reqHeaders, Body: body, MaxBody: s.maxBody})
 }
 
 func apply(c *transform.Compiled, in transform.Input) ([]byte, bool, *LocalReply) {
