@@ -347,3 +347,36 @@ func poolGatewayOf(t *testing.T, base string) string {
 	t.Helper()
 	return poolGateway(strings.TrimPrefix(base, "http://"))
 }
+
+// TestRetriableStatusCodes: a route retrying 409 under
+// retriable-status-codes answers what the retry got; a 500 is not retried.
+func TestRetriableStatusCodes(t *testing.T) {
+	var calls atomic.Int64
+	flaky := func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		switch {
+		case r.URL.Path == "/conflict" && n%2 == 1:
+			w.WriteHeader(http.StatusConflict)
+		case r.URL.Path == "/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}
+	base := serveOneUpstream(t, flaky, "", `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /}]
+      options: {retries: {retryOn: retriable-status-codes, retriableStatusCodes: [409], numRetries: 1}}
+      routeAction: {single: {upstream: {name: a}}}
+`)
+	calls.Store(0)
+	if code, _ := get(t, base+"/conflict", nil); code != 200 || calls.Load() != 2 {
+		t.Errorf("a 409 then a 200: the client got %d after %d calls, want 200 after 2", code, calls.Load())
+	}
+	calls.Store(0)
+	if code, _ := get(t, base+"/broken", nil); code != 500 || calls.Load() != 1 {
+		t.Errorf("a 500 (not listed): the client got %d after %d calls, want 500 after 1", code, calls.Load())
+	}
+}
