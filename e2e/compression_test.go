@@ -165,24 +165,8 @@ func TestBufferLimits(t *testing.T) {
 // with extra routes before its catch-all route.
 func serveWithGatewayOptions(t *testing.T, h http.HandlerFunc, httpGatewayOptions, gatewayOptions string, routes ...string) string {
 	t.Helper()
-	a := startBackend(t, "a", h)
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec:
-  bindAddress: 127.0.0.1
-  bindPort: `+portOf(gw)+gatewayOptions+`
-  httpGateway:`+httpGatewayOptions+`
----
-apiVersion: gluon.dev/v1
-kind: Upstream
-metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
-spec:
-  static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}
----
-apiVersion: gluon.dev/v1
+	return serveUpstreamA(t, h, gatewayOptions+`
+  httpGateway:`+httpGatewayOptions, "", `apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: default}
 spec:
@@ -191,8 +175,4 @@ spec:
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: a}}}
 `)
-	startServe(t, dir, t.TempDir(), "embedded")
-	base := "http://" + gw
-	waitFor(t, 10e9, "config served", func() bool { code, _ := get(t, base+"/", nil); return code == 200 })
-	return base
 }

@@ -67,13 +67,23 @@ spec:
 // once it serves.
 func serveOneUpstream(t *testing.T, h http.HandlerFunc, upstreamOptions, virtualService string) string {
 	t.Helper()
+	return serveUpstreamA(t, h, "", upstreamOptions, virtualService)
+}
+
+// serveUpstreamA serves handler h as upstream "a" (its spec extended by
+// upstreamOptions) behind a gateway (its spec extended by gatewaySpec) and
+// the virtual service given, and waits until /x answers 200.
+func serveUpstreamA(t *testing.T, h http.HandlerFunc, gatewaySpec, upstreamOptions, virtualService string) string {
+	t.Helper()
 	a := startBackend(t, "a", h)
 	gw := freeAddr(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
 kind: Gateway
 metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+spec:
+  bindAddress: 127.0.0.1
+  bindPort: `+portOf(gw)+gatewaySpec+`
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream

@@ -89,6 +89,28 @@ func servePool(t *testing.T, config, path string) (string, *controlPlane) {
 	return base, cp
 }
 
+// servePoolUpstream serves the pool as upstream "pool" with the given
+// option line, behind a catch-all route.
+func servePoolUpstream(t *testing.T, p *pool, option string) (string, *controlPlane) {
+	t.Helper()
+	return servePool(t, `apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: pool, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec:
+  static: {hosts: `+p.hosts()+`}
+  `+option+`
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: pool}}}
+`, "/warm")
+}
+
 func poolGateway(addr string) string {
 	return `apiVersion: gluon.dev/v1
 kind: Gateway
@@ -144,23 +166,7 @@ func TestOutlierDetection(t *testing.T) {
 	bad := p.backends[0]
 	bad.status.Store(http.StatusInternalServerError)
 	const ejection = 2 * time.Second
-	base, cp := servePool(t, `apiVersion: gluon.dev/v1
-kind: Upstream
-metadata: {name: pool, labels: {discovery.gluon.dev/function_discovery: disabled}}
-spec:
-  static: {hosts: `+p.hosts()+`}
-  outlierDetection: {consecutive5xx: 3, interval: 1s, baseEjectionTime: 2s, maxEjectionPercent: 50}
----
-apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: pool}}}
-`, "/warm")
-	// Warming may have hit the bad endpoint: count from a clean slate.
+	base, cp := servePoolUpstream(t, p, "outlierDetection: {consecutive5xx: 3, interval: 1s, baseEjectionTime: 2s, maxEjectionPercent: 50}")
 	failures := 0
 	var ejectedAt time.Time
 	for i := 0; i < 30 && ejectedAt.IsZero(); i++ {
@@ -201,22 +207,8 @@ spec:
 func TestHealthChecks(t *testing.T) {
 	p := startPool(t, 3)
 	const interval = 500 * time.Millisecond
-	base, cp := servePool(t, `apiVersion: gluon.dev/v1
-kind: Upstream
-metadata: {name: pool, labels: {discovery.gluon.dev/function_discovery: disabled}}
-spec:
-  static: {hosts: `+p.hosts()+`}
-  healthChecks: [{timeout: 250ms, interval: 500ms, unhealthyThreshold: 2, healthyThreshold: 1, httpHealthCheck: {path: /healthz}}]
----
-apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: pool}}}
-`, "/warm")
+	base, cp := servePoolUpstream(t, p,
+		"healthChecks: [{timeout: 250ms, interval: 500ms, unhealthyThreshold: 2, healthyThreshold: 1, httpHealthCheck: {path: /healthz}}]")
 	victim := p.backends[1]
 	victim.srv.Close()
 	time.Sleep(2*interval + 200*time.Millisecond)
