@@ -24,6 +24,11 @@ metadata: {name: http}
 spec: {bindAddress: 127.0.0.1, bindPort: GW_PORT}
 ---
 apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: small}
+spec: {bindAddress: 127.0.0.1, bindPort: SMALL_PORT, options: {perConnectionBufferLimitBytes: 1024}}
+---
+apiVersion: gluon.dev/v1
 kind: Secret
 metadata: {name: aws-creds}
 spec: {aws: {accessKey: ACCESS_KEY, secretKey: SECRET_KEY}}
@@ -128,15 +133,28 @@ func startLambda(t *testing.T) (*standin.Server, string) {
 func TestLambda(t *testing.T) {
 	lambda, url := startLambda(t)
 	plain := startBackend(t, "plain", nil)
-	gw := freeAddr(t)
+	gw, small := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "lambda.yaml", strings.NewReplacer("GW_PORT", portOf(gw), "LAMBDA_URL", url, "PLAIN_PORT", plain.port(),
+	writeFile(t, dir, "lambda.yaml", strings.NewReplacer("GW_PORT", portOf(gw), "SMALL_PORT", portOf(small), "LAMBDA_URL", url, "PLAIN_PORT", plain.port(),
 		"ACCESS_KEY", awsAccessKey, "SECRET_KEY", awsSecretKey).Replace(lambdaConfig))
 	cp := startServe(t, dir, t.TempDir(), "embedded")
 	base := "http://" + gw
 	waitFor(t, 15*time.Second, "Lambda functions discovered and routed", func() bool {
 		code, _ := doBody(t, http.MethodPost, base+"/raw", nil, `{"x": 1}`)
 		return code == 200
+	})
+
+	t.Run("the listener's buffer limit is the Lambda body limit", func(t *testing.T) {
+		payload := `{"pad": "` + strings.Repeat("x", 2000) + `"}`
+		if code, _ := doBody(t, http.MethodPost, "http://"+small+"/raw", nil, payload); code != 413 {
+			t.Errorf("2 KB past a 1 KiB listener limit: %d, want 413", code)
+		}
+		if code, _ := doBody(t, http.MethodPost, "http://"+small+"/raw", nil, `{"x": 1}`); code != 200 {
+			t.Errorf("a small body on the limited listener: %d", code)
+		}
+		if code, _ := doBody(t, http.MethodPost, base+"/raw", nil, payload); code != 200 {
+			t.Errorf("2 KB under Lambda's own 6 MiB limit: %d", code)
+		}
 	})
 
 	t.Run("sync raw invocation gets the request body as its payload", func(t *testing.T) {
