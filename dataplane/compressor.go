@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -189,12 +190,7 @@ func acceptQuality(values []string, encoding string) float64 {
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
 			name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-			pq := 1.0
-			if k, val, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.TrimSpace(k) == "q" {
-				if f, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
-					pq = f
-				}
-			}
+			pq := qvalue(params)
 			switch name = strings.ToLower(strings.TrimSpace(name)); name {
 			case encoding:
 				q = pq
@@ -207,6 +203,23 @@ func acceptQuality(values []string, encoding string) float64 {
 		return q
 	}
 	return max(star, 0)
+}
+
+// qvalue reads the q parameter of a coding's parameters: 1 without one,
+// 0 when it cannot be read; RFC 9110 qvalues are 0 to 1.
+func qvalue(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "q") {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || math.IsNaN(f) {
+			return 0
+		}
+		return min(max(f, 0), 1)
+	}
+	return 1
 }
 
 // compressWriter compresses a response when, at its headers, this
