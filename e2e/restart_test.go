@@ -65,6 +65,8 @@ func TestControlPlaneRestart(t *testing.T) {
 	time.Sleep(time.Second) // the data plane serves alone
 
 	restarted := startServeAt(t, cp, "none")
+	// Ready comes with the restore, which may be before the source is read.
+	waitFor(t, 10*time.Second, "the config source read", func() bool { return strings.Contains(restarted.Logs(), "reading config source") })
 	logs := restarted.Logs()
 	restoredAt, readAt := strings.Index(logs, "restored last good snapshot"), strings.Index(logs, "reading config source")
 	if restoredAt < 0 || readAt < 0 || restoredAt > readAt {
