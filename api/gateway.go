@@ -73,6 +73,41 @@ type HTTPConnectionManagerSettings struct {
 	NormalizePath *bool `json:"normalizePath,omitempty"`
 	// MergeSlashes collapses repeated slashes in the path before routes match.
 	MergeSlashes bool `json:"mergeSlashes,omitempty"`
+	// Upgrades turns protocol upgrades on or off; WebSocket upgrades are
+	// on unless turned off here (as in Gloo).
+	Upgrades []ProtocolUpgradeConfig `json:"upgrades,omitempty"`
+}
+
+// ProtocolUpgradeConfig is Gloo's: one upgrade protocol, on or off.
+type ProtocolUpgradeConfig struct {
+	Websocket *ProtocolUpgradeSpec `json:"websocket,omitempty"`
+}
+
+// ProtocolUpgradeSpec turns an upgrade on (default) or off.
+type ProtocolUpgradeSpec struct {
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// websocketSetting is what a list of upgrade configs says of WebSockets:
+// nil when none of them names it.
+func websocketSetting(ups []ProtocolUpgradeConfig) *bool {
+	var out *bool
+	for _, u := range ups {
+		if u.Websocket != nil {
+			on := u.Websocket.Enabled == nil || *u.Websocket.Enabled
+			out = &on
+		}
+	}
+	return out
+}
+
+// WebSockets says whether the gateway lets WebSocket upgrades through.
+func (s *HTTPConnectionManagerSettings) WebSockets() bool {
+	if s == nil {
+		return true
+	}
+	on := websocketSetting(s.Upgrades)
+	return on == nil || *on
 }
 
 // GetObjectKind implements Object.

@@ -259,6 +259,16 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateFaults(f, path+".faults", o.Faults)
 	validateLbHash(f, path+".lbHash", o.LbHash)
 	validateBufferPerRoute(f, path+".bufferPerRoute", o.BufferPerRoute)
+	validateUpgrades(f, path+".upgrades", o.Upgrades)
+	validateNonNegative(f, path+".idleTimeout", o.IdleTimeout)
+}
+
+func validateUpgrades(f *fieldErrors, path string, ups []ProtocolUpgradeConfig) {
+	for i, u := range ups {
+		if u.Websocket == nil {
+			f.add(idx(path, i), "names no protocol (websocket)")
+		}
+	}
 }
 
 func validateHeaders(f *fieldErrors, path string, h *HeaderManipulation) {
@@ -335,6 +345,7 @@ func (g *Gateway) Validate() error {
 			s, p := o.HTTPConnectionManagerSettings, "spec.httpGateway.options.httpConnectionManagerSettings"
 			validateNonNegative(&f, p+".streamIdleTimeout", s.StreamIdleTimeout)
 			validateNonNegative(&f, p+".requestTimeout", s.RequestTimeout)
+			validateUpgrades(&f, p+".upgrades", s.Upgrades)
 		}
 		if o := h.Options; o != nil {
 			validateCompression(&f, "spec.httpGateway.options", o.Gzip, o.Brotli)

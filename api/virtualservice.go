@@ -155,7 +155,17 @@ type RouteOptions struct {
 	// BufferPerRoute turns the gateway's request buffering off for the
 	// route, or buffers its requests up to its own limit.
 	BufferPerRoute *BufferPerRoute `json:"bufferPerRoute,omitempty"`
+	// Upgrades turns WebSocket upgrades on or off for the route, over the
+	// gateway's setting.
+	Upgrades []ProtocolUpgradeConfig `json:"upgrades,omitempty"`
+	// IdleTimeout ends a request, or an upgraded connection (a WebSocket),
+	// that carries nothing for this long; default the gateway's stream
+	// idle timeout.
+	IdleTimeout *metav1.Duration `json:"idleTimeout,omitempty"`
 }
+
+// WebSockets is the route's own WebSocket setting; nil: the gateway's.
+func (o *RouteOptions) WebSockets() *bool { return websocketSetting(o.Upgrades) }
 
 // Shadowing is Gloo's request mirroring: a copy of each request (or of a
 // percentage of them) goes to Upstream, fire and forget.

@@ -28,12 +28,23 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		localReply(w, a.notFoundStatus, "")
 		return
 	}
+	upgrade := isWebSocketUpgrade(r)
+	upgradeTo := r.Header["Upgrade"] // hop by hop: dropped below, but a tunnel asks for it
+	if upgrade && !a.allowsWebSockets(rt.lc) {
+		localReply(w, http.StatusForbidden, "upgrade failed") // as Envoy answers an upgrade it is not configured for
+		return
+	}
 	rt.setForwardingHeaders(r)
 	rt.requestHeaders(r.Header, vh, cr)
 	target = a.rewritePath(&cr.path, target, path)
 	host := r.Host
 	if a.hostRewrite != "" {
 		host = a.hostRewrite
+	}
+	if upgrade {
+		r.Header["Upgrade"] = upgradeTo
+		rt.tunnel(w, r, vh, cr, cl, target, host)
+		return
 	}
 
 	// The route timeout and per-try timeouts are deadlines on the upstream

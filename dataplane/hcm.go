@@ -58,9 +58,13 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.lc.stripPort {
 		r.Host = stripPort(r.Host)
 	}
-	downstream.LimitRequestBody(w, r, h.lc.streamIdle, h.lc.requestTimeout)
 	target := h.lc.normalize.normalizeTarget(requestTarget(r))
 	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
+	idle := h.lc.streamIdle
+	if cr != nil && cr.forward != nil && cr.forward.idleTimeout > 0 {
+		idle = cr.forward.idleTimeout // the route's idle_timeout replaces the listener's
+	}
+	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
 	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit})
 }
 

@@ -29,6 +29,8 @@ type listenerConfig struct {
 	rdsName        string       // route configuration to fetch over RDS, or
 	inline         *routeTable  // an inline route_config
 	filters        []httpFilter // the non-terminal HTTP filters, in order
+	// webSockets lets WebSocket upgrades through unless a route says no.
+	webSockets bool
 	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
 	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
 	bufferLimit int
@@ -75,7 +77,11 @@ func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, 
 func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {
 	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
 		"strip_any_host_port", "generate_request_id", "use_remote_address", "stream_idle_timeout", "request_timeout",
-		"normalize_path", "merge_slashes"); err != nil {
+		"normalize_path", "merge_slashes", "upgrade_configs"); err != nil {
+		return err
+	}
+	var err error
+	if lc.webSockets, err = compileListenerUpgrades(hcm.GetUpgradeConfigs()); err != nil {
 		return err
 	}
 	lc.normalize = pathNormalizing{dots: hcm.GetNormalizePath().GetValue(), merge: hcm.GetMergeSlashes()}

@@ -44,6 +44,10 @@ type forwardAction struct {
 	mirrors []mirrorPolicy
 	// hashPolicies feed ring hash and maglev clusters.
 	hashPolicies []hashPolicy
+	// webSockets overrides the listener's WebSocket setting; nil keeps it.
+	webSockets *bool
+	// idleTimeout replaces the listener's stream idle timeout (0: keep it).
+	idleTimeout time.Duration
 }
 
 // pickCluster returns the target cluster, choosing among weighted clusters
@@ -65,7 +69,7 @@ func (a *forwardAction) pickCluster() string {
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {
 	if err := onlyFields(ra, "cluster", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
 		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy",
-		"rate_limits", "include_vh_rate_limits", "request_mirror_policies", "hash_policy"); err != nil {
+		"rate_limits", "include_vh_rate_limits", "request_mirror_policies", "hash_policy", "upgrade_configs", "idle_timeout"); err != nil {
 		return nil, err
 	}
 	a := &forwardAction{timeout: defaultRouteTimeout, includeVHRateLimits: ra.GetIncludeVhRateLimits().GetValue()}
@@ -78,6 +82,14 @@ func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardActio
 	}
 	if a.hashPolicies, err = compileHashPolicies(ra.GetHashPolicy()); err != nil {
 		return nil, err
+	}
+	if a.webSockets, err = compileRouteUpgrades(ra.GetUpgradeConfigs()); err != nil {
+		return nil, err
+	}
+	if t := ra.GetIdleTimeout(); t != nil {
+		if a.idleTimeout, err = duration(t); err != nil {
+			return nil, fmt.Errorf("idle_timeout: %w", err)
+		}
 	}
 	switch cs := ra.GetClusterSpecifier().(type) {
 	case *route.RouteAction_Cluster:

@@ -146,6 +146,7 @@ func connectionManagerSettings(l *ir.Listener, h *api.HTTPGateway) {
 		return
 	}
 	s := h.Options.HTTPConnectionManagerSettings
+	l.NoWebSockets = !s.WebSockets()
 	if s.StreamIdleTimeout != nil {
 		l.StreamIdleTimeout = ptr(ir.Duration(s.StreamIdleTimeout.Duration))
 	}

@@ -69,6 +69,8 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 		first.CORS = corsPolicy(r.Options.Cors)
 		first.Fault = fault(r.Options.Faults)
 		first.Buffer = routeBuffer(r.Options.BufferPerRoute)
+		first.WebSockets = r.Options.WebSockets()
+		first.IdleTimeout = optDuration(r.Options.IdleTimeout)
 	}
 	for j := range matchers {
 		route := &slots[len(out)]

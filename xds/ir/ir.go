@@ -72,6 +72,8 @@ type Listener struct {
 	// BufferMaxRequestBytes buffers every request whole, up to this (413
 	// past it); nil buffers only on routes that ask for it.
 	BufferMaxRequestBytes *uint32 `json:"bufferMaxRequestBytes,omitempty"`
+	// NoWebSockets refuses WebSocket upgrades but on routes that allow them.
+	NoWebSockets bool `json:"noWebSockets,omitempty"`
 }
 
 // Encodings a Compressor produces.
@@ -222,6 +224,11 @@ type Route struct {
 	Fault *Fault `json:"fault,omitempty"`
 	// Buffer overrides the listener's request buffering.
 	Buffer *RouteBuffer `json:"buffer,omitempty"`
+	// WebSockets overrides the listener's WebSocket setting; nil keeps it.
+	WebSockets *bool `json:"webSockets,omitempty"`
+	// IdleTimeout ends a request or tunnel idle this long; nil: the
+	// listener's stream idle timeout.
+	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
 }
 
 // Match says which requests a route takes. Exactly one path condition is set.

@@ -45,6 +45,7 @@ var features = []feature{
 	outlierDetectionFeature,
 	healthChecksFeature,
 	loadBalancingFeature,
+	webSocketsFeature,
 }
 
 // anyRoute reports whether a route of the listener satisfies pred.

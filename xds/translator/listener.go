@@ -34,8 +34,9 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 		HttpFilters:      filters,
 		// Routes match the path with its dot segments resolved, so that
 		// /public/../admin cannot slip past an /admin route.
-		NormalizePath: wrapperspb.Bool(!l.KeepDotSegments),
-		MergeSlashes:  l.MergeSlashes,
+		NormalizePath:  wrapperspb.Bool(!l.KeepDotSegments),
+		MergeSlashes:   l.MergeSlashes,
+		UpgradeConfigs: listenerUpgrades(l),
 	}
 	if t := l.StreamIdleTimeout; t != nil {
 		hcm.StreamIdleTimeout = durationpb.New(t.D())

@@ -61,6 +61,7 @@ type downstreamConn struct {
 	active     *requestContext
 	body       bodyLimits // while a request's body is read
 	bodyErr    error      // the timeout that ended the active request's body
+	hijacked   bool       // a handler took the connection over (Hijack)
 }
 
 func newDownstreamConn(s *Server, conn net.Conn) *downstreamConn {
@@ -81,7 +82,11 @@ func (c *downstreamConn) serve() {
 		c.srv.handOff(&replayConn{Conn: c.conn, buffered: c.buffered()})
 		return
 	}
-	defer func() { _ = c.conn.Close() }()
+	defer func() {
+		if !c.hijacked {
+			_ = c.conn.Close()
+		}
+	}()
 	for c.waitForRequest() {
 		req, err := c.readRequest()
 		if err != nil {
@@ -280,7 +285,7 @@ func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
 	}
 	req = req.WithContext(ctx)
 	c.rw.start(req, body)
-	if !c.runHandler(req) {
+	if !c.runHandler(req) || c.hijacked {
 		return false
 	}
 	if keep = c.rw.finish(); keep && !body.drain() {

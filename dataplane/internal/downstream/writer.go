@@ -77,8 +77,8 @@ func (w *responseWriter) WriteHeader(code int) {
 	if n := h1.DeclaredLength(w.header); n >= 0 && code != http.StatusNoContent {
 		w.declared = n
 	}
-	if h1.ContainsToken(w.header["Connection"], "close") {
-		w.closeAfter = true
+	if h1.ContainsToken(w.header["Connection"], "close") || code == http.StatusSwitchingProtocols {
+		w.closeAfter = true // after a 101 the connection is the handler's, or closed
 	}
 	w.head = appendStatusLine(w.head[:0], code)
 	w.head = w.appendHeaders(w.head)
@@ -163,6 +163,8 @@ func (w *responseWriter) commit(streaming bool) {
 		w.closeAfter = true
 	}
 	switch {
+	case w.status == http.StatusSwitchingProtocols:
+		w.head = append(w.head, "Connection: Upgrade\r\n"...) // the handler takes the connection over
 	case w.closeAfter || w.c.srv.shutting.Load():
 		w.closeAfter = true
 		w.head = append(w.head, "Connection: close\r\n"...)
