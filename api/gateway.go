@@ -40,6 +40,9 @@ type GatewaySpec struct {
 	HTTPGateway *HTTPGateway `json:"httpGateway,omitempty"`
 	// Options are the listener's own (buffer limits).
 	Options *ListenerOptions `json:"options,omitempty"`
+	// SSL makes the gateway HTTPS: it serves the virtual services that
+	// have an sslConfig, each on a filter chain chosen by SNI.
+	SSL bool `json:"ssl,omitempty"`
 }
 
 // HTTPGateway selects virtual services by reference or by labels; with

@@ -41,6 +41,9 @@ const (
 	BindAddressConflict Code = "BindAddressConflict"
 	// ListenerNotServed: a proxy could not serve the gateway's listener.
 	ListenerNotServed Code = "ListenerNotServed"
+	// InvalidCertificate: a certificate that cannot be served (expired, not
+	// yet valid, unreadable) or a server name another chain has.
+	InvalidCertificate Code = "InvalidCertificate"
 	// RouteShadowed: a route can never match, an earlier one takes its requests.
 	RouteShadowed Code = "RouteShadowed"
 	// RateLimitIgnored: a rate limit setting cannot be honoured as written.

@@ -69,6 +69,7 @@ func validateHostAddr(f *fieldErrors, path, addr string) {
 func (vs *VirtualService) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &vs.ObjectMeta)
+	validateSSLConfig(&f, "spec.sslConfig", vs.Spec.SSLConfig)
 	vh := vs.Spec.VirtualHost
 	for i, d := range vh.Domains {
 		if d == "" || strings.Count(d, "*") > 1 || (strings.Contains(d, "*") && !strings.HasPrefix(d, "*") && !strings.HasSuffix(d, "*")) {

@@ -31,6 +31,9 @@ type VirtualServiceList struct {
 type VirtualServiceSpec struct {
 	DisplayName string      `json:"displayName,omitempty"`
 	VirtualHost VirtualHost `json:"virtualHost"`
+	// SSLConfig makes the virtual service HTTPS: only gateways with ssl
+	// serve it (and only those without serve the others).
+	SSLConfig *SSLConfig `json:"sslConfig,omitempty"`
 }
 
 // VirtualHost holds domains and ordered routes; the first matching route wins.

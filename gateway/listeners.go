@@ -30,12 +30,16 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			continue
 		}
 		bound[addr] = g
+		vhs, vss := t.gatewayVirtualHosts(g)
 		l := &ir.Listener{
 			Name:         ListenerName(g.Spec.BindAddress, g.Spec.BindPort),
 			Address:      g.Spec.BindAddress,
 			Port:         g.Spec.BindPort,
 			Origin:       originOf(g, ""),
-			VirtualHosts: t.gatewayVirtualHosts(g),
+			VirtualHosts: vhs,
+		}
+		if g.Spec.SSL {
+			l.VirtualHosts, l.TLS = t.httpsVirtualHosts(g, vss, vhs)
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)
 		listenerOptions(l, g)
@@ -45,15 +49,21 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 	return out, owners
 }
 
-// gatewayVirtualHosts returns the virtual hosts a gateway serves. A domain
-// may be served by one virtual service only: the oldest keeps it, a younger
-// one that repeats it is rejected on this gateway.
-func (t *translation) gatewayVirtualHosts(g *api.Gateway) []*ir.VirtualHost {
+// gatewayVirtualHosts returns the virtual hosts a gateway serves, with
+// their virtual services: the HTTPS ones (with an sslConfig) on an ssl
+// gateway, the others elsewhere, as in Gloo. A domain may be served by one
+// virtual service only: the oldest keeps it, a younger one that repeats it
+// is rejected on this gateway.
+func (t *translation) gatewayVirtualHosts(g *api.Gateway) ([]*ir.VirtualHost, []*api.VirtualService) {
 	var out []*ir.VirtualHost
+	var served []*api.VirtualService
 	owner := map[string]*api.VirtualService{}
 	selected := t.selectVirtualServices(g)
 	api.SortByAge(selected)
 	for _, vs := range selected {
+		if (vs.Spec.SSLConfig != nil) != g.Spec.SSL {
+			continue
+		}
 		vh := t.vhosts[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}]
 		if conflict := firstConflict(vh.Domains, owner); conflict != "" {
 			o := owner[conflict]
@@ -64,9 +74,9 @@ func (t *translation) gatewayVirtualHosts(g *api.Gateway) []*ir.VirtualHost {
 		for _, d := range vh.Domains {
 			owner[d] = vs
 		}
-		out = append(out, vh)
+		out, served = append(out, vh), append(served, vs)
 	}
-	return out
+	return out, served
 }
 
 func firstConflict(domains []string, owner map[string]*api.VirtualService) string {

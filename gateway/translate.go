@@ -46,12 +46,13 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
-		res:       res,
-		secrets:   secretsByRef(res.Secrets),
-		functions: fns,
-		reports:   api.Reports{},
-		upstreams: make(map[api.ResourceRef]knownUpstream, len(res.Upstreams)),
-		policy:    invalidRoutePolicy(res.Settings),
+		res:        res,
+		secrets:    secretsByRef(res.Secrets),
+		tlsSecrets: map[string]ir.Secret{},
+		functions:  fns,
+		reports:    api.Reports{},
+		upstreams:  make(map[api.ResourceRef]knownUpstream, len(res.Upstreams)),
+		policy:     invalidRoutePolicy(res.Settings),
 		// Only to check templates compile; the filters compile their own.
 		engine: transform.NewEngine(transform.Options{}),
 	}
@@ -99,6 +100,7 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 			AWSCredentials: t.awsCreds,
 			AzureKeys:      azureKeys,
 			AzureAAD:       azureAAD,
+			Secrets:        t.proxySecrets(listeners),
 		})
 	}
 	out.GatewayAPI = gatewayAPI.status(out.Reports)
@@ -117,6 +119,8 @@ type translation struct {
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost
+	// tlsSecrets are the SDS secrets HTTPS chains name, by name.
+	tlsSecrets map[string]ir.Secret
 }
 
 // knownUpstream is an upstream with its cluster name, made once: routes

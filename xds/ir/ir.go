@@ -28,6 +28,39 @@ type Proxy struct {
 	AzureAAD  map[string]AzureAAD     `json:"azureAad,omitempty"`
 	// AWSCredentials sign Lambda invocations, by upstream ("ns/name").
 	AWSCredentials map[string]AWSCredentials `json:"awsCredentials,omitempty"`
+	// Secrets are served to the proxy over SDS: the certificates and CAs
+	// its HTTPS listeners name.
+	Secrets []Secret `json:"secrets,omitempty"`
+}
+
+// Secret is an SDS secret: a certificate with its key, or CAs that verify
+// client certificates.
+type Secret struct {
+	Name        string   `json:"name"`
+	Certificate *KeyPair `json:"certificate,omitempty"`
+	TrustedCA   string   `json:"trustedCa,omitempty"`
+}
+
+// TLSChain is one filter chain of an HTTPS listener: the server names that
+// choose it, how it terminates TLS, and (through their TLSChain) the
+// virtual hosts it serves.
+type TLSChain struct {
+	Name string `json:"name"`
+	// ServerNames are exact or *.suffix; none: the chain for any other SNI.
+	ServerNames []string `json:"serverNames,omitempty"`
+	// CertificateSecret and CASecret name SDS secrets; Files, paths on the
+	// proxy's host instead.
+	CertificateSecret string    `json:"certificateSecret,omitempty"`
+	CASecret          string    `json:"caSecret,omitempty"`
+	Files             *TLSFiles `json:"files,omitempty"`
+	RequireClientCert bool      `json:"requireClientCert,omitempty"`
+	VerifySANs        []string  `json:"verifySans,omitempty"`
+	// MinVersion and MaxVersion are Envoy's names (TLSv1_2, TLSv1_3).
+	MinVersion   string   `json:"minVersion,omitempty"`
+	MaxVersion   string   `json:"maxVersion,omitempty"`
+	CipherSuites []string `json:"cipherSuites,omitempty"`
+	// ALPN offered; nil: h2 and http/1.1.
+	ALPN []string `json:"alpn,omitempty"`
 }
 
 // AWSCredentials is an AWS access key, as the Lambda filter reads it.
@@ -74,6 +107,9 @@ type Listener struct {
 	BufferMaxRequestBytes *uint32 `json:"bufferMaxRequestBytes,omitempty"`
 	// NoWebSockets refuses WebSocket upgrades but on routes that allow them.
 	NoWebSockets bool `json:"noWebSockets,omitempty"`
+	// TLS makes the listener HTTPS, one filter chain per entry; each
+	// virtual host names its chain.
+	TLS []*TLSChain `json:"tls,omitempty"`
 }
 
 // Encodings a Compressor produces.
@@ -104,7 +140,9 @@ type RouteBuffer struct {
 
 // VirtualHost is a set of domains and their ordered routes.
 type VirtualHost struct {
-	Name      string          `json:"name"`
+	Name string `json:"name"`
+	// TLSChain names the filter chain of an HTTPS listener serving it.
+	TLSChain  string          `json:"tlsChain,omitempty"`
 	Origin    Origin          `json:"origin,omitzero"`
 	Domains   []string        `json:"domains"`
 	Routes    []*Route        `json:"routes,omitempty"`

@@ -14,18 +14,42 @@ import (
 )
 
 // listener builds an HTTP listener whose routes come over RDS (via ADS), so
-// route changes never drain connections.
+// route changes never drain connections; an HTTPS one has a filter chain
+// per server-name set, each with its own routes.
 func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 	filters, err := httpFilters(p, l)
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 	}
+	out := &listenerv3.Listener{
+		Name:                          l.Name,
+		Address:                       socketAddress(l.Address, l.Port),
+		PerConnectionBufferLimitBytes: uint32Value(l.BufferLimitBytes),
+	}
+	if len(l.TLS) > 0 {
+		if out.ListenerFilters, err = tlsInspector(); err == nil {
+			out.FilterChains, err = httpsFilterChains(l, filters)
+		}
+	} else {
+		var hcm *listenerv3.Filter
+		hcm, err = connectionManager(l, filters, l.Name)
+		out.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm}}}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
+	}
+	return out, nil
+}
+
+// connectionManager is the listener's HTTP connection manager, reading its
+// routes from the route configuration routes.
+func connectionManager(l *ir.Listener, filters []*hcmv3.HttpFilter, routes string) (*listenerv3.Filter, error) {
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		StatPrefix: "http",
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource:    adsSource(),
-			RouteConfigName: l.Name,
+			RouteConfigName: routes,
 		}},
 		// Domains are written without ports; match them whatever port the
 		// client put in Host.
@@ -46,19 +70,9 @@ func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
 	}
 	cfg, err := packAny(hcm)
 	if err != nil {
-		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
+		return nil, err
 	}
-	return &listenerv3.Listener{
-		Name:                          l.Name,
-		Address:                       socketAddress(l.Address, l.Port),
-		PerConnectionBufferLimitBytes: uint32Value(l.BufferLimitBytes),
-		FilterChains: []*listenerv3.FilterChain{{
-			Filters: []*listenerv3.Filter{{
-				Name:       wellknown.HTTPConnectionManager,
-				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: cfg},
-			}},
-		}},
-	}, nil
+	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: cfg}}, nil
 }
 
 // socketAddressParts are the four messages of a socket address, allocated

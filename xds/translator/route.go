@@ -13,10 +13,10 @@ import (
 // (and recorded in r.Problems); only the configuration's own fields failing
 // fails it. Each route is validated alone, the hosts and the configuration
 // without their children, so that each message is checked once.
-func (r *Resources) routeConfiguration(l *ir.Listener, clusters map[string]bool) (*routev3.RouteConfiguration, error) {
-	rc := &routev3.RouteConfiguration{Name: l.Name}
+func (r *Resources) routeConfiguration(name string, vhosts []*ir.VirtualHost, clusters map[string]bool) (*routev3.RouteConfiguration, error) {
+	rc := &routev3.RouteConfiguration{Name: name}
 	mem := &routeMessages{}
-	for _, vh := range l.VirtualHosts {
+	for _, vh := range vhosts {
 		v, err := r.virtualHost(vh, clusters, mem)
 		if err != nil {
 			r.leaveOut(vh.Origin, fmt.Errorf("virtual host %q: %w", vh.Name, err))

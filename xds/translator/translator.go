@@ -11,6 +11,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
@@ -23,6 +24,8 @@ type Resources struct {
 	Routes    []*routev3.RouteConfiguration
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
+	// Secrets are served over SDS: HTTPS certificates and client CAs.
+	Secrets []*tlsv3.Secret
 	// Problems are the parts of the proxy left out.
 	Problems []Problem
 }
@@ -45,6 +48,9 @@ func (r *Resources) ByType() map[string][]types.Resource {
 	}
 	for _, e := range r.Endpoints {
 		out[resourcev3.EndpointType] = append(out[resourcev3.EndpointType], e)
+	}
+	for _, s := range r.Secrets {
+		out[resourcev3.SecretType] = append(out[resourcev3.SecretType], s)
 	}
 	return out
 }
@@ -91,6 +97,11 @@ func Translate(p *ir.Proxy) (*Resources, error) {
 	for _, l := range p.Listeners {
 		out.addListener(p, l, clusters)
 	}
+	secrets, err := sdsSecrets(p)
+	if err != nil {
+		return nil, fmt.Errorf("proxy %q: %w", p.Name, err)
+	}
+	out.Secrets = secrets
 	return out, nil
 }
 
@@ -138,14 +149,38 @@ func (r *Resources) addListener(p *ir.Proxy, l *ir.Listener, clusters map[string
 	if err == nil {
 		err = lis.ValidateAll()
 	}
-	var rc *routev3.RouteConfiguration
+	var rcs []*routev3.RouteConfiguration
 	if err == nil {
-		rc, err = r.routeConfiguration(l, clusters)
+		rcs, err = r.listenerRoutes(l, clusters)
 	}
 	if err != nil {
 		r.leaveOut(l.Origin, err)
 		return
 	}
 	r.Listeners = append(r.Listeners, lis)
-	r.Routes = append(r.Routes, rc)
+	r.Routes = append(r.Routes, rcs...)
+}
+
+// listenerRoutes are the listener's route configurations: one, or one per
+// filter chain of an HTTPS listener with that chain's virtual hosts.
+func (r *Resources) listenerRoutes(l *ir.Listener, clusters map[string]bool) ([]*routev3.RouteConfiguration, error) {
+	if len(l.TLS) == 0 {
+		rc, err := r.routeConfiguration(l.Name, l.VirtualHosts, clusters)
+		return []*routev3.RouteConfiguration{rc}, err
+	}
+	out := make([]*routev3.RouteConfiguration, 0, len(l.TLS))
+	for _, c := range l.TLS {
+		var vhosts []*ir.VirtualHost
+		for _, vh := range l.VirtualHosts {
+			if vh.TLSChain == c.Name {
+				vhosts = append(vhosts, vh)
+			}
+		}
+		rc, err := r.routeConfiguration(chainRouteName(l, c), vhosts, clusters)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rc)
+	}
+	return out, nil
 }

@@ -58,6 +58,9 @@ func render(t *testing.T, r *Resources) map[string][]any {
 	for _, e := range r.Endpoints {
 		add("endpoints", e)
 	}
+	for _, s := range r.Secrets {
+		add("secrets", s)
+	}
 	for _, p := range r.Problems {
 		out["problems"] = append(out["problems"], map[string]any{"origin": p.Origin, "error": p.Err.Error()})
 	}
