@@ -190,4 +190,5 @@ func removeHopByHop(h http.Header) {
 var (
 	teTrailers = []string{"trailers"}
 	protoHTTP  = []string{"http"}
+	protoHTTPS = []string{"https"}
 )

@@ -34,11 +34,15 @@ type listenerConfig struct {
 	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
 	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
 	bufferLimit int
+	// chains are an HTTPS listener's filter chains, each a connection
+	// manager of its own (its rdsName, filters) with how it terminates TLS.
+	chains []*listenerConfig
+	tls    *chainTLS // set on a chain
 }
 
 func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, error) {
 	if err := onlyFields(l, "name", "address", "filter_chains", "stat_prefix", "traffic_direction",
-		"per_connection_buffer_limit_bytes", "metadata"); err != nil {
+		"per_connection_buffer_limit_bytes", "metadata", "listener_filters"); err != nil {
 		return nil, err
 	}
 	host, port, err := socketAddress(l.GetAddress())
@@ -47,31 +51,61 @@ func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, 
 	}
 	lc := &listenerConfig{name: l.GetName(), addr: net.JoinHostPort(host, strconv.FormatUint(uint64(port), 10)),
 		bufferLimit: int(l.GetPerConnectionBufferLimitBytes().GetValue())}
-	if len(l.GetFilterChains()) != 1 {
-		return nil, fmt.Errorf("want exactly one filter chain, got %d", len(l.GetFilterChains()))
-	}
-	fc := l.GetFilterChains()[0]
-	if err := onlyFields(fc, "filters", "name", "metadata"); err != nil {
+	if err := checkListenerFilters(l.GetListenerFilters()); err != nil {
 		return nil, err
 	}
+	fcs := l.GetFilterChains()
+	if len(fcs) == 0 {
+		return nil, errors.New("no filter chain")
+	}
+	if len(fcs) == 1 && fcs[0].GetTransportSocket() == nil {
+		if err := onlyFields(fcs[0], "filters", "name", "metadata"); err != nil {
+			return nil, err
+		}
+		return lc, lc.compileChainHCM(fcs[0], ext)
+	}
+	// Several chains, or one with TLS: an HTTPS listener, a chain per
+	// server-name set.
+	for i, fc := range fcs {
+		chain, err := lc.compileTLSChain(fc, ext)
+		if err != nil {
+			return nil, fmt.Errorf("filter chain %d %q: %w", i, fc.GetName(), err)
+		}
+		lc.chains = append(lc.chains, chain)
+	}
+	return lc, nil
+}
+
+// compileChainHCM compiles a filter chain's one network filter, the HTTP
+// connection manager, into lc.
+func (lc *listenerConfig) compileChainHCM(fc *listenerv3.FilterChain, ext *extensions) error {
 	if len(fc.GetFilters()) != 1 {
-		return nil, fmt.Errorf("want exactly one network filter (%s), got %d", wellknown.HTTPConnectionManager, len(fc.GetFilters()))
+		return fmt.Errorf("want exactly one network filter (%s), got %d", wellknown.HTTPConnectionManager, len(fc.GetFilters()))
 	}
 	nf := fc.GetFilters()[0]
 	if err := onlyFields(nf, "name", "typed_config"); err != nil {
-		return nil, err
+		return err
 	}
 	if nf.GetTypedConfig().GetTypeUrl() != hcmType {
-		return nil, fmt.Errorf("network filter %q (%s) is not supported, want %s", nf.GetName(), nf.GetTypedConfig().GetTypeUrl(), wellknown.HTTPConnectionManager)
+		return fmt.Errorf("network filter %q (%s) is not supported, want %s", nf.GetName(), nf.GetTypedConfig().GetTypeUrl(), wellknown.HTTPConnectionManager)
 	}
 	hcm := &hcmv3.HttpConnectionManager{}
 	if err := decodeAny(nf.GetTypedConfig(), hcm); err != nil {
-		return nil, err
+		return err
 	}
 	if err := lc.compileHCM(hcm, ext); err != nil {
-		return nil, fmt.Errorf("%s: %w", wellknown.HTTPConnectionManager, err)
+		return fmt.Errorf("%s: %w", wellknown.HTTPConnectionManager, err)
 	}
-	return lc, nil
+	return nil
+}
+
+// hcms are the listener's HTTP connection managers: its own, or those of
+// its TLS filter chains.
+func (lc *listenerConfig) hcms() []*listenerConfig {
+	if lc.chains != nil {
+		return lc.chains
+	}
+	return []*listenerConfig{lc}
 }
 
 func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {

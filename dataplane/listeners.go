@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http2"
+
 	"github.com/gluon-gateway/gluon/dataplane/internal/downstream"
 	"github.com/gluon-gateway/gluon/dataplane/internal/guard"
 )
@@ -33,6 +35,15 @@ type boundListener struct {
 	srv     *downstream.Server
 	serving bool
 	handler atomic.Pointer[http.Handler]
+	// tls is set on an HTTPS listener: its chains, read per handshake.
+	tls atomic.Pointer[tlsServing]
+	h2  *http2.Server // HTTP/2 over TLS, for connections that chose h2
+}
+
+// servedListener is what a listener serves: one handler, or TLS chains.
+type servedListener struct {
+	handler http.Handler
+	tls     *tlsServing
 }
 
 func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,34 +90,50 @@ func (m *listenerManager) reserve(want map[string]bool) map[string]error {
 	return failed
 }
 
-// activate serves exactly the given handlers: it swaps the handler of running
-// listeners, starts reserved ones and gracefully drains the others.
-func (m *listenerManager) activate(handlers map[string]http.Handler) {
-	for addr, h := range handlers {
+// activate serves exactly the given listeners: it swaps what running
+// listeners serve, starts reserved ones and gracefully drains the others.
+// A listener that turns from plain to TLS, or back, is not restarted: its
+// address keeps the kind it started with until it is removed.
+func (m *listenerManager) activate(served map[string]servedListener) {
+	for addr, sl := range served {
 		b := m.bound[addr]
-		b.handler.Store(&h)
+		if sl.tls != nil {
+			b.tls.Store(sl.tls)
+		} else {
+			b.handler.Store(&sl.handler)
+		}
 		if !b.serving {
 			b.serving = true
 			b.srv = downstream.NewServer(b, m.guard)
-			go func() {
-				if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
-					m.log.Error("listener stopped", "address", b.addr, "error", err)
-				}
-			}()
-			m.log.Info("listener serving", "address", addr)
+			go m.serve(b, sl.tls != nil)
+			m.log.Info("listener serving", "address", addr, "tls", sl.tls != nil)
 		}
 	}
 	for addr, b := range m.bound {
-		if _, ok := handlers[addr]; !ok && b.serving {
+		if _, ok := served[addr]; !ok && b.serving {
 			delete(m.bound, addr)
 			m.drain(b)
 		}
 	}
 }
 
+func (m *listenerManager) serve(b *boundListener, https bool) {
+	var err error
+	if https {
+		b.h2 = &http2.Server{IdleTimeout: downstream.IdleTimeout}
+		err = m.serveTLS(b)
+	} else {
+		err = b.srv.Serve(b.ln)
+	}
+	if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		m.log.Error("listener stopped", "address", b.addr, "error", err)
+	}
+}
+
 // drain stops accepting on b and lets in-flight requests finish, in the background.
 func (m *listenerManager) drain(b *boundListener) {
 	m.log.Info("listener draining", "address", b.addr)
+	_ = b.ln.Close() // a TLS listener's accept loop is the manager's own
 	m.drains.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 		defer cancel()

@@ -95,6 +95,9 @@ func (rt *router) setForwardingHeaders(r *http.Request) {
 		xff = strings.Join(prior, ", ") + ", " + ip
 	}
 	h["X-Forwarded-Proto"] = protoHTTP
+	if rt.lc.tls != nil {
+		h["X-Forwarded-Proto"] = protoHTTPS
+	}
 	if !rt.lc.genRequestID || len(h["X-Request-Id"]) > 0 {
 		h["X-Forwarded-For"] = []string{xff}
 		return

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -50,6 +49,9 @@ type state struct {
 	// cluster created and not retired yet.
 	active map[string]*upstreamCluster
 	owned  map[*upstreamCluster]bool
+	// secrets are the SDS secrets received, by name; TLS handshakes read
+	// them live.
+	secrets map[string]*sdsSecret
 	// watched are the clusters with health checks or outlier detection,
 	// sorted by name: what Status reports, read from other goroutines.
 	watched atomic.Pointer[[]*upstreamCluster]
@@ -80,7 +82,7 @@ func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer) *state {
 	return &state{
 		log: log, ext: knownExtensions(log), lm: lm, mirrors: mirrors,
 		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
-		owned: map[*upstreamCluster]bool{},
+		owned: map[*upstreamCluster]bool{}, secrets: map[string]*sdsSecret{},
 	}
 }
 
@@ -99,6 +101,8 @@ func (s *state) apply(typeURL string, resources []*anypb.Any) (bool, error) {
 		err = s.applyListeners(resources)
 	case resourcev3.RouteType:
 		err = s.applyRoutes(resources)
+	case resourcev3.SecretType:
+		err = s.applySecrets(resources)
 	default:
 		return false, fmt.Errorf("unexpected resource type %s", typeURL)
 	}
@@ -207,12 +211,14 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 		if err != nil {
 			return fmt.Errorf("listener %q: %w", l.GetName(), err)
 		}
-		if rt := s.tableOf(lc); rt != nil {
-			b, err := lc.bind(rt)
-			if err != nil {
-				return fmt.Errorf("listener %q: route configuration %q: %w", l.GetName(), rt.name, err)
+		for _, hc := range lc.hcms() {
+			if rt := s.tableOf(hc); rt != nil {
+				b, err := hc.bind(rt)
+				if err != nil {
+					return fmt.Errorf("listener %q: route configuration %q: %w", hc.name, rt.name, err)
+				}
+				bound[hc] = b
 			}
-			bound[lc] = b
 		}
 		if other, dup := addrs[lc.addr]; dup {
 			return fmt.Errorf("listeners %q and %q both use address %s", other, l.GetName(), lc.addr)
@@ -228,14 +234,23 @@ func (s *state) applyListeners(resources []*anypb.Any) error {
 	s.listeners, s.bound, s.haveLDS = next, bound, true
 	s.heldRDS = nil
 	for _, lc := range held {
-		if lc.rdsName != "" && !slices.Contains(s.heldRDS, lc.rdsName) {
-			s.heldRDS = append(s.heldRDS, lc.rdsName)
+		for _, hc := range lc.hcms() {
+			if hc.rdsName != "" && !slices.Contains(s.heldRDS, hc.rdsName) {
+				s.heldRDS = append(s.heldRDS, hc.rdsName)
+			}
 		}
 	}
 	wanted := s.rdsNames()
 	for name := range s.routes {
 		if !slices.Contains(wanted, name) {
 			delete(s.routes, name)
+		}
+	}
+	// Forget secrets no listener names, as an SDS unsubscription does.
+	wantedSecrets := s.sdsNames()
+	for name := range s.secrets {
+		if !slices.Contains(wantedSecrets, name) {
+			delete(s.secrets, name)
 		}
 	}
 	if unbound != nil {
@@ -259,12 +274,27 @@ func (s *state) keepOrDropUnbound(next map[string]*listenerConfig, bound map[*li
 		errs = append(errs, fmt.Errorf("listener %q: %w", name, err))
 		held[name] = lc
 		delete(next, name)
-		delete(bound, lc)
-		if old := s.listeners[name]; old != nil && old.addr == lc.addr && s.bound[old] != nil {
-			next[name], bound[old] = old, s.bound[old]
+		for _, hc := range lc.hcms() {
+			delete(bound, hc)
+		}
+		if old := s.listeners[name]; old != nil && old.addr == lc.addr && s.allBound(old) {
+			next[name] = old
+			for _, hc := range old.hcms() {
+				bound[hc] = s.bound[hc]
+			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// allBound reports whether every connection manager of lc has its routes.
+func (s *state) allBound(lc *listenerConfig) bool {
+	for _, hc := range lc.hcms() {
+		if s.bound[hc] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // partialUpdateError is an update applied but for some resources, which it
@@ -320,8 +350,10 @@ func (s *state) tableOf(lc *listenerConfig) *routeTable {
 func (s *state) listenersUsing(name string) []*listenerConfig {
 	var out []*listenerConfig
 	for _, lc := range s.listeners {
-		if lc.rdsName == name {
-			out = append(out, lc)
+		for _, hc := range lc.hcms() {
+			if hc.rdsName == name {
+				out = append(out, hc)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b *listenerConfig) int { return strings.Compare(a.name, b.name) })
@@ -344,8 +376,10 @@ func (s *state) edsNames() []string {
 func (s *state) rdsNames() []string {
 	names := slices.Clone(s.heldRDS)
 	for _, lc := range s.listeners {
-		if lc.rdsName != "" && !slices.Contains(names, lc.rdsName) {
-			names = append(names, lc.rdsName)
+		for _, hc := range lc.hcms() {
+			if hc.rdsName != "" && !slices.Contains(names, hc.rdsName) {
+				names = append(names, hc.rdsName)
+			}
 		}
 	}
 	slices.Sort(names)
@@ -366,19 +400,36 @@ func (s *state) build() bool {
 		}
 	}
 	for _, lc := range s.listeners {
-		if s.bound[lc] == nil {
+		if !s.allBound(lc) {
 			return false // its route configuration has not arrived
 		}
 	}
-	clusters := s.routableClusters()
-	handlers := make(map[string]http.Handler, len(s.listeners))
-	for _, lc := range s.listeners {
-		handlers[lc.addr] = newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log)
+	if !s.secretsReady() {
+		return false
 	}
-	s.lm.activate(handlers)
+	clusters := s.routableClusters()
+	served := make(map[string]servedListener, len(s.listeners))
+	for _, lc := range s.listeners {
+		served[lc.addr] = s.serve(lc, clusters)
+	}
+	s.lm.activate(served)
 	s.active = clusters
 	s.retireUnused()
 	return true
+}
+
+// serve is what a listener serves: its connection manager, or its TLS
+// chains, each with its own.
+func (s *state) serve(lc *listenerConfig, clusters map[string]*upstreamCluster) servedListener {
+	if lc.chains == nil {
+		return servedListener{handler: newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log)}
+	}
+	t := &tlsServing{}
+	for _, c := range lc.chains {
+		t.chains = append(t.chains, &servedChain{name: c.name, tls: c.tls, cert: s.secrets[c.tls.certSecret],
+			ca: s.secrets[c.tls.caSecret], handler: newHCM(c, s.bound[c], clusters, s.mirrors, s.log)})
+	}
+	return servedListener{tls: t}
 }
 
 // routableClusters is the accepted clusters plus any served cluster that CDS

@@ -24,7 +24,7 @@ const (
 )
 
 // typeOrder is the order in which Envoy (re)subscribes on a new stream.
-var typeOrder = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+var typeOrder = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.SecretType}
 
 // subscription is the SotW protocol state of one resource type.
 type subscription struct {
@@ -196,6 +196,7 @@ func (c *xdsClient) handle(resp *discovery.DiscoveryResponse) []outgoing {
 		out = c.resubscribe(out, c.subs[resourcev3.EndpointType], c.d.state.edsNames())
 	case resourcev3.ListenerType:
 		out = c.resubscribe(out, c.subs[resourcev3.RouteType], c.d.state.rdsNames())
+		out = c.resubscribe(out, c.subs[resourcev3.SecretType], c.d.state.sdsNames())
 	}
 	return out
 }

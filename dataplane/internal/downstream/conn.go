@@ -62,10 +62,11 @@ type downstreamConn struct {
 	body       bodyLimits // while a request's body is read
 	bodyErr    error      // the timeout that ended the active request's body
 	hijacked   bool       // a handler took the connection over (Hijack)
+	handler    http.Handler
 }
 
 func newDownstreamConn(s *Server, conn net.Conn) *downstreamConn {
-	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String()}
+	c := &downstreamConn{srv: s, conn: conn, remoteAddr: conn.RemoteAddr().String(), handler: s.handler}
 	c.BR, c.RefuseFolds = bufio.NewReaderSize(c, h1.BufferSize), true
 	c.out.Conn = conn
 	_, canAwait := conn.(h1.ReadAwaiter)
@@ -321,7 +322,7 @@ func (c *downstreamConn) runHandler(req *http.Request) (ok bool) {
 			ok = false
 		}
 	}()
-	c.srv.handler.ServeHTTP(&c.rw, req)
+	c.handler.ServeHTTP(&c.rw, req)
 	return true
 }
 

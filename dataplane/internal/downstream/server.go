@@ -94,6 +94,19 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
+// ServeConn serves one connection accepted elsewhere (a TLS handshake
+// done) as HTTP/1.1 with handler h, until it closes; Shutdown drains it
+// with the rest.
+func (s *Server) ServeConn(conn net.Conn, h http.Handler) {
+	c := newDownstreamConn(s, h1.NewRawSocket(conn))
+	c.handler = h
+	if !s.track(c) {
+		_ = conn.Close()
+		return
+	}
+	c.serve()
+}
+
 // track adds c to the live connections, unless the server is shutting down.
 func (s *Server) track(c *downstreamConn) bool {
 	s.mu.Lock()
