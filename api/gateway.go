@@ -43,6 +43,8 @@ type GatewaySpec struct {
 	// SSL makes the gateway HTTPS: it serves the virtual services that
 	// have an sslConfig, each on a filter chain chosen by SNI.
 	SSL bool `json:"ssl,omitempty"`
+	// TCPGateway makes it forward TCP instead of serving HTTP.
+	TCPGateway *TCPGateway `json:"tcpGateway,omitempty"`
 }
 
 // HTTPGateway selects virtual services by reference or by labels; with

@@ -67,11 +67,7 @@ func validateSSLConfig(f *fieldErrors, path string, s *SSLConfig) {
 	if fl := s.SSLFiles; fl != nil && (fl.TLSCert == "" || fl.TLSKey == "") {
 		f.add(path+".sslFiles", "tlsCert and tlsKey are required")
 	}
-	for i, d := range s.SniDomains {
-		if d == "" || strings.ContainsAny(d, " /:") || strings.Count(d, "*") > 1 || (strings.Contains(d, "*") && !strings.HasPrefix(d, "*.")) {
-			f.add(idx(path+".sniDomains", i), "%q is not a server name or *.suffix", d)
-		}
-	}
+	validateServerNames(f, path+".sniDomains", s.SniDomains)
 	for i, p := range s.AlpnProtocols {
 		if p != "h2" && p != "http/1.1" {
 			f.add(idx(path+".alpnProtocols", i), "%q is not one of h2, http/1.1", p)
@@ -87,6 +83,14 @@ func validateSSLConfig(f *fieldErrors, path string, s *SSLConfig) {
 			if !slices.Contains(CipherSuites, c) {
 				f.add(idx(path+".parameters.cipherSuites", i), "%q is not one of %s", c, strings.Join(CipherSuites, ", "))
 			}
+		}
+	}
+}
+
+func validateServerNames(f *fieldErrors, path string, names []string) {
+	for i, d := range names {
+		if d == "" || strings.ContainsAny(d, " /:") || strings.Count(d, "*") > 1 || (strings.Contains(d, "*") && !strings.HasPrefix(d, "*.")) {
+			f.add(idx(path, i), "%q is not a server name or *.suffix", d)
 		}
 	}
 }

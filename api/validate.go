@@ -354,6 +354,12 @@ func (g *Gateway) Validate() error {
 		}
 	}
 	validateListenerOptions(&f, "spec.options", g.Spec.Options)
+	if t := g.Spec.TCPGateway; t != nil {
+		if g.Spec.HTTPGateway != nil || g.Spec.SSL {
+			f.add("spec.tcpGateway", "a tcp gateway has no httpGateway and no ssl")
+		}
+		validateTCPGateway(&f, "spec.tcpGateway", t)
+	}
 	return f.err()
 }
 

@@ -236,12 +236,16 @@ func (t *chainTLS) compileParams(p *tlsv3.TlsParameters) error {
 
 // matches reports how well the chain's server names match sni: 3 exact, 2
 // by wildcard (more when the suffix is longer), 1 as the default chain.
-func (t *chainTLS) matches(sni string) int {
-	if len(t.serverNames) == 0 {
+func (t *chainTLS) matches(sni string) int { return serverNameMatch(t.serverNames, sni) }
+
+// serverNameMatch scores how well a chain's server names match sni (see
+// chainTLS.matches); 0: not at all.
+func serverNameMatch(names []string, sni string) int {
+	if len(names) == 0 {
 		return 1
 	}
 	best := 0
-	for _, n := range t.serverNames {
+	for _, n := range names {
 		switch {
 		case strings.EqualFold(n, sni):
 			return 3 << 16

@@ -38,6 +38,8 @@ type listenerConfig struct {
 	// manager of its own (its rdsName, filters) with how it terminates TLS.
 	chains []*listenerConfig
 	tls    *chainTLS // set on a chain
+	// tcp are a TCP listener's chains (no connection manager at all).
+	tcp []*tcpChain
 }
 
 func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, error) {
@@ -57,6 +59,16 @@ func compileListener(l *listenerv3.Listener, ext *extensions) (*listenerConfig, 
 	fcs := l.GetFilterChains()
 	if len(fcs) == 0 {
 		return nil, errors.New("no filter chain")
+	}
+	if isTCPChain(fcs[0]) {
+		for i, fc := range fcs {
+			c, err := compileTCPChain(fc)
+			if err != nil {
+				return nil, fmt.Errorf("filter chain %d %q: %w", i, fc.GetName(), err)
+			}
+			lc.tcp = append(lc.tcp, c)
+		}
+		return lc, nil
 	}
 	if len(fcs) == 1 && fcs[0].GetTransportSocket() == nil {
 		if err := onlyFields(fcs[0], "filters", "name", "metadata"); err != nil {
@@ -102,7 +114,10 @@ func (lc *listenerConfig) compileChainHCM(fc *listenerv3.FilterChain, ext *exten
 // hcms are the listener's HTTP connection managers: its own, or those of
 // its TLS filter chains.
 func (lc *listenerConfig) hcms() []*listenerConfig {
-	if lc.chains != nil {
+	switch {
+	case lc.tcp != nil:
+		return nil
+	case lc.chains != nil:
 		return lc.chains
 	}
 	return []*listenerConfig{lc}

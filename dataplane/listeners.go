@@ -35,8 +35,10 @@ type boundListener struct {
 	srv     *downstream.Server
 	serving bool
 	handler atomic.Pointer[http.Handler]
-	// tls is set on an HTTPS listener: its chains, read per handshake.
+	// tls is set on an HTTPS listener: its chains, read per handshake;
+	// tcp on a TCP listener, read per connection.
 	tls atomic.Pointer[tlsServing]
+	tcp atomic.Pointer[tcpServing]
 	h2  *http2.Server // HTTP/2 over TLS, for connections that chose h2
 }
 
@@ -44,6 +46,17 @@ type boundListener struct {
 type servedListener struct {
 	handler http.Handler
 	tls     *tlsServing
+	tcp     *tcpServing
+}
+
+func (sl servedListener) kind() string {
+	switch {
+	case sl.tls != nil:
+		return "https"
+	case sl.tcp != nil:
+		return "tcp"
+	}
+	return "http"
 }
 
 func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,16 +110,19 @@ func (m *listenerManager) reserve(want map[string]bool) map[string]error {
 func (m *listenerManager) activate(served map[string]servedListener) {
 	for addr, sl := range served {
 		b := m.bound[addr]
-		if sl.tls != nil {
+		switch sl.kind() {
+		case "https":
 			b.tls.Store(sl.tls)
-		} else {
+		case "tcp":
+			b.tcp.Store(sl.tcp)
+		default:
 			b.handler.Store(&sl.handler)
 		}
 		if !b.serving {
 			b.serving = true
 			b.srv = downstream.NewServer(b, m.guard)
-			go m.serve(b, sl.tls != nil)
-			m.log.Info("listener serving", "address", addr, "tls", sl.tls != nil)
+			go m.serve(b, sl.kind())
+			m.log.Info("listener serving", "address", addr, "kind", sl.kind())
 		}
 	}
 	for addr, b := range m.bound {
@@ -117,12 +133,15 @@ func (m *listenerManager) activate(served map[string]servedListener) {
 	}
 }
 
-func (m *listenerManager) serve(b *boundListener, https bool) {
+func (m *listenerManager) serve(b *boundListener, kind string) {
 	var err error
-	if https {
+	switch kind {
+	case "https":
 		b.h2 = &http2.Server{IdleTimeout: downstream.IdleTimeout}
 		err = m.serveTLS(b)
-	} else {
+	case "tcp":
+		err = m.serveTCP(b)
+	default:
 		err = b.srv.Serve(b.ln)
 	}
 	if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {

@@ -421,6 +421,9 @@ func (s *state) build() bool {
 // serve is what a listener serves: its connection manager, or its TLS
 // chains, each with its own.
 func (s *state) serve(lc *listenerConfig, clusters map[string]*upstreamCluster) servedListener {
+	if lc.tcp != nil {
+		return servedListener{tcp: newTCPServing(lc.tcp, clusters)}
+	}
 	if lc.chains == nil {
 		return servedListener{handler: newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log)}
 	}

@@ -88,7 +88,7 @@ func (rt *router) tunnel(w http.ResponseWriter, r *http.Request, vh *virtualHost
 		localReply(w, http.StatusServiceUnavailable, msgNoHealthyUpstream)
 		return
 	}
-	up, err := cl.dialTunnel(r.Context(), ep.addr)
+	up, err := cl.dialTunnel(r.Context(), ep.addr, "http/1.1")
 	if err != nil {
 		cl.observe(ep, http.StatusServiceUnavailable)
 		rt.log.Debug("websocket upstream connect failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
@@ -134,15 +134,16 @@ func (rt *router) tunnel(w http.ResponseWriter, r *http.Request, vh *virtualHost
 }
 
 // dialTunnel opens a connection of its own to an endpoint, with the
-// cluster's TLS (HTTP/1.1 by ALPN: the upgrade is an HTTP/1.1 affair).
-func (c *upstreamCluster) dialTunnel(ctx context.Context, addr string) (net.Conn, error) {
+// cluster's TLS offering the ALPN protocols given (HTTP/1.1 for an
+// upgrade, an HTTP/1.1 affair; none for TCP).
+func (c *upstreamCluster) dialTunnel(ctx context.Context, addr string, protos ...string) (net.Conn, error) {
 	d := &net.Dialer{Timeout: c.connectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil || c.tls == nil {
 		return conn, err
 	}
 	cfg := c.tls.Clone()
-	cfg.NextProtos = []string{"http/1.1"}
+	cfg.NextProtos = protos
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, c.connectTimeout)
 	defer cancel()

@@ -30,6 +30,11 @@ func (t *translation) clusters() []*ir.Cluster {
 func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
 	used := map[string]bool{}
 	for _, l := range listeners {
+		for _, h := range l.TCPHosts {
+			for _, d := range h.Destinations {
+				used[d.Cluster] = true
+			}
+		}
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
 				if f := r.Forward; f != nil {

@@ -30,7 +30,11 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			continue
 		}
 		bound[addr] = g
-		vhs, vss := t.gatewayVirtualHosts(g)
+		var vhs []*ir.VirtualHost
+		var vss []*api.VirtualService
+		if g.Spec.TCPGateway == nil {
+			vhs, vss = t.gatewayVirtualHosts(g)
+		}
 		l := &ir.Listener{
 			Name:         ListenerName(g.Spec.BindAddress, g.Spec.BindPort),
 			Address:      g.Spec.BindAddress,
@@ -38,7 +42,10 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			Origin:       originOf(g, ""),
 			VirtualHosts: vhs,
 		}
-		if g.Spec.SSL {
+		switch {
+		case g.Spec.TCPGateway != nil:
+			l.TCPHosts = t.tcpHosts(g)
+		case g.Spec.SSL:
 			l.VirtualHosts, l.TLS = t.httpsVirtualHosts(g, vss, vhs)
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)

@@ -110,6 +110,17 @@ type Listener struct {
 	// TLS makes the listener HTTPS, one filter chain per entry; each
 	// virtual host names its chain.
 	TLS []*TLSChain `json:"tls,omitempty"`
+	// TCPHosts make it a TCP listener (no virtual hosts): each connection
+	// goes to the host its SNI selects, or to the one without names.
+	TCPHosts []*TCPHost `json:"tcpHosts,omitempty"`
+}
+
+// TCPHost forwards the connections its server names select (TLS passed
+// through), or any other connection when it has none.
+type TCPHost struct {
+	Name         string        `json:"name"`
+	ServerNames  []string      `json:"serverNames,omitempty"`
+	Destinations []Destination `json:"destinations"`
 }
 
 // Encodings a Compressor produces.

@@ -15,16 +15,30 @@ import (
 
 // listener builds an HTTP listener whose routes come over RDS (via ADS), so
 // route changes never drain connections; an HTTPS one has a filter chain
-// per server-name set, each with its own routes.
+// per server-name set, each with its own routes; a TCP one a chain per
+// TCP host.
 func listener(p *ir.Proxy, l *ir.Listener) (*listenerv3.Listener, error) {
-	filters, err := httpFilters(p, l)
-	if err != nil {
-		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
-	}
 	out := &listenerv3.Listener{
 		Name:                          l.Name,
 		Address:                       socketAddress(l.Address, l.Port),
 		PerConnectionBufferLimitBytes: uint32Value(l.BufferLimitBytes),
+	}
+	if len(l.TCPHosts) > 0 {
+		var err error
+		if anySNI(l) {
+			out.ListenerFilters, err = tlsInspector()
+		}
+		if err == nil {
+			out.FilterChains, err = tcpFilterChains(l)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listener %q: %w", l.Name, err)
+		}
+		return out, nil
+	}
+	filters, err := httpFilters(p, l)
+	if err != nil {
+		return nil, fmt.Errorf("listener %q: %w", l.Name, err)
 	}
 	if len(l.TLS) > 0 {
 		if out.ListenerFilters, err = tlsInspector(); err == nil {

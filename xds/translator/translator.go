@@ -164,6 +164,9 @@ func (r *Resources) addListener(p *ir.Proxy, l *ir.Listener, clusters map[string
 // listenerRoutes are the listener's route configurations: one, or one per
 // filter chain of an HTTPS listener with that chain's virtual hosts.
 func (r *Resources) listenerRoutes(l *ir.Listener, clusters map[string]bool) ([]*routev3.RouteConfiguration, error) {
+	if len(l.TCPHosts) > 0 {
+		return nil, nil // TCP: no routes
+	}
 	if len(l.TLS) == 0 {
 		rc, err := r.routeConfiguration(l.Name, l.VirtualHosts, clusters)
 		return []*routev3.RouteConfiguration{rc}, err
