@@ -13,7 +13,10 @@
 # (requests per proxy before measuring, default 5000), GOAL_RATIO (1.3),
 # POLICIES (1 puts a CORS policy and a 0% fault abort on the route and
 # circuit breakers, never reached, on the upstream, to measure what they
-# cost; default 0).
+# cost; default 0), TLS (1 serves both proxies over TLS with the same
+# ECDSA P-256 certificate, keep-alive connections), HANDSHAKE (1, with
+# TLS: a new connection, so a full handshake, per request; set REQUESTS
+# lower, e.g. 5000).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -24,6 +27,8 @@ ROUNDS=${ROUNDS:-7}
 WARMUP=${WARMUP:-5000}
 GOAL_RATIO=${GOAL_RATIO:-1.3}
 POLICIES=${POLICIES:-0}
+TLS=${TLS:-0}
+HANDSHAKE=${HANDSHAKE:-0}
 LOAD_TIMEOUT=120 # seconds for one load run
 READY_TIMEOUT=30 # seconds for a process to become ready
 
@@ -117,6 +122,17 @@ one_request() {
 	"$bin/loadgen" -url "$1" -n 1 -c 1 -timeout 2s
 }
 
+# load URL ARGS...: a bounded loadgen run, a new connection per request
+# when HANDSHAKE=1.
+load() {
+	local url=$1
+	shift
+	if [ "$HANDSHAKE" = 1 ]; then
+		set -- "$@" -new-conn
+	fi
+	timeout "$LOAD_TIMEOUT" "$bin/loadgen" -url "$url" "$@"
+}
+
 # cpu_ticks PID: user + system CPU time of a process, in clock ticks
 # (fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the
 # command name, which may itself hold spaces).
@@ -132,7 +148,7 @@ cpu_ticks() {
 measure() {
 	local name=$1 pid=$2 url=$3 before after out rps
 	before=$(cpu_ticks "$pid")
-	out=$(timeout "$LOAD_TIMEOUT" "$bin/loadgen" -url "$url" -n "$REQUESTS" -c "$CONCURRENCY") ||
+	out=$(load "$url" -n "$REQUESTS" -c "$CONCURRENCY") ||
 		die "$name: load run failed: $out"
 	after=$(cpu_ticks "$pid")
 	rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -160,6 +176,22 @@ start backend "$bin/backend" -addr "127.0.0.1:$backend_port" -body-size 100
 wait_until "$started" backend one_request "http://127.0.0.1:$backend_port/"
 
 mkdir -p "$work/config"
+scheme=http
+gateway_ssl=""
+vs_ssl=""
+haproxy_ssl=""
+if [ "$TLS" = 1 ]; then
+	# One ECDSA P-256 certificate for both proxies; haproxy wants it and
+	# its key in one file.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench.local \
+		-addext subjectAltName=DNS:bench.local -keyout "$work/bench.key" -out "$work/bench.crt" >"$work/openssl.log" 2>&1 ||
+		die "could not make the certificate"
+	cat "$work/bench.crt" "$work/bench.key" >"$work/bench.pem"
+	scheme=https
+	gateway_ssl=", ssl: true"
+	vs_ssl="  sslConfig: {sslFiles: {tlsCert: $work/bench.crt, tlsKey: $work/bench.key}, alpnProtocols: [http/1.1]}"
+	haproxy_ssl=" ssl crt $work/bench.pem alpn http/1.1"
+fi
 route_options=""
 upstream_options=""
 if [ "$POLICIES" = 1 ]; then
@@ -170,7 +202,7 @@ cat >"$work/config/bench.yaml" <<YAML
 apiVersion: gluon.dev/v1
 kind: Gateway
 metadata: {name: bench}
-spec: {bindAddress: 127.0.0.1, bindPort: $gluon_port}
+spec: {bindAddress: 127.0.0.1, bindPort: $gluon_port$gateway_ssl}
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
@@ -184,6 +216,7 @@ apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: bench}
 spec:
+$vs_ssl
   virtualHost:
     domains: ["*"]
     routes:
@@ -199,7 +232,7 @@ wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$ad
 # alone, not the control plane's.
 start dataplane "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy gateway-proxy --node-id bench
 gluon_pid=$started
-wait_until "$gluon_pid" "gluon dataplane" one_request "http://127.0.0.1:$gluon_port/"
+wait_until "$gluon_pid" "gluon dataplane" one_request "$scheme://127.0.0.1:$gluon_port/"
 
 # haproxy as it would front an API: HTTP mode, keep-alive to clients and to
 # the server (connections reused across client connections), one process
@@ -219,7 +252,7 @@ defaults
     timeout http-keep-alive 60s
 
 frontend bench
-    bind 127.0.0.1:$haproxy_port
+    bind 127.0.0.1:$haproxy_port$haproxy_ssl
     default_backend backend
 
 backend backend
@@ -230,17 +263,17 @@ haproxy -c -q -f "$work/haproxy.cfg" || die "invalid haproxy config"
 # process that does the proxying.
 start haproxy haproxy -db -f "$work/haproxy.cfg"
 haproxy_pid=$started
-wait_until "$haproxy_pid" haproxy one_request "http://127.0.0.1:$haproxy_port/"
+wait_until "$haproxy_pid" haproxy one_request "$scheme://127.0.0.1:$haproxy_port/"
 
 # --- measurement -----------------------------------------------------------
 
-gluon_url="http://127.0.0.1:$gluon_port/"
-haproxy_url="http://127.0.0.1:$haproxy_port/"
+gluon_url="$scheme://127.0.0.1:$gluon_port/"
+haproxy_url="$scheme://127.0.0.1:$haproxy_port/"
 
 # Warm up both (connection pools, Go's heap and GC pacing, caches) before
 # anything is counted.
 for url in "$gluon_url" "$haproxy_url"; do
-	timeout "$LOAD_TIMEOUT" "$bin/loadgen" -url "$url" -n "$WARMUP" -c "$CONCURRENCY" >/dev/null ||
+	load "$url" -n "$WARMUP" -c "$CONCURRENCY" >/dev/null ||
 		die "warm-up through $url failed"
 done
 
@@ -265,7 +298,14 @@ paired=$(paired_ratios | sort -g | awk '
 	END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 verdict=$(awk -v r="$paired" -v goal="$GOAL_RATIO" 'BEGIN { print (r <= goal) ? "PASS" : "FAIL" }')
 
-echo "Proxy CPU per request: $REQUESTS requests × $ROUNDS rounds, $CONCURRENCY keep-alive connections, 100-byte responses, $(nproc) CPUs (medians)"
+mode="$CONCURRENCY keep-alive connections"
+if [ "$HANDSHAKE" = 1 ]; then
+	mode="$CONCURRENCY clients, a new connection per request"
+fi
+if [ "$TLS" = 1 ]; then
+	mode="$mode over TLS (ECDSA P-256)"
+fi
+echo "Proxy CPU per request: $REQUESTS requests × $ROUNDS rounds, $mode, 100-byte responses, $(nproc) CPUs (medians)"
 echo
 echo "| proxy | requests | rps | cpu µs/req | vs haproxy |"
 echo "|---|---|---|---|---|"
