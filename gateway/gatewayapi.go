@@ -74,6 +74,13 @@ func convertGatewayAPI(res *api.Resources, bindAddress string) *gatewayAPI {
 	if len(c.gateways) == 0 {
 		return c
 	}
+	secrets := map[types.NamespacedName]*api.Secret{}
+	for _, s := range res.Secrets {
+		secrets[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	for _, g := range c.gateways {
+		c.resolveCertificates(g, secrets)
+	}
 	c.index(res)
 	c.attachRoutes()
 	c.generate()

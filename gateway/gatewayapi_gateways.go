@@ -32,7 +32,14 @@ type servedListener struct {
 	invalidKinds []string
 	unsupported  bool // a protocol Gluon does not serve
 	conflicted   bool // another HTTP listener has the same port and hostname
-	routes       map[types.NamespacedName]bool
+	// https listeners terminate TLS with cert, the Secret their
+	// certificateRefs name; certProblem says why that reference fails.
+	https            bool
+	protocolConflict bool
+	cert             *api.ResourceRef
+	certReason       gwv1.ListenerConditionReason
+	certProblem      string
+	routes           map[types.NamespacedName]bool
 	// portProblem says why the port's generated Gateway was rejected.
 	portProblem string
 }
@@ -46,7 +53,7 @@ type attachment struct {
 
 // serves reports whether the listener is translated: routes attach only to
 // those.
-func (l *servedListener) serves() bool { return !l.unsupported && !l.conflicted }
+func (l *servedListener) serves() bool { return !l.unsupported && !l.conflicted && l.certProblem == "" }
 
 // acceptClasses finds the GatewayClasses Gluon is the controller of; the
 // others are some other controller's business.
@@ -88,7 +95,9 @@ func newServedListener(l *gwv1.Listener) *servedListener {
 	if l.Hostname != nil && *l.Hostname != "" {
 		sl.hostname = string(*l.Hostname)
 	}
-	if l.Protocol != gwv1.HTTPProtocolType {
+	sl.https = l.Protocol == gwv1.HTTPSProtocolType
+	passthrough := l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough
+	if l.Protocol != gwv1.HTTPProtocolType && (!sl.https || passthrough) {
 		sl.unsupported = true
 		return sl
 	}
@@ -121,8 +130,23 @@ func routeKinds(allowed *gwv1.AllowedRoutes) ([]gwv1.RouteGroupKind, []string) {
 }
 
 // markConflicts marks HTTP listeners that share a port and a hostname: no
-// request could tell which of them it is for, so neither is served.
+// request could tell which of them it is for, so neither is served; and
+// listeners of one port that differ in protocol (HTTP and HTTPS).
 func markConflicts(listeners []*servedListener) {
+	https := map[gwv1.PortNumber]map[bool]bool{}
+	for _, l := range listeners {
+		if !l.unsupported {
+			if https[l.spec.Port] == nil {
+				https[l.spec.Port] = map[bool]bool{}
+			}
+			https[l.spec.Port][l.https] = true
+		}
+	}
+	for _, l := range listeners {
+		if !l.unsupported && len(https[l.spec.Port]) > 1 {
+			l.conflicted, l.protocolConflict = true, true
+		}
+	}
 	type portHost struct {
 		port gwv1.PortNumber
 		host string

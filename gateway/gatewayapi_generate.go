@@ -36,6 +36,7 @@ func (c *gatewayAPI) generate() {
 				BindPort:    uint32(port),
 				ProxyNames:  []string{GatewayAPIProxyName(g.key)},
 				HTTPGateway: &api.HTTPGateway{},
+				SSL:         g.httpsPort(port),
 			}}
 			gw.Name, gw.Namespace, gw.Labels = fmt.Sprintf("gatewayapi-%s-%d", g.key.Name, port), g.key.Namespace, generatedLabels(generatedFromGateway)
 			for _, host := range g.hostnames(port) {
@@ -108,6 +109,9 @@ func (c *gatewayAPI) virtualService(g *servedGateway, port gwv1.PortNumber, host
 	}
 	sortEntries(entries)
 	vs := &api.VirtualService{Spec: api.VirtualServiceSpec{VirtualHost: api.VirtualHost{Domains: []string{host}}}}
+	if g.httpsPort(port) {
+		vs.Spec.SSLConfig = sslConfig(owner, host)
+	}
 	vs.Name = fmt.Sprintf("gatewayapi-%s-%d-%s", g.key.Name, port, strings.ReplaceAll(host, "*", "_"))
 	vs.Namespace, vs.Labels = g.key.Namespace, generatedLabels(generatedFromHTTPRoute)
 	var origins []matchOrigin

@@ -79,12 +79,17 @@ func (l *servedListener) status(gen int64) gwv1.ListenerStatus {
 	accepted := condition(gwv1.ListenerConditionAccepted, true, gwv1.ListenerReasonAccepted, "listener is accepted", gen)
 	switch {
 	case l.unsupported:
-		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonUnsupportedProtocol, "Gluon serves HTTP listeners only, not "+string(l.spec.Protocol), gen)
+		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonUnsupportedProtocol, "Gluon serves HTTP and HTTPS (TLS terminated) listeners, not "+protocolOf(l.spec), gen)
+	case l.protocolConflict:
+		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonProtocolConflict, "another listener of the port has another protocol", gen)
 	case l.conflicted:
 		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonHostnameConflict, "another HTTP listener has the same port and hostname", gen)
 	}
 	conflicted := condition(gwv1.ListenerConditionConflicted, false, gwv1.ListenerReasonNoConflicts, "no conflicts", gen)
-	if l.conflicted {
+	switch {
+	case l.protocolConflict:
+		conflicted = condition(gwv1.ListenerConditionConflicted, true, gwv1.ListenerReasonProtocolConflict, "another listener of the port has another protocol", gen)
+	case l.conflicted:
 		conflicted = condition(gwv1.ListenerConditionConflicted, true, gwv1.ListenerReasonHostnameConflict, "another HTTP listener has the same port and hostname", gen)
 	}
 	programmed := condition(gwv1.ListenerConditionProgrammed, true, gwv1.ListenerReasonProgrammed, "listener is programmed", gen)
@@ -95,7 +100,10 @@ func (l *servedListener) status(gen int64) gwv1.ListenerStatus {
 		programmed = condition(gwv1.ListenerConditionProgrammed, false, gwv1.ListenerReasonInvalid, l.portProblem, gen)
 	}
 	resolved := condition(gwv1.ListenerConditionResolvedRefs, true, gwv1.ListenerReasonResolvedRefs, "references are resolved", gen)
-	if len(l.invalidKinds) > 0 {
+	switch {
+	case l.certProblem != "":
+		resolved = condition(gwv1.ListenerConditionResolvedRefs, false, l.certReason, l.certProblem, gen)
+	case len(l.invalidKinds) > 0:
 		resolved = condition(gwv1.ListenerConditionResolvedRefs, false, gwv1.ListenerReasonInvalidRouteKinds, "route kinds not served: "+strings.Join(l.invalidKinds, ", "), gen)
 	}
 	return gwv1.ListenerStatus{
@@ -104,4 +112,12 @@ func (l *servedListener) status(gen int64) gwv1.ListenerStatus {
 		AttachedRoutes: int32(len(l.routes)),
 		Conditions:     sortedConditions(accepted, conflicted, programmed, resolved),
 	}
+}
+
+// protocolOf names a listener's protocol, with its TLS mode if any.
+func protocolOf(l *gwv1.Listener) string {
+	if l.TLS != nil && l.TLS.Mode != nil {
+		return string(l.Protocol) + " " + string(*l.TLS.Mode)
+	}
+	return string(l.Protocol)
 }

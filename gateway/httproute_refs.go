@@ -34,7 +34,7 @@ func (c *gatewayAPI) resolveBackend(rs *routeState, b gwv1.BackendObjectReferenc
 	switch {
 	case !backendKinds[[2]string{group, kind}]:
 		problem = routeProblem{gwv1.RouteReasonInvalidKind, fmt.Sprintf("backend %s: kind %s/%s is not supported", target, group, kind)}
-	case !c.permitted(rs.key.Namespace, group, kind, target):
+	case !c.permitted("HTTPRoute", rs.key.Namespace, group, kind, target):
 		problem = routeProblem{gwv1.RouteReasonRefNotPermitted, fmt.Sprintf("backend %s %s: no ReferenceGrant in %s allows it", kind, target, ns)}
 	case group == api.Group:
 		ref := api.ResourceRef{Namespace: ns, Name: target.Name}
@@ -53,9 +53,10 @@ func (c *gatewayAPI) resolveBackend(rs *routeState, b gwv1.BackendObjectReferenc
 	return api.ResourceRef{}, false
 }
 
-// permitted applies ReferenceGrants: a reference from an HTTPRoute to
-// another namespace needs one there that allows it.
-func (c *gatewayAPI) permitted(fromNS, group, kind string, to types.NamespacedName) bool {
+// permitted applies ReferenceGrants: a reference from an object of
+// fromKind (an HTTPRoute, a Gateway) to another namespace needs one there
+// that allows it.
+func (c *gatewayAPI) permitted(fromKind, fromNS, group, kind string, to types.NamespacedName) bool {
 	if fromNS == to.Namespace {
 		return true
 	}
@@ -64,7 +65,7 @@ func (c *gatewayAPI) permitted(fromNS, group, kind string, to types.NamespacedNa
 			continue
 		}
 		from := slices.ContainsFunc(g.Spec.From, func(f gwv1.ReferenceGrantFrom) bool {
-			return f.Group == gwv1.GroupName && f.Kind == "HTTPRoute" && string(f.Namespace) == fromNS
+			return f.Group == gwv1.GroupName && string(f.Kind) == fromKind && string(f.Namespace) == fromNS
 		})
 		toTarget := slices.ContainsFunc(g.Spec.To, func(t gwv1.ReferenceGrantTo) bool {
 			return string(t.Group) == group && string(t.Kind) == kind && (t.Name == nil || string(*t.Name) == to.Name)
