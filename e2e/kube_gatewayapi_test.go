@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -109,6 +112,35 @@ spec:
 		t.Fatalf("GatewayClass status %+v (%v)", class.Status, err)
 	}
 
+	t.Run("an HTTPS listener serves the route with its certificate", func(t *testing.T) {
+		ca := newTestCA(t)
+		site := newSite(t, ca, "colours.test")
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "colours-tls", Namespace: "web"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{corev1.TLSCertKey: site.cert, corev1.TLSPrivateKeyKey: site.key}}
+		if err := c.Create(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		https := freeAddr(t)
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "web"}, &gw); err != nil {
+			t.Fatal(err)
+		}
+		gw.Spec.Listeners = append(gw.Spec.Listeners, gwv1.Listener{Name: "https", Protocol: gwv1.HTTPSProtocolType,
+			Port: gwv1.PortNumber(mustAtoi(t, portOf(https))),
+			TLS:  &gwv1.ListenerTLSConfig{CertificateRefs: []gwv1.SecretObjectReference{{Name: "colours-tls"}}}})
+		if err := c.Update(ctx, &gw); err != nil {
+			t.Fatal(err)
+		}
+		client := httpsClient(https, ca, "colours.test", []string{"h2", "http/1.1"}, nil)
+		waitFor(t, 20*time.Second, "the route served over HTTPS", func() bool {
+			resp, err := client.Get("https://colours.test" + portSuffix(https) + "/paint")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200 && resp.TLS.PeerCertificates[0].SerialNumber.String() == site.serial
+		})
+	})
+
 	t.Run("a backend that does not exist is reported in status", func(t *testing.T) {
 		route.Spec.Rules[0].BackendRefs[1].Name = "purple"
 		if err := c.Update(ctx, &route); err != nil {
@@ -122,6 +154,15 @@ spec:
 			return cond != nil && cond.Status == "False" && cond.Reason == string(gwv1.RouteReasonBackendNotFound)
 		})
 	})
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // getWithHeaders is a GET to host that also returns the response headers.
