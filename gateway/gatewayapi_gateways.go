@@ -95,23 +95,54 @@ func newServedListener(l *gwv1.Listener) *servedListener {
 	if l.Hostname != nil && *l.Hostname != "" {
 		sl.hostname = string(*l.Hostname)
 	}
-	sl.https = l.Protocol == gwv1.HTTPSProtocolType
-	passthrough := l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough
-	if l.Protocol != gwv1.HTTPProtocolType && (!sl.https || passthrough) {
+	kind, ok := listenerRouteKind(l)
+	if !ok {
 		sl.unsupported = true
 		return sl
 	}
-	sl.kinds, sl.invalidKinds = routeKinds(l.AllowedRoutes)
+	sl.https = l.Protocol == gwv1.HTTPSProtocolType
+	sl.kinds, sl.invalidKinds = routeKinds(l.AllowedRoutes, kind)
 	return sl
 }
 
-var httpRouteKind = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "HTTPRoute"}
+// listenerRouteKind is the route kind a listener serves: HTTPRoutes on
+// HTTP and HTTPS (TLS terminated), TLSRoutes on TLS passed through,
+// TCPRoutes on TCP; ok is false for the rest.
+func listenerRouteKind(l *gwv1.Listener) (gwv1.RouteGroupKind, bool) {
+	passthrough := l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough
+	switch {
+	case l.Protocol == gwv1.HTTPProtocolType, l.Protocol == gwv1.HTTPSProtocolType && !passthrough:
+		return httpRouteKind, true
+	case l.Protocol == gwv1.TLSProtocolType && passthrough:
+		return tlsRouteKind, true
+	case l.Protocol == gwv1.TCPProtocolType:
+		return tcpRouteKind, true
+	}
+	return gwv1.RouteGroupKind{}, false
+}
 
-// routeKinds splits a listener's allowed route kinds into those Gluon serves
-// (HTTPRoute, the default) and the others.
-func routeKinds(allowed *gwv1.AllowedRoutes) ([]gwv1.RouteGroupKind, []string) {
+// allows reports whether the listener takes routes of kind.
+func (l *servedListener) allows(kind gwv1.Kind) bool {
+	return slices.ContainsFunc(l.kinds, func(k gwv1.RouteGroupKind) bool { return k.Kind == kind })
+}
+
+// stream reports whether the listener forwards connections (TLS
+// passthrough, TCP) rather than HTTP requests.
+func (l *servedListener) stream() bool {
+	return l.allows(tlsRouteKind.Kind) || l.allows(tcpRouteKind.Kind)
+}
+
+var (
+	httpRouteKind = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "HTTPRoute"}
+	tlsRouteKind  = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "TLSRoute"}
+	tcpRouteKind  = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "TCPRoute"}
+)
+
+// routeKinds splits a listener's allowed route kinds into the one Gluon
+// serves on its protocol (the default) and the others.
+func routeKinds(allowed *gwv1.AllowedRoutes, served gwv1.RouteGroupKind) ([]gwv1.RouteGroupKind, []string) {
 	if allowed == nil || len(allowed.Kinds) == 0 {
-		return []gwv1.RouteGroupKind{httpRouteKind}, nil
+		return []gwv1.RouteGroupKind{served}, nil
 	}
 	var kinds []gwv1.RouteGroupKind
 	var invalid []string
@@ -120,8 +151,8 @@ func routeKinds(allowed *gwv1.AllowedRoutes) ([]gwv1.RouteGroupKind, []string) {
 		if k.Group != nil {
 			group = *k.Group
 		}
-		if group == gwv1.GroupName && k.Kind == httpRouteKind.Kind {
-			kinds = append(kinds, httpRouteKind)
+		if group == gwv1.GroupName && k.Kind == served.Kind {
+			kinds = append(kinds, served)
 			continue
 		}
 		invalid = append(invalid, string(group)+"/"+string(k.Kind))
@@ -133,17 +164,17 @@ func routeKinds(allowed *gwv1.AllowedRoutes) ([]gwv1.RouteGroupKind, []string) {
 // request could tell which of them it is for, so neither is served; and
 // listeners of one port that differ in protocol (HTTP and HTTPS).
 func markConflicts(listeners []*servedListener) {
-	https := map[gwv1.PortNumber]map[bool]bool{}
+	protocols := map[gwv1.PortNumber]map[gwv1.ProtocolType]bool{}
 	for _, l := range listeners {
 		if !l.unsupported {
-			if https[l.spec.Port] == nil {
-				https[l.spec.Port] = map[bool]bool{}
+			if protocols[l.spec.Port] == nil {
+				protocols[l.spec.Port] = map[gwv1.ProtocolType]bool{}
 			}
-			https[l.spec.Port][l.https] = true
+			protocols[l.spec.Port][l.spec.Protocol] = true
 		}
 	}
 	for _, l := range listeners {
-		if !l.unsupported && len(https[l.spec.Port]) > 1 {
+		if !l.unsupported && len(protocols[l.spec.Port]) > 1 {
 			l.conflicted, l.protocolConflict = true, true
 		}
 	}

@@ -27,7 +27,8 @@ func (o matchOrigin) String() string {
 }
 
 // generate builds, for each served Gateway, a Gluon Gateway per listener
-// port, with a VirtualService per hostname served on that port.
+// port: with a VirtualService per hostname served on an HTTP(S) port, or
+// the TCP hosts of a TLS passthrough or TCP port.
 func (c *gatewayAPI) generate() {
 	for _, g := range c.gateways {
 		for _, port := range g.ports() {
@@ -35,13 +36,18 @@ func (c *gatewayAPI) generate() {
 				BindAddress: c.bindAddress,
 				BindPort:    uint32(port),
 				ProxyNames:  []string{GatewayAPIProxyName(g.key)},
-				HTTPGateway: &api.HTTPGateway{},
-				SSL:         g.httpsPort(port),
 			}}
 			gw.Name, gw.Namespace, gw.Labels = fmt.Sprintf("gatewayapi-%s-%d", g.key.Name, port), g.key.Namespace, generatedLabels(generatedFromGateway)
-			for _, host := range g.hostnames(port) {
-				vs := c.virtualService(g, port, host)
-				gw.Spec.HTTPGateway.VirtualServices = append(gw.Spec.HTTPGateway.VirtualServices, api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace})
+			if g.streamPort(port) {
+				if gw.Spec.TCPGateway = c.tcpGateway(g, port); len(gw.Spec.TCPGateway.TCPHosts) == 0 {
+					continue // no route to forward to yet: nothing to listen for
+				}
+			} else {
+				gw.Spec.SSL, gw.Spec.HTTPGateway = g.httpsPort(port), &api.HTTPGateway{}
+				for _, host := range g.hostnames(port) {
+					vs := c.virtualService(g, port, host)
+					gw.Spec.HTTPGateway.VirtualServices = append(gw.Spec.HTTPGateway.VirtualServices, api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace})
+				}
 			}
 			c.gen.gateways = append(c.gen.gateways, gw)
 			c.gen.gatewayPorts[api.ResourceRef{Name: gw.Name, Namespace: gw.Namespace}] = servedPort{gateway: g, port: port}
@@ -143,7 +149,7 @@ func sortEntries(entries []hostEntry) {
 			return c < 0
 		}
 		if a.origin.route != b.origin.route {
-			return olderOrFirst(&a.origin.route.route.ObjectMeta, &b.origin.route.route.ObjectMeta)
+			return olderOrFirst(a.origin.route.meta, b.origin.route.meta)
 		}
 		if a.origin.rule != b.origin.rule {
 			return a.origin.rule < b.origin.rule

@@ -22,7 +22,11 @@ func (c *gatewayAPI) status(reports api.Reports) api.GatewayAPIStatus {
 		GatewayClasses: map[string]gwv1.GatewayClassStatus{},
 		Gateways:       map[types.NamespacedName]gwv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gwv1.RouteParentStatus{},
+		TLSRoutes:      map[types.NamespacedName][]gwv1.RouteParentStatus{},
+		TCPRoutes:      map[types.NamespacedName][]gwv1.RouteParentStatus{},
 	}
+	byKind := map[gwv1.Kind]map[types.NamespacedName][]gwv1.RouteParentStatus{
+		httpRouteKind.Kind: out.HTTPRoutes, tlsRouteKind.Kind: out.TLSRoutes, tcpRouteKind.Kind: out.TCPRoutes}
 	for name, gc := range c.classes {
 		out.GatewayClasses[name] = gwv1.GatewayClassStatus{Conditions: []metav1.Condition{
 			condition(gwv1.GatewayClassConditionStatusAccepted, true, gwv1.GatewayClassReasonAccepted, "Gluon serves this class", gc.Generation),
@@ -33,7 +37,7 @@ func (c *gatewayAPI) status(reports api.Reports) api.GatewayAPIStatus {
 	}
 	for _, r := range c.routes {
 		if parents := r.status(); len(parents) > 0 {
-			out.HTTPRoutes[r.key] = parents
+			byKind[r.kind][r.key] = parents
 		}
 	}
 	return out
@@ -79,7 +83,7 @@ func (l *servedListener) status(gen int64) gwv1.ListenerStatus {
 	accepted := condition(gwv1.ListenerConditionAccepted, true, gwv1.ListenerReasonAccepted, "listener is accepted", gen)
 	switch {
 	case l.unsupported:
-		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonUnsupportedProtocol, "Gluon serves HTTP and HTTPS (TLS terminated) listeners, not "+protocolOf(l.spec), gen)
+		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonUnsupportedProtocol, "Gluon serves HTTP, HTTPS (TLS terminated), TLS (passed through) and TCP listeners, not "+protocolOf(l.spec), gen)
 	case l.protocolConflict:
 		accepted = condition(gwv1.ListenerConditionAccepted, false, gwv1.ListenerReasonProtocolConflict, "another listener of the port has another protocol", gen)
 	case l.conflicted:

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
@@ -45,16 +46,23 @@ type statusView struct {
 	GatewayClasses map[string]gwv1.GatewayClassStatus  `json:"gatewayClasses,omitempty"`
 	Gateways       map[string]gwv1.GatewayStatus       `json:"gateways,omitempty"`
 	HTTPRoutes     map[string][]gwv1.RouteParentStatus `json:"httpRoutes,omitempty"`
+	TLSRoutes      map[string][]gwv1.RouteParentStatus `json:"tlsRoutes,omitempty"`
+	TCPRoutes      map[string][]gwv1.RouteParentStatus `json:"tcpRoutes,omitempty"`
 }
 
 func viewOf(s api.GatewayAPIStatus) statusView {
-	v := statusView{GatewayClasses: s.GatewayClasses, Gateways: map[string]gwv1.GatewayStatus{}, HTTPRoutes: map[string][]gwv1.RouteParentStatus{}}
+	v := statusView{GatewayClasses: s.GatewayClasses, Gateways: map[string]gwv1.GatewayStatus{}}
 	for k, g := range s.Gateways {
 		v.Gateways[k.String()] = g
 	}
-	for k, r := range s.HTTPRoutes {
-		v.HTTPRoutes[k.String()] = r
+	byName := func(in map[types.NamespacedName][]gwv1.RouteParentStatus) map[string][]gwv1.RouteParentStatus {
+		out := map[string][]gwv1.RouteParentStatus{}
+		for k, r := range in {
+			out[k.String()] = r
+		}
+		return out
 	}
+	v.HTTPRoutes, v.TLSRoutes, v.TCPRoutes = byName(s.HTTPRoutes), byName(s.TLSRoutes), byName(s.TCPRoutes)
 	return v
 }
 
@@ -100,6 +108,10 @@ func addDocument(res *api.Resources, raw []byte) error {
 		return decodeInto(raw, &gw.Gateways)
 	case "gateway.networking.k8s.io/v1 HTTPRoute":
 		return decodeInto(raw, &gw.HTTPRoutes)
+	case "gateway.networking.k8s.io/v1 TLSRoute":
+		return decodeInto(raw, &gw.TLSRoutes)
+	case "gateway.networking.k8s.io/v1 TCPRoute":
+		return decodeInto(raw, &gw.TCPRoutes)
 	case "gateway.networking.k8s.io/v1beta1 ReferenceGrant":
 		return decodeInto(raw, &gw.ReferenceGrants)
 	case "v1 Namespace":

@@ -8,14 +8,23 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	gwv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/gluon-gateway/gluon/api"
 )
 
-// routeState is an HTTPRoute being converted: its translated rules and
-// what its status will say.
+// routeState is a route being converted (an HTTPRoute with its translated
+// rules, or a TLSRoute or TCPRoute with its backends) and what its status
+// will say.
 type routeState struct {
+	kind      gwv1.Kind
+	meta      *metav1.ObjectMeta
+	key       types.NamespacedName
+	hostnames []gwv1.Hostname
+	// route and rules are an HTTPRoute's; dests a TLSRoute's or TCPRoute's
+	// backends, resolved.
 	route *gwv1.HTTPRoute
-	key   types.NamespacedName
 	rules []translatedRule
+	dests []api.WeightedDestination
 	// problems make the route's Accepted condition False (the rules they
 	// concern answer 500); refProblems make ResolvedRefs False; notes are
 	// added to the Accepted message.
@@ -47,18 +56,30 @@ func (c *gatewayAPI) attachRoutes() {
 		byKey[g.key] = g
 	}
 	for _, r := range precedenceOrder(c.in.HTTPRoutes) {
-		if !slices.ContainsFunc(r.Spec.ParentRefs, func(ref gwv1.ParentReference) bool { return byKey[parentGateway(r.Namespace, ref)] != nil }) {
+		if !servesAny(r.Namespace, r.Spec.ParentRefs, byKey) {
 			continue // another controller's route
 		}
-		rs := &routeState{route: r, key: types.NamespacedName{Namespace: r.Namespace, Name: r.Name}}
+		rs := &routeState{kind: httpRouteKind.Kind, meta: &r.ObjectMeta, key: types.NamespacedName{Namespace: r.Namespace, Name: r.Name},
+			hostnames: r.Spec.Hostnames, route: r}
 		c.translateRules(rs)
-		for _, ref := range r.Spec.ParentRefs {
-			if g := byKey[parentGateway(r.Namespace, ref)]; g != nil {
-				rs.parents = append(rs.parents, parentAttachment{ref: ref, reason: c.attach(rs, g, ref)})
-			}
-		}
-		c.routes = append(c.routes, rs)
+		c.attachParents(rs, r.Spec.ParentRefs, byKey)
 	}
+	c.attachStreamRoutes(byKey)
+}
+
+// attachParents attaches a route to the served Gateways its parentRefs name.
+func (c *gatewayAPI) attachParents(rs *routeState, refs []gwv1.ParentReference, byKey map[types.NamespacedName]*servedGateway) {
+	for _, ref := range refs {
+		if g := byKey[parentGateway(rs.key.Namespace, ref)]; g != nil {
+			rs.parents = append(rs.parents, parentAttachment{ref: ref, reason: c.attach(rs, g, ref)})
+		}
+	}
+	c.routes = append(c.routes, rs)
+}
+
+// servesAny reports whether a parentRef names a served Gateway.
+func servesAny(ns string, refs []gwv1.ParentReference, byKey map[types.NamespacedName]*servedGateway) bool {
+	return slices.ContainsFunc(refs, func(ref gwv1.ParentReference) bool { return byKey[parentGateway(ns, ref)] != nil })
 }
 
 func precedenceOrder(routes []*gwv1.HTTPRoute) []*gwv1.HTTPRoute {
@@ -101,7 +122,7 @@ func (c *gatewayAPI) attach(rs *routeState, g *servedGateway, ref gwv1.ParentRef
 	}
 	var allowed []*servedListener
 	for _, l := range selected {
-		if l.serves() && len(l.kinds) > 0 && c.allowsNamespace(l, g.key.Namespace, rs.key.Namespace) {
+		if l.serves() && l.allows(rs.kind) && c.allowsNamespace(l, g.key.Namespace, rs.key.Namespace) {
 			allowed = append(allowed, l)
 		}
 	}
@@ -110,7 +131,7 @@ func (c *gatewayAPI) attach(rs *routeState, g *servedGateway, ref gwv1.ParentRef
 	}
 	attached := false
 	for _, l := range allowed {
-		for _, h := range effectiveHostnames(l.hostname, rs.route.Spec.Hostnames) {
+		for _, h := range effectiveHostnames(l.hostname, rs.hostnames) {
 			attached = true
 			l.routes[rs.key] = true
 			g.add(attachment{listener: l, hostname: h, route: rs})

@@ -34,7 +34,7 @@ func (c *gatewayAPI) resolveBackend(rs *routeState, b gwv1.BackendObjectReferenc
 	switch {
 	case !backendKinds[[2]string{group, kind}]:
 		problem = routeProblem{gwv1.RouteReasonInvalidKind, fmt.Sprintf("backend %s: kind %s/%s is not supported", target, group, kind)}
-	case !c.permitted("HTTPRoute", rs.key.Namespace, group, kind, target):
+	case !c.permitted(string(rs.kind), rs.key.Namespace, group, kind, target):
 		problem = routeProblem{gwv1.RouteReasonRefNotPermitted, fmt.Sprintf("backend %s %s: no ReferenceGrant in %s allows it", kind, target, ns)}
 	case group == api.Group:
 		ref := api.ResourceRef{Namespace: ns, Name: target.Name}

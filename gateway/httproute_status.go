@@ -12,7 +12,7 @@ import (
 
 // status is the route's status for each parentRef naming a served Gateway.
 func (r *routeState) status() []gwv1.RouteParentStatus {
-	gen := r.route.Generation
+	gen := r.meta.Generation
 	resolved := condition(gwv1.RouteConditionResolvedRefs, true, gwv1.RouteReasonResolvedRefs, "all references are resolved", gen)
 	if reason, msg := summary(r.refProblems); msg != "" {
 		resolved = condition(gwv1.RouteConditionResolvedRefs, false, reason, msg, gen)

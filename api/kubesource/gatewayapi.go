@@ -11,8 +11,12 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 )
 
-func gatewayAPIObjects() []client.Object {
-	return []client.Object{&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.HTTPRoute{}, &gwv1beta1.ReferenceGrant{}}
+func gatewayAPIObjects(streamRoutes bool) []client.Object {
+	objs := []client.Object{&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.HTTPRoute{}, &gwv1beta1.ReferenceGrant{}}
+	if streamRoutes {
+		objs = append(objs, &gwv1.TLSRoute{}, &gwv1.TCPRoute{})
+	}
+	return objs
 }
 
 // loadGatewayAPI reads the Gateway API objects and namespace labels (for
@@ -35,6 +39,19 @@ func (s *Source) loadGatewayAPI(ctx context.Context, out *api.GatewayAPI) error 
 	var grants gwv1beta1.ReferenceGrantList
 	if err := list(ctx, s.cache, &classes, &gateways, &routes, &grants); err != nil {
 		return err
+	}
+	if s.streamRoutes {
+		var tlsRoutes gwv1.TLSRouteList
+		var tcpRoutes gwv1.TCPRouteList
+		if err := list(ctx, s.cache, &tlsRoutes, &tcpRoutes); err != nil {
+			return err
+		}
+		for i := range tlsRoutes.Items {
+			out.TLSRoutes = append(out.TLSRoutes, &tlsRoutes.Items[i])
+		}
+		for i := range tcpRoutes.Items {
+			out.TCPRoutes = append(out.TCPRoutes, &tcpRoutes.Items[i])
+		}
 	}
 	for i := range classes.Items {
 		out.GatewayClasses = append(out.GatewayClasses, &classes.Items[i])

@@ -33,12 +33,21 @@ func (w *StatusWriter) WriteGatewayAPI(ctx context.Context, st api.GatewayAPISta
 			return replaceValue(&g.Status, gatewayStatus(g.Status, want))
 		}))
 	}
-	for key, want := range st.HTTPRoutes {
-		newObj := func() client.Object { return &gwv1.HTTPRoute{} }
-		errs = append(errs, w.patchStatus(ctx, key, newObj, func(o client.Object) bool {
-			r := o.(*gwv1.HTTPRoute)
-			return replaceValue(&r.Status.Parents, routeParents(r.Status.Parents, want))
-		}))
+	for _, kind := range []struct {
+		routes map[types.NamespacedName][]gwv1.RouteParentStatus
+		newObj func() client.Object
+		status func(client.Object) *gwv1.RouteStatus
+	}{
+		{st.HTTPRoutes, func() client.Object { return &gwv1.HTTPRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.HTTPRoute).Status.RouteStatus }},
+		{st.TLSRoutes, func() client.Object { return &gwv1.TLSRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.TLSRoute).Status.RouteStatus }},
+		{st.TCPRoutes, func() client.Object { return &gwv1.TCPRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.TCPRoute).Status.RouteStatus }},
+	} {
+		for key, want := range kind.routes {
+			errs = append(errs, w.patchStatus(ctx, key, kind.newObj, func(o client.Object) bool {
+				rs := kind.status(o)
+				return replaceValue(&rs.Parents, routeParents(rs.Parents, want))
+			}))
+		}
 	}
 	return errors.Join(errs...)
 }

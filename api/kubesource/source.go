@@ -33,6 +33,8 @@ type Source struct {
 	lastGood map[api.Key]api.Object
 	state    api.StateStore
 	unsaved  bool
+	// streamRoutes: TLSRoutes and TCPRoutes are installed and read.
+	streamRoutes bool
 }
 
 // New returns a source reading from c. gatewayAPI says whether the Gateway
@@ -47,13 +49,29 @@ func New(c cache.Cache, gatewayAPI bool, state api.StateStore) (*Source, error) 
 }
 
 // GatewayAPIInstalled tells whether the cluster serves HTTPRoutes.
-func GatewayAPIInstalled(m meta.RESTMapper) (bool, error) {
-	_, err := m.RESTMapping(gwv1.SchemeGroupVersion.WithKind("HTTPRoute").GroupKind(), gwv1.SchemeGroupVersion.Version)
+func GatewayAPIInstalled(m meta.RESTMapper) (bool, error) { return kindServed(m, "HTTPRoute") }
+
+// StreamRoutesInstalled tells whether the cluster serves TLSRoutes and
+// TCPRoutes (v1, the standard channel since Gateway API 1.5).
+func StreamRoutesInstalled(m meta.RESTMapper) (bool, error) {
+	tls, err := kindServed(m, "TLSRoute")
+	if err != nil || !tls {
+		return false, err
+	}
+	return kindServed(m, "TCPRoute")
+}
+
+func kindServed(m meta.RESTMapper, kind string) (bool, error) {
+	_, err := m.RESTMapping(gwv1.SchemeGroupVersion.WithKind(kind).GroupKind(), gwv1.SchemeGroupVersion.Version)
 	if meta.IsNoMatchError(err) {
 		return false, nil
 	}
 	return err == nil, err
 }
+
+// ServeStreamRoutes has the source read TLSRoutes and TCPRoutes too; call
+// it before Run, when StreamRoutesInstalled says they are.
+func (s *Source) ServeStreamRoutes() { s.streamRoutes = true }
 
 func (s *Source) watched() []client.Object {
 	objs := []client.Object{
@@ -61,7 +79,7 @@ func (s *Source) watched() []client.Object {
 		&corev1.Secret{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 	}
 	if s.gatewayAPI {
-		objs = append(objs, gatewayAPIObjects()...)
+		objs = append(objs, gatewayAPIObjects(s.streamRoutes)...)
 	}
 	return objs
 }

@@ -75,6 +75,17 @@ func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *contro
 	if err != nil {
 		log.Error("the saved config state could not be read; starting without it", "err", err)
 	}
+	if gwAPI {
+		streams, err := kubesource.StreamRoutesInstalled(mgr.GetRESTMapper())
+		if err != nil {
+			return fmt.Errorf("looking for TLSRoutes and TCPRoutes: %w", err)
+		}
+		if streams {
+			src.ServeStreamRoutes()
+		} else {
+			log.Warn("the TLSRoute and TCPRoute CRDs (v1) are not installed; they are not served")
+		}
+	}
 	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
 	p.OnReports = writer.offer
 	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Mode: o.discoveryMode, Log: log.With("component", "uds")}
