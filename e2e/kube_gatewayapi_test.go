@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,6 +142,61 @@ spec:
 			}
 			resp.Body.Close()
 			return resp.StatusCode == 200 && resp.TLS.PeerCertificates[0].SerialNumber.String() == site.serial
+		})
+	})
+
+	t.Run("a TLSRoute passes TLS through to its backend", func(t *testing.T) {
+		ca := newTestCA(t)
+		site := newSite(t, ca, "secure.test")
+		pair, err := tls.X509KeyPair(site.cert, site.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addPodIPs(t)
+		ln, err := net.Listen("tcp", podIPs[0]+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		backend := startTCPServerOn(t, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}}), "secure: ")
+		for _, o := range []ctrlclient.Object{kubeService("web", "secure"), endpointSlice("web", "secure", int32(backend.Port), podIPs[0])} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		passthrough := freeAddr(t)
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "web"}, &gw); err != nil {
+			t.Fatal(err)
+		}
+		mode := gwv1.TLSModePassthrough
+		gw.Spec.Listeners = append(gw.Spec.Listeners, gwv1.Listener{Name: "tls", Protocol: gwv1.TLSProtocolType,
+			Port: gwv1.PortNumber(mustAtoi(t, portOf(passthrough))), TLS: &gwv1.ListenerTLSConfig{Mode: &mode}})
+		if err := c.Update(ctx, &gw); err != nil {
+			t.Fatal(err)
+		}
+		createYAML(t, c, &gwv1.TLSRoute{}, `metadata: {name: secure, namespace: web}
+spec:
+  parentRefs: [{name: web, sectionName: tls}]
+  hostnames: [secure.test]
+  rules: [{backendRefs: [{name: secure, port: 80}]}]`)
+		pool := x509.NewCertPool()
+		pool.AddCert(ca.cert)
+		waitFor(t, 20*time.Second, "TLS passed through to the backend", func() bool {
+			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", passthrough, &tls.Config{ServerName: "secure.test", RootCAs: pool})
+			if err != nil {
+				return false
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+			io.WriteString(conn, "ping\n")
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			return err == nil && line == "secure: ping\n"
+		})
+		var route gwv1.TLSRoute
+		waitFor(t, 10*time.Second, "TLSRoute status Accepted", func() bool {
+			if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "secure"}, &route); err != nil || len(route.Status.Parents) != 1 {
+				return false
+			}
+			return meta.IsStatusConditionTrue(route.Status.Parents[0].Conditions, string(gwv1.RouteConditionAccepted))
 		})
 	})
 

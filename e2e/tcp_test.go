@@ -22,6 +22,12 @@ func startTCPServer(t *testing.T, prefix string, cfg *tls.Config) string {
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)
 	}
+	return startTCPServerOn(t, ln, prefix).String()
+}
+
+// startTCPServerOn serves ln as startTCPServer does and returns its address.
+func startTCPServerOn(t *testing.T, ln net.Listener, prefix string) *net.TCPAddr {
+	t.Helper()
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -42,7 +48,7 @@ func startTCPServer(t *testing.T, prefix string, cfg *tls.Config) string {
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return ln.Addr().(*net.TCPAddr)
 }
 
 // TestTCPGateway: through one tcp gateway, TLS clients reach the backend
