@@ -56,8 +56,9 @@ spec:
 
 // httpsConfig is a gateway serving shop.test (its certificate) and
 // api.test (another, requiring client certificates of clientCA) over TLS,
-// and a virtual service whose Secret is missing.
-func httpsConfig(gw string, backendPort string, shop, api httpsSite, clientCA []byte) string {
+// a virtual service whose Secret is missing, and a plain gateway on plain
+// redirecting shop.test to HTTPS.
+func httpsConfig(gw, plain string, backendPort string, shop, api httpsSite, clientCA []byte) string {
 	vs := func(name, domain, secret string) string {
 		return `apiVersion: gluon.dev/v1
 kind: VirtualService
@@ -83,7 +84,21 @@ metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
 spec: {static: {hosts: [{addr: 127.0.0.1, port: ` + backendPort + `}]}}
 ---
 ` + tlsSecretYAML("shop-tls", shop, nil) + "---\n" + tlsSecretYAML("api-tls", api, clientCA) + "---\n" +
-		vs("shop", "shop.test", "shop-tls") + vs("api", "api.test", "api-tls") + vs("broken", "broken.test", "nowhere")
+		vs("shop", "shop.test", "shop-tls") + vs("api", "api.test", "api-tls") + vs("broken", "broken.test", "nowhere") + `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: plain}
+spec: {bindAddress: 127.0.0.1, bindPort: ` + portOf(plain) + `}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: to-https}
+spec:
+  virtualHost:
+    domains: [shop.test]
+    routes:
+    - matchers: [{prefix: /}]
+      redirectAction: {httpsRedirect: true}
+`
 }
 
 // httpsClient reaches gw whatever host a URL names (as curl --resolve),
@@ -124,9 +139,9 @@ func TestHTTPS(t *testing.T) {
 	})
 	ca, clientCA := newTestCA(t), newTestCA(t)
 	shop, api := newSite(t, ca, "shop.test"), newSite(t, ca, "api.test")
-	gw := freeAddr(t)
+	gw, plain := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", httpsConfig(gw, backend.port(), shop, api, clientCA.pem))
+	writeFile(t, dir, "config.yaml", httpsConfig(gw, plain, backend.port(), shop, api, clientCA.pem))
 	cp := startServe(t, dir, t.TempDir(), "embedded")
 	get := func(c *http.Client) (*http.Response, string, error) {
 		host := c.Transport.(*http.Transport).TLSClientConfig.ServerName
@@ -170,6 +185,18 @@ func TestHTTPS(t *testing.T) {
 	resp, body, err := get(httpsClient(gw, ca, "api.test", []string{"http/1.1"}, &pair))
 	if err != nil || resp.TLS.PeerCertificates[0].SerialNumber.String() != api.serial || body != "https api.test" {
 		t.Errorf("api.test with a client certificate: %v %q", err, body)
+	}
+
+	// Plain HTTP is sent to HTTPS.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+plain+"/x?y=1", nil)
+	req.Host = "shop.test"
+	redirect, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect.Body.Close()
+	if loc := redirect.Header.Get("Location"); redirect.StatusCode != http.StatusMovedPermanently || !strings.HasPrefix(loc, "https://shop.test") || !strings.HasSuffix(loc, "/x?y=1") {
+		t.Errorf("plain HTTP got %d to %q, want a 301 to https://shop.test…/x?y=1", redirect.StatusCode, loc)
 	}
 
 	if state, _ := statusOf(t, cp, "VirtualService", "broken"); state != "Rejected" {
@@ -242,7 +269,7 @@ func TestHTTPS(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Second)
-		writeFile(t, dir, "config.yaml", httpsConfig(gw, backend.port(), rotated, api, clientCA.pem))
+		writeFile(t, dir, "config.yaml", httpsConfig(gw, plain, backend.port(), rotated, api, clientCA.pem))
 		took := waitFor(t, 10*time.Second, "new handshakes to see the new certificate", func() bool {
 			resp, _, err := get(httpsClient(gw, ca, "shop.test", nil, nil))
 			return err == nil && resp.TLS.PeerCertificates[0].SerialNumber.String() == rotated.serial
