@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
@@ -51,6 +52,8 @@ type Pipeline struct {
 	translateMu sync.Mutex
 	source      *filesource.Snapshot
 
+	metrics *metrics
+
 	mu      sync.Mutex
 	reports []api.Report
 	// owners says which Gateway each proxy's listener comes from.
@@ -63,7 +66,7 @@ type Pipeline struct {
 // New returns a pipeline serving into s.
 func New(s *server.Server, log *slog.Logger) *Pipeline {
 	c := functions.NewCatalog()
-	return &Pipeline{server: s, catalog: c, poller: fds.NewPoller(c, log), log: log, proxies: map[string]bool{}}
+	return &Pipeline{server: s, catalog: c, poller: fds.NewPoller(c, log), log: log, proxies: map[string]bool{}, metrics: newMetrics()}
 }
 
 // FollowCatalog re-translates whenever discovery changes the catalog.
@@ -121,25 +124,36 @@ func (p *Pipeline) translate(ctx context.Context) {
 		}
 	}
 	fns := p.catalog.Snapshot()
+	start := time.Now()
 	out := gateway.Translate(snap.Resources, fns, p.GatewayOptions)
+	p.metrics.stage("gateway", start)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
 	served := map[string]bool{}
 	for _, proxy := range out.Proxies {
 		served[proxy.Name] = true
+		start := time.Now()
 		res, err := translator.Translate(proxy)
+		p.metrics.stage("xds", start)
 		if err != nil {
 			p.log.Error("translation failed; proxy keeps its last good snapshot", "proxy", proxy.Name, "err", err)
 			errs = append(errs, err.Error())
+			p.metrics.pushErrors.WithLabelValues(proxy.Name).Inc()
 			continue
 		}
 		errs = append(errs, reportLeftOut(reports, proxy.Name, res.Problems)...)
-		version, err := p.server.Set(ctx, proxy.Name, res.ByType())
+		byType := res.ByType()
+		version, err := p.server.Set(ctx, proxy.Name, byType)
 		if err != nil {
 			p.log.Error("snapshot refused; proxy keeps its last good snapshot", "proxy", proxy.Name, "err", err)
 			errs = append(errs, err.Error())
+			p.metrics.pushErrors.WithLabelValues(proxy.Name).Inc()
 			continue
+		}
+		p.metrics.pushes.WithLabelValues(proxy.Name).Inc()
+		for typ, rs := range byType {
+			p.metrics.resources.WithLabelValues(proxy.Name, typ).Set(float64(len(rs)))
 		}
 		p.log.Info("serving config", "proxy", proxy.Name, "version", version,
 			"listeners", len(res.Listeners), "clusters", len(res.Clusters))

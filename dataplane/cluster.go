@@ -66,6 +66,8 @@ type upstreamCluster struct {
 	endpoints atomic.Pointer[endpointSet]
 	lb        lbConfig
 	health    hostHealth
+	// stats are the cluster's statistics, kept by name across updates.
+	stats *clusterStats
 	// outlier and healthCheck, when set, take failing hosts out of rotation.
 	outlier     *outlierDetection
 	healthCheck *healthCheck
@@ -91,7 +93,7 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 		"outlier_detection", "health_checks"); err != nil {
 		return nil, err
 	}
-	uc := &upstreamCluster{name: c.GetName(), def: c}
+	uc := &upstreamCluster{name: c.GetName(), def: c, stats: &clusterStats{}}
 	uc.ctx, uc.stop = context.WithCancel(context.Background())
 	var err error
 	if uc.lb, err = compileLoadBalancer(c); err != nil {

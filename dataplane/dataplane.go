@@ -69,6 +69,7 @@ type DataPlane struct {
 	lm      *listenerManager
 	state   *state
 	mirrors *mirrorer
+	stats   *stats
 	panics  atomic.Uint64
 
 	ready     chan struct{}
@@ -94,7 +95,9 @@ func New(opts Options) *DataPlane {
 	guard := guard.Guard{Log: log, Count: &d.panics}
 	d.lm = newListenerManager(guard)
 	d.mirrors = newMirrorer(guard, maxMirrorsInFlight)
-	d.state = newState(log, d.lm, d.mirrors)
+	d.stats = newStats()
+	d.stats.cxActive = d.lm.activeConnections
+	d.state = newState(log, d.lm, d.mirrors, d.stats)
 	return d
 }
 

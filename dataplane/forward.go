@@ -73,14 +73,19 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	if a.retry != nil && body.Replayable() {
 		retries = a.retry.numRetries
 	}
+	st := cl.stats
+	st.rqActive.Add(1)
+	defer st.rqActive.Add(-1)
 	release, err := cl.breakers.admit(r.Context())
 	if err != nil {
 		if errors.Is(err, errOverflow) {
+			st.overflow.Add(1)
 			overloaded(w)
 		}
 		return // else the client went away while the request was pending
 	}
 	defer release()
+	start := time.Now()
 	// retryDone gives back the retry slot of the attempt under way.
 	retryDone := func() {}
 	defer func() { retryDone() }()
@@ -88,6 +93,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		done, ok := cl.breakers.retry()
 		if ok {
 			retryDone = done
+			st.retry.Add(1)
 		}
 		return ok
 	}
@@ -123,6 +129,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		retryDone = func() {}
 		if err == nil {
 			cl.observe(ep, resp.StatusCode)
+			st.rq.add(resp.StatusCode)
 		}
 		canRetry := attempt < retries
 		switch {
@@ -136,6 +143,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			}
 			rt.copyResponse(w, r, resp, vh, cr)
 			cl.end(ep)
+			st.rqTime.observe(time.Since(start))
 			return
 		case errors.As(err, new(*upstream.RequestBodyError)):
 			cl.end(ep)
@@ -147,12 +155,18 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 		case passed(deadline):
 			cl.end(ep)
 			cl.observe(ep, http.StatusGatewayTimeout)
+			st.timeout.Add(1)
+			st.rq.add(http.StatusGatewayTimeout)
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
 		default:
 			cl.end(ep)
 			kind := classifyFailure(err, tryDeadline)
 			cl.observe(ep, kind.status())
+			st.rq.add(kind.status())
+			if kind == failPerTryTimeout {
+				st.timeout.Add(1)
+			}
 			if !canRetry || !a.retry.retriableFailure(kind) || !takeRetry() {
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
 				failureReply(w, kind)

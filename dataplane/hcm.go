@@ -15,6 +15,7 @@ type hcm struct {
 	lc     *listenerConfig
 	routes *routeTable
 	chain  handler
+	stats  *httpStats
 }
 
 // routeMatch is what Envoy caches when it starts decoding a request: the
@@ -31,15 +32,19 @@ type routeMatch struct {
 	// bufferLimit bounds the bodies filters buffer (0: each its own
 	// default): the listener's per-connection limit, or a buffer filter's.
 	bufferLimit int
+	// stats are the connection manager's; sw counts the response's status
+	// into them (held here: one allocation per request less).
+	stats *httpStats
+	sw    statusWriter
 }
 
-func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger) *hcm {
+func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger, st *httpStats) *hcm {
 	rt := &router{lc: lc, routes: b.routes, clusters: clusters, mirrors: mirrors, log: log}
 	chain := handler(rt.serve)
 	for i := len(b.middlewares) - 1; i >= 0; i-- {
 		chain = b.middlewares[i](chain, clusters)
 	}
-	return &hcm{lc: lc, routes: b.routes, chain: chain}
+	return &hcm{lc: lc, routes: b.routes, chain: chain, stats: st}
 }
 
 // ServeHTTP matches the route once, before any HTTP filter runs, as Envoy
@@ -65,7 +70,10 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		idle = cr.forward.idleTimeout // the route's idle_timeout replaces the listener's
 	}
 	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
-	h.chain(w, r, &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit})
+	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats}
+	m.sw.ResponseWriter = w
+	h.chain(&m.sw, r, m)
+	h.stats.rq.add(m.sw.status())
 }
 
 // pathOf is the path part of a request target.

@@ -31,6 +31,8 @@ type listenerConfig struct {
 	filters        []httpFilter // the non-terminal HTTP filters, in order
 	// webSockets lets WebSocket upgrades through unless a route says no.
 	webSockets bool
+	// statPrefix names the connection manager's statistics.
+	statPrefix string
 	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
 	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
 	bufferLimit int
@@ -134,6 +136,7 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *exte
 		return err
 	}
 	lc.normalize = pathNormalizing{dots: hcm.GetNormalizePath().GetValue(), merge: hcm.GetMergeSlashes()}
+	lc.statPrefix = hcm.GetStatPrefix()
 	if err := lc.compileTimeouts(hcm); err != nil {
 		return err
 	}

@@ -69,8 +69,23 @@ func (b *boundListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type listenerManager struct {
 	log    *slog.Logger
 	guard  guard.Guard               // for every connection's goroutine
+	mu     sync.Mutex                // guards bound against activeConnections
 	bound  map[string]*boundListener // by address
 	drains sync.WaitGroup
+}
+
+// activeConnections counts the HTTP/1.1 connections of the listeners
+// serving now, for the downstream_cx_active statistic.
+func (m *listenerManager) activeConnections() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	for _, b := range m.bound {
+		if b.srv != nil {
+			n += int64(b.srv.Active())
+		}
+	}
+	return n
 }
 
 func newListenerManager(guard guard.Guard) *listenerManager {
@@ -82,6 +97,8 @@ func newListenerManager(guard guard.Guard) *listenerManager {
 // as in Envoy, so one port held by another process holds back no other.
 // Reserved sockets that are neither wanted nor serving are closed.
 func (m *listenerManager) reserve(want map[string]bool) map[string]error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	failed := map[string]error{}
 	for addr := range want {
 		if _, ok := m.bound[addr]; ok {
@@ -108,6 +125,8 @@ func (m *listenerManager) reserve(want map[string]bool) map[string]error {
 // A listener that turns from plain to TLS, or back, is not restarted: its
 // address keeps the kind it started with until it is removed.
 func (m *listenerManager) activate(served map[string]servedListener) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for addr, sl := range served {
 		b := m.bound[addr]
 		switch sl.kind() {
@@ -164,6 +183,7 @@ func (m *listenerManager) drain(b *boundListener) {
 
 // shutdown drains every listener and waits for all drains, bounded by ctx.
 func (m *listenerManager) shutdown(ctx context.Context) {
+	m.mu.Lock()
 	for addr, b := range m.bound {
 		delete(m.bound, addr)
 		if b.serving {
@@ -172,6 +192,7 @@ func (m *listenerManager) shutdown(ctx context.Context) {
 			_ = b.ln.Close()
 		}
 	}
+	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() { m.drains.Wait(); close(done) }()
 	select {

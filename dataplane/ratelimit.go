@@ -135,7 +135,7 @@ func (f *rateLimitFilter) withRoutes(rt *routeTable) (middleware, error) {
 				f.failed(w, r, m, next, err)
 				return
 			}
-			f.answered(w, r, m, next, resp)
+			f.answered(w, r, m, next, resp, clusters)
 		}
 	}, nil
 }
@@ -161,7 +161,8 @@ func (f *rateLimitFilter) failed(w http.ResponseWriter, r *http.Request, m *rout
 
 // answered acts on the service's answer: OVER_LIMIT gets the local reply,
 // anything else proceeds with the headers the service asked for.
-func (f *rateLimitFilter) answered(w http.ResponseWriter, r *http.Request, m *routeMatch, next handler, resp *rlsv3.RateLimitResponse) {
+func (f *rateLimitFilter) answered(w http.ResponseWriter, r *http.Request, m *routeMatch, next handler, resp *rlsv3.RateLimitResponse,
+	clusters map[string]*upstreamCluster) {
 	add := http.Header{}
 	for _, hv := range resp.GetResponseHeadersToAdd() {
 		add.Add(hv.GetKey(), hv.GetValue())
@@ -170,6 +171,9 @@ func (f *rateLimitFilter) answered(w http.ResponseWriter, r *http.Request, m *ro
 		addXRateLimitFromStatuses(add, resp.GetStatuses())
 	}
 	if resp.GetOverallCode() == rlsv3.RateLimitResponse_OVER_LIMIT {
+		if a := m.route.forward; a != nil && clusters[a.cluster] != nil {
+			clusters[a.cluster].stats.overLimit.Add(1) // Envoy counts it on the route's cluster
+		}
 		add["X-Envoy-Ratelimited"] = []string{"true"}
 		f.limitedReply(w, add, resp.GetRawBody())
 		return

@@ -52,6 +52,7 @@ type state struct {
 	// secrets are the SDS secrets received, by name; TLS handshakes read
 	// them live.
 	secrets map[string]*sdsSecret
+	stats   *stats
 	// watched are the clusters with health checks or outlier detection,
 	// sorted by name: what Status reports, read from other goroutines.
 	watched atomic.Pointer[[]*upstreamCluster]
@@ -78,9 +79,9 @@ func (s *state) watchHealth() {
 	s.watched.Store(&w)
 }
 
-func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer) *state {
+func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer, st *stats) *state {
 	return &state{
-		log: log, ext: knownExtensions(log), lm: lm, mirrors: mirrors,
+		log: log, ext: knownExtensions(log), lm: lm, mirrors: mirrors, stats: st,
 		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
 		owned: map[*upstreamCluster]bool{}, secrets: map[string]*sdsSecret{},
 	}
@@ -141,6 +142,7 @@ func (s *state) applyClusters(resources []*anypb.Any) error {
 	var dns []*upstreamCluster
 	for _, uc := range fresh {
 		s.owned[uc] = true
+		uc.stats = s.stats.cluster(uc.name)
 		if uc.healthCheck != nil {
 			uc.startHealthChecks(uc.ctx, s.log)
 		}
@@ -425,12 +427,12 @@ func (s *state) serve(lc *listenerConfig, clusters map[string]*upstreamCluster) 
 		return servedListener{tcp: newTCPServing(lc.tcp, clusters)}
 	}
 	if lc.chains == nil {
-		return servedListener{handler: newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log)}
+		return servedListener{handler: newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log, s.stats.connectionManager(lc.statPrefix))}
 	}
 	t := &tlsServing{}
 	for _, c := range lc.chains {
 		t.chains = append(t.chains, &servedChain{name: c.name, tls: c.tls, cert: s.secrets[c.tls.certSecret],
-			ca: s.secrets[c.tls.caSecret], handler: newHCM(c, s.bound[c], clusters, s.mirrors, s.log)})
+			ca: s.secrets[c.tls.caSecret], handler: newHCM(c, s.bound[c], clusters, s.mirrors, s.log, s.stats.connectionManager(c.statPrefix))})
 	}
 	return servedListener{tls: t}
 }

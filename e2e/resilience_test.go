@@ -224,6 +224,10 @@ func TestHealthChecks(t *testing.T) {
 			t.Fatalf("after the endpoint left rotation: %d from %q", code, who)
 		}
 	}
+	// gluon serve's /metrics has its embedded data plane's statistics.
+	if _, metrics := get(t, "http://"+cp.admin+"/metrics", nil); !strings.Contains(metrics, `envoy_cluster_upstream_rq_xx{envoy_cluster_name="pool_default",envoy_response_code_class="2"}`) {
+		t.Error("gluon serve's /metrics lacks the embedded data plane's cluster statistics")
+	}
 	before := victim.hits.Load()
 	victim.start(t, victim.addr)
 	waitFor(t, 4*interval, "the restarted endpoint to take traffic", func() bool {

@@ -2,12 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"time"
 
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -36,6 +41,13 @@ func adminHandler(p *controlplane.Pipeline, dp *dataplane.DataPlane) http.Handle
 		}
 		writeJSON(w, st)
 	})
+	// The control plane's metrics, and the embedded data plane's
+	// statistics under Envoy's names.
+	var more []prometheus.Collector
+	if dp != nil {
+		more = append(more, dp.Stats())
+	}
+	mux.Handle("GET /metrics", p.MetricsHandler(more...))
 	mux.HandleFunc("GET /snapshot", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, servedConfig(p))
 	})
@@ -166,4 +178,22 @@ func redact(v any, secrets secretSet) any {
 		}
 	}
 	return v
+}
+
+// serveStats serves a data plane's statistics on addr until stop.
+func serveStats(addr string, h http.Handler, log *slog.Logger) (stop func(), err error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("admin listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /stats/prometheus", h)
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin server stopped", "err", err)
+		}
+	}()
+	return func() { _ = srv.Close() }, nil
 }

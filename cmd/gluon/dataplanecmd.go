@@ -15,7 +15,7 @@ import (
 func dataplaneCommand() *cobra.Command {
 	var o dataplane.Options
 	var xdsTLS tlsFiles
-	var serverName string
+	var serverName, adminAddr string
 	cmd := &cobra.Command{
 		Use:   "dataplane",
 		Short: "Run only the Go data plane, fed over xDS by a control plane",
@@ -31,7 +31,15 @@ func dataplaneCommand() *cobra.Command {
 				}
 				o.TLS = cfg
 			}
-			return dataplane.New(o).Run(cmd.Context())
+			dp := dataplane.New(o)
+			if adminAddr != "" {
+				stop, err := serveStats(adminAddr, dp.MetricsHandler(), o.Logger)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
+			return dp.Run(cmd.Context())
 		},
 	}
 	host, _ := os.Hostname()
@@ -43,5 +51,6 @@ func dataplaneCommand() *cobra.Command {
 	f.StringVar(&xdsTLS.key, "xds-tls-key", "", "PEM private key of --xds-tls-cert")
 	f.StringVar(&xdsTLS.ca, "xds-ca", "", "PEM CA bundle that verifies the xDS server (turns on TLS)")
 	f.StringVar(&serverName, "xds-server-name", "", "name the xDS server's certificate must carry (default: the host of --xds-addr)")
+	f.StringVar(&adminAddr, "admin-addr", "", "address serving the statistics, as Envoy's admin does (/stats/prometheus, also /metrics); off when empty")
 	return cmd
 }

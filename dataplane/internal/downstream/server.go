@@ -107,6 +107,13 @@ func (s *Server) ServeConn(conn net.Conn, h http.Handler) {
 	c.serve()
 }
 
+// Active is the number of connections served as HTTP/1.1 now.
+func (s *Server) Active() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // track adds c to the live connections, unless the server is shutting down.
 func (s *Server) track(c *downstreamConn) bool {
 	s.mu.Lock()

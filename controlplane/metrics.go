@@ -1,0 +1,114 @@
+package controlplane
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gluon-gateway/gluon/api"
+)
+
+// metrics are the control plane's own: how long translation takes, what
+// it pushes, and (read from Status when scraped) the verdicts on
+// resources, the xDS clients and discovery.
+type metrics struct {
+	translation *prometheus.HistogramVec
+	pushes      *prometheus.CounterVec
+	pushErrors  *prometheus.CounterVec
+	resources   *prometheus.GaugeVec
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gluon_translation_duration_seconds",
+			Help:    "Time a translation stage takes (gateway: resources to IR; xds: IR to Envoy, per proxy).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"stage"}),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gluon_snapshot_pushes_total",
+			Help: "Snapshots set for a proxy (an unchanged one counts too)."}, []string{"proxy"}),
+		pushErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gluon_snapshot_errors_total",
+			Help: "Translations or snapshots refused for a proxy: it keeps its last good config."}, []string{"proxy"}),
+		resources: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gluon_snapshot_resources",
+			Help: "Resources in the proxy's snapshot, by xDS type."}, []string{"proxy", "type"}),
+	}
+}
+
+func (m *metrics) stage(stage string, start time.Time) {
+	m.translation.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+}
+
+var (
+	descResources  = prometheus.NewDesc("gluon_resources", "User resources by kind and verdict.", []string{"kind", "state"}, nil)
+	descClients    = prometheus.NewDesc("gluon_xds_clients", "xDS streams connected, by proxy.", []string{"proxy"}, nil)
+	descNacking    = prometheus.NewDesc("gluon_xds_nacks", "Connected clients whose last answer for a type is a NACK.", []string{"proxy", "type"}, nil)
+	descFunctions  = prometheus.NewDesc("gluon_discovery_functions", "Functions discovery found on an upstream.", []string{"upstream"}, nil)
+	descDiscoveryE = prometheus.NewDesc("gluon_discovery_failing", "1 when an upstream's last function discovery failed.", []string{"upstream"}, nil)
+	descReady      = prometheus.NewDesc("gluon_ready", "1 once a good snapshot is served.", nil, nil)
+)
+
+// statusCollector reads what /statusz shows, at scrape time.
+type statusCollector struct{ p *Pipeline }
+
+func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descResources, descClients, descNacking, descFunctions, descDiscoveryE, descReady} {
+		ch <- d
+	}
+}
+
+func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.p.Status()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	ready := 0.0
+	if st.Ready {
+		ready = 1
+	}
+	gauge(descReady, ready)
+	type kindState struct {
+		kind  api.Kind
+		state api.State
+	}
+	counts := map[kindState]int{}
+	for _, r := range st.Reports {
+		counts[kindState{r.Key.Kind, r.State}]++
+	}
+	for k, n := range counts {
+		gauge(descResources, float64(n), string(k.kind), string(k.state))
+	}
+	clients, nacks := map[string]int{}, map[[2]string]int{}
+	for _, cl := range st.Clients {
+		clients[cl.Proxy]++
+		for typ, ts := range cl.Types {
+			if ts.Nack != "" {
+				nacks[[2]string{cl.Proxy, typ}]++
+			}
+		}
+	}
+	for proxy, n := range clients {
+		gauge(descClients, float64(n), proxy)
+	}
+	for k, n := range nacks {
+		gauge(descNacking, float64(n), k[0], k[1])
+	}
+	for _, d := range st.Functions {
+		name := d.Upstream.Namespace + "/" + d.Upstream.Name
+		gauge(descFunctions, float64(len(d.Functions)), name)
+		failing := 0.0
+		if d.Error != "" {
+			failing = 1
+		}
+		gauge(descDiscoveryE, failing, name)
+	}
+}
+
+// MetricsHandler serves the control plane's metrics, and those of the
+// collectors given (the embedded data plane's, say), in Prometheus's
+// text format.
+func (p *Pipeline) MetricsHandler(more ...prometheus.Collector) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(p.metrics.translation, p.metrics.pushes, p.metrics.pushErrors, p.metrics.resources, statusCollector{p})
+	reg.MustRegister(more...)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,276 @@
+package dataplane
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// The data plane's statistics carry Envoy's names and labels, as Envoy's
+// /stats/prometheus writes them, so that dashboards and alerts made for
+// Envoy work on either. Requests count into plain atomics (a few per
+// request); Prometheus reads them only when it scrapes.
+
+// rqTimeBuckets are Envoy's default histogram buckets, in milliseconds.
+var rqTimeBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000}
+
+// latency is a histogram of durations in Envoy's millisecond buckets.
+type latency struct {
+	counts    [20]atomic.Uint64 // per bucket, the last for +Inf
+	sumMicros atomic.Uint64
+}
+
+func (h *latency) observe(d time.Duration) {
+	ms := float64(d) / float64(time.Millisecond)
+	i, _ := slices.BinarySearch(rqTimeBuckets, ms)
+	h.counts[i].Add(1)
+	h.sumMicros.Add(uint64(d / time.Microsecond))
+}
+
+// constHistogram is the histogram as Prometheus wants it: cumulative.
+func (h *latency) constHistogram(desc *prometheus.Desc, labels ...string) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(rqTimeBuckets))
+	var total uint64
+	for i, le := range rqTimeBuckets {
+		total += h.counts[i].Load()
+		buckets[le] = total
+	}
+	total += h.counts[len(rqTimeBuckets)].Load()
+	return prometheus.MustNewConstHistogram(desc, total, float64(h.sumMicros.Load())/1000, buckets, labels...)
+}
+
+// codeClasses counts responses by class: index 1 for 1xx to 5 for 5xx.
+type codeClasses [6]atomic.Uint64
+
+func (c *codeClasses) add(status int) {
+	if class := status / 100; class >= 1 && class <= 5 {
+		c[class].Add(1)
+	}
+}
+
+// clusterStats are one cluster's (Envoy's cluster.<name>.*).
+type clusterStats struct {
+	rq       codeClasses
+	rqActive atomic.Int64
+	retry    atomic.Uint64
+	timeout  atomic.Uint64
+	overflow atomic.Uint64
+	// overLimit counts requests the global rate limit refused on routes to
+	// this cluster (Envoy's cluster.<name>.ratelimit.over_limit).
+	overLimit atomic.Uint64
+	rqTime    latency
+}
+
+// httpStats are a connection manager's (Envoy's http.<prefix>.*).
+type httpStats struct {
+	rq           codeClasses
+	localLimited atomic.Uint64
+}
+
+// functionStats are one function's calls (Gluon's own: Envoy has none).
+type functionStats struct {
+	invocations atomic.Uint64
+	errors      atomic.Uint64
+	throttles   atomic.Uint64
+	latency     latency
+}
+
+// functionKey names a function: its upstream, name and kind (rest,
+// lambda, azure).
+type functionKey struct{ upstream, function, kind string }
+
+// stats holds every statistic, by name, for the data plane's life: a
+// cluster replaced by a CDS update keeps counting where it was.
+type stats struct {
+	// cxActive counts the open downstream connections when scraped.
+	cxActive  func() int64
+	mu        sync.Mutex
+	clusters  map[string]*clusterStats
+	http      map[string]*httpStats
+	functions map[functionKey]*functionStats
+}
+
+func newStats() *stats {
+	return &stats{clusters: map[string]*clusterStats{}, http: map[string]*httpStats{}, functions: map[functionKey]*functionStats{}}
+}
+
+func (s *stats) cluster(name string) *clusterStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.clusters[name]
+	if c == nil {
+		c = &clusterStats{}
+		s.clusters[name] = c
+	}
+	return c
+}
+
+func (s *stats) connectionManager(prefix string) *httpStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.http[prefix]
+	if h == nil {
+		h = &httpStats{}
+		s.http[prefix] = h
+	}
+	return h
+}
+
+func (s *stats) function(k functionKey) *functionStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.functions[k]
+	if f == nil {
+		f = &functionStats{}
+		s.functions[k] = f
+	}
+	return f
+}
+
+var (
+	clusterLabels  = []string{"envoy_cluster_name"}
+	classLabels    = []string{"envoy_response_code_class", "envoy_cluster_name"}
+	hcmLabels      = []string{"envoy_http_conn_manager_prefix"}
+	hcmClassLabels = []string{"envoy_response_code_class", "envoy_http_conn_manager_prefix"}
+	functionLabels = []string{"upstream", "function", "kind"}
+
+	descUpstreamRqXX      = prometheus.NewDesc("envoy_cluster_upstream_rq_xx", "Upstream responses by code class.", classLabels, nil)
+	descUpstreamRqTotal   = prometheus.NewDesc("envoy_cluster_upstream_rq_total", "Upstream requests.", clusterLabels, nil)
+	descUpstreamRqActive  = prometheus.NewDesc("envoy_cluster_upstream_rq_active", "Upstream requests in flight.", clusterLabels, nil)
+	descUpstreamRqRetry   = prometheus.NewDesc("envoy_cluster_upstream_rq_retry", "Upstream request retries.", clusterLabels, nil)
+	descUpstreamRqTimeout = prometheus.NewDesc("envoy_cluster_upstream_rq_timeout", "Upstream requests that timed out.", clusterLabels, nil)
+	descUpstreamOverflow  = prometheus.NewDesc("envoy_cluster_upstream_rq_pending_overflow", "Requests the circuit breakers turned away.", clusterLabels, nil)
+	descOverLimit         = prometheus.NewDesc("envoy_cluster_ratelimit_over_limit", "Requests the global rate limit refused.", clusterLabels, nil)
+	descUpstreamRqTime    = prometheus.NewDesc("envoy_cluster_upstream_rq_time", "Upstream request time, in milliseconds.", clusterLabels, nil)
+	descDownstreamRqXX    = prometheus.NewDesc("envoy_http_downstream_rq_xx", "Downstream responses by code class.", hcmClassLabels, nil)
+	descDownstreamRqTotal = prometheus.NewDesc("envoy_http_downstream_rq_total", "Downstream requests.", hcmLabels, nil)
+	descDownstreamCx      = prometheus.NewDesc("envoy_http_downstream_cx_active", "Downstream connections open.", hcmLabels, nil)
+	descLocalLimited      = prometheus.NewDesc("envoy_http_local_rate_limit_rate_limited", "Requests the local rate limit refused.", hcmLabels, nil)
+	descFnInvocations     = prometheus.NewDesc("gluon_function_invocations_total", "Function calls.", functionLabels, nil)
+	descFnErrors          = prometheus.NewDesc("gluon_function_errors_total", "Function calls that failed (5xx, a function error).", functionLabels, nil)
+	descFnThrottles       = prometheus.NewDesc("gluon_function_throttles_total", "Function calls the cloud throttled (429).", functionLabels, nil)
+	descFnLatency         = prometheus.NewDesc("gluon_function_latency", "Function call time, in milliseconds.", functionLabels, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (s *stats) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descUpstreamRqXX, descUpstreamRqTotal, descUpstreamRqActive, descUpstreamRqRetry, descUpstreamRqTimeout,
+		descUpstreamOverflow, descOverLimit, descUpstreamRqTime, descDownstreamRqXX, descDownstreamRqTotal, descDownstreamCx, descLocalLimited,
+		descFnInvocations, descFnErrors, descFnThrottles, descFnLatency} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (s *stats) Collect(ch chan<- prometheus.Metric) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	for name, c := range s.clusters {
+		counter(descUpstreamRqTotal, c.rq.total(), name)
+		for class := 1; class <= 5; class++ {
+			counter(descUpstreamRqXX, c.rq[class].Load(), strconv.Itoa(class), name)
+		}
+		gauge(descUpstreamRqActive, c.rqActive.Load(), name)
+		counter(descUpstreamRqRetry, c.retry.Load(), name)
+		counter(descUpstreamRqTimeout, c.timeout.Load(), name)
+		counter(descUpstreamOverflow, c.overflow.Load(), name)
+		counter(descOverLimit, c.overLimit.Load(), name)
+		ch <- c.rqTime.constHistogram(descUpstreamRqTime, name)
+	}
+	for prefix, h := range s.http {
+		counter(descDownstreamRqTotal, h.rq.total(), prefix)
+		for class := 1; class <= 5; class++ {
+			counter(descDownstreamRqXX, h.rq[class].Load(), strconv.Itoa(class), prefix)
+		}
+		if s.cxActive != nil {
+			gauge(descDownstreamCx, s.cxActive(), prefix) // all connection managers' connections: Gluon's share "http"
+		}
+		counter(descLocalLimited, h.localLimited.Load(), prefix)
+	}
+	for k, f := range s.functions {
+		counter(descFnInvocations, f.invocations.Load(), k.upstream, k.function, k.kind)
+		counter(descFnErrors, f.errors.Load(), k.upstream, k.function, k.kind)
+		counter(descFnThrottles, f.throttles.Load(), k.upstream, k.function, k.kind)
+		ch <- f.latency.constHistogram(descFnLatency, k.upstream, k.function, k.kind)
+	}
+}
+
+func (c *codeClasses) total() uint64 {
+	var n uint64
+	for i := 1; i <= 5; i++ {
+		n += c[i].Load()
+	}
+	return n
+}
+
+// MetricsHandler serves the data plane's statistics in Prometheus's text
+// format, as Envoy's admin /stats/prometheus does.
+func (d *DataPlane) MetricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d.stats)
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// Stats is the data plane's statistics as a Prometheus collector, for a
+// process that serves them with its own.
+func (d *DataPlane) Stats() prometheus.Collector { return d.stats }
+
+// statusWriter notes the status a response went out with.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// status is the response's status; 200 when the handler wrote nothing.
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands over the connection, as the server's writer does (a
+// WebSocket after its 101).
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hj.Hijack()
+}

@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// startPrometheus runs a real Prometheus on 127.0.0.1 scraping targets
+// (host:port, path /metrics) every second; it returns its API's base URL.
+func startPrometheus(t *testing.T, targets ...string) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("prometheus is not installed (scripts/test installs the Debian package): %v", err)
+	}
+	dir := t.TempDir()
+	var list string
+	for i, tg := range targets {
+		if i > 0 {
+			list += ", "
+		}
+		list += `"` + tg + `"`
+	}
+	writeFile(t, dir, "prometheus.yml", `global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: gluon
+  static_configs: [{targets: [`+list+`]}]
+`)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+dir+"/prometheus.yml", "--storage.tsdb.path="+dir+"/data",
+		"--web.listen-address="+addr, "--log.level=warn")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	base := "http://" + addr
+	waitFor(t, 20*time.Second, "prometheus ready", func() bool { code, _ := get(t, base+"/-/ready", nil); return code == 200 })
+	return base
+}
+
+// promValue asks Prometheus a PromQL question whose answer is one number;
+// ok is false while it has none.
+func promValue(t *testing.T, base, query string) (float64, bool) {
+	t.Helper()
+	code, body := get(t, base+"/api/v1/query?query="+url.QueryEscape(query), nil)
+	if code != 200 {
+		return 0, false
+	}
+	var resp struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil || len(resp.Data.Result) != 1 {
+		return 0, false
+	}
+	s, _ := resp.Data.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// TestPrometheusMetrics: a real Prometheus scraping gluon serve and gluon
+// dataplane counts, under Envoy's names, the requests sent through a route
+// by cluster and code class, and moves the retry, timeout and
+// rate-limited counters; it sees the control plane's resources, clients
+// and pushes.
+func TestPrometheusMetrics(t *testing.T) {
+	backend := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			time.Sleep(500 * time.Millisecond)
+		case "/flaky":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	}
+	a := startBackend(t, "a", backend)
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", poolGateway(gw)+`apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /slow}]
+      options: {timeout: 100ms}
+      routeAction: {single: {upstream: {name: a}}}
+    - matchers: [{prefix: /flaky}]
+      options: {retries: {retryOn: 5xx, numRetries: 1}}
+      routeAction: {single: {upstream: {name: a}}}
+    - matchers: [{prefix: /limited}]
+      options: {localRatelimit: {maxTokens: 1, tokensPerFill: 1, fillInterval: 1h}}
+      routeAction: {single: {upstream: {name: a}}}
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: a}}}
+`)
+	cp := startServe(t, dir, t.TempDir(), "none")
+	dpAdmin := freeAddr(t)
+	startGluon(t, "dataplane", "--xds-addr", cp.xds, "--node-id", "metrics", "--admin-addr", dpAdmin)
+	base := "http://" + gw
+	waitFor(t, 10*time.Second, "config served", func() bool { code, _ := get(t, base+"/warm", nil); return code == 200 })
+	prom := startPrometheus(t, cp.admin, dpAdmin)
+
+	const n = 37
+	for range n {
+		if code, _ := get(t, base+"/x", nil); code != 200 {
+			t.Fatalf("a request got %d", code)
+		}
+	}
+	if code, _ := get(t, base+"/slow", nil); code != 504 {
+		t.Errorf("/slow got %d, want a 504 timeout", code)
+	}
+	if code, _ := get(t, base+"/flaky", nil); code != 503 {
+		t.Errorf("/flaky got %d, want 503 after its retry", code)
+	}
+	for range 2 {
+		get(t, base+"/limited", nil) // the second is over the local limit
+	}
+	cluster := `envoy_cluster_name="a_default"`
+	for _, c := range []struct {
+		query string
+		want  float64
+	}{
+		// n requests, plus the warm-up, plus the one local-limited request
+		// that passed: all 2xx.
+		{`envoy_cluster_upstream_rq_xx{` + cluster + `,envoy_response_code_class="2"}`, n + 2},
+		{`envoy_cluster_upstream_rq_timeout{` + cluster + `}`, 1},
+		{`envoy_cluster_upstream_rq_retry{` + cluster + `}`, 1},
+		{`envoy_cluster_upstream_rq_xx{` + cluster + `,envoy_response_code_class="5"}`, 3}, // the timeout and both /flaky attempts
+		{`envoy_http_local_rate_limit_rate_limited`, 1},
+		{`envoy_http_downstream_rq_xx{envoy_response_code_class="4"}`, 1},
+		// Every request answered by the upstream: the 2xx ones and /flaky's
+		// last attempt (the timeout got no answer).
+		{`envoy_cluster_upstream_rq_time_count{` + cluster + `}`, n + 3},
+		// The control plane's own.
+		{`gluon_resources{kind="VirtualService",state="Accepted"}`, 1},
+		{`gluon_xds_clients{proxy="gateway-proxy"}`, 1},
+		{`gluon_ready`, 1},
+		{`count(gluon_snapshot_pushes_total{proxy="gateway-proxy"} > 0)`, 1},
+		{`count(gluon_translation_duration_seconds_count{stage="xds"} > 0)`, 1},
+	} {
+		var got float64
+		waitFor(t, 15*time.Second, c.query, func() bool {
+			v, ok := promValue(t, prom, c.query)
+			got = v
+			return ok && v == c.want
+		})
+		if got != c.want {
+			t.Errorf("%s = %v, want %v", c.query, got, c.want)
+		}
+	}
+}
