@@ -7,6 +7,27 @@ type ListenerOptions struct {
 	// buffer (transformations: 1 MiB, Lambda: 6 MiB otherwise); past it a
 	// request gets 413.
 	PerConnectionBufferLimitBytes *uint32 `json:"perConnectionBufferLimitBytes,omitempty"`
+	// AccessLoggingService writes a line per request, as Gloo's does.
+	AccessLoggingService *AccessLoggingService `json:"accessLoggingService,omitempty"`
+}
+
+// AccessLoggingService lists a gateway's access logs.
+type AccessLoggingService struct {
+	AccessLog []AccessLog `json:"accessLog"`
+}
+
+// AccessLog is one access log: to a file (or /dev/stdout).
+type AccessLog struct {
+	FileSink *FileSink `json:"fileSink"`
+}
+
+// FileSink writes lines to Path in Envoy's format: StringFormat (a text
+// line with command operators such as %REQ(:METHOD)%), or JSONFormat (an
+// object of such texts); neither is Envoy's default line.
+type FileSink struct {
+	Path         string            `json:"path"`
+	StringFormat string            `json:"stringFormat,omitempty"`
+	JSONFormat   map[string]string `json:"jsonFormat,omitempty"`
 }
 
 // Buffer is Envoy's buffer filter: the whole request body is read before
@@ -40,7 +61,23 @@ func validateBufferPerRoute(f *fieldErrors, path string, b *BufferPerRoute) {
 }
 
 func validateListenerOptions(f *fieldErrors, path string, o *ListenerOptions) {
-	if o != nil && o.PerConnectionBufferLimitBytes != nil && *o.PerConnectionBufferLimitBytes == 0 {
+	if o == nil {
+		return
+	}
+	if o.PerConnectionBufferLimitBytes != nil && *o.PerConnectionBufferLimitBytes == 0 {
 		f.add(path+".perConnectionBufferLimitBytes", "must be positive")
+	}
+	if a := o.AccessLoggingService; a != nil {
+		for i, l := range a.AccessLog {
+			p := idx(path+".accessLoggingService.accessLog", i)
+			switch {
+			case l.FileSink == nil:
+				f.add(p, "a fileSink is required")
+			case l.FileSink.Path == "":
+				f.add(p+".fileSink.path", "is required")
+			case l.FileSink.StringFormat != "" && len(l.FileSink.JSONFormat) > 0:
+				f.add(p+".fileSink", "only one of stringFormat, jsonFormat may be set")
+			}
+		}
 	}
 }

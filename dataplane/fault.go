@@ -119,6 +119,7 @@ func (f *faultFilter) withRoutes(rt *routeTable) (middleware, error) {
 				}
 			}
 			if fc.abortStatus != 0 && fc.abortShare.sample() {
+				m.flags = "FI"
 				localReply(w, fc.abortStatus, faultAbortBody)
 				return
 			}

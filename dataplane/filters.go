@@ -57,11 +57,14 @@ type httpFilterDef struct {
 type extensions struct {
 	httpFilters []httpFilterDef
 	goPlugins   []goPlugin
+	// logFiles are the access log files open, shared by every listener.
+	logFiles *logFiles
 }
 
 func knownExtensions(log *slog.Logger) *extensions {
 	plugins := knownGoPlugins()
 	return &extensions{
+		logFiles:  &logFiles{},
 		goPlugins: plugins,
 		httpFilters: []httpFilterDef{
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},

@@ -20,14 +20,18 @@ const (
 
 // forward proxies the request to the route's cluster, retrying per the route's
 // retry policy, and streams the response back. A body is buffered for
-// retries and mirrors up to bufferLimit (0: Envoy's default 1 MiB).
-func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHost, cr *compiledRoute, target, path string, bufferLimit int) {
+// retries and mirrors up to m's bufferLimit (0: Envoy's default 1 MiB).
+// What happened goes into m for the access log: cluster, endpoint, flags.
+func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch, target, path string) {
+	vh, cr, bufferLimit := m.vh, m.route, m.bufferLimit
 	a := cr.forward
 	cl := rt.clusters[a.pickCluster()]
 	if cl == nil {
+		m.flags = "NC"
 		localReply(w, a.notFoundStatus, "")
 		return
 	}
+	m.cluster = cl.name
 	upgrade := isWebSocketUpgrade(r)
 	upgradeTo := r.Header["Upgrade"] // hop by hop: dropped below, but a tunnel asks for it
 	if upgrade && !a.allowsWebSockets(rt.lc) {
@@ -80,6 +84,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	if err != nil {
 		if errors.Is(err, errOverflow) {
 			st.overflow.Add(1)
+			m.flags = "UO"
 			overloaded(w)
 		}
 		return // else the client went away while the request was pending
@@ -107,9 +112,11 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 	for attempt := 0; ; attempt++ {
 		ep := cl.pick(hash, hashed)
 		if ep == nil {
+			m.flags = "UH"
 			localReply(w, http.StatusServiceUnavailable, msgNoHealthyUpstream)
 			return
 		}
+		m.upstreamHost = ep.addr
 		tryDeadline := deadline
 		if a.retry != nil && a.retry.perTry > 0 {
 			if t := time.Now().Add(a.retry.perTry); deadline.IsZero() || t.Before(deadline) {
@@ -157,6 +164,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			cl.observe(ep, http.StatusGatewayTimeout)
 			st.timeout.Add(1)
 			st.rq.add(http.StatusGatewayTimeout)
+			m.flags = "UT"
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
 		default:
@@ -169,6 +177,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, vh *virtualHos
 			}
 			if !canRetry || !a.retry.retriableFailure(kind) || !takeRetry() {
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)
+				m.flags = kind.flag()
 				failureReply(w, kind)
 				return
 			}
@@ -196,6 +205,17 @@ func classifyFailure(err error, tryDeadline time.Time) failureKind {
 		return failConnect
 	}
 	return failReset
+}
+
+// flag is Envoy's response flag for a request that failed so.
+func (k failureKind) flag() string {
+	switch k {
+	case failPerTryTimeout:
+		return "UT"
+	case failConnect:
+		return "UF"
+	}
+	return "UC"
 }
 
 // status is what a failed attempt counts as for outlier detection.

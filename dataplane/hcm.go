@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gluon-gateway/gluon/dataplane/internal/downstream"
 )
@@ -36,6 +37,12 @@ type routeMatch struct {
 	// into them (held here: one allocation per request less).
 	stats *httpStats
 	sw    statusWriter
+	// What the access log tells of the request: its target as received,
+	// Envoy's response flags, the upstream cluster and host it went to.
+	received     string
+	flags        string
+	cluster      string
+	upstreamHost string
 }
 
 func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger, st *httpStats) *hcm {
@@ -63,17 +70,25 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.lc.stripPort {
 		r.Host = stripPort(r.Host)
 	}
-	target := h.lc.normalize.normalizeTarget(requestTarget(r))
+	var start time.Time
+	if len(h.lc.accessLogs) > 0 {
+		start = time.Now()
+	}
+	received := requestTarget(r)
+	target := h.lc.normalize.normalizeTarget(received)
 	vh, cr := h.routes.match(r, r.Host, target, pathOf(target))
 	idle := h.lc.streamIdle
 	if cr != nil && cr.forward != nil && cr.forward.idleTimeout > 0 {
 		idle = cr.forward.idleTimeout // the route's idle_timeout replaces the listener's
 	}
 	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
-	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats}
+	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received}
 	m.sw.ResponseWriter = w
 	h.chain(&m.sw, r, m)
 	h.stats.rq.add(m.sw.status())
+	if len(h.lc.accessLogs) > 0 {
+		h.logRequest(r, m, start)
+	}
 }
 
 // pathOf is the path part of a request target.

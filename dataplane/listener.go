@@ -33,6 +33,8 @@ type listenerConfig struct {
 	webSockets bool
 	// statPrefix names the connection manager's statistics.
 	statPrefix string
+	// accessLogs write a line per request.
+	accessLogs []*accessLog
 	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
 	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
 	bufferLimit int
@@ -128,10 +130,14 @@ func (lc *listenerConfig) hcms() []*listenerConfig {
 func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {
 	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
 		"strip_any_host_port", "generate_request_id", "use_remote_address", "stream_idle_timeout", "request_timeout",
-		"normalize_path", "merge_slashes", "upgrade_configs"); err != nil {
+		"normalize_path", "merge_slashes", "upgrade_configs", "access_log"); err != nil {
 		return err
 	}
-	var err error
+	logs, err := compileAccessLogs(hcm.GetAccessLog(), ext.logFiles)
+	if err != nil {
+		return err
+	}
+	lc.accessLogs = logs
 	if lc.webSockets, err = compileListenerUpgrades(hcm.GetUpgradeConfigs()); err != nil {
 		return err
 	}

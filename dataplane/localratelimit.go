@@ -220,6 +220,7 @@ func (f *localRateLimitFilter) withRoutes(rt *routeTable) (middleware, error) {
 			default:
 				l.cfg.respHeaders.apply(w.Header())
 				m.stats.localLimited.Add(1)
+				m.flags = "RL"
 				localReply(w, l.cfg.status, localRateLimitedBody)
 			}
 		}

@@ -175,6 +175,7 @@ func (f *rateLimitFilter) answered(w http.ResponseWriter, r *http.Request, m *ro
 			clusters[a.cluster].stats.overLimit.Add(1) // Envoy counts it on the route's cluster
 		}
 		add["X-Envoy-Ratelimited"] = []string{"true"}
+		m.flags = "RL"
 		f.limitedReply(w, add, resp.GetRawBody())
 		return
 	}

@@ -28,6 +28,7 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 	path := pathOf(target)
 	switch {
 	case cr == nil:
+		m.flags = "NR"
 		localReply(w, http.StatusNotFound, "")
 	case cr.direct != nil:
 		rt.responseHeaders(w.Header(), vh, cr)
@@ -38,7 +39,7 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 		rt.responseHeaders(h, vh, cr)
 		w.WriteHeader(cr.redirect.code)
 	default:
-		rt.forward(w, r, vh, cr, target, path, m.bufferLimit)
+		rt.forward(w, r, m, target, path)
 	}
 }
 

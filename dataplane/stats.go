@@ -232,7 +232,8 @@ func (d *DataPlane) Stats() prometheus.Collector { return d.stats }
 // statusWriter notes the status a response went out with.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	bytes int64 // body bytes written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -246,7 +247,9 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // status is the response's status; 200 when the handler wrote nothing.

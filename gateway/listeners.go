@@ -29,6 +29,11 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 				Message: fmt.Sprintf("bind address %s is already used by Gateway %s/%s", addr, first.Namespace, first.Name)})
 			continue
 		}
+		logs, problem := accessLogs(g)
+		if problem != nil {
+			t.reports.Reject(api.KeyOf(g), *problem)
+			continue
+		}
 		bound[addr] = g
 		var vhs []*ir.VirtualHost
 		var vss []*api.VirtualService
@@ -41,6 +46,7 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			Port:         g.Spec.BindPort,
 			Origin:       originOf(g, ""),
 			VirtualHosts: vhs,
+			AccessLogs:   logs,
 		}
 		switch {
 		case g.Spec.TCPGateway != nil:

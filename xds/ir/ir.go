@@ -113,6 +113,16 @@ type Listener struct {
 	// TCPHosts make it a TCP listener (no virtual hosts): each connection
 	// goes to the host its SNI selects, or to the one without names.
 	TCPHosts []*TCPHost `json:"tcpHosts,omitempty"`
+	// AccessLogs write a line per request.
+	AccessLogs []AccessLog `json:"accessLogs,omitempty"`
+}
+
+// AccessLog writes lines to Path in Envoy's format: Text, or JSON (an
+// object of texts); neither is Envoy's default line.
+type AccessLog struct {
+	Path string            `json:"path"`
+	Text string            `json:"text,omitempty"`
+	JSON map[string]string `json:"json,omitempty"`
 }
 
 // TCPHost forwards the connections its server names select (TLS passed

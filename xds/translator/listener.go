@@ -82,6 +82,11 @@ func connectionManager(l *ir.Listener, filters []*hcmv3.HttpFilter, routes strin
 	if t := l.RequestTimeout; t != nil {
 		hcm.RequestTimeout = durationpb.New(t.D())
 	}
+	logs, err := accessLogs(l)
+	if err != nil {
+		return nil, err
+	}
+	hcm.AccessLog = logs
 	cfg, err := packAny(hcm)
 	if err != nil {
 		return nil, err
