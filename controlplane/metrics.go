@@ -81,8 +81,10 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, cl := range st.Clients {
 		clients[cl.Proxy]++
 		for typ, ts := range cl.Types {
+			k := [2]string{cl.Proxy, typ}
+			nacks[k] += 0 // a type every client accepts is a 0, not a missing series
 			if ts.Nack != "" {
-				nacks[[2]string{cl.Proxy, typ}]++
+				nacks[k]++
 			}
 		}
 	}
@@ -92,14 +94,23 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range nacks {
 		gauge(descNacking, float64(n), k[0], k[1])
 	}
+	// Every upstream has a series: 0 functions until discovery finds some.
+	found, failing := map[string]float64{}, map[string]float64{}
+	for _, r := range st.Reports {
+		if r.Key.Kind == api.KindUpstream {
+			found[r.Key.Namespace+"/"+r.Key.Name], failing[r.Key.Namespace+"/"+r.Key.Name] = 0, 0
+		}
+	}
 	for _, d := range st.Functions {
 		name := d.Upstream.Namespace + "/" + d.Upstream.Name
-		gauge(descFunctions, float64(len(d.Functions)), name)
-		failing := 0.0
+		found[name] = float64(len(d.Functions))
 		if d.Error != "" {
-			failing = 1
+			failing[name] = 1
 		}
-		gauge(descDiscoveryE, failing, name)
+	}
+	for name, n := range found {
+		gauge(descFunctions, n, name)
+		gauge(descDiscoveryE, failing[name], name)
 	}
 }
 

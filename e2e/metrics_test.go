@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,7 +90,7 @@ func TestPrometheusMetrics(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "config.yaml", poolGateway(gw)+`apiVersion: gluon.dev/v1
 kind: Upstream
-metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
+metadata: {name: a}
 spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
 ---
 apiVersion: gluon.dev/v1
@@ -161,6 +164,67 @@ spec:
 		})
 		if got != c.want {
 			t.Errorf("%s = %v, want %v", c.query, got, c.want)
+		}
+	}
+	checkMonitoring(t, "http://"+cp.admin+"/metrics", "http://"+dpAdmin+"/stats/prometheus")
+}
+
+// metricName finds the Gluon and Envoy names in a PromQL expression; the
+// label names among them are not metrics.
+var (
+	metricName = regexp.MustCompile(`\b(?:envoy|gluon)_[a-z0-9_]+\b`)
+	labelNames = map[string]bool{"envoy_cluster_name": true, "envoy_response_code_class": true, "envoy_http_conn_manager_prefix": true}
+)
+
+// checkMonitoring: the shipped dashboard parses, and every metric it and
+// the alerting rules query is one the processes at urls export.
+func checkMonitoring(t *testing.T, urls ...string) {
+	t.Helper()
+	exported := map[string]bool{}
+	for _, u := range urls {
+		_, body := get(t, u, nil)
+		for _, line := range strings.Split(body, "\n") {
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			exported[strings.FieldsFunc(line, func(r rune) bool { return r == '{' || r == ' ' })[0]] = true
+		}
+	}
+	var dashboard struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	raw, err := os.ReadFile("../deploy/monitoring/gluon-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &dashboard); err != nil || len(dashboard.Panels) == 0 {
+		t.Fatalf("the dashboard does not parse: %v", err)
+	}
+	queried := map[string]string{}
+	for _, p := range dashboard.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range metricName.FindAllString(tg.Expr, -1) {
+				if !labelNames[m] {
+					queried[m] = "dashboard panel " + p.Title
+				}
+			}
+		}
+	}
+	rules, err := os.ReadFile("../deploy/monitoring/gluon-alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range metricName.FindAllString(string(rules), -1) {
+		if !labelNames[m] {
+			queried[m] = "alerting rules"
+		}
+	}
+	for m, where := range queried {
+		if !exported[m] {
+			t.Errorf("%s queries %s, which Gluon does not export", where, m)
 		}
 	}
 }
