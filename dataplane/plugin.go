@@ -16,6 +16,9 @@ type pluginStream interface {
 	MaxBody() int
 	// setMaxBody replaces the stream's body limit with the proxy's.
 	setMaxBody(int)
+	// function names the function the stream calls, for its statistics;
+	// ok is false for plugins that call none.
+	function() (k functionKey, ok bool)
 	onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
 	onResponse(h *responseHeaders, body []byte) ([]byte, bool, *pluginLocalReply)
 }
@@ -33,6 +36,8 @@ func tooLargeReply(limit int) *pluginLocalReply {
 }
 
 type transformationStream struct{ *transformation.Stream }
+
+func (transformationStream) function() (functionKey, bool) { return functionKey{}, false }
 
 func (s transformationStream) setMaxBody(n int) { s.SetMaxBody(n) }
 
@@ -63,6 +68,11 @@ type lambdaStream struct {
 func (s *lambdaStream) RequestNeedsBody() bool { return true }
 
 func (s *lambdaStream) setMaxBody(n int) { s.max = n }
+
+func (s *lambdaStream) function() (functionKey, bool) {
+	upstream, fn := s.Function()
+	return functionKey{upstream: upstream, function: fn, kind: "lambda"}, fn != ""
+}
 
 func (s *lambdaStream) MaxBody() int {
 	if s.max > 0 {

@@ -73,6 +73,8 @@ type clusterStats struct {
 type httpStats struct {
 	rq           codeClasses
 	localLimited atomic.Uint64
+	// all are every statistic, for the filters that count functions.
+	all *stats
 }
 
 // functionStats are one function's calls (Gluon's own: Envoy has none).
@@ -81,6 +83,17 @@ type functionStats struct {
 	errors      atomic.Uint64
 	throttles   atomic.Uint64
 	latency     latency
+}
+
+// record counts a call's outcome: the status it was answered with.
+func (f *functionStats) record(status int, took time.Duration) {
+	switch {
+	case status == http.StatusTooManyRequests:
+		f.throttles.Add(1)
+	case status >= 500:
+		f.errors.Add(1)
+	}
+	f.latency.observe(took)
 }
 
 // functionKey names a function: its upstream, name and kind (rest,
@@ -118,7 +131,7 @@ func (s *stats) connectionManager(prefix string) *httpStats {
 	defer s.mu.Unlock()
 	h := s.http[prefix]
 	if h == nil {
-		h = &httpStats{}
+		h = &httpStats{all: s}
 		s.http[prefix] = h
 	}
 	return h

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
@@ -32,6 +33,12 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 // own local replies (a failed transformation, a body too large) are written
 // as they are, not passed through its response half.
 func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
+	if k, ok := s.function(); ok && m.stats != nil {
+		fs := m.stats.all.function(k)
+		fs.invocations.Add(1)
+		start := time.Now()
+		defer func() { fs.record(m.sw.status(), time.Since(start)) }()
+	}
 	var body []byte
 	// The proxy's buffer limit, when configured, replaces the plugin's own.
 	if m.bufferLimit > 0 {

@@ -221,6 +221,17 @@ func TestLambda(t *testing.T) {
 		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7" {
 			t.Fatalf("%d %v", resp.StatusCode, resp.Header)
 		}
+		// The function's statistics count the throttle, and the calls.
+		_, metrics := get(t, "http://"+cp.admin+"/metrics", nil)
+		for _, want := range []string{
+			`gluon_function_throttles_total{function="throttled",kind="lambda",upstream="default/aws"} 1`,
+			`gluon_function_invocations_total{function="throttled",kind="lambda",upstream="default/aws"} 1`,
+			`gluon_function_errors_total{function="throttled",kind="lambda",upstream="default/aws"} 0`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
 	})
 	t.Run("slow function is 504", func(t *testing.T) {
 		start := time.Now()

@@ -33,6 +33,19 @@ type Stream struct {
 // NewStream starts a request on a route (nil: the route calls no function).
 func (r *Route) NewStream() *Stream { return &Stream{route: r, now: time.Now} }
 
+// Function names the function the stream calls: the upstream whose
+// credentials sign it ("ns/name") and the function, with its qualifier.
+func (s *Stream) Function() (upstream, function string) {
+	if s.route == nil {
+		return "", ""
+	}
+	f := s.route.cfg.FunctionName
+	if q := s.route.cfg.Qualifier; q != "" {
+		f += ":" + q
+	}
+	return s.route.cfg.Credentials, f
+}
+
 // Active says whether the stream invokes a function; the filter buffers the
 // request (the body is signed) and the response (it may be unwrapped).
 func (s *Stream) Active() bool { return s.route != nil }
