@@ -361,18 +361,7 @@ func (m *listenerManager) serveTLS(b *boundListener) error {
 	cfg := &tls.Config{GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		return b.tls.Load().config(hello)
 	}}
-	for {
-		conn, err := b.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			m.log.Warn("accept failed", "address", b.addr, "error", err)
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		go m.serveTLSConn(b, cfg, conn)
-	}
+	return m.acceptLoop(b, func(conn net.Conn) { m.serveTLSConn(b, cfg, conn) })
 }
 
 func (m *listenerManager) serveTLSConn(b *boundListener, cfg *tls.Config, conn net.Conn) {

@@ -168,6 +168,24 @@ func (m *listenerManager) serve(b *boundListener, kind string) {
 	}
 }
 
+// acceptLoop accepts on b's socket until it closes, serving each
+// connection in a goroutine of its own (the HTTP listeners' server has
+// its own loop).
+func (m *listenerManager) acceptLoop(b *boundListener, serve func(net.Conn)) error {
+	for {
+		conn, err := b.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			m.log.Warn("accept failed", "address", b.addr, "error", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		go serve(conn)
+	}
+}
+
 // drain stops accepting on b and lets in-flight requests finish, in the background.
 func (m *listenerManager) drain(b *boundListener) {
 	m.log.Info("listener draining", "address", b.addr)

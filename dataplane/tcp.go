@@ -124,18 +124,7 @@ func (t *tcpServing) chainFor(sni string) *tcpChain {
 
 // serveTCP accepts on a TCP listener.
 func (m *listenerManager) serveTCP(b *boundListener) error {
-	for {
-		conn, err := b.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			m.log.Warn("accept failed", "address", b.addr, "error", err)
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		go m.serveTCPConn(b, conn)
-	}
+	return m.acceptLoop(b, func(conn net.Conn) { m.serveTCPConn(b, conn) })
 }
 
 // serveTCPConn forwards one connection: to the chain its TLS server name
