@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -169,6 +172,19 @@ func TestHTTPS(t *testing.T) {
 		}
 		if resp.Proto != c.proto || body != "https "+c.site.name || resp.TLS.PeerCertificates[0].SerialNumber.String() != c.site.serial {
 			t.Errorf("%s over %s: got %s %q from certificate %s", c.site.name, c.proto, resp.Proto, body, resp.TLS.PeerCertificates[0].Subject.CommonName)
+		}
+	}
+
+	// And as curl does it, by its own protocol flags.
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for flag, want := range map[string]string{"--http1.1": "1.1", "--http2": "2"} {
+		out, err := exec.Command("curl", "-sS", flag, "--cacert", caFile, "--resolve", "shop.test"+portSuffix(gw)+":127.0.0.1",
+			"-w", " %{http_version} %{ssl_verify_result}", "https://shop.test"+portSuffix(gw)+"/x").CombinedOutput()
+		if err != nil || string(out) != "https shop.test "+want+" 0" {
+			t.Errorf("curl %s: %q (%v)", flag, out, err)
 		}
 	}
 
