@@ -35,6 +35,7 @@ type boundListener struct {
 	srv     *downstream.Server
 	serving bool
 	handler atomic.Pointer[http.Handler]
+	kind    string // what it serves: http, https or tcp
 	// tls is set on an HTTPS listener: its chains, read per handshake;
 	// tcp on a TCP listener, read per connection.
 	tls atomic.Pointer[tlsServing]
@@ -122,13 +123,18 @@ func (m *listenerManager) reserve(want map[string]bool) map[string]error {
 
 // activate serves exactly the given listeners: it swaps what running
 // listeners serve, starts reserved ones and gracefully drains the others.
-// A listener that turns from plain to TLS, or back, is not restarted: its
-// address keeps the kind it started with until it is removed.
+// A listener whose kind changes (plain HTTP, HTTPS, TCP) is drained and
+// its address bound again for the new kind.
 func (m *listenerManager) activate(served map[string]servedListener) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for addr, sl := range served {
 		b := m.bound[addr]
+		if b.serving && b.kind != sl.kind() {
+			if b = m.rebind(b); b == nil {
+				continue
+			}
+		}
 		switch sl.kind() {
 		case "https":
 			b.tls.Store(sl.tls)
@@ -138,7 +144,7 @@ func (m *listenerManager) activate(served map[string]servedListener) {
 			b.handler.Store(&sl.handler)
 		}
 		if !b.serving {
-			b.serving = true
+			b.serving, b.kind = true, sl.kind()
 			b.srv = downstream.NewServer(b, m.guard)
 			go m.serve(b, sl.kind())
 			m.log.Info("listener serving", "address", addr, "kind", sl.kind())
@@ -166,6 +172,22 @@ func (m *listenerManager) serve(b *boundListener, kind string) {
 	if !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		m.log.Error("listener stopped", "address", b.addr, "error", err)
 	}
+}
+
+// rebind drains b and binds its address anew, for a listener of another
+// kind; nil when the address cannot be bound again (it is then dropped).
+func (m *listenerManager) rebind(b *boundListener) *boundListener {
+	m.log.Info("listener changes kind", "address", b.addr, "from", b.kind)
+	delete(m.bound, b.addr)
+	m.drain(b) // closes the socket at once
+	ln, err := net.Listen("tcp", b.addr)
+	if err != nil {
+		m.log.Error("listener could not be bound again for its new kind", "address", b.addr, "error", err)
+		return nil
+	}
+	nb := &boundListener{addr: b.addr, ln: ln}
+	m.bound[b.addr] = nb
+	return nb
 }
 
 // acceptLoop accepts on b's socket until it closes, serving each

@@ -308,3 +308,57 @@ func getURL(t *testing.T, url string) (int, string) {
 
 // portSuffix is ":port" of addr: the Host a client sends to it.
 func portSuffix(addr string) string { return ":" + portOf(addr) }
+
+// TestListenerChangesKind: a gateway that turns HTTPS on its port serves
+// HTTPS there (the data plane binds the address again for the new kind),
+// and back.
+func TestListenerChangesKind(t *testing.T) {
+	backend := startBackend(t, "a", nil)
+	ca := newTestCA(t)
+	site := newSite(t, ca, "shop.test")
+	gw := freeAddr(t)
+	config := func(ssl bool) string {
+		gateway, vsSSL := "", ""
+		if ssl {
+			gateway, vsSSL = ", ssl: true", "  sslConfig: {secretRef: {name: shop-tls}}\n"
+		}
+		return `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: web}
+spec: {bindAddress: 127.0.0.1, bindPort: ` + portOf(gw) + gateway + `}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: a, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: ` + backend.port() + `}]}}
+---
+` + tlsSecretYAML("shop-tls", site, nil) + `---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: shop}
+spec:
+` + vsSSL + `  virtualHost:
+    domains: [shop.test]
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: a}}}
+`
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", config(false))
+	startServe(t, dir, t.TempDir(), "embedded")
+	plain := func() bool { code, _ := get(t, "http://"+gw+"/x", map[string]string{"Host": "shop.test"}); return code == 200 }
+	secure := func() bool {
+		resp, err := httpsClient(gw, ca, "shop.test", []string{"http/1.1"}, nil).Get("https://shop.test" + portSuffix(gw) + "/x")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}
+	waitFor(t, 10*time.Second, "plain HTTP served", plain)
+	writeFile(t, dir, "config.yaml", config(true))
+	waitFor(t, 10*time.Second, "HTTPS served on the same port", secure)
+	writeFile(t, dir, "config.yaml", config(false))
+	waitFor(t, 10*time.Second, "plain HTTP served again", plain)
+}
