@@ -347,7 +347,10 @@ spec:
 	dir := t.TempDir()
 	writeFile(t, dir, "config.yaml", config(false))
 	startServe(t, dir, t.TempDir(), "embedded")
-	plain := func() bool { code, _ := get(t, "http://"+gw+"/x", map[string]string{"Host": "shop.test"}); return code == 200 }
+	plain := func() bool {
+		code, _ := get(t, "http://"+gw+"/x", map[string]string{"Host": "shop.test"})
+		return code == 200
+	}
 	secure := func() bool {
 		resp, err := httpsClient(gw, ca, "shop.test", []string{"http/1.1"}, nil).Get("https://shop.test" + portSuffix(gw) + "/x")
 		if err != nil {
