@@ -16,7 +16,9 @@
 # cost; default 0), TLS (1 serves both proxies over TLS with the same
 # ECDSA P-256 certificate, keep-alive connections), HANDSHAKE (1, with
 # TLS: a new connection, so a full handshake, per request; set REQUESTS
-# lower, e.g. 5000).
+# lower, e.g. 5000), STATS_COST (1 measures the data plane's statistics:
+# it runs against the same data plane started with --stats=false instead of
+# haproxy, with a goal of 1.05).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -29,6 +31,14 @@ GOAL_RATIO=${GOAL_RATIO:-1.3}
 POLICIES=${POLICIES:-0}
 TLS=${TLS:-0}
 HANDSHAKE=${HANDSHAKE:-0}
+STATS_COST=${STATS_COST:-0}
+# base is what the data plane is measured against: haproxy, or the data
+# plane without statistics.
+base=haproxy
+if [ "$STATS_COST" = 1 ]; then
+	base=nostats
+	GOAL_RATIO=${GOAL_RATIO_STATS:-1.05}
+fi
 LOAD_TIMEOUT=120 # seconds for one load run
 READY_TIMEOUT=30 # seconds for a process to become ready
 
@@ -167,7 +177,7 @@ median() {
 # line. A round measures the two back to back, so a slow phase of a shared
 # machine, which moves both, cancels out of the ratio.
 paired_ratios() {
-	awk '{ cpu[$1] = $3 } NR % 2 == 0 { printf "%.2f\n", cpu["gluon"] / cpu["haproxy"] }' "$work/results"
+	awk -v base="$base" '{ cpu[$1] = $3 } NR % 2 == 0 { printf "%.2f\n", cpu["gluon"] / cpu[base] }' "$work/results"
 }
 
 # --- processes -------------------------------------------------------------
@@ -224,6 +234,17 @@ $vs_ssl
       routeAction: {single: {upstream: {name: backend}}}
 $route_options
 YAML
+if [ "$base" = nostats ]; then
+	# The same virtual service on a second port, for a second data plane
+	# (proxy bench-nostats) that counts no statistics.
+	cat >>"$work/config/bench.yaml" <<YAML
+---
+apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: bench-nostats}
+spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-nostats]}
+YAML
+fi
 start control-plane "$bin/gluon" serve --config-dir "$work/config" --dataplane=none \
 	--xds-addr "127.0.0.1:$xds_port" --admin-addr "127.0.0.1:$admin_port" --state-dir "$work/state"
 wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$admin_port/readyz"
@@ -234,36 +255,44 @@ start dataplane "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy 
 gluon_pid=$started
 wait_until "$gluon_pid" "gluon dataplane" one_request "$scheme://127.0.0.1:$gluon_port/"
 
-# haproxy as it would front an API: HTTP mode, keep-alive to clients and to
-# the server (connections reused across client connections), one process
-# with as many threads as the data plane has cores to use, no logging.
-cat >"$work/haproxy.cfg" <<CFG
-global
-    nbthread 2
-    maxconn 4096
+if [ "$base" = nostats ]; then
+	start dataplane-nostats "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-nostats --node-id bench-nostats --stats=false
+	base_pid=$started
+	base_label="gluon dataplane --stats=false"
+else
+	# haproxy as it would front an API: HTTP mode, keep-alive to clients and to
+	# the server (connections reused across client connections), one process
+	# with as many threads as the data plane has cores to use, no logging.
+	cat >"$work/haproxy.cfg" <<-CFG
+	global
+	    nbthread 2
+	    maxconn 4096
 
-defaults
-    mode http
-    option http-keep-alive
-    http-reuse always
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
+	defaults
+	    mode http
+	    option http-keep-alive
+	    http-reuse always
+	    timeout connect 5s
+	    timeout client 60s
+	    timeout server 60s
+	    timeout http-keep-alive 60s
 
-frontend bench
-    bind 127.0.0.1:$haproxy_port$haproxy_ssl
-    default_backend backend
+	frontend bench
+	    bind 127.0.0.1:$haproxy_port$haproxy_ssl
+	    default_backend backend
 
-backend backend
-    server backend 127.0.0.1:$backend_port
-CFG
-haproxy -c -q -f "$work/haproxy.cfg" || die "invalid haproxy config"
-# -db keeps haproxy in the foreground as a single process, so $! is the
-# process that does the proxying.
-start haproxy haproxy -db -f "$work/haproxy.cfg"
-haproxy_pid=$started
-wait_until "$haproxy_pid" haproxy one_request "$scheme://127.0.0.1:$haproxy_port/"
+	backend backend
+	    server backend 127.0.0.1:$backend_port
+	CFG
+	haproxy -c -q -f "$work/haproxy.cfg" || die "invalid haproxy config"
+	# -db keeps haproxy in the foreground as a single process, so $! is the
+	# process that does the proxying.
+	start haproxy haproxy -db -f "$work/haproxy.cfg"
+	haproxy_pid=$started
+	base_pid=$haproxy_pid
+	base_label="haproxy $haproxy_version (nbthread 2)"
+fi
+wait_until "$base_pid" "$base" one_request "$scheme://127.0.0.1:$haproxy_port/"
 
 # --- measurement -----------------------------------------------------------
 
@@ -282,16 +311,16 @@ done
 for ((round = 1; round <= ROUNDS; round++)); do
 	if ((round % 2)); then
 		measure gluon "$gluon_pid" "$gluon_url"
-		measure haproxy "$haproxy_pid" "$haproxy_url"
+		measure "$base" "$base_pid" "$haproxy_url"
 	else
-		measure haproxy "$haproxy_pid" "$haproxy_url"
+		measure "$base" "$base_pid" "$haproxy_url"
 		measure gluon "$gluon_pid" "$gluon_url"
 	fi
 done
 measured=true
 
 gluon_us=$(median gluon 3)
-haproxy_us=$(median haproxy 3)
+haproxy_us=$(median "$base" 3)
 ratio=$(awk -v g="$gluon_us" -v h="$haproxy_us" 'BEGIN { printf "%.2f", g / h }')
 paired=$(paired_ratios | sort -g | awk '
 	{ v[NR] = $1 }
@@ -307,14 +336,14 @@ if [ "$TLS" = 1 ]; then
 fi
 echo "Proxy CPU per request: $REQUESTS requests × $ROUNDS rounds, $mode, 100-byte responses, $(nproc) CPUs (medians)"
 echo
-echo "| proxy | requests | rps | cpu µs/req | vs haproxy |"
+echo "| proxy | requests | rps | cpu µs/req | vs $base |"
 echo "|---|---|---|---|---|"
 echo "| gluon dataplane | $REQUESTS | $(median gluon 2) | $gluon_us | ${ratio}× |"
-echo "| haproxy $haproxy_version (nbthread 2) | $REQUESTS | $(median haproxy 2) | $haproxy_us | 1.00× |"
+echo "| $base_label | $REQUESTS | $(median "$base" 2) | $haproxy_us | 1.00× |"
 echo
 echo "per round (cpu µs/req): gluon $(awk '$1 == "gluon" { printf " %s", $3 }' "$work/results");" \
-	"haproxy $(awk '$1 == "haproxy" { printf " %s", $3 }' "$work/results")"
-echo "per round (gluon / haproxy): $(paired_ratios | tr '\n' ' ')"
-echo "goal: gluon dataplane ≤ ${GOAL_RATIO}× haproxy cpu µs/req, median of the paired rounds → ${paired}× $verdict" \
+	"$base $(awk -v base="$base" '$1 == base { printf " %s", $3 }' "$work/results")"
+echo "per round (gluon / $base): $(paired_ratios | tr '\n' ' ')"
+echo "goal: gluon dataplane ≤ ${GOAL_RATIO}× $base cpu µs/req, median of the paired rounds → ${paired}× $verdict" \
 	"(ratio of the medians: ${ratio}×)"
 [[ $verdict == PASS ]]

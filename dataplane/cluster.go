@@ -93,7 +93,7 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 		"outlier_detection", "health_checks"); err != nil {
 		return nil, err
 	}
-	uc := &upstreamCluster{name: c.GetName(), def: c, stats: &clusterStats{}}
+	uc := &upstreamCluster{name: c.GetName(), def: c}
 	uc.ctx, uc.stop = context.WithCancel(context.Background())
 	var err error
 	if uc.lb, err = compileLoadBalancer(c); err != nil {

@@ -37,6 +37,8 @@ type Options struct {
 	TLS *tls.Config
 	// Dialer, when set, makes the ADS connection (an in-process channel).
 	Dialer func(ctx context.Context, addr string) (net.Conn, error)
+	// NoStats turns the statistics off: nothing is counted per request.
+	NoStats bool
 }
 
 // Status is a point-in-time view of the xDS state, for an admin page.
@@ -95,8 +97,10 @@ func New(opts Options) *DataPlane {
 	guard := guard.Guard{Log: log, Count: &d.panics}
 	d.lm = newListenerManager(guard)
 	d.mirrors = newMirrorer(guard, maxMirrorsInFlight)
-	d.stats = newStats()
-	d.stats.cxActive = d.lm.activeConnections
+	if !opts.NoStats {
+		d.stats = newStats()
+		d.stats.cxActive = d.lm.activeConnections
+	}
 	d.state = newState(log, d.lm, d.mirrors, d.stats)
 	return d
 }

@@ -78,12 +78,12 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		retries = a.retry.numRetries
 	}
 	st := cl.stats
-	st.rqActive.Add(1)
-	defer st.rqActive.Add(-1)
+	st.begin()
+	defer st.end()
 	release, err := cl.breakers.admit(r.Context())
 	if err != nil {
 		if errors.Is(err, errOverflow) {
-			st.overflow.Add(1)
+			st.overflowed()
 			m.flags = "UO"
 			overloaded(w)
 		}
@@ -98,7 +98,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		done, ok := cl.breakers.retry()
 		if ok {
 			retryDone = done
-			st.retry.Add(1)
+			st.retried()
 		}
 		return ok
 	}
@@ -136,7 +136,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		retryDone = func() {}
 		if err == nil {
 			cl.observe(ep, resp.StatusCode)
-			st.rq.add(resp.StatusCode)
+			st.response(resp.StatusCode)
 		}
 		canRetry := attempt < retries
 		switch {
@@ -150,7 +150,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 			}
 			rt.copyResponse(w, r, resp, vh, cr)
 			cl.end(ep)
-			st.rqTime.observe(time.Since(start))
+			st.took(start)
 			return
 		case errors.As(err, new(*upstream.RequestBodyError)):
 			cl.end(ep)
@@ -162,8 +162,8 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		case passed(deadline):
 			cl.end(ep)
 			cl.observe(ep, http.StatusGatewayTimeout)
-			st.timeout.Add(1)
-			st.rq.add(http.StatusGatewayTimeout)
+			st.timedOut()
+			st.response(http.StatusGatewayTimeout)
 			m.flags = "UT"
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
@@ -171,9 +171,9 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 			cl.end(ep)
 			kind := classifyFailure(err, tryDeadline)
 			cl.observe(ep, kind.status())
-			st.rq.add(kind.status())
+			st.response(kind.status())
 			if kind == failPerTryTimeout {
-				st.timeout.Add(1)
+				st.timedOut()
 			}
 			if !canRetry || !a.retry.retriableFailure(kind) || !takeRetry() {
 				rt.log.Debug("upstream request failed", "cluster", cl.name, "endpoint", ep.addr, "error", err)

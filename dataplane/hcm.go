@@ -85,7 +85,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received}
 	m.sw.ResponseWriter = w
 	h.chain(&m.sw, r, m)
-	h.stats.rq.add(m.sw.status())
+	h.stats.response(m.sw.status())
 	if len(h.lc.accessLogs) > 0 {
 		h.logRequest(r, m, start)
 	}

@@ -219,7 +219,7 @@ func (f *localRateLimitFilter) withRoutes(rt *routeTable) (middleware, error) {
 				next(w, r, m)
 			default:
 				l.cfg.respHeaders.apply(w.Header())
-				m.stats.localLimited.Add(1)
+				m.stats.limited()
 				m.flags = "RL"
 				localReply(w, l.cfg.status, localRateLimitedBody)
 			}

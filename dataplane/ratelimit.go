@@ -172,7 +172,7 @@ func (f *rateLimitFilter) answered(w http.ResponseWriter, r *http.Request, m *ro
 	}
 	if resp.GetOverallCode() == rlsv3.RateLimitResponse_OVER_LIMIT {
 		if a := m.route.forward; a != nil && clusters[a.cluster] != nil {
-			clusters[a.cluster].stats.overLimit.Add(1) // Envoy counts it on the route's cluster
+			clusters[a.cluster].stats.overLimited() // Envoy counts it on the route's cluster
 		}
 		add["X-Envoy-Ratelimited"] = []string{"true"}
 		m.flags = "RL"

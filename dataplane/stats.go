@@ -77,6 +77,69 @@ type httpStats struct {
 	all *stats
 }
 
+// The counting methods do nothing on nil statistics: a data plane
+// started with its statistics off pays for no atomic on the request path.
+
+func (c *clusterStats) begin() {
+	if c != nil {
+		c.rqActive.Add(1)
+	}
+}
+
+func (c *clusterStats) end() {
+	if c != nil {
+		c.rqActive.Add(-1)
+	}
+}
+
+func (c *clusterStats) response(status int) {
+	if c != nil {
+		c.rq.add(status)
+	}
+}
+
+func (c *clusterStats) took(start time.Time) {
+	if c != nil {
+		c.rqTime.observe(time.Since(start))
+	}
+}
+
+func (c *clusterStats) retried() {
+	if c != nil {
+		c.retry.Add(1)
+	}
+}
+
+func (c *clusterStats) timedOut() {
+	if c != nil {
+		c.timeout.Add(1)
+	}
+}
+
+func (c *clusterStats) overflowed() {
+	if c != nil {
+		c.overflow.Add(1)
+	}
+}
+
+func (c *clusterStats) overLimited() {
+	if c != nil {
+		c.overLimit.Add(1)
+	}
+}
+
+func (h *httpStats) response(status int) {
+	if h != nil {
+		h.rq.add(status)
+	}
+}
+
+func (h *httpStats) limited() {
+	if h != nil {
+		h.localLimited.Add(1)
+	}
+}
+
 // functionStats are one function's calls (Gluon's own: Envoy has none).
 type functionStats struct {
 	invocations atomic.Uint64
@@ -116,6 +179,9 @@ func newStats() *stats {
 }
 
 func (s *stats) cluster(name string) *clusterStats {
+	if s == nil {
+		return nil // statistics off
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.clusters[name]
@@ -127,6 +193,9 @@ func (s *stats) cluster(name string) *clusterStats {
 }
 
 func (s *stats) connectionManager(prefix string) *httpStats {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := s.http[prefix]
@@ -231,16 +300,27 @@ func (c *codeClasses) total() uint64 {
 }
 
 // MetricsHandler serves the data plane's statistics in Prometheus's text
-// format, as Envoy's admin /stats/prometheus does.
+// format, as Envoy's admin /stats/prometheus does (none when they are off).
 func (d *DataPlane) MetricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(d.stats)
+	reg.MustRegister(d.Stats())
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
 // Stats is the data plane's statistics as a Prometheus collector, for a
 // process that serves them with its own.
-func (d *DataPlane) Stats() prometheus.Collector { return d.stats }
+func (d *DataPlane) Stats() prometheus.Collector {
+	if d.stats == nil {
+		return noStats{}
+	}
+	return d.stats
+}
+
+// noStats is the collector of a data plane whose statistics are off.
+type noStats struct{}
+
+func (noStats) Describe(chan<- *prometheus.Desc) {}
+func (noStats) Collect(chan<- prometheus.Metric) {}
 
 // statusWriter notes the status a response went out with.
 type statusWriter struct {

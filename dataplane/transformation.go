@@ -33,7 +33,7 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 // own local replies (a failed transformation, a body too large) are written
 // as they are, not passed through its response half.
 func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
-	if k, ok := s.function(); ok && m.stats != nil {
+	if k, ok := s.function(); ok && m.stats != nil && m.stats.all != nil {
 		fs := m.stats.all.function(k)
 		fs.invocations.Add(1)
 		start := time.Now()

@@ -52,5 +52,8 @@ func dataplaneCommand() *cobra.Command {
 	f.StringVar(&xdsTLS.ca, "xds-ca", "", "PEM CA bundle that verifies the xDS server (turns on TLS)")
 	f.StringVar(&serverName, "xds-server-name", "", "name the xDS server's certificate must carry (default: the host of --xds-addr)")
 	f.StringVar(&adminAddr, "admin-addr", "", "address serving the statistics, as Envoy's admin does (/stats/prometheus, also /metrics); off when empty")
+	var stats bool
+	f.BoolVar(&stats, "stats", true, "count the statistics (--stats=false saves their cost per request)")
+	cmd.PreRun = func(*cobra.Command, []string) { o.NoStats = !stats }
 	return cmd
 }
