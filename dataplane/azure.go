@@ -33,9 +33,10 @@ func (azureStream) MaxBody() int { return 0 }
 
 func (azureStream) setMaxBody(int) {}
 
-// function: Azure calls are counted by their upstream's cluster; the
-// function statistics are Lambda's for now.
-func (azureStream) function() (functionKey, bool) { return functionKey{}, false }
+func (s azureStream) function() (functionKey, bool) {
+	upstream, fn := s.Function()
+	return functionKey{upstream: upstream, function: fn, kind: "azure"}, fn != ""
+}
 
 func (s azureStream) onRequest(h *requestHeaders, _ []byte) ([]byte, bool, *pluginLocalReply) {
 	if lr := s.OnRequest(h); lr != nil {

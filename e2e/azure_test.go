@@ -135,6 +135,11 @@ func TestAzureFunctions(t *testing.T) {
 		if got := st.LastHostRequest().Header.Get("x-functions-key"); got != keys.Master {
 			t.Errorf("the admin function got another key than the master key")
 		}
+		// Each function's calls are counted apart.
+		_, metrics := get(t, "http://"+cp.admin+"/metrics", nil)
+		if want := `gluon_function_invocations_total{function="stats",kind="azure",upstream="default/shop"} 2`; !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	})
 	t.Run("an app behind App Service authentication gets a token, refreshed after expiry", func(t *testing.T) {
 		if code, body := get(t, base+"/secure/whoami", nil); code != 200 || body != "whoami /api/whoami" {

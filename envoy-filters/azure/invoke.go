@@ -26,6 +26,15 @@ type Stream struct{ route *Route }
 // NewStream starts a request on a route (nil: the route calls no function).
 func (r *Route) NewStream() *Stream { return &Stream{route: r} }
 
+// Function names the function the stream calls: its function app's
+// upstream ("ns/name") and the function.
+func (s *Stream) Function() (upstream, function string) {
+	if s.route == nil {
+		return "", ""
+	}
+	return s.route.cfg.Upstream, s.route.cfg.FunctionName
+}
+
 // Active says whether the stream calls a function. The filter needs
 // neither body: it only rewrites request headers.
 func (s *Stream) Active() bool { return s.route != nil }
