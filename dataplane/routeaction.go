@@ -56,14 +56,20 @@ func (a *forwardAction) pickCluster() string {
 	if a.weighted == nil {
 		return a.cluster
 	}
-	n := rand.Uint32N(a.totalWeight)
-	for _, wc := range a.weighted {
+	return pickWeighted(a.weighted, a.totalWeight)
+}
+
+// pickWeighted draws one of clusters at random in proportion to their
+// weights, which add up to total (positive).
+func pickWeighted(clusters []weightedCluster, total uint32) string {
+	n := rand.Uint32N(total)
+	for _, wc := range clusters {
 		if n < wc.weight {
 			return wc.name
 		}
 		n -= wc.weight
 	}
-	return a.weighted[len(a.weighted)-1].name
+	return clusters[len(clusters)-1].name
 }
 
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -85,16 +84,7 @@ func compileTCPChain(fc *listenerv3.FilterChain) (*tcpChain, error) {
 	return c, nil
 }
 
-func (c *tcpChain) pickCluster() string {
-	n := rand.Uint32N(c.total)
-	for _, w := range c.weighted {
-		if n < w.weight {
-			return w.name
-		}
-		n -= w.weight
-	}
-	return c.weighted[len(c.weighted)-1].name
-}
+func (c *tcpChain) pickCluster() string { return pickWeighted(c.weighted, c.total) }
 
 // tcpServing is what a TCP listener serves now.
 type tcpServing struct {
