@@ -4,7 +4,6 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -38,11 +37,4 @@ func retryBudget(b *ir.RetryBudget) *clusterv3.CircuitBreakers_Thresholds_RetryB
 		out.BudgetPercent = &typev3.Percent{Value: *b.BudgetPercent}
 	}
 	return out
-}
-
-func uint32Value(v *uint32) *wrapperspb.UInt32Value {
-	if v == nil {
-		return nil
-	}
-	return wrapperspb.UInt32(*v)
 }

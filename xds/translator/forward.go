@@ -2,7 +2,6 @@ package translator
 
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -23,9 +22,7 @@ func routeAction(f *ir.Forward, mem *routeMessages) *routev3.RouteAction {
 		}
 		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
-	if f.Timeout != nil {
-		a.Timeout = durationpb.New(f.Timeout.D())
-	}
+	a.Timeout = optDuration(f.Timeout)
 	applyRewrites(a, f)
 	a.RetryPolicy = retryPolicy(f.Retry)
 	a.RequestMirrorPolicies = requestMirrorPolicies(f.Mirrors)

@@ -7,7 +7,6 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -76,12 +75,7 @@ func connectionManager(l *ir.Listener, filters []*hcmv3.HttpFilter, routes strin
 		MergeSlashes:   l.MergeSlashes,
 		UpgradeConfigs: listenerUpgrades(l),
 	}
-	if t := l.StreamIdleTimeout; t != nil {
-		hcm.StreamIdleTimeout = durationpb.New(t.D())
-	}
-	if t := l.RequestTimeout; t != nil {
-		hcm.RequestTimeout = durationpb.New(t.D())
-	}
+	hcm.StreamIdleTimeout, hcm.RequestTimeout = optDuration(l.StreamIdleTimeout), optDuration(l.RequestTimeout)
 	logs, err := accessLogs(l)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -65,21 +64,11 @@ func hashPolicy(p ir.HashPolicy) *routev3.RouteAction_HashPolicy {
 	case p.Header != "":
 		out.PolicySpecifier = &routev3.RouteAction_HashPolicy_Header_{Header: &routev3.RouteAction_HashPolicy_Header{HeaderName: p.Header}}
 	case p.Cookie != nil:
-		c := &routev3.RouteAction_HashPolicy_Cookie{Name: p.Cookie.Name, Path: p.Cookie.Path}
-		if p.Cookie.TTL != nil {
-			c.Ttl = durationpb.New(p.Cookie.TTL.D())
-		}
+		c := &routev3.RouteAction_HashPolicy_Cookie{Name: p.Cookie.Name, Path: p.Cookie.Path, Ttl: optDuration(p.Cookie.TTL)}
 		out.PolicySpecifier = &routev3.RouteAction_HashPolicy_Cookie_{Cookie: c}
 	default:
 		out.PolicySpecifier = &routev3.RouteAction_HashPolicy_ConnectionProperties_{
 			ConnectionProperties: &routev3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true}}
 	}
 	return out
-}
-
-func uint64Value(v *uint64) *wrapperspb.UInt64Value {
-	if v == nil {
-		return nil
-	}
-	return wrapperspb.UInt64(*v)
 }

@@ -2,7 +2,6 @@ package translator
 
 import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -30,11 +29,4 @@ var outlierDetectionFeature = feature{
 		}
 		return nil
 	},
-}
-
-func optDuration(d *ir.Duration) *durationpb.Duration {
-	if d == nil {
-		return nil
-	}
-	return durationpb.New(d.D())
 }

@@ -18,9 +18,7 @@ func retryPolicy(r *ir.Retry) *routev3.RetryPolicy {
 		return nil
 	}
 	p := &routev3.RetryPolicy{RetryOn: r.RetryOn, NumRetries: wrapperspb.UInt32(r.NumRetries), RetriableStatusCodes: r.RetriableStatusCodes}
-	if r.PerTryTimeout != nil {
-		p.PerTryTimeout = durationpb.New(r.PerTryTimeout.D())
-	}
+	p.PerTryTimeout = optDuration(r.PerTryTimeout)
 	if r.BaseInterval != nil || r.MaxInterval != nil {
 		// Envoy requires a base interval whenever back-off is configured.
 		base := defaultBaseInterval
@@ -28,9 +26,7 @@ func retryPolicy(r *ir.Retry) *routev3.RetryPolicy {
 			base = r.BaseInterval.D()
 		}
 		p.RetryBackOff = &routev3.RetryPolicy_RetryBackOff{BaseInterval: durationpb.New(base)}
-		if r.MaxInterval != nil {
-			p.RetryBackOff.MaxInterval = durationpb.New(r.MaxInterval.D())
-		}
+		p.RetryBackOff.MaxInterval = optDuration(r.MaxInterval)
 	}
 	return p
 }

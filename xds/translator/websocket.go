@@ -3,7 +3,6 @@ package translator
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -32,9 +31,7 @@ var webSocketsFeature = feature{
 		if r.WebSockets != nil {
 			action.UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{UpgradeType: webSocketUpgrade, Enabled: wrapperspb.Bool(*r.WebSockets)}}
 		}
-		if r.IdleTimeout != nil {
-			action.IdleTimeout = durationpb.New(r.IdleTimeout.D())
-		}
+		action.IdleTimeout = optDuration(r.IdleTimeout)
 		return nil
 	},
 }
