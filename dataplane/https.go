@@ -234,12 +234,9 @@ func (t *chainTLS) compileParams(p *tlsv3.TlsParameters) error {
 	return nil
 }
 
-// matches reports how well the chain's server names match sni: 3 exact, 2
-// by wildcard (more when the suffix is longer), 1 as the default chain.
-func (t *chainTLS) matches(sni string) int { return serverNameMatch(t.serverNames, sni) }
-
-// serverNameMatch scores how well a chain's server names match sni (see
-// chainTLS.matches); 0: not at all.
+// serverNameMatch scores how well a chain's server names match sni: most
+// for an exact name, then by wildcard (more when the suffix is longer),
+// least as the default chain (no names); 0: not at all.
 func serverNameMatch(names []string, sni string) int {
 	if len(names) == 0 {
 		return 1
@@ -273,10 +270,17 @@ type tlsServing struct {
 // chainFor is the chain a server name selects: exact, then the longest
 // wildcard, then the default chain, as Envoy's filter chain match.
 func (t *tlsServing) chainFor(sni string) *servedChain {
-	var best *servedChain
+	return bestChain(t.chains, func(c *servedChain) []string { return c.tls.serverNames }, sni)
+}
+
+// bestChain is the chain whose server names match sni best (see
+// serverNameMatch), nil when none matches: the same choice for TLS and
+// TCP chains.
+func bestChain[C any](chains []*C, names func(*C) []string, sni string) *C {
+	var best *C
 	score := 0
-	for _, c := range t.chains {
-		if s := c.tls.matches(sni); s > score {
+	for _, c := range chains {
+		if s := serverNameMatch(names(c), sni); s > score {
 			best, score = c, s
 		}
 	}

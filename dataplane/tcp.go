@@ -102,14 +102,7 @@ func newTCPServing(chains []*tcpChain, clusters map[string]*upstreamCluster) *tc
 }
 
 func (t *tcpServing) chainFor(sni string) *tcpChain {
-	var best *tcpChain
-	score := 0
-	for _, c := range t.chains {
-		if s := serverNameMatch(c.serverNames, sni); s > score {
-			best, score = c, s
-		}
-	}
-	return best
+	return bestChain(t.chains, func(c *tcpChain) []string { return c.serverNames }, sni)
 }
 
 // serveTCP accepts on a TCP listener.
