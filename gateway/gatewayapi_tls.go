@@ -66,10 +66,17 @@ func sslConfig(owner *servedListener, host string) *api.SSLConfig {
 
 // httpsPort reports whether a port's served listeners are HTTPS.
 func (g *servedGateway) httpsPort(port gwv1.PortNumber) bool {
+	l := g.servedOn(port)
+	return l != nil && l.https
+}
+
+// servedOn is a listener served on port: they all have one protocol (a
+// port mixing protocols serves none).
+func (g *servedGateway) servedOn(port gwv1.PortNumber) *servedListener {
 	for _, l := range g.listeners {
 		if l.serves() && l.spec.Port == port {
-			return l.https
+			return l
 		}
 	}
-	return false
+	return nil
 }

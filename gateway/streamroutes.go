@@ -81,12 +81,8 @@ func takenNote(a attachment, owner *routeState) string {
 
 // streamPort reports whether a port's served listeners forward connections.
 func (g *servedGateway) streamPort(port gwv1.PortNumber) bool {
-	for _, l := range g.listeners {
-		if l.serves() && l.spec.Port == port {
-			return l.stream()
-		}
-	}
-	return false
+	l := g.servedOn(port)
+	return l != nil && l.stream()
 }
 
 // tcpGateway is the generated gateway of a TLS passthrough or TCP port: a
