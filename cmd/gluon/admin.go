@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -190,10 +189,6 @@ func serveStats(addr string, h http.Handler, log *slog.Logger) (stop func(), err
 	mux.Handle("GET /stats/prometheus", h)
 	mux.Handle("GET /metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin server stopped", "err", err)
-		}
-	}()
+	go serveAdmin(srv, lis, log)
 	return func() { _ = srv.Close() }, nil
 }
