@@ -37,7 +37,10 @@ func tooLargeReply(limit int) *pluginLocalReply {
 
 type transformationStream struct{ *transformation.Stream }
 
-func (transformationStream) function() (functionKey, bool) { return functionKey{}, false }
+func (s transformationStream) function() (functionKey, bool) {
+	upstream, fn := s.Function()
+	return functionKey{upstream: upstream, function: fn, kind: "rest"}, fn != ""
+}
 
 func (s transformationStream) setMaxBody(n int) { s.SetMaxBody(n) }
 

@@ -132,6 +132,15 @@ func TestRESTFunctions(t *testing.T) {
 			t.Fatalf("%d %s", code, body)
 		}
 	})
+	t.Run("each REST function's calls are counted apart", func(t *testing.T) {
+		_, metrics := get(t, "http://"+cp.admin+"/metrics", nil)
+		for _, want := range []string{`gluon_function_invocations_total{function="findPetById",kind="rest",upstream="default/petstore-v2"}`,
+			`gluon_function_latency_count{function="findPetById",kind="rest",upstream="default/petstore-v2"}`} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
 	t.Run("path parameter on the OpenAPI 3.1 upstream", func(t *testing.T) {
 		if code, body := get(t, base+"/v31/pets/1", nil); code != 200 || !strings.Contains(body, `"name":"Rex"`) {
 			t.Fatalf("%d %s", code, body)

@@ -64,6 +64,8 @@ func (t *translation) routeTransformation(ns string, r *api.Route) (s *spec.Spec
 		if rest.ResponseTransformation != nil {
 			s.Response = templateSpec(rest.ResponseTransformation)
 		}
+		up := single.Upstream.Ref(ns)
+		s.Function = &spec.Function{Upstream: up.Namespace + "/" + up.Name, Name: rest.FunctionName}
 	}
 	if s.Request == nil && s.Response == nil {
 		return nil, warnings, nil

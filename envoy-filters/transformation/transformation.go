@@ -47,7 +47,8 @@ func NewFilter(configJSON []byte) (*Filter, error) {
 
 // Route is a route's compiled transformation.
 type Route struct {
-	t *transform.Transformation
+	t  *transform.Transformation
+	fn *spec.Function
 }
 
 // CompileRoute parses and compiles a route's config: a spec.Spec as JSON.
@@ -60,7 +61,7 @@ func (f *Filter) CompileRoute(specJSON []byte) (*Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: route config: %w", PluginName, err)
 	}
-	return &Route{t: t}, nil
+	return &Route{t: t, fn: s.Function}, nil
 }
 
 // LocalReply is what the filter answers instead of forwarding.
@@ -82,6 +83,15 @@ func (s *Stream) SetMaxBody(n int) { s.maxBody = n }
 
 // NewStream starts a request on a route (nil: the route has no transformation).
 func (r *Route) NewStream() *Stream { return &Stream{route: r} }
+
+// Function names the REST function the stream calls: its upstream and
+// name, empty when the route calls none.
+func (s *Stream) Function() (upstream, function string) {
+	if s.route == nil || s.route.fn == nil {
+		return "", ""
+	}
+	return s.route.fn.Upstream, s.route.fn.Name
+}
 
 // RequestNeedsBody says whether the request body must be buffered first.
 func (s *Stream) RequestNeedsBody() bool {

@@ -8,6 +8,15 @@ package spec
 type Spec struct {
 	Request  *Template `json:"request,omitempty"`
 	Response *Template `json:"response,omitempty"`
+	// Function names the REST function the route calls, if any: the
+	// proxy counts and traces the call under it.
+	Function *Function `json:"function,omitempty"`
+}
+
+// Function is a REST function: its upstream ("namespace/name") and name.
+type Function struct {
+	Upstream string `json:"upstream"`
+	Name     string `json:"name"`
 }
 
 // ParseBody says how a body is read for templates.
