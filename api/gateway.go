@@ -81,6 +81,35 @@ type HTTPConnectionManagerSettings struct {
 	// Upgrades turns protocol upgrades on or off; WebSocket upgrades are
 	// on unless turned off here (as in Gloo).
 	Upgrades []ProtocolUpgradeConfig `json:"upgrades,omitempty"`
+	// Tracing sends spans of sampled requests to an OpenTelemetry
+	// collector: one per request, per upstream attempt, per function call
+	// and per rate-limit call.
+	Tracing *Tracing `json:"tracing,omitempty"`
+}
+
+// Tracing is Gloo's listener tracing, with its OpenTelemetry provider.
+type Tracing struct {
+	OpenTelemetryConfig *OpenTelemetryTracing `json:"openTelemetryConfig,omitempty"`
+	TracePercentages    *TracePercentages     `json:"tracePercentages,omitempty"`
+}
+
+// OpenTelemetryTracing exports spans with OTLP/gRPC to a collector, an
+// Upstream with useHttp2.
+type OpenTelemetryTracing struct {
+	CollectorUpstreamRef ResourceRef `json:"collectorUpstreamRef"`
+	// ServiceName is the service.name the spans carry; default "gluon".
+	ServiceName string `json:"serviceName,omitempty"`
+}
+
+// TracePercentages choose the requests traced (Envoy's sampling): a
+// request that brings a sampled trace context is always traced, one that
+// brings an unsampled one never; any other at clientSamplePercentage when
+// it sends x-client-trace-id, at randomSamplePercentage otherwise, then at
+// overallSamplePercentage. Each defaults to 100.
+type TracePercentages struct {
+	ClientSamplePercentage  *float64 `json:"clientSamplePercentage,omitempty"`
+	RandomSamplePercentage  *float64 `json:"randomSamplePercentage,omitempty"`
+	OverallSamplePercentage *float64 `json:"overallSamplePercentage,omitempty"`
 }
 
 // ProtocolUpgradeConfig is Gloo's: one upgrade protocol, on or off.

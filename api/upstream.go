@@ -48,6 +48,9 @@ type UpstreamSpec struct {
 	HealthChecks []HealthCheck `json:"healthChecks,omitempty"`
 	// LoadBalancerConfig chooses the balancing policy.
 	LoadBalancerConfig *LoadBalancerConfig `json:"loadBalancerConfig,omitempty"`
+	// UseHTTP2 speaks HTTP/2 (cleartext, or over TLS with sslConfig) to the
+	// upstream: a gRPC service, an OpenTelemetry collector.
+	UseHTTP2 bool `json:"useHttp2,omitempty"`
 }
 
 // CircuitBreakerConfig is Gloo's (Envoy's default-priority thresholds); a

@@ -347,6 +347,7 @@ func (g *Gateway) Validate() error {
 			validateNonNegative(&f, p+".streamIdleTimeout", s.StreamIdleTimeout)
 			validateNonNegative(&f, p+".requestTimeout", s.RequestTimeout)
 			validateUpgrades(&f, p+".upgrades", s.Upgrades)
+			validateTracing(&f, p+".tracing", s.Tracing)
 		}
 		if o := h.Options; o != nil {
 			validateCompression(&f, "spec.httpGateway.options", o.Gzip, o.Brotli)
@@ -361,6 +362,25 @@ func (g *Gateway) Validate() error {
 		validateTCPGateway(&f, "spec.tcpGateway", t)
 	}
 	return f.err()
+}
+
+func validateTracing(f *fieldErrors, path string, t *Tracing) {
+	if t == nil {
+		return
+	}
+	if t.OpenTelemetryConfig == nil {
+		f.add(path+".openTelemetryConfig", "is required (the only tracing provider)")
+	} else if t.OpenTelemetryConfig.CollectorUpstreamRef.Name == "" {
+		f.add(path+".openTelemetryConfig.collectorUpstreamRef.name", "is required")
+	}
+	if p := t.TracePercentages; p != nil {
+		names := []string{"clientSamplePercentage", "randomSamplePercentage", "overallSamplePercentage"}
+		for i, v := range []*float64{p.ClientSamplePercentage, p.RandomSamplePercentage, p.OverallSamplePercentage} {
+			if v != nil {
+				validatePercentage(f, path+".tracePercentages."+names[i], *v)
+			}
+		}
+	}
 }
 
 // Validate implements Object.

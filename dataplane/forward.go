@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
 	"github.com/gluon-gateway/gluon/dataplane/internal/upstream"
 )
@@ -130,6 +132,10 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		if attempt == 0 && mirrors != nil {
 			rt.mirror(r, mirrors, body, target, outHost, deadline)
 		}
+		var span trace.Span
+		if m.trace != nil {
+			span = m.trace.upstreamAttempt(r, cl.name, ep.addr, attempt)
+		}
 		cl.begin(ep)
 		resp, err := cl.client.RoundTrip(r, body, ep.addr, target, outHost, tryDeadline)
 		retryDone()
@@ -137,6 +143,9 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		if err == nil {
 			cl.observe(ep, resp.StatusCode)
 			st.response(resp.StatusCode)
+		}
+		if span != nil {
+			endAttempt(span, resp, err)
 		}
 		canRetry := attempt < retries
 		switch {

@@ -17,6 +17,7 @@ type hcm struct {
 	routes *routeTable
 	chain  handler
 	stats  *httpStats
+	tracer *tracer // nil: no tracing
 }
 
 // routeMatch is what Envoy caches when it starts decoding a request: the
@@ -43,15 +44,17 @@ type routeMatch struct {
 	flags        string
 	cluster      string
 	upstreamHost string
+	// trace is a sampled request's trace; nil for any other request.
+	trace *requestTrace
 }
 
-func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger, st *httpStats) *hcm {
+func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger, st *httpStats, t *tracer) *hcm {
 	rt := &router{lc: lc, routes: b.routes, clusters: clusters, mirrors: mirrors, log: log}
 	chain := handler(rt.serve)
 	for i := len(b.middlewares) - 1; i >= 0; i-- {
 		chain = b.middlewares[i](chain, clusters)
 	}
-	return &hcm{lc: lc, routes: b.routes, chain: chain, stats: st}
+	return &hcm{lc: lc, routes: b.routes, chain: chain, stats: st, tracer: t}
 }
 
 // ServeHTTP matches the route once, before any HTTP filter runs, as Envoy
@@ -84,11 +87,26 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
 	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received}
 	m.sw.ResponseWriter = w
+	if h.tracer != nil {
+		m.trace = h.lc.tracing.startTrace(h.tracer, r, spanName(cr))
+	}
 	h.chain(&m.sw, r, m)
+	if m.trace != nil {
+		m.trace.end(m)
+	}
 	h.stats.response(m.sw.status())
 	if len(h.lc.accessLogs) > 0 {
 		h.logRequest(r, m, start)
 	}
+}
+
+// spanName names a request's server span after its route, as Envoy's
+// decorator does; requests that match no named route are "ingress".
+func spanName(cr *compiledRoute) string {
+	if cr == nil || cr.name == "" {
+		return "ingress"
+	}
+	return cr.name
 }
 
 // pathOf is the path part of a request target.

@@ -35,6 +35,8 @@ type listenerConfig struct {
 	statPrefix string
 	// accessLogs write a line per request.
 	accessLogs []*accessLog
+	// tracing sends spans of sampled requests to a collector; nil: none.
+	tracing *tracingConfig
 	// bufferLimit is per_connection_buffer_limit_bytes: the limit of
 	// bodies filters buffer, unless a buffer filter set one; 0: theirs.
 	bufferLimit int
@@ -130,7 +132,7 @@ func (lc *listenerConfig) hcms() []*listenerConfig {
 func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *extensions) error {
 	if err := onlyFields(hcm, "stat_prefix", "codec_type", "rds", "route_config", "http_filters",
 		"strip_any_host_port", "generate_request_id", "use_remote_address", "stream_idle_timeout", "request_timeout",
-		"normalize_path", "merge_slashes", "upgrade_configs", "access_log"); err != nil {
+		"normalize_path", "merge_slashes", "upgrade_configs", "access_log", "tracing"); err != nil {
 		return err
 	}
 	logs, err := compileAccessLogs(hcm.GetAccessLog(), ext.logFiles)
@@ -138,6 +140,9 @@ func (lc *listenerConfig) compileHCM(hcm *hcmv3.HttpConnectionManager, ext *exte
 		return err
 	}
 	lc.accessLogs = logs
+	if lc.tracing, err = compileTracing(hcm.GetTracing()); err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
 	if lc.webSockets, err = compileListenerUpgrades(hcm.GetUpgradeConfigs()); err != nil {
 		return err
 	}

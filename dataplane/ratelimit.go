@@ -13,6 +13,7 @@ import (
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	rlsv3 "github.com/envoyproxy/go-control-plane/envoy/service/ratelimit/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
@@ -130,7 +131,14 @@ func (f *rateLimitFilter) withRoutes(rt *routeTable) (middleware, error) {
 				next(w, r, m) // no descriptor, no call
 				return
 			}
+			var span trace.Span
+			if m.trace != nil {
+				span = m.trace.rateLimitCall(f.cluster, f.domain)
+			}
 			resp, err := shouldRateLimit(r.Context(), clusters[f.cluster], f.timeout, f.domain, descs)
+			if span != nil {
+				endRateLimitCall(span, resp, err)
+			}
 			if err != nil {
 				f.failed(w, r, m, next, err)
 				return

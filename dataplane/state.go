@@ -53,6 +53,8 @@ type state struct {
 	// them live.
 	secrets map[string]*sdsSecret
 	stats   *stats
+	// tracers export spans, one per collector that some listener names.
+	tracers *tracers
 	// watched are the clusters with health checks or outlier detection,
 	// sorted by name: what Status reports, read from other goroutines.
 	watched atomic.Pointer[[]*upstreamCluster]
@@ -83,7 +85,7 @@ func newState(log *slog.Logger, lm *listenerManager, mirrors *mirrorer, st *stat
 	return &state{
 		log: log, ext: knownExtensions(log), lm: lm, mirrors: mirrors, stats: st,
 		routes: map[string]*routeTable{}, clas: map[string]*endpointSet{}, bound: map[*listenerConfig]*boundFilters{},
-		owned: map[*upstreamCluster]bool{}, secrets: map[string]*sdsSecret{},
+		owned: map[*upstreamCluster]bool{}, secrets: map[string]*sdsSecret{}, tracers: newTracers(log),
 	}
 }
 
@@ -415,6 +417,7 @@ func (s *state) build() bool {
 		served[lc.addr] = s.serve(lc, clusters)
 	}
 	s.lm.activate(served)
+	s.tracers.serve(clusters, s.tracersUsed())
 	s.active = clusters
 	s.retireUnused()
 	return true
@@ -427,14 +430,36 @@ func (s *state) serve(lc *listenerConfig, clusters map[string]*upstreamCluster) 
 		return servedListener{tcp: newTCPServing(lc.tcp, clusters)}
 	}
 	if lc.chains == nil {
-		return servedListener{handler: newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log, s.stats.connectionManager(lc.statPrefix))}
+		return servedListener{handler: s.newHCM(lc, clusters)}
 	}
 	t := &tlsServing{}
 	for _, c := range lc.chains {
 		t.chains = append(t.chains, &servedChain{name: c.name, tls: c.tls, cert: s.secrets[c.tls.certSecret],
-			ca: s.secrets[c.tls.caSecret], handler: newHCM(c, s.bound[c], clusters, s.mirrors, s.log, s.stats.connectionManager(c.statPrefix))})
+			ca: s.secrets[c.tls.caSecret], handler: s.newHCM(c, clusters)})
 	}
 	return servedListener{tls: t}
+}
+
+// newHCM serves one connection manager of the accepted config.
+func (s *state) newHCM(lc *listenerConfig, clusters map[string]*upstreamCluster) *hcm {
+	var t *tracer
+	if lc.tracing != nil {
+		t = s.tracers.get(lc.tracing.key)
+	}
+	return newHCM(lc, s.bound[lc], clusters, s.mirrors, s.log, s.stats.connectionManager(lc.statPrefix), t)
+}
+
+// tracersUsed are the collectors the accepted listeners send spans to.
+func (s *state) tracersUsed() map[tracerKey]bool {
+	used := map[tracerKey]bool{}
+	for _, lc := range s.listeners {
+		for _, hc := range lc.hcms() {
+			if hc.tracing != nil {
+				used[hc.tracing.key] = true
+			}
+		}
+	}
+	return used
 }
 
 // routableClusters is the accepted clusters plus any served cluster that CDS
@@ -473,6 +498,7 @@ func (s *state) retireUnused() {
 
 // close retires every cluster; used once the data plane stops.
 func (s *state) close() {
+	s.tracers.close()
 	for uc := range s.owned {
 		uc.retire()
 		delete(s.owned, uc)

@@ -33,11 +33,16 @@ func (tf transformationFilter) withRoutes(rt *routeTable) (middleware, error) {
 // own local replies (a failed transformation, a body too large) are written
 // as they are, not passed through its response half.
 func runPlugin(s pluginStream, next handler, w http.ResponseWriter, r *http.Request, m *routeMatch) {
-	if k, ok := s.function(); ok && m.stats != nil && m.stats.all != nil {
-		fs := m.stats.all.function(k)
-		fs.invocations.Add(1)
-		start := time.Now()
-		defer func() { fs.record(m.sw.status(), time.Since(start)) }()
+	if k, ok := s.function(); ok {
+		if m.stats != nil && m.stats.all != nil {
+			fs := m.stats.all.function(k)
+			fs.invocations.Add(1)
+			start := time.Now()
+			defer func() { fs.record(m.sw.status(), time.Since(start)) }()
+		}
+		if m.trace != nil {
+			defer m.trace.function(k)(m)
+		}
 	}
 	var body []byte
 	// The proxy's buffer limit, when configured, replaces the plugin's own.

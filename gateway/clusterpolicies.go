@@ -27,6 +27,7 @@ func clusterPolicies(c *ir.Cluster, s *api.UpstreamSpec) {
 	if lb := s.LoadBalancerConfig; lb != nil {
 		c.LoadBalancer = loadBalancer(lb)
 	}
+	c.HTTP2 = s.UseHTTP2
 }
 
 func healthCheck(hc api.HealthCheck) ir.HealthCheck {

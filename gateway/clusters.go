@@ -30,6 +30,9 @@ func (t *translation) clusters() []*ir.Cluster {
 func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
 	used := map[string]bool{}
 	for _, l := range listeners {
+		if l.Tracing != nil {
+			used[l.Tracing.Cluster] = true
+		}
 		for _, h := range l.TCPHosts {
 			for _, d := range h.Destinations {
 				used[d.Cluster] = true

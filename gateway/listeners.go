@@ -55,6 +55,7 @@ func (t *translation) listeners(gws []*api.Gateway) ([]*ir.Listener, map[string]
 			l.VirtualHosts, l.TLS = t.httpsVirtualHosts(g, vss, vhs)
 		}
 		connectionManagerSettings(l, g.Spec.HTTPGateway)
+		l.Tracing = t.tracing(g)
 		listenerOptions(l, g)
 		out = append(out, l)
 		owners[l.Name] = api.KeyOf(g)

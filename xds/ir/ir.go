@@ -115,6 +115,19 @@ type Listener struct {
 	TCPHosts []*TCPHost `json:"tcpHosts,omitempty"`
 	// AccessLogs write a line per request.
 	AccessLogs []AccessLog `json:"accessLogs,omitempty"`
+	// Tracing sends spans of sampled requests to a collector; nil: none.
+	Tracing *Tracing `json:"tracing,omitempty"`
+}
+
+// Tracing exports spans with OTLP/gRPC to the collector Cluster (an
+// HTTP/2 one). The percentages are Envoy's random, client and overall
+// sampling.
+type Tracing struct {
+	Cluster        string  `json:"cluster"`
+	ServiceName    string  `json:"serviceName"`
+	RandomPercent  float64 `json:"randomPercent"`
+	ClientPercent  float64 `json:"clientPercent"`
+	OverallPercent float64 `json:"overallPercent"`
 }
 
 // AccessLog writes lines to Path in Envoy's format: Text, or JSON (an
@@ -424,6 +437,8 @@ type Cluster struct {
 	HealthChecks     []HealthCheck     `json:"healthChecks,omitempty"`
 	// LoadBalancer nil is round robin with Envoy's defaults.
 	LoadBalancer *LoadBalancer `json:"loadBalancer,omitempty"`
+	// HTTP2 speaks HTTP/2 to the endpoints (h2c, or ALPN h2 with TLS).
+	HTTP2 bool `json:"http2,omitempty"`
 }
 
 // Endpoint is one host:port with a weight.

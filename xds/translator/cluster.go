@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/gluon-gateway/gluon/xds/ir"
@@ -40,5 +43,21 @@ func cluster(c *ir.Cluster) (*clusterv3.Cluster, error) {
 		}
 		out.TransportSocket = ts
 	}
+	if c.HTTP2 {
+		opts, err := packAny(http2Options)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %q: %w", c.Name, err)
+		}
+		out.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptions: opts}
+	}
 	return out, nil
 }
+
+// httpProtocolOptions is the key of a cluster's HTTP protocol options.
+const httpProtocolOptions = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+// http2Options make a cluster speak HTTP/2 to its endpoints.
+var http2Options = &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
+	ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+		ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}},
+}}

@@ -81,6 +81,9 @@ func connectionManager(l *ir.Listener, filters []*hcmv3.HttpFilter, routes strin
 		return nil, err
 	}
 	hcm.AccessLog = logs
+	if hcm.Tracing, err = tracing(l); err != nil {
+		return nil, err
+	}
 	cfg, err := packAny(hcm)
 	if err != nil {
 		return nil, err

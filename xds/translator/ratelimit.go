@@ -10,7 +10,6 @@ import (
 	commonrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
 	localrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
-	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -107,18 +106,11 @@ func anyRateLimit(l *ir.Listener, has func(*ir.RateLimit) bool) bool {
 
 // rateLimitServiceCluster is the gRPC (HTTP/2) cluster of the service.
 func rateLimitServiceCluster(svc *ir.RateLimitService) (*clusterv3.Cluster, error) {
-	opts, err := packAny(&httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{
-		ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}},
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("rate-limit cluster: %w", err)
-	}
 	c, err := cluster(&ir.Cluster{Name: RateLimitCluster, Discovery: ir.DiscoveryStatic, ConnectTimeout: ir.Duration(svc.Timeout.D()),
-		Endpoints: []ir.Endpoint{{Host: svc.Address, Port: svc.Port, Weight: 1}}})
+		Endpoints: []ir.Endpoint{{Host: svc.Address, Port: svc.Port, Weight: 1}}, HTTP2: true})
 	if err != nil {
 		return nil, err
 	}
-	c.TypedExtensionProtocolOptions = map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": opts}
 	if svc.TLS != nil {
 		// The service's name (or IP) is what its certificate must carry.
 		if c.TransportSocket, err = upstreamTLSFiles(svc.TLS, svc.Address); err != nil {

@@ -1,0 +1,88 @@
+package dataplane
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+func otelTracing(t *testing.T, cfg proto.Message) *hcmv3.HttpConnectionManager_Tracing {
+	a, err := anypb.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &hcmv3.HttpConnectionManager_Tracing{Provider: &tracev3.Tracing_Http{Name: openTelemetryTracer,
+		ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: a}}}
+}
+
+func TestCompileTracing(t *testing.T) {
+	collector := &tracev3.OpenTelemetryConfig{GrpcService: &corev3.GrpcService{
+		TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "otel"}}}}
+	good := otelTracing(t, collector)
+	good.RandomSampling = &typev3.Percent{Value: 1}
+	c, err := compileTracing(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (tracerKey{cluster: "otel", service: "unknown_service:envoy"}); c.key != want || c.random != 0.01 || c.client != 1 || c.overall != 1 {
+		t.Errorf("compiled %+v", c)
+	}
+
+	zipkin := otelTracing(t, collector)
+	zipkin.Provider.Name = "envoy.tracers.zipkin"
+	noCluster := otelTracing(t, &tracev3.OpenTelemetryConfig{ServiceName: "x"})
+	httpExport := otelTracing(t, &tracev3.OpenTelemetryConfig{GrpcService: collector.GrpcService, HttpService: &corev3.HttpService{}})
+	verbose := otelTracing(t, collector)
+	verbose.Verbose = true
+	for name, c := range map[string]struct {
+		in   *hcmv3.HttpConnectionManager_Tracing
+		want string
+	}{
+		"another tracer":    {zipkin, `tracing provider "envoy.tracers.zipkin" is not supported`},
+		"no cluster":        {noCluster, "cluster_name is required"},
+		"OTLP over HTTP":    {httpExport, "http_service"},
+		"an unknown option": {verbose, "verbose"},
+	} {
+		if _, err := compileTracing(c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to mention %q", name, err, c.want)
+		}
+	}
+}
+
+// TestTraceSampling: requests without a decision are sampled at the
+// random rate, or the client rate when they send x-client-trace-id, and
+// the overall rate bounds both.
+func TestTraceSampling(t *testing.T) {
+	rate := func(c *tracingConfig, h http.Header) float64 {
+		n := 0
+		for range 10000 {
+			if c.sample(h) {
+				n++
+			}
+		}
+		return float64(n) / 10000
+	}
+	client := http.Header{"X-Client-Trace-Id": {"abc"}}
+	for _, c := range []struct {
+		cfg            tracingConfig
+		random, client float64
+	}{
+		{tracingConfig{random: 0, client: 1, overall: 1}, 0, 1},
+		{tracingConfig{random: 1, client: 0, overall: 1}, 1, 0},
+		{tracingConfig{random: 0.1, client: 1, overall: 0.5}, 0.05, 0.5},
+	} {
+		if got := rate(&c.cfg, http.Header{}); got < c.random-0.02 || got > c.random+0.02 {
+			t.Errorf("%+v: random rate %.3f, want %.2f", c.cfg, got, c.random)
+		}
+		if got := rate(&c.cfg, client); got < c.client-0.02 || got > c.client+0.02 {
+			t.Errorf("%+v: client rate %.3f, want %.2f", c.cfg, got, c.client)
+		}
+	}
+}
