@@ -18,7 +18,10 @@
 # TLS: a new connection, so a full handshake, per request; set REQUESTS
 # lower, e.g. 5000), STATS_COST (1 measures the data plane's statistics:
 # it runs against the same data plane started with --stats=false instead of
-# haproxy, with a goal of 1.05).
+# haproxy, with a goal of 1.05), TRACE_COST (1 measures OpenTelemetry
+# tracing at 1% sampling: the data plane's gateway traces to a real Jaeger
+# (scripts/jaeger-testenv) and runs against the same data plane serving an
+# untraced gateway instead of haproxy, with a goal of 1.05).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -32,12 +35,16 @@ POLICIES=${POLICIES:-0}
 TLS=${TLS:-0}
 HANDSHAKE=${HANDSHAKE:-0}
 STATS_COST=${STATS_COST:-0}
-# base is what the data plane is measured against: haproxy, or the data
-# plane without statistics.
+TRACE_COST=${TRACE_COST:-0}
+# base is what the data plane is measured against: haproxy, the data
+# plane without statistics, or the data plane without tracing.
 base=haproxy
 if [ "$STATS_COST" = 1 ]; then
 	base=nostats
 	GOAL_RATIO=${GOAL_RATIO_STATS:-1.05}
+elif [ "$TRACE_COST" = 1 ]; then
+	base=untraced
+	GOAL_RATIO=${GOAL_RATIO_TRACE:-1.05}
 fi
 LOAD_TIMEOUT=120 # seconds for one load run
 READY_TIMEOUT=30 # seconds for a process to become ready
@@ -97,10 +104,11 @@ go build -o "$work/bin/" ./cmd/gluon ./bench/cmd/backend ./bench/cmd/loadgen ./b
 	die "build failed"
 bin=$work/bin
 
-mapfile -t ports < <("$bin/freeports" -n 5)
-((${#ports[@]} == 5)) || die "could not find free ports"
+mapfile -t ports < <("$bin/freeports" -n 8)
+((${#ports[@]} == 8)) || die "could not find free ports"
 backend_port=${ports[0]} xds_port=${ports[1]} admin_port=${ports[2]}
 gluon_port=${ports[3]} haproxy_port=${ports[4]}
+otlp_port=${ports[5]} jaeger_query_port=${ports[6]} jaeger_grpc_port=${ports[7]}
 
 # --- helpers ---------------------------------------------------------------
 
@@ -208,11 +216,24 @@ if [ "$POLICIES" = 1 ]; then
 	route_options="      options: {cors: {allowOrigin: [https://bench.example]}, faults: {abort: {percentage: 0, httpStatus: 503}}}"
 	upstream_options="  circuitBreakers: {maxConnections: 1024, maxRequests: 1024}"
 fi
+gateway_options=""
+if [ "$base" = untraced ]; then
+	gateway_options="  httpGateway:
+    options:
+      httpConnectionManagerSettings:
+        tracing:
+          openTelemetryConfig: {collectorUpstreamRef: {name: jaeger}}
+          tracePercentages: {randomSamplePercentage: ${TRACE_PERCENT:-1}}"
+fi
 cat >"$work/config/bench.yaml" <<YAML
 apiVersion: gluon.dev/v1
 kind: Gateway
 metadata: {name: bench}
-spec: {bindAddress: 127.0.0.1, bindPort: $gluon_port$gateway_ssl}
+spec:
+  bindAddress: 127.0.0.1
+  bindPort: $gluon_port
+  ssl: $([ "$TLS" = 1 ] && echo true || echo false)
+$gateway_options
 ---
 apiVersion: gluon.dev/v1
 kind: Upstream
@@ -245,6 +266,41 @@ metadata: {name: bench-nostats}
 spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-nostats]}
 YAML
 fi
+if [ "$base" = untraced ]; then
+	# A real collector, and the same virtual service on a second port for a
+	# second data plane (proxy bench-untraced) whose gateway does not trace.
+	jaeger=$(./scripts/jaeger-testenv) || die "no jaeger"
+	cat >"$work/jaeger.yaml" <<YAML
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces: {receivers: [otlp], exporters: [jaeger_storage_exporter]}
+  telemetry: {logs: {level: warn}, metrics: {level: none}}
+extensions:
+  jaeger_storage: {backends: {mem: {memory: {max_traces: 10000}}}}
+  jaeger_query: {storage: {traces: mem}, http: {endpoint: 127.0.0.1:$jaeger_query_port}, grpc: {endpoint: 127.0.0.1:$jaeger_grpc_port}}
+receivers:
+  otlp: {protocols: {grpc: {endpoint: 127.0.0.1:$otlp_port}}}
+exporters:
+  jaeger_storage_exporter: {trace_storage: mem}
+YAML
+	start jaeger "$jaeger" --config "file:$work/jaeger.yaml"
+	wait_until "$started" jaeger curl -fsS --max-time 1 "http://127.0.0.1:$jaeger_query_port/api/services"
+	cat >>"$work/config/bench.yaml" <<YAML
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: jaeger}
+spec:
+  useHttp2: true
+  static: {hosts: [{addr: 127.0.0.1, port: $otlp_port}]}
+---
+apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: bench-untraced}
+spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-untraced]}
+YAML
+fi
 start control-plane "$bin/gluon" serve --config-dir "$work/config" --dataplane=none \
 	--xds-addr "127.0.0.1:$xds_port" --admin-addr "127.0.0.1:$admin_port" --state-dir "$work/state"
 wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$admin_port/readyz"
@@ -259,6 +315,10 @@ if [ "$base" = nostats ]; then
 	start dataplane-nostats "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-nostats --node-id bench-nostats --stats=false
 	base_pid=$started
 	base_label="gluon dataplane --stats=false"
+elif [ "$base" = untraced ]; then
+	start dataplane-untraced "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-untraced --node-id bench-untraced
+	base_pid=$started
+	base_label="gluon dataplane, gateway untraced"
 else
 	# haproxy as it would front an API: HTTP mode, keep-alive to clients and to
 	# the server (connections reused across client connections), one process

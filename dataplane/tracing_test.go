@@ -1,19 +1,26 @@
 package dataplane
 
 import (
+	"bytes"
+	"encoding/hex"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-func otelTracing(t *testing.T, cfg proto.Message) *hcmv3.HttpConnectionManager_Tracing {
+func otelTracing(t testing.TB, cfg proto.Message) *hcmv3.HttpConnectionManager_Tracing {
 	a, err := anypb.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +91,47 @@ func TestTraceSampling(t *testing.T) {
 		if got := rate(&c.cfg, client); got < c.client-0.02 || got > c.client+0.02 {
 			t.Errorf("%+v: client rate %.3f, want %.2f", c.cfg, got, c.client)
 		}
+	}
+}
+
+// TestTraceSpans: a request that brings a sampled traceparent gets a
+// server span under the client's, and under it the rate-limit call's
+// span and the upstream attempt's, whose context the upstream receives.
+func TestTraceSpans(t *testing.T) {
+	e := newEnv(t)
+	var seen atomic.Value
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tp := r.Header.Get("Traceparent"); tp != "" {
+			seen.Store(tp)
+		}
+	}))
+	t.Cleanup(b.Close)
+	sink, rls := startSpanSink(t), startFakeRLS(t)
+	rc := routeConfig("rc", vhost("all", []string{"*"}, withRateLimits(prefixRoute("/", "b"), false, rateLimit(genericKey("k", "v")))))
+	res := e.rateLimitResources(rc, map[string]*httptest.Server{"b": b}, rls.addr, time.Second, false)
+	res.listeners[0] = traced(t, res.listeners[0].(*listenerv3.Listener), "otel", 0)
+	res.clusters = append(res.clusters, rlsCluster(t, "otel", sink.addr))
+	e.push(res)
+
+	e.call("GET", "", "/", http.Header{"Traceparent": {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}, 200)
+	e.call("GET", "", "/", nil, 200) // no decision, 0%: no span
+	sink.waitSpans(t, 3)
+	time.Sleep(spanBatchInterval + 200*time.Millisecond) // a batch more, if there were more spans
+	spans := map[string]*tracepb.Span{}
+	all := sink.waitSpans(t, 3)
+	for _, s := range all {
+		spans[s.GetName()] = s
+	}
+	server, limit, attempt := spans["ingress"], spans["rate_limit"], spans["router b egress"]
+	if len(all) != 3 || server == nil || limit == nil || attempt == nil {
+		t.Fatalf("spans %v", spans)
+	}
+	if hex.EncodeToString(server.GetParentSpanId()) != "00f067aa0ba902b7" ||
+		!bytes.Equal(limit.GetParentSpanId(), server.GetSpanId()) || !bytes.Equal(attempt.GetParentSpanId(), server.GetSpanId()) {
+		t.Errorf("parents: server %x, rate limit %x, attempt %x; server span %x", server.GetParentSpanId(), limit.GetParentSpanId(),
+			attempt.GetParentSpanId(), server.GetSpanId())
+	}
+	if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-" + hex.EncodeToString(attempt.GetSpanId()) + "-01"; seen.Load() != want {
+		t.Errorf("upstream saw traceparent %v, want %s", seen.Load(), want)
 	}
 }
