@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/gateway"
@@ -15,6 +16,13 @@ import (
 // when obj is rejected, when stage 2 would leave a part of obj out, or when
 // stage 2 fails in a way it does not fail now.
 func (p *Pipeline) Admit(obj api.Object) (warnings []string, err error) {
+	defer func(start time.Time) {
+		verdict := "allowed"
+		if err != nil {
+			verdict = "denied"
+		}
+		p.metrics.admission.WithLabelValues(verdict).Observe(time.Since(start).Seconds())
+	}(time.Now())
 	p.translateMu.Lock()
 	var res api.Resources
 	if p.source != nil {

@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/fds"
+	"github.com/gluon-gateway/gluon/functions"
 )
 
 // metrics are the control plane's own: how long translation takes, what
@@ -18,10 +20,13 @@ type metrics struct {
 	pushes      *prometheus.CounterVec
 	pushErrors  *prometheus.CounterVec
 	resources   *prometheus.GaugeVec
+	polls       *prometheus.CounterVec
+	pollTime    *prometheus.HistogramVec
+	admission   *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		translation: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gluon_translation_duration_seconds",
 			Help:    "Time a translation stage takes (gateway: resources to IR; xds: IR to Envoy, per proxy).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"stage"}),
@@ -31,7 +36,29 @@ func newMetrics() *metrics {
 			Help: "Translations or snapshots refused for a proxy: it keeps its last good config."}, []string{"proxy"}),
 		resources: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gluon_snapshot_resources",
 			Help: "Resources in the proxy's snapshot, by xDS type."}, []string{"proxy", "type"}),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gluon_discovery_polls_total",
+			Help: "Function discovery polls of an upstream, by outcome (found, not_mine, transient, failed)."}, []string{"upstream", "outcome"}),
+		pollTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gluon_discovery_poll_duration_seconds",
+			Help:    "Time a function discovery poll takes, by outcome.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}, []string{"outcome"}),
+		admission: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gluon_admission_duration_seconds",
+			Help:    "Time the admission webhook takes to judge an object, by verdict (allowed, denied).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"verdict"}),
 	}
+	// Every outcome and verdict has a series from the start, so that
+	// dashboards and rate() see zeros rather than nothing.
+	for _, o := range []fds.PollOutcome{fds.PollFound, fds.PollNotMine, fds.PollTransient, fds.PollFailed} {
+		m.pollTime.WithLabelValues(string(o))
+	}
+	m.admission.WithLabelValues("allowed")
+	m.admission.WithLabelValues("denied")
+	return m
+}
+
+// poll counts a discovery poll.
+func (m *metrics) poll(ref functions.UpstreamRef, outcome fds.PollOutcome, took time.Duration) {
+	m.polls.WithLabelValues(ref.Namespace+"/"+ref.Name, string(outcome)).Inc()
+	m.pollTime.WithLabelValues(string(outcome)).Observe(took.Seconds())
 }
 
 func (m *metrics) stage(stage string, start time.Time) {
@@ -45,13 +72,16 @@ var (
 	descFunctions  = prometheus.NewDesc("gluon_discovery_functions", "Functions discovery found on an upstream.", []string{"upstream"}, nil)
 	descDiscoveryE = prometheus.NewDesc("gluon_discovery_failing", "1 when an upstream's last function discovery failed.", []string{"upstream"}, nil)
 	descReady      = prometheus.NewDesc("gluon_ready", "1 once a good snapshot is served.", nil, nil)
+	descRLSAnswers = prometheus.NewDesc("gluon_ratelimit_decisions_total", "Rate limit service decisions, by code (OK, OVER_LIMIT).", []string{"code"}, nil)
+	descRLSErrors  = prometheus.NewDesc("gluon_ratelimit_errors_total",
+		"Rate limit calls answered with an error: invalid requests, and the counters' backend (Redis) failing.", []string{"reason"}, nil)
 )
 
 // statusCollector reads what /statusz shows, at scrape time.
 type statusCollector struct{ p *Pipeline }
 
 func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descResources, descClients, descNacking, descFunctions, descDiscoveryE, descReady} {
+	for _, d := range []*prometheus.Desc{descResources, descClients, descNacking, descFunctions, descDiscoveryE, descReady, descRLSAnswers, descRLSErrors} {
 		ch <- d
 	}
 }
@@ -66,6 +96,16 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 1
 	}
 	gauge(descReady, ready)
+	if rls := c.p.RateLimit; rls != nil {
+		n := rls.Counts()
+		counter := func(d *prometheus.Desc, v uint64, label string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), label)
+		}
+		counter(descRLSAnswers, n.OK, "OK")
+		counter(descRLSAnswers, n.OverLimit, "OVER_LIMIT")
+		counter(descRLSErrors, n.Invalid, "invalid")
+		counter(descRLSErrors, n.BackendErrors, "backend")
+	}
 	type kindState struct {
 		kind  api.Kind
 		state api.State
@@ -119,7 +159,8 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 // text format.
 func (p *Pipeline) MetricsHandler(more ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(p.metrics.translation, p.metrics.pushes, p.metrics.pushErrors, p.metrics.resources, statusCollector{p})
+	reg.MustRegister(p.metrics.translation, p.metrics.pushes, p.metrics.pushErrors, p.metrics.resources,
+		p.metrics.polls, p.metrics.pollTime, p.metrics.admission, statusCollector{p})
 	reg.MustRegister(more...)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

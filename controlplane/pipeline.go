@@ -66,7 +66,10 @@ type Pipeline struct {
 // New returns a pipeline serving into s.
 func New(s *server.Server, log *slog.Logger) *Pipeline {
 	c := functions.NewCatalog()
-	return &Pipeline{server: s, catalog: c, poller: fds.NewPoller(c, log), log: log, proxies: map[string]bool{}, metrics: newMetrics()}
+	m := newMetrics()
+	poller := fds.NewPoller(c, log)
+	poller.Observe = m.poll
+	return &Pipeline{server: s, catalog: c, poller: poller, log: log, proxies: map[string]bool{}, metrics: m}
 }
 
 // FollowCatalog re-translates whenever discovery changes the catalog.

@@ -85,7 +85,7 @@ func (c *upstreamCluster) retire() {
 	})
 }
 
-func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
+func compileCluster(c *clusterv3.Cluster, open *atomic.Int64) (*upstreamCluster, error) {
 	if err := onlyFields(c, "name", "type", "connect_timeout", "eds_cluster_config", "load_assignment", "lb_policy",
 		"transport_socket", "typed_extension_protocol_options", "dns_refresh_rate", "dns_lookup_family",
 		"alt_stat_name", "metadata", "per_connection_buffer_limit_bytes", "circuit_breakers",
@@ -130,11 +130,11 @@ func compileCluster(c *clusterv3.Cluster) (*upstreamCluster, error) {
 	uc.h2, uc.tls, uc.connectTimeout = h2, tlsCfg, connectTimeout
 	switch {
 	case tlsCfg != nil:
-		uc.client = upstream.NewTransport(connectTimeout, tlsCfg, h2, idle)
+		uc.client = upstream.NewTransport(connectTimeout, tlsCfg, h2, idle, open)
 	case h2:
-		uc.client = upstream.NewTransport(connectTimeout, nil, h2, idle)
+		uc.client = upstream.NewTransport(connectTimeout, nil, h2, idle, open)
 	default:
-		uc.client = upstream.NewPool(connectTimeout, idle)
+		uc.client = upstream.NewPool(connectTimeout, idle, open)
 	}
 	return uc, nil
 }

@@ -133,7 +133,7 @@ func (s *state) applyClusters(resources []*anypb.Any) error {
 			next[c.GetName()] = old // keep its pool: connections are reused
 			continue
 		}
-		uc, err := compileCluster(c)
+		uc, err := compileCluster(c, s.stats.connections(c.GetName()))
 		if err != nil {
 			return fmt.Errorf("cluster %q: %w", c.GetName(), err)
 		}

@@ -60,6 +60,8 @@ func (c *codeClasses) add(status int) {
 type clusterStats struct {
 	rq       codeClasses
 	rqActive atomic.Int64
+	// cxActive counts the open connections of the cluster's HTTP clients.
+	cxActive atomic.Int64
 	retry    atomic.Uint64
 	timeout  atomic.Uint64
 	overflow atomic.Uint64
@@ -192,6 +194,15 @@ func (s *stats) cluster(name string) *clusterStats {
 	return c
 }
 
+// connections is the open-connections gauge of a cluster's clients; nil
+// with statistics off.
+func (s *stats) connections(cluster string) *atomic.Int64 {
+	if s == nil {
+		return nil
+	}
+	return &s.cluster(cluster).cxActive
+}
+
 func (s *stats) connectionManager(prefix string) *httpStats {
 	if s == nil {
 		return nil
@@ -227,6 +238,7 @@ var (
 	descUpstreamRqXX      = prometheus.NewDesc("envoy_cluster_upstream_rq_xx", "Upstream responses by code class.", classLabels, nil)
 	descUpstreamRqTotal   = prometheus.NewDesc("envoy_cluster_upstream_rq_total", "Upstream requests.", clusterLabels, nil)
 	descUpstreamRqActive  = prometheus.NewDesc("envoy_cluster_upstream_rq_active", "Upstream requests in flight.", clusterLabels, nil)
+	descUpstreamCxActive  = prometheus.NewDesc("envoy_cluster_upstream_cx_active", "Upstream connections open.", clusterLabels, nil)
 	descUpstreamRqRetry   = prometheus.NewDesc("envoy_cluster_upstream_rq_retry", "Upstream request retries.", clusterLabels, nil)
 	descUpstreamRqTimeout = prometheus.NewDesc("envoy_cluster_upstream_rq_timeout", "Upstream requests that timed out.", clusterLabels, nil)
 	descUpstreamOverflow  = prometheus.NewDesc("envoy_cluster_upstream_rq_pending_overflow", "Requests the circuit breakers turned away.", clusterLabels, nil)
@@ -244,7 +256,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (s *stats) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUpstreamRqXX, descUpstreamRqTotal, descUpstreamRqActive, descUpstreamRqRetry, descUpstreamRqTimeout,
+	for _, d := range []*prometheus.Desc{descUpstreamRqXX, descUpstreamRqTotal, descUpstreamRqActive, descUpstreamCxActive, descUpstreamRqRetry, descUpstreamRqTimeout,
 		descUpstreamOverflow, descOverLimit, descUpstreamRqTime, descDownstreamRqXX, descDownstreamRqTotal, descDownstreamCx, descLocalLimited,
 		descFnInvocations, descFnErrors, descFnThrottles, descFnLatency} {
 		ch <- d
@@ -267,6 +279,7 @@ func (s *stats) Collect(ch chan<- prometheus.Metric) {
 			counter(descUpstreamRqXX, c.rq[class].Load(), strconv.Itoa(class), name)
 		}
 		gauge(descUpstreamRqActive, c.rqActive.Load(), name)
+		gauge(descUpstreamCxActive, c.cxActive.Load(), name)
 		counter(descUpstreamRqRetry, c.retry.Load(), name)
 		counter(descUpstreamRqTimeout, c.timeout.Load(), name)
 		counter(descUpstreamOverflow, c.overflow.Load(), name)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +253,11 @@ func TestKubernetesOperator(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), "findPetByIdd") {
 			t.Fatalf("a route to an unknown function was let through: %v", err)
+		}
+		// Its verdicts are timed.
+		_, metrics := get(t, "http://"+cp.admin+"/metrics", nil)
+		if !regexp.MustCompile(`gluon_admission_duration_seconds_count\{verdict="denied"\} [1-9]`).MatchString(metrics) {
+			t.Error("/metrics does not count the webhook's denials")
 		}
 	})
 

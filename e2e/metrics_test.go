@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
 // startPrometheus runs a real Prometheus on 127.0.0.1 scraping targets
@@ -86,12 +88,26 @@ func TestPrometheusMetrics(t *testing.T) {
 		w.Write([]byte("ok"))
 	}
 	a := startBackend(t, "a", backend)
+	pets := startBackend(t, "petstore", petstore.Handler(petstore.Swagger2).ServeHTTP)
 	gw := freeAddr(t)
 	dir := t.TempDir()
 	writeFile(t, dir, "config.yaml", poolGateway(gw)+`apiVersion: gluon.dev/v1
 kind: Upstream
 metadata: {name: a}
 spec: {static: {hosts: [{addr: 127.0.0.1, port: `+a.port()+`}]}}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: petstore}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: `+pets.port()+`}]}}
+---
+apiVersion: gluon.dev/v1
+kind: Settings
+metadata: {name: settings}
+spec:
+  ratelimit:
+    descriptors:
+    - {key: client, rateLimit: {unit: day, requestsPerUnit: 1}}
 ---
 apiVersion: gluon.dev/v1
 kind: VirtualService
@@ -108,6 +124,14 @@ spec:
     - matchers: [{prefix: /limited}]
       options: {localRatelimit: {maxTokens: 1, tokensPerFill: 1, fillInterval: 1h}}
       routeAction: {single: {upstream: {name: a}}}
+    - matchers: [{exact: /pet}]
+      routeAction:
+        single:
+          upstream: {name: petstore}
+          destinationSpec: {rest: {functionName: findPetById, parameters: {headers: {x-pet-id: "{id}"}}}}
+    - matchers: [{prefix: /global}]
+      options: {ratelimit: {rateLimits: [{actions: [{requestHeaders: {headerName: x-client, descriptorKey: client}}]}]}}
+      routeAction: {single: {upstream: {name: a}}}
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: a}}}
 `)
@@ -116,6 +140,10 @@ spec:
 	startGluon(t, "dataplane", "--xds-addr", cp.xds, "--node-id", "metrics", "--admin-addr", dpAdmin)
 	base := "http://" + gw
 	waitFor(t, 10*time.Second, "config served", func() bool { code, _ := get(t, base+"/warm", nil); return code == 200 })
+	waitFor(t, 10*time.Second, "function discovered", func() bool {
+		code, _ := get(t, base+"/pet", map[string]string{"x-pet-id": "2"})
+		return code == 200
+	})
 	prom := startPrometheus(t, cp.admin, dpAdmin)
 
 	const n = 37
@@ -133,28 +161,39 @@ spec:
 	for range 2 {
 		get(t, base+"/limited", nil) // the second is over the local limit
 	}
+	for range 2 {
+		get(t, base+"/global", map[string]string{"x-client": "c"}) // the second is over the global limit
+	}
 	cluster := `envoy_cluster_name="a_default"`
 	for _, c := range []struct {
 		query string
 		want  float64
 	}{
-		// n requests, plus the warm-up, plus the one local-limited request
-		// that passed: all 2xx.
-		{`envoy_cluster_upstream_rq_xx{` + cluster + `,envoy_response_code_class="2"}`, n + 2},
+		// n requests, plus the warm-up, plus the one local-limited and the
+		// one global-limited request that passed: all 2xx.
+		{`envoy_cluster_upstream_rq_xx{` + cluster + `,envoy_response_code_class="2"}`, n + 3},
 		{`envoy_cluster_upstream_rq_timeout{` + cluster + `}`, 1},
 		{`envoy_cluster_upstream_rq_retry{` + cluster + `}`, 1},
 		{`envoy_cluster_upstream_rq_xx{` + cluster + `,envoy_response_code_class="5"}`, 3}, // the timeout and both /flaky attempts
 		{`envoy_http_local_rate_limit_rate_limited`, 1},
-		{`envoy_http_downstream_rq_xx{envoy_response_code_class="4"}`, 1},
+		{`envoy_http_downstream_rq_xx{envoy_response_code_class="4"}`, 2},
+		{`envoy_cluster_ratelimit_over_limit{` + cluster + `}`, 1},
+		// Keep-alive connections stay open between requests.
+		{`count(envoy_cluster_upstream_cx_active{` + cluster + `} > 0)`, 1},
 		// Every request answered by the upstream: the 2xx ones and /flaky's
 		// last attempt (the timeout got no answer).
-		{`envoy_cluster_upstream_rq_time_count{` + cluster + `}`, n + 3},
+		{`envoy_cluster_upstream_rq_time_count{` + cluster + `}`, n + 4},
 		// The control plane's own.
 		{`gluon_resources{kind="VirtualService",state="Accepted"}`, 1},
 		{`gluon_xds_clients{proxy="gateway-proxy"}`, 1},
 		{`gluon_ready`, 1},
 		{`count(gluon_snapshot_pushes_total{proxy="gateway-proxy"} > 0)`, 1},
 		{`count(gluon_translation_duration_seconds_count{stage="xds"} > 0)`, 1},
+		{`gluon_ratelimit_decisions_total{code="OK"}`, 1},
+		{`gluon_ratelimit_decisions_total{code="OVER_LIMIT"}`, 1},
+		{`gluon_ratelimit_errors_total{reason="backend"}`, 0},
+		{`count(gluon_discovery_polls_total{upstream="default/a"} > 0)`, 1},
+		{`gluon_function_invocations_total{kind="rest",upstream="default/petstore",function="findPetById"}`, 1},
 	} {
 		var got float64
 		waitFor(t, 15*time.Second, c.query, func() bool {

@@ -56,6 +56,9 @@ type Target struct {
 type Poller struct {
 	catalog *functions.Catalog
 	log     *slog.Logger
+	// Observe, when set before the first Sync, is told of every poll: its
+	// outcome and how long it took.
+	Observe func(ref functions.UpstreamRef, outcome PollOutcome, took time.Duration)
 
 	mu      sync.Mutex
 	running map[functions.UpstreamRef]*polling
@@ -65,6 +68,30 @@ type polling struct {
 	key      string
 	interval time.Duration
 	cancel   context.CancelFunc
+}
+
+// PollOutcome is what a poll found.
+type PollOutcome string
+
+// The outcomes of a poll.
+const (
+	PollFound     PollOutcome = "found"
+	PollNotMine   PollOutcome = "not_mine"
+	PollTransient PollOutcome = "transient"
+	PollFailed    PollOutcome = "failed"
+)
+
+// outcome classifies a poll's error.
+func outcome(err error) PollOutcome {
+	switch {
+	case err == nil:
+		return PollFound
+	case errors.Is(err, ErrNotMine):
+		return PollNotMine
+	case IsTransient(err):
+		return PollTransient
+	}
+	return PollFailed
 }
 
 // NewPoller returns a poller writing into c.
@@ -102,8 +129,12 @@ func (p *Poller) Sync(ctx context.Context, targets map[functions.UpstreamRef]Tar
 func (p *Poller) poll(ctx context.Context, ref functions.UpstreamRef, d Discoverer, interval time.Duration) {
 	backoff := time.Second
 	for {
+		start := time.Now()
 		found, err := d.Discover(ctx)
 		wait := interval
+		if p.Observe != nil && ctx.Err() == nil {
+			p.Observe(ref, outcome(err), time.Since(start))
+		}
 		switch {
 		case ctx.Err() != nil:
 			return

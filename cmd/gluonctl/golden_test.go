@@ -105,6 +105,10 @@ func TestBootstrapIsValidEnvoyConfig(t *testing.T) {
 	if b.GetNode().GetCluster() != "edge" || b.GetNode().GetMetadata().GetFields()["role"].GetStringValue() != "edge" {
 		t.Fatalf("node %v", b.GetNode())
 	}
+	if sc := b.GetStatsConfig(); !sc.GetUseAllDefaultTags().GetValue() || len(sc.GetHistogramBucketSettings()) != 1 ||
+		len(sc.GetHistogramBucketSettings()[0].GetBuckets()) != len(envoyRequestTimeBuckets) {
+		t.Fatalf("stats_config %v", sc)
+	}
 	var again map[string]any
 	if err := json.Unmarshal(js, &again); err != nil {
 		t.Fatal(err)

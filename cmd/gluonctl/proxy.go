@@ -81,6 +81,10 @@ func proxyURL(res api.Resources, proxy string) (string, error) {
 	return "", fmt.Errorf("no gateway serves proxy %q", proxy)
 }
 
+// envoyRequestTimeBuckets are Envoy's default histogram buckets (ms), the
+// ones the Gluon data plane's envoy_cluster_upstream_rq_time has.
+var envoyRequestTimeBuckets = []float64{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000}
+
 // envoyBootstrap is a bootstrap for Envoy's contrib image: the node asks
 // for its proxy (metadata role, Gloo's convention), all config comes over
 // ADS from the control plane, and the golang filter loads Gluon's plugin
@@ -115,6 +119,18 @@ func envoyBootstrap(proxy, nodeID, xdsAddr string) ([]byte, error) {
 			}}}},
 		}}},
 		"admin": map[string]any{"address": map[string]any{"socket_address": map[string]any{"address": "127.0.0.1", "port_value": 19000}}},
+		// Envoy's tag extraction turns its statistics into the Prometheus
+		// names and labels the Gluon data plane exports
+		// (envoy_cluster_upstream_rq_total{envoy_cluster_name}, ...), and
+		// its request-time histograms get the same buckets, so dashboards and
+		// alerts in deploy/monitoring work on either proxy.
+		"stats_config": map[string]any{
+			"use_all_default_tags": true,
+			"histogram_bucket_settings": []any{map[string]any{
+				"match":   map[string]any{"suffix": "upstream_rq_time"},
+				"buckets": envoyRequestTimeBuckets,
+			}},
+		},
 	}
 	out, err := yaml.Marshal(b)
 	if err != nil {

@@ -39,6 +39,25 @@ type Service struct {
 	clock   func() time.Time
 	log     *slog.Logger
 	domains atomic.Pointer[map[string]*node]
+	counts  counts
+}
+
+// counts are the service's decisions and failures since it started.
+type counts struct {
+	ok, overLimit, invalid, backendErrors atomic.Uint64
+}
+
+// Counts are the service's answers since it started: OK and OVER_LIMIT
+// decisions, requests refused as invalid, and calls that failed because
+// the counters' backend (Redis) did.
+type Counts struct {
+	OK, OverLimit, Invalid, BackendErrors uint64
+}
+
+// Counts returns the service's answers so far.
+func (s *Service) Counts() Counts {
+	return Counts{OK: s.counts.ok.Load(), OverLimit: s.counts.overLimit.Load(),
+		Invalid: s.counts.invalid.Load(), BackendErrors: s.counts.backendErrors.Load()}
 }
 
 // New returns a Service with no limits.
@@ -104,8 +123,26 @@ func (s *Service) Close() error {
 // ShouldRateLimit counts the request's hits against every descriptor that
 // matches a limit and answers OVER_LIMIT if any of them (not in shadow
 // mode) went over. If the counters cannot be reached it fails with
-// codes.Unavailable, so that Envoy applies its failure mode.
+// codes.Unavailable, so that Envoy applies its failure mode. Each answer
+// is counted (Counts).
 func (s *Service) ShouldRateLimit(ctx context.Context, req *rlspb.RateLimitRequest) (*rlspb.RateLimitResponse, error) {
+	resp, err := s.decide(ctx, req)
+	var unavail unavailable
+	switch {
+	case errors.As(err, &unavail):
+		s.counts.backendErrors.Add(1)
+	case err != nil:
+		s.counts.invalid.Add(1)
+	case resp.GetOverallCode() == rlspb.RateLimitResponse_OVER_LIMIT:
+		s.counts.overLimit.Add(1)
+	default:
+		s.counts.ok.Add(1)
+	}
+	return resp, err
+}
+
+// decide is ShouldRateLimit's answer.
+func (s *Service) decide(ctx context.Context, req *rlspb.RateLimitRequest) (*rlspb.RateLimitResponse, error) {
 	if req.GetDomain() == "" {
 		return nil, status.Error(codes.InvalidArgument, "rate limit domain must not be empty")
 	}

@@ -259,3 +259,17 @@ func TestConcurrentCountIsExact(t *testing.T) {
 		}
 	})
 }
+
+// TestCounts: every answer is counted once, by what it was.
+func TestCounts(t *testing.T) {
+	s := newService(t, NewMemory(1), newClock(), apiConfig)
+	call(t, s, request("api", desc("path", "/slow")))
+	for range 3 {
+		call(t, s, request("api", desc("path", "/slow"))) // the 3rd is over the limit
+	}
+	_, _ = s.ShouldRateLimit(context.Background(), request("api"))                    // invalid
+	_, _ = s.ShouldRateLimit(context.Background(), request("api", desc("user", "b"))) // memory full
+	if got, want := s.Counts(), (Counts{OK: 3, OverLimit: 1, Invalid: 1, BackendErrors: 1}); got != want {
+		t.Errorf("counts %+v, want %+v", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gluon-gateway/gluon/dataplane/internal/h1"
@@ -19,6 +20,7 @@ import (
 type Pool struct {
 	dialer      net.Dialer
 	idleTimeout time.Duration // 0: idle connections are kept until retired
+	open        *atomic.Int64 // counts the open connections; nil: not counted
 
 	mu     sync.Mutex
 	idle   map[string][]*h1Conn // by endpoint address; most recently used last
@@ -26,10 +28,13 @@ type Pool struct {
 	closed bool                 // retired: connections are closed, not kept
 }
 
-func NewPool(connectTimeout, idleTimeout time.Duration) *Pool {
+// NewPool returns an HTTP/1.1 pool; open, when not nil, counts its open
+// connections.
+func NewPool(connectTimeout, idleTimeout time.Duration, open *atomic.Int64) *Pool {
 	return &Pool{
 		dialer:      net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second},
 		idleTimeout: idleTimeout,
+		open:        open,
 		idle:        map[string][]*h1Conn{},
 	}
 }
@@ -95,7 +100,7 @@ func (p *Pool) dial(ctx context.Context, addr string, deadline time.Time) (*h1Co
 	if err != nil {
 		return nil, &ConnectError{err: err}
 	}
-	return newH1Conn(p, addr, h1.NewRawSocket(conn)), nil
+	return newH1Conn(p, addr, h1.NewRawSocket(counted(conn, p.open))), nil
 }
 
 // put keeps a connection whose last exchange completed cleanly.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -87,15 +88,15 @@ func (e *ConnectError) Unwrap() error { return e.err }
 // NewTransport returns the client of a TLS or HTTP/2 cluster (or, with
 // neither, a plain HTTP/1.1 one through net/http): scheme is https when
 // tlsCfg is set.
-func NewTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration) *Transport {
+func NewTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration, open *atomic.Int64) *Transport {
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	return &Transport{t: newHTTPTransport(connectTimeout, tlsCfg, h2, idle), scheme: scheme}
+	return &Transport{t: newHTTPTransport(connectTimeout, tlsCfg, h2, idle, open), scheme: scheme}
 }
 
-func newHTTPTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration) *http.Transport {
+func newHTTPTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool, idle time.Duration, open *atomic.Int64) *http.Transport {
 	dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
 	var protocols http.Protocols
 	switch {
@@ -112,7 +113,7 @@ func newHTTPTransport(connectTimeout time.Duration, tlsCfg *tls.Config, h2 bool,
 			if err != nil {
 				return nil, &ConnectError{err: err}
 			}
-			return conn, nil
+			return counted(conn, open), nil
 		},
 		TLSClientConfig:     tlsCfg,
 		Protocols:           &protocols,
