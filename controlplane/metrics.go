@@ -72,6 +72,7 @@ var (
 	descFunctions  = prometheus.NewDesc("gluon_discovery_functions", "Functions discovery found on an upstream.", []string{"upstream"}, nil)
 	descDiscoveryE = prometheus.NewDesc("gluon_discovery_failing", "1 when an upstream's last function discovery failed.", []string{"upstream"}, nil)
 	descReady      = prometheus.NewDesc("gluon_ready", "1 once a good snapshot is served.", nil, nil)
+	descXDSAnswers = prometheus.NewDesc("gluon_xds_answers_total", "ACKs and NACKs xDS clients sent, by type.", []string{"type", "answer"}, nil)
 	descRLSAnswers = prometheus.NewDesc("gluon_ratelimit_decisions_total", "Rate limit service decisions, by code (OK, OVER_LIMIT).", []string{"code"}, nil)
 	descRLSErrors  = prometheus.NewDesc("gluon_ratelimit_errors_total",
 		"Rate limit calls answered with an error: invalid requests, and the counters' backend (Redis) failing.", []string{"reason"}, nil)
@@ -81,7 +82,7 @@ var (
 type statusCollector struct{ p *Pipeline }
 
 func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descResources, descClients, descNacking, descFunctions, descDiscoveryE, descReady, descRLSAnswers, descRLSErrors} {
+	for _, d := range []*prometheus.Desc{descResources, descClients, descNacking, descFunctions, descDiscoveryE, descReady, descXDSAnswers, descRLSAnswers, descRLSErrors} {
 		ch <- d
 	}
 }
@@ -96,6 +97,10 @@ func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
 		ready = 1
 	}
 	gauge(descReady, ready)
+	for typ, n := range c.p.XDSAnswers() {
+		ch <- prometheus.MustNewConstMetric(descXDSAnswers, prometheus.CounterValue, float64(n.ACKs), typ, "ack")
+		ch <- prometheus.MustNewConstMetric(descXDSAnswers, prometheus.CounterValue, float64(n.NACKs), typ, "nack")
+	}
 	if rls := c.p.RateLimit; rls != nil {
 		n := rls.Counts()
 		counter := func(d *prometheus.Desc, v uint64, label string) {

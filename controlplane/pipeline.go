@@ -249,6 +249,9 @@ func (p *Pipeline) SecretValues() map[string]bool {
 	return out
 }
 
+// XDSAnswers are the ACKs and NACKs xDS clients sent, by type URL.
+func (p *Pipeline) XDSAnswers() map[string]server.Answers { return p.server.Answers() }
+
 // Status is what /statusz shows now.
 func (p *Pipeline) Status() Status {
 	p.mu.Lock()

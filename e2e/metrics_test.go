@@ -189,6 +189,7 @@ spec:
 		{`gluon_ready`, 1},
 		{`count(gluon_snapshot_pushes_total{proxy="gateway-proxy"} > 0)`, 1},
 		{`count(gluon_translation_duration_seconds_count{stage="xds"} > 0)`, 1},
+		{`count(gluon_xds_answers_total{answer="ack",type=~".*Listener"} > 0)`, 1},
 		{`gluon_ratelimit_decisions_total{code="OK"}`, 1},
 		{`gluon_ratelimit_decisions_total{code="OVER_LIMIT"}`, 1},
 		{`gluon_ratelimit_errors_total{reason="backend"}`, 0},

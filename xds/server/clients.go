@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -30,9 +31,15 @@ type TypeStatus struct {
 type clients struct {
 	mu      sync.Mutex
 	streams map[int64]*Client
+	answers map[string]Answers // by type URL, since the server started
 }
 
-func newClients() *clients { return &clients{streams: map[int64]*Client{}} }
+// Answers count the ACKs and NACKs clients sent for a type.
+type Answers struct{ ACKs, NACKs uint64 }
+
+func newClients() *clients {
+	return &clients{streams: map[int64]*Client{}, answers: map[string]Answers{}}
+}
 
 // callbacks track every stream; with auth, each stream is also held to
 // the proxies its client certificate names.
@@ -82,13 +89,22 @@ func (c *clients) request(id int64, node *corev3.Node, typeURL, nonce, version, 
 	if nonce == "" {
 		return // a subscription, not an answer to a response
 	}
-	st := cl.Types[typeURL]
+	st, n := cl.Types[typeURL], c.answers[typeURL]
 	if nack != "" {
 		st.Nack = nack
+		n.NACKs++
 	} else {
 		st.AckedVersion, st.Nack = version, ""
+		n.ACKs++
 	}
-	cl.Types[typeURL] = st
+	cl.Types[typeURL], c.answers[typeURL] = st, n
+}
+
+// answerCounts returns the ACKs and NACKs counted so far, by type URL.
+func (c *clients) answerCounts() map[string]Answers {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.answers)
 }
 
 func (c *clients) closed(id int64) {

@@ -154,6 +154,9 @@ func (s *Server) Snapshots() []Snapshot {
 // Clients returns the xDS clients connected now and what they acknowledged.
 func (s *Server) Clients() []Client { return s.clients.list() }
 
+// Answers returns the ACKs and NACKs every client sent so far, by type URL.
+func (s *Server) Answers() map[string]Answers { return s.clients.answerCounts() }
+
 // ContentVersion hashes one type's resources: the same resources give the
 // same version, always (deterministic protobuf, in the given order, which
 // the translator sorts).
