@@ -44,6 +44,10 @@ const (
 	// InvalidCertificate: a certificate that cannot be served (expired, not
 	// yet valid, unreadable) or a server name another chain has.
 	InvalidCertificate Code = "InvalidCertificate"
+	// InvalidAuth: a route's authentication names what does not exist (a
+	// JWT provider, a JWKS upstream); the route answers the invalid-route
+	// response rather than serve unauthenticated.
+	InvalidAuth Code = "InvalidAuth"
 	// RouteShadowed: a route can never match, an earlier one takes its requests.
 	RouteShadowed Code = "RouteShadowed"
 	// RateLimitIgnored: a rate limit setting cannot be honoured as written.

@@ -81,6 +81,7 @@ func (vs *VirtualService) Validate() error {
 		validateLocalRateLimit(&f, "spec.virtualHost.options.localRatelimit", vh.Options.LocalRatelimit)
 		validateRateLimitOptions(&f, "spec.virtualHost.options.ratelimit", vh.Options.Ratelimit)
 		validateCors(&f, "spec.virtualHost.options.cors", vh.Options.Cors, false)
+		validateJWT(&f, "spec.virtualHost.options.jwt", vh.Options.JWT)
 	}
 	for i := range vh.Routes {
 		validateRoute(&f, idx("spec.virtualHost.routes", i), &vh.Routes[i])
@@ -257,6 +258,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateRateLimitOptions(f, path+".ratelimit", o.Ratelimit)
 	validateShadowing(f, path+".shadowing", o.Shadowing)
 	validateCors(f, path+".cors", o.Cors, true)
+	validateRouteJWT(f, path+".jwt", o.JWT)
 	validateFaults(f, path+".faults", o.Faults)
 	validateLbHash(f, path+".lbHash", o.LbHash)
 	validateBufferPerRoute(f, path+".bufferPerRoute", o.BufferPerRoute)

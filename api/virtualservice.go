@@ -50,6 +50,8 @@ type VirtualHostOptions struct {
 	LocalRatelimit     *LocalRateLimit     `json:"localRatelimit,omitempty"`
 	Ratelimit          *RateLimitOptions   `json:"ratelimit,omitempty"`
 	Cors               *CorsPolicy         `json:"cors,omitempty"`
+	// JWT requires a valid JSON Web Token on the virtual host's routes.
+	JWT *JWTConfig `json:"jwt,omitempty"`
 }
 
 // Route matches requests and does exactly one action with them.
@@ -165,6 +167,8 @@ type RouteOptions struct {
 	// that carries nothing for this long; default the gateway's stream
 	// idle timeout.
 	IdleTimeout *metav1.Duration `json:"idleTimeout,omitempty"`
+	// JWT replaces the virtual host's token requirement for this route.
+	JWT *RouteJWT `json:"jwt,omitempty"`
 }
 
 // WebSockets is the route's own WebSocket setting; nil: the gateway's.

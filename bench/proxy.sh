@@ -21,7 +21,10 @@
 # haproxy, with a goal of 1.05), TRACE_COST (1 measures OpenTelemetry
 # tracing at 1% sampling: the data plane's gateway traces to a real Jaeger
 # (scripts/jaeger-testenv) and runs against the same data plane serving an
-# untraced gateway instead of haproxy, with a goal of 1.05).
+# untraced gateway instead of haproxy, with a goal of 1.05), JWT_COST (1
+# measures JWT verification: the data plane's route requires an ES256 token,
+# which every request carries, against the same data plane's route without
+# JWT; goal 1.05, the token cache making repeated tokens cheap).
 # Exit status: 0 when the goal is met, non-zero when it is missed or the
 # run fails (then the processes' logs are printed).
 set -euo pipefail
@@ -36,6 +39,7 @@ TLS=${TLS:-0}
 HANDSHAKE=${HANDSHAKE:-0}
 STATS_COST=${STATS_COST:-0}
 TRACE_COST=${TRACE_COST:-0}
+JWT_COST=${JWT_COST:-0}
 # base is what the data plane is measured against: haproxy, the data
 # plane without statistics, or the data plane without tracing.
 base=haproxy
@@ -45,7 +49,13 @@ if [ "$STATS_COST" = 1 ]; then
 elif [ "$TRACE_COST" = 1 ]; then
 	base=untraced
 	GOAL_RATIO=${GOAL_RATIO_TRACE:-1.05}
+elif [ "$JWT_COST" = 1 ]; then
+	base=nojwt
+	GOAL_RATIO=${GOAL_RATIO_JWT:-1.05}
 fi
+# What each proxy's requests carry beyond the defaults (loadgen flags).
+gluon_args=()
+base_args=()
 LOAD_TIMEOUT=120 # seconds for one load run
 READY_TIMEOUT=30 # seconds for a process to become ready
 
@@ -100,7 +110,7 @@ haproxy_version=$(haproxy -v | awk 'NR == 1 { print $3 }')
 clk_tck=$(getconf CLK_TCK)
 
 mkdir -p "$work/bin"
-go build -o "$work/bin/" ./cmd/gluon ./bench/cmd/backend ./bench/cmd/loadgen ./bench/cmd/freeports ||
+go build -o "$work/bin/" ./cmd/gluon ./bench/cmd/backend ./bench/cmd/loadgen ./bench/cmd/freeports ./bench/cmd/jwtgen ||
 	die "build failed"
 bin=$work/bin
 
@@ -134,10 +144,11 @@ wait_until() {
 	done
 }
 
-# one_request URL: a single request through the whole path, with the body
-# checked, so readiness means the backend really answers through the proxy.
+# one_request URL [ARGS...]: a single request through the whole path, with
+# the body checked, so readiness means the backend really answers through
+# the proxy.
 one_request() {
-	"$bin/loadgen" -url "$1" -n 1 -c 1 -timeout 2s
+	"$bin/loadgen" -url "$1" -n 1 -c 1 -timeout 2s "${@:2}"
 }
 
 # load URL ARGS...: a bounded loadgen run, a new connection per request
@@ -165,8 +176,10 @@ cpu_ticks() {
 # "NAME rps cpu_us_per_request" to results.
 measure() {
 	local name=$1 pid=$2 url=$3 before after out rps
+	local -a args=("${base_args[@]}")
+	[[ $name == gluon ]] && args=("${gluon_args[@]}")
 	before=$(cpu_ticks "$pid")
-	out=$(load "$url" -n "$REQUESTS" -c "$CONCURRENCY") ||
+	out=$(load "$url" -n "$REQUESTS" -c "$CONCURRENCY" "${args[@]}") ||
 		die "$name: load run failed: $out"
 	after=$(cpu_ticks "$pid")
 	rps=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$out")
@@ -301,6 +314,35 @@ metadata: {name: bench-untraced}
 spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-untraced]}
 YAML
 fi
+if [ "$base" = nojwt ]; then
+	# The bench virtual service requires a token, which every request to the
+	# data plane carries; a second one (Host nojwt.local) requires none.
+	token=$("$bin/jwtgen" -pub "$work/jwt.pub") || die "jwtgen failed"
+	gluon_args=(-header "Authorization: Bearer $token")
+	base_args=(-host nojwt.local)
+	cat >>"$work/config/bench.yaml" <<YAML
+    options:
+      jwt:
+        providers:
+          bench:
+            issuer: https://bench.local
+            audiences: [bench]
+            jwks:
+              local:
+                key: |
+$(sed 's/^/                  /' "$work/jwt.pub")
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: bench-nojwt}
+spec:
+  virtualHost:
+    domains: [nojwt.local]
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: backend}}}
+YAML
+fi
 start control-plane "$bin/gluon" serve --config-dir "$work/config" --dataplane=none \
 	--xds-addr "127.0.0.1:$xds_port" --admin-addr "127.0.0.1:$admin_port" --state-dir "$work/state"
 wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$admin_port/readyz"
@@ -309,7 +351,7 @@ wait_until "$started" "gluon serve" curl -fsS --max-time 1 "http://127.0.0.1:$ad
 # alone, not the control plane's.
 start dataplane "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy gateway-proxy --node-id bench
 gluon_pid=$started
-wait_until "$gluon_pid" "gluon dataplane" one_request "$scheme://127.0.0.1:$gluon_port/"
+wait_until "$gluon_pid" "gluon dataplane" one_request "$scheme://127.0.0.1:$gluon_port/" "${gluon_args[@]}"
 
 if [ "$base" = nostats ]; then
 	start dataplane-nostats "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-nostats --node-id bench-nostats --stats=false
@@ -319,6 +361,11 @@ elif [ "$base" = untraced ]; then
 	start dataplane-untraced "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-untraced --node-id bench-untraced
 	base_pid=$started
 	base_label="gluon dataplane, gateway untraced"
+elif [ "$base" = nojwt ]; then
+	# The same data plane, on its route without JWT.
+	base_pid=$gluon_pid
+	base_label="gluon dataplane, route without JWT"
+	haproxy_port=$gluon_port
 else
 	# haproxy as it would front an API: HTTP mode, keep-alive to clients and to
 	# the server (connections reused across client connections), one process
@@ -352,7 +399,7 @@ else
 	base_pid=$haproxy_pid
 	base_label="haproxy $haproxy_version (nbthread 2)"
 fi
-wait_until "$base_pid" "$base" one_request "$scheme://127.0.0.1:$haproxy_port/"
+wait_until "$base_pid" "$base" one_request "$scheme://127.0.0.1:$haproxy_port/" "${base_args[@]}"
 
 # --- measurement -----------------------------------------------------------
 
@@ -361,10 +408,8 @@ haproxy_url="$scheme://127.0.0.1:$haproxy_port/"
 
 # Warm up both (connection pools, Go's heap and GC pacing, caches) before
 # anything is counted.
-for url in "$gluon_url" "$haproxy_url"; do
-	load "$url" -n "$WARMUP" -c "$CONCURRENCY" >/dev/null ||
-		die "warm-up through $url failed"
-done
+load "$gluon_url" -n "$WARMUP" -c "$CONCURRENCY" "${gluon_args[@]}" >/dev/null || die "warm-up through $gluon_url failed"
+load "$haproxy_url" -n "$WARMUP" -c "$CONCURRENCY" "${base_args[@]}" >/dev/null || die "warm-up through $haproxy_url failed"
 
 # Alternate which proxy goes first, so neither always gets the quieter slot.
 : >"$work/results"

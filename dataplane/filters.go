@@ -70,6 +70,7 @@ func knownExtensions(log *slog.Logger) *extensions {
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
 			faultFilterDef(),
 			corsFilterDef(),
+			jwtAuthnFilterDef(),
 			compressorFilterDef(),
 			bufferFilterDef(),
 			localRateLimitFilterDef(newBucketStore()),

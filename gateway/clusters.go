@@ -39,6 +39,11 @@ func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
 			}
 		}
 		for _, vh := range l.VirtualHosts {
+			for _, p := range vh.JWTProviders {
+				if p.RemoteJWKS != nil {
+					used[p.RemoteJWKS.Cluster] = true
+				}
+			}
 			for _, r := range vh.Routes {
 				if f := r.Forward; f != nil {
 					for _, d := range f.Destinations {

@@ -45,7 +45,26 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
 	}
 	t.reports.Warn(api.KeyOf(vs), ShadowWarnings(spec.Routes)...)
+	var err error
+	if vh.JWTProviders, err = t.jwtProviders(vs, vh.Name); err != nil {
+		t.failClosed(vs, vh, err)
+	}
 	return vh
+}
+
+// failClosed answers every route of a virtual host with the invalid-route
+// response: its authentication cannot be built, and it must not serve
+// unauthenticated instead.
+func (t *translation) failClosed(vs *api.VirtualService, vh *ir.VirtualHost, err error) {
+	problems := api.ProblemsOf(err, api.InvalidAuth, "")
+	for j := range problems {
+		problems[j].Message += "; every route answers " + fmt.Sprint(t.policy.Status)
+	}
+	t.reports.Reject(api.KeyOf(vs), problems...)
+	for _, r := range vh.Routes {
+		*r = ir.Route{Name: r.Name, Origin: r.Origin, Match: r.Match, DirectResponse: t.invalidRoute(err.Error())}
+	}
+	vh.JWTProviders = nil
 }
 
 // appendRoutes turns route i of a virtual service into one IR route per
@@ -64,6 +83,12 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	t.action(vs, i, r, first)
 	if first.Forward != nil {
 		first.Forward.Mirrors = mirrors
+	}
+	if jwt, err := jwtRequirement(vs, vs.Namespace+"_"+vs.Name, r); err != nil {
+		*first = ir.Route{} // no action runs unauthenticated
+		t.answerInvalid(t.reports.Reject, api.KeyOf(vs), i, first, err, api.InvalidAuth)
+	} else {
+		first.JWT = jwt
 	}
 	if r.Options != nil {
 		first.CORS = corsPolicy(r.Options.Cors)

@@ -183,6 +183,8 @@ type VirtualHost struct {
 	Headers   *HeaderMutation `json:"headers,omitempty"`
 	RateLimit *RateLimit      `json:"rateLimit,omitempty"`
 	CORS      *CORS           `json:"cors,omitempty"`
+	// JWTProviders are the token issuers its routes' JWT requirements name.
+	JWTProviders []JWTProvider `json:"jwtProviders,omitempty"`
 }
 
 // Fault is a route's fault injection. Shares are per million requests.
@@ -292,6 +294,8 @@ type Route struct {
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 	// CORS replaces the virtual host's policy.
 	CORS *CORS `json:"cors,omitempty"`
+	// JWT is the tokens the route requires; nil: none.
+	JWT *JWTRequirement `json:"jwt,omitempty"`
 	// Fault aborts or delays a share of the route's requests.
 	Fault *Fault `json:"fault,omitempty"`
 	// Buffer overrides the listener's request buffering.

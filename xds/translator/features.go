@@ -34,6 +34,7 @@ var features = []feature{
 	headersFeature,
 	faultFeature,
 	corsFeature,
+	jwtFeature,
 	compressionFeature,
 	rateLimitFeature,
 	bufferFeature,

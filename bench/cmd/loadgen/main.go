@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,8 @@ func main() {
 	bodySize := flag.Int64("body-size", 100, "expected response body size; -1 accepts any")
 	timeout := flag.Duration("timeout", 2*time.Minute, "deadline for the whole run")
 	newConn := flag.Bool("new-conn", false, "a new connection per request (with https, a full handshake each)")
+	var headers headerFlags
+	flag.Var(&headers, "header", `a request header, "Name: value" (repeatable)`)
 	flag.Parse()
 
 	u, err := url.Parse(*target)
@@ -67,7 +70,7 @@ func main() {
 	}
 	cfg := config{
 		addr:     u.Host,
-		request:  fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gluon-bench\r\n\r\n", u.RequestURI(), *host),
+		request:  fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: gluon-bench\r\n%s\r\n", u.RequestURI(), *host, headers.String()),
 		n:        *n,
 		bodySize: *bodySize,
 		deadline: time.Now().Add(*timeout),
@@ -180,4 +183,23 @@ func roundTrip(cfg *config, conn net.Conn, br *bufio.Reader) (keep bool, err err
 		return !resp.Close, fmt.Errorf("body of %d bytes, want %d", got, cfg.bodySize)
 	}
 	return !resp.Close, nil
+}
+
+// headerFlags are -header flags, written as request header lines.
+type headerFlags []string
+
+func (h *headerFlags) String() string {
+	var b strings.Builder
+	for _, line := range *h {
+		b.WriteString(line + "\r\n")
+	}
+	return b.String()
+}
+
+func (h *headerFlags) Set(v string) error {
+	if !strings.Contains(v, ":") || strings.ContainsAny(v, "\r\n") {
+		return fmt.Errorf("want \"Name: value\", got %q", v)
+	}
+	*h = append(*h, v)
+	return nil
 }
