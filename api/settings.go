@@ -31,6 +31,8 @@ type SettingsSpec struct {
 	Discovery           *DiscoverySettings      `json:"discovery,omitempty"`
 	Transformation      *TransformationSettings `json:"transformation,omitempty"`
 	Ratelimit           *RateLimitSettings      `json:"ratelimit,omitempty"`
+	// Extauth is the external authorization service routes may ask.
+	Extauth *ExtAuthSettings `json:"extauth,omitempty"`
 }
 
 // The function discovery modes, Gloo's names.

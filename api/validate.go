@@ -82,6 +82,7 @@ func (vs *VirtualService) Validate() error {
 		validateRateLimitOptions(&f, "spec.virtualHost.options.ratelimit", vh.Options.Ratelimit)
 		validateCors(&f, "spec.virtualHost.options.cors", vh.Options.Cors, false)
 		validateJWT(&f, "spec.virtualHost.options.jwt", vh.Options.JWT)
+		validateExtAuth(&f, "spec.virtualHost.options.extauth", vh.Options.Extauth)
 	}
 	for i := range vh.Routes {
 		validateRoute(&f, idx("spec.virtualHost.routes", i), &vh.Routes[i])
@@ -259,6 +260,7 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateShadowing(f, path+".shadowing", o.Shadowing)
 	validateCors(f, path+".cors", o.Cors, true)
 	validateRouteJWT(f, path+".jwt", o.JWT)
+	validateExtAuth(f, path+".extauth", o.Extauth)
 	validateFaults(f, path+".faults", o.Faults)
 	validateLbHash(f, path+".lbHash", o.LbHash)
 	validateBufferPerRoute(f, path+".bufferPerRoute", o.BufferPerRoute)
@@ -394,6 +396,7 @@ func (s *Settings) Validate() error {
 	}
 	validateDiscovery(&f, s.Spec.Discovery)
 	validateRateLimitSettings(&f, s.Spec.Ratelimit)
+	validateExtAuthSettings(&f, "spec.extauth", s.Spec.Extauth)
 	return f.err()
 }
 

@@ -52,6 +52,9 @@ type VirtualHostOptions struct {
 	Cors               *CorsPolicy         `json:"cors,omitempty"`
 	// JWT requires a valid JSON Web Token on the virtual host's routes.
 	JWT *JWTConfig `json:"jwt,omitempty"`
+	// Extauth asks the external authorization service about the virtual
+	// host's requests.
+	Extauth *ExtAuthExtension `json:"extauth,omitempty"`
 }
 
 // Route matches requests and does exactly one action with them.
@@ -169,6 +172,8 @@ type RouteOptions struct {
 	IdleTimeout *metav1.Duration `json:"idleTimeout,omitempty"`
 	// JWT replaces the virtual host's token requirement for this route.
 	JWT *RouteJWT `json:"jwt,omitempty"`
+	// Extauth replaces the virtual host's external authorization setting.
+	Extauth *ExtAuthExtension `json:"extauth,omitempty"`
 }
 
 // WebSockets is the route's own WebSocket setting; nil: the gateway's.

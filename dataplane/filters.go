@@ -71,6 +71,7 @@ func knownExtensions(log *slog.Logger) *extensions {
 			faultFilterDef(),
 			corsFilterDef(),
 			jwtAuthnFilterDef(),
+			extAuthzFilterDef(),
 			compressorFilterDef(),
 			bufferFilterDef(),
 			localRateLimitFilterDef(newBucketStore()),

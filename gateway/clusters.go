@@ -25,10 +25,13 @@ func (t *translation) clusters() []*ir.Cluster {
 }
 
 // routedClusters keeps the clusters a proxy's routes send to (or mirror
-// to): a proxy learns nothing of upstreams it does not route to, their
+// to, or check requests with): a proxy learns nothing of upstreams it does not route to, their
 // client keys included.
-func routedClusters(listeners []*ir.Listener, all []*ir.Cluster) []*ir.Cluster {
+func routedClusters(listeners []*ir.Listener, all []*ir.Cluster, extAuthz *ir.ExtAuthz) []*ir.Cluster {
 	used := map[string]bool{}
+	if extAuthz != nil {
+		used[extAuthz.Cluster] = true
+	}
 	for _, l := range listeners {
 		if l.Tracing != nil {
 			used[l.Tracing.Cluster] = true

@@ -84,11 +84,16 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	if first.Forward != nil {
 		first.Forward.Mirrors = mirrors
 	}
-	if jwt, err := jwtRequirement(vs, vs.Namespace+"_"+vs.Name, r); err != nil {
+	jwt, err := jwtRequirement(vs, vs.Namespace+"_"+vs.Name, r)
+	var extAuthz *ir.RouteExtAuthz
+	if err == nil {
+		extAuthz, err = t.routeExtAuthz(vs, r)
+	}
+	if err != nil {
 		*first = ir.Route{} // no action runs unauthenticated
 		t.answerInvalid(t.reports.Reject, api.KeyOf(vs), i, first, err, api.InvalidAuth)
 	} else {
-		first.JWT = jwt
+		first.JWT, first.ExtAuthz = jwt, extAuthz
 	}
 	if r.Options != nil {
 		first.CORS = corsPolicy(r.Options.Cors)

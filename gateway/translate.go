@@ -83,17 +83,20 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	}
 	t.awsCreds = t.awsCredentials(t.secrets)
 	azureKeys, azureAAD := t.azureAuth(t.secrets)
+	t.extAuthzSvc, t.extAuthzErr = t.extAuthz()
 	t.vhosts = t.virtualHosts()
 	out := Output{Reports: t.reports, ListenerOwners: map[string]map[string]api.Key{}}
 	for _, name := range sortedNames(byProxy) {
 		api.SortByAge(byProxy[name]) // the oldest gateway keeps a contested port
 		listeners, owners := t.listeners(byProxy[name])
 		out.ListenerOwners[name] = owners
+		extAuthz := t.proxyExtAuthz(listeners)
 		out.Proxies = append(out.Proxies, &ir.Proxy{
 			Name:             name,
 			Listeners:        listeners,
 			RateLimitService: rateLimitService(res.Settings, listeners, opts),
-			Clusters:         routedClusters(listeners, clusters),
+			ExtAuthz:         extAuthz,
+			Clusters:         routedClusters(listeners, clusters, extAuthz),
 			AllowedEnv:       allowedEnv(res.Settings),
 			// Every proxy may route to any upstream, so each gets every
 			// upstream's credentials; the translator keeps those in use.
@@ -116,6 +119,10 @@ type translation struct {
 	upstreams map[api.ResourceRef]knownUpstream
 	policy    ir.DirectResponse
 	awsCreds  map[string]ir.AWSCredentials
+	// extAuthzSvc is the external authorization service, or extAuthzErr
+	// why there is none for routes that ask it.
+	extAuthzSvc *ir.ExtAuthz
+	extAuthzErr error
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost

@@ -22,6 +22,8 @@ type Proxy struct {
 	// RateLimitService decides global rate limits; needed when a route or
 	// virtual host has global limits.
 	RateLimitService *RateLimitService `json:"rateLimitService,omitempty"`
+	// ExtAuthz is asked about the requests of routes with ExtAuthz.
+	ExtAuthz *ExtAuthz `json:"extAuthz,omitempty"`
 	// AzureKeys and AzureAAD authorise Azure Function calls, by upstream
 	// ("ns/name").
 	AzureKeys map[string]AzureAppKeys `json:"azureKeys,omitempty"`
@@ -296,6 +298,8 @@ type Route struct {
 	CORS *CORS `json:"cors,omitempty"`
 	// JWT is the tokens the route requires; nil: none.
 	JWT *JWTRequirement `json:"jwt,omitempty"`
+	// ExtAuthz asks the proxy's external authorization service; nil: not.
+	ExtAuthz *RouteExtAuthz `json:"extAuthz,omitempty"`
 	// Fault aborts or delays a share of the route's requests.
 	Fault *Fault `json:"fault,omitempty"`
 	// Buffer overrides the listener's request buffering.

@@ -35,6 +35,7 @@ var features = []feature{
 	faultFeature,
 	corsFeature,
 	jwtFeature,
+	extAuthzFeature,
 	compressionFeature,
 	rateLimitFeature,
 	bufferFeature,
