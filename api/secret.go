@@ -1,6 +1,10 @@
 package api
 
-import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+import (
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // KindSecret is a Secret: credentials that upstreams refer to. Its values
 // never appear in status, logs or served-config views.
@@ -20,6 +24,22 @@ type SecretSpec struct {
 	Azure  *AzureSecret  `json:"azure,omitempty"`
 	TLS    *TLSSecret    `json:"tls,omitempty"`
 	Header *HeaderSecret `json:"header,omitempty"`
+	// APIKey is a client's key for apiKeyAuth; Htpasswd, users for basicAuth.
+	APIKey   *APIKeySecret   `json:"apiKey,omitempty"`
+	Htpasswd *HtpasswdSecret `json:"htpasswd,omitempty"`
+}
+
+// APIKeySecret is one client's API key (Gloo's shape), with metadata
+// about the client.
+type APIKeySecret struct {
+	APIKey   string            `json:"apiKey"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// HtpasswdSecret is an htpasswd file: user:hash lines, bcrypt ($2y$, $2a$,
+// $2b$) or SHA-1 ({SHA}).
+type HtpasswdSecret struct {
+	Users string `json:"users"`
 }
 
 // TLSSecret is a certificate and key (PEM), and optionally the CAs to trust;
@@ -50,12 +70,12 @@ func (*Secret) ResourceKind() Kind { return KindSecret }
 func (s *Secret) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &s.ObjectMeta)
-	types := countSet(s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil)
+	types := countSet(s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil, s.Spec.APIKey != nil, s.Spec.Htpasswd != nil)
 	switch {
 	case types > 1:
-		f.add("spec", "only one secret type may be set (aws, azure, tls, header)")
+		f.add("spec", "only one secret type may be set (aws, azure, tls, header, apiKey, htpasswd)")
 	case types == 0:
-		f.add("spec", "a secret type is required (aws, azure, tls, header)")
+		f.add("spec", "a secret type is required (aws, azure, tls, header, apiKey, htpasswd)")
 	case s.Spec.AWS != nil:
 		if s.Spec.AWS.AccessKey == "" || s.Spec.AWS.SecretKey == "" {
 			f.add("spec.aws", "accessKey and secretKey are required")
@@ -64,6 +84,10 @@ func (s *Secret) Validate() error {
 		validateTLSSecret(&f, s.Spec.TLS)
 	case s.Spec.Header != nil:
 		validateHeaderSecret(&f, s.Spec.Header)
+	case s.Spec.APIKey != nil && s.Spec.APIKey.APIKey == "":
+		f.add("spec.apiKey.apiKey", "is required")
+	case s.Spec.Htpasswd != nil:
+		validateHtpasswd(&f, "spec.htpasswd.users", s.Spec.Htpasswd.Users)
 	}
 	return f.err()
 }
@@ -94,6 +118,16 @@ func (s *SecretSpec) Values() []string {
 	if h := s.Header; h != nil {
 		for _, v := range h.Headers {
 			add(v)
+		}
+	}
+	if k := s.APIKey; k != nil {
+		add(k.APIKey)
+	}
+	if h := s.Htpasswd; h != nil {
+		for line := range strings.Lines(h.Users) {
+			if _, hash, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+				add(hash)
+			}
 		}
 	}
 	return out

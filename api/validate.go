@@ -83,6 +83,8 @@ func (vs *VirtualService) Validate() error {
 		validateCors(&f, "spec.virtualHost.options.cors", vh.Options.Cors, false)
 		validateJWT(&f, "spec.virtualHost.options.jwt", vh.Options.JWT)
 		validateExtAuth(&f, "spec.virtualHost.options.extauth", vh.Options.Extauth)
+		validateAPIKeyAuth(&f, "spec.virtualHost.options.apiKeyAuth", vh.Options.APIKeyAuth)
+		validateBasicAuth(&f, "spec.virtualHost.options.basicAuth", vh.Options.BasicAuth)
 	}
 	for i := range vh.Routes {
 		validateRoute(&f, idx("spec.virtualHost.routes", i), &vh.Routes[i])
@@ -261,6 +263,8 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	validateCors(f, path+".cors", o.Cors, true)
 	validateRouteJWT(f, path+".jwt", o.JWT)
 	validateExtAuth(f, path+".extauth", o.Extauth)
+	validateAPIKeyAuth(f, path+".apiKeyAuth", o.APIKeyAuth)
+	validateBasicAuth(f, path+".basicAuth", o.BasicAuth)
 	validateFaults(f, path+".faults", o.Faults)
 	validateLbHash(f, path+".lbHash", o.LbHash)
 	validateBufferPerRoute(f, path+".bufferPerRoute", o.BufferPerRoute)

@@ -55,6 +55,9 @@ type VirtualHostOptions struct {
 	// Extauth asks the external authorization service about the virtual
 	// host's requests.
 	Extauth *ExtAuthExtension `json:"extauth,omitempty"`
+	// APIKeyAuth and BasicAuth admit only clients with a key, or a user.
+	APIKeyAuth *APIKeyAuth `json:"apiKeyAuth,omitempty"`
+	BasicAuth  *BasicAuth  `json:"basicAuth,omitempty"`
 }
 
 // Route matches requests and does exactly one action with them.
@@ -174,6 +177,9 @@ type RouteOptions struct {
 	JWT *RouteJWT `json:"jwt,omitempty"`
 	// Extauth replaces the virtual host's external authorization setting.
 	Extauth *ExtAuthExtension `json:"extauth,omitempty"`
+	// APIKeyAuth and BasicAuth replace the virtual host's for this route.
+	APIKeyAuth *APIKeyAuth `json:"apiKeyAuth,omitempty"`
+	BasicAuth  *BasicAuth  `json:"basicAuth,omitempty"`
 }
 
 // WebSockets is the route's own WebSocket setting; nil: the gateway's.

@@ -71,6 +71,8 @@ func knownExtensions(log *slog.Logger) *extensions {
 			faultFilterDef(),
 			corsFilterDef(),
 			jwtAuthnFilterDef(),
+			apiKeyAuthFilterDef(),
+			basicAuthFilterDef(),
 			extAuthzFilterDef(),
 			compressorFilterDef(),
 			bufferFilterDef(),

@@ -235,11 +235,7 @@ func (v *jwtVerification) apply() {
 func jwtDenied(w http.ResponseWriter, r *http.Request, err error) {
 	je := &jwtError{http.StatusUnauthorized, err.Error()}
 	errors.As(err, &je)
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	challenge := `Bearer realm="` + scheme + "://" + r.Host + pathOf(requestTarget(r)) + `"`
+	challenge := `Bearer realm="` + resourceURL(r) + `"`
 	if je != errJWTMissing {
 		challenge += `, error="invalid_token"`
 	}

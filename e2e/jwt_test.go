@@ -252,6 +252,10 @@ func getHeaders(t *testing.T, url string, headers map[string]string) (int, strin
 		t.Fatal(err)
 	}
 	for k, v := range headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)

@@ -84,16 +84,9 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	if first.Forward != nil {
 		first.Forward.Mirrors = mirrors
 	}
-	jwt, err := jwtRequirement(vs, vs.Namespace+"_"+vs.Name, r)
-	var extAuthz *ir.RouteExtAuthz
-	if err == nil {
-		extAuthz, err = t.routeExtAuthz(vs, r)
-	}
-	if err != nil {
+	if err := t.routeAuth(vs, r, first); err != nil {
 		*first = ir.Route{} // no action runs unauthenticated
 		t.answerInvalid(t.reports.Reject, api.KeyOf(vs), i, first, err, api.InvalidAuth)
-	} else {
-		first.JWT, first.ExtAuthz = jwt, extAuthz
 	}
 	if r.Options != nil {
 		first.CORS = corsPolicy(r.Options.Cors)

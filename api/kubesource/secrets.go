@@ -15,12 +15,20 @@ const (
 	SecretTypeAWS    corev1.SecretType = "gluon.dev/aws"
 	SecretTypeAzure  corev1.SecretType = "gluon.dev/azure"
 	SecretTypeHeader corev1.SecretType = "gluon.dev/header"
+	// An API key Secret holds the key under api-key, and the client's
+	// metadata under other keys; an htpasswd Secret, the file under users.
+	SecretTypeAPIKey   corev1.SecretType = "gluon.dev/api-key"
+	SecretTypeHtpasswd corev1.SecretType = "gluon.dev/htpasswd"
 	// TLS secrets are Kubernetes' own type, with its keys (tls.crt,
 	// tls.key) and ca.crt for the CAs.
 	SecretTypeTLS = corev1.SecretTypeTLS
 )
 
-const keyCA = "ca.crt"
+const (
+	keyCA       = "ca.crt"
+	keyAPIKey   = "api-key"
+	keyHtpasswd = "users"
+)
 
 // Data keys of an AWS secret (the AWS CLI's names) and of an Azure secret;
 // an Azure function key is stored as "apiKey.<function>".
@@ -56,6 +64,18 @@ func SecretOf(s *corev1.Secret) (*api.Secret, bool, error) {
 		for k, v := range s.Data {
 			out.Spec.Header.Headers[k] = string(v)
 		}
+	case SecretTypeAPIKey:
+		out.Spec.APIKey = &api.APIKeySecret{APIKey: string(s.Data[keyAPIKey])}
+		for k, v := range s.Data {
+			if k != keyAPIKey {
+				if out.Spec.APIKey.Metadata == nil {
+					out.Spec.APIKey.Metadata = map[string]string{}
+				}
+				out.Spec.APIKey.Metadata[k] = string(v)
+			}
+		}
+	case SecretTypeHtpasswd:
+		out.Spec.Htpasswd = &api.HtpasswdSecret{Users: string(s.Data[keyHtpasswd])}
 	default:
 		return nil, false, nil
 	}
@@ -116,6 +136,15 @@ func KubeSecret(s *api.Secret) (*corev1.Secret, error) {
 		for k, v := range s.Spec.Header.Headers {
 			out.Data[k] = []byte(v)
 		}
+	case s.Spec.APIKey != nil:
+		out.Type = SecretTypeAPIKey
+		for k, v := range s.Spec.APIKey.Metadata {
+			out.Data[k] = []byte(v)
+		}
+		out.Data[keyAPIKey] = []byte(s.Spec.APIKey.APIKey)
+	case s.Spec.Htpasswd != nil:
+		out.Type = SecretTypeHtpasswd
+		out.Data[keyHtpasswd] = []byte(s.Spec.Htpasswd.Users)
 	default:
 		return nil, fmt.Errorf("secret %s/%s holds no credentials", s.Namespace, s.Name)
 	}

@@ -12,6 +12,8 @@ func TestSecretsRoundTripThroughKubernetesSecrets(t *testing.T) {
 		{AWS: &api.AWSSecret{AccessKey: "AKID", SecretKey: "s3cr3t", SessionToken: "tok"}},
 		{Azure: &api.AzureSecret{APIKeys: map[string]string{"hello": "k1", "bye": "k2"}, HostKey: "h", MasterKey: "m"}},
 		{Header: &api.HeaderSecret{Headers: map[string]string{"x-api-key": "k", "authorization": "Basic dTpw"}}},
+		{APIKey: &api.APIKeySecret{APIKey: "k-123", Metadata: map[string]string{"client-id": "acme"}}},
+		{Htpasswd: &api.HtpasswdSecret{Users: "alice:{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n"}},
 	} {
 		in := &api.Secret{Spec: spec}
 		in.Name, in.Namespace = "creds", "shop"

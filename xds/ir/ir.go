@@ -300,6 +300,9 @@ type Route struct {
 	JWT *JWTRequirement `json:"jwt,omitempty"`
 	// ExtAuthz asks the proxy's external authorization service; nil: not.
 	ExtAuthz *RouteExtAuthz `json:"extAuthz,omitempty"`
+	// APIKeyAuth and BasicAuth admit only clients with a key, or a user.
+	APIKeyAuth *APIKeyAuth `json:"apiKeyAuth,omitempty"`
+	BasicAuth  *BasicAuth  `json:"basicAuth,omitempty"`
 	// Fault aborts or delays a share of the route's requests.
 	Fault *Fault `json:"fault,omitempty"`
 	// Buffer overrides the listener's request buffering.

@@ -35,6 +35,8 @@ var features = []feature{
 	faultFeature,
 	corsFeature,
 	jwtFeature,
+	apiKeyAuthFeature,
+	basicAuthFeature,
 	extAuthzFeature,
 	compressionFeature,
 	rateLimitFeature,

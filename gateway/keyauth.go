@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// defaultAPIKeyHeader is where a key is read from by default, as Gloo's.
+const defaultAPIKeyHeader = "api-key"
+
+// routeAPIKeyAuth is route r's API key auth: its own, else its virtual
+// host's. A Secret it names that is missing or no apiKey is an error: the
+// route must not serve unauthenticated.
+func (t *translation) routeAPIKeyAuth(vs *api.VirtualService, r *api.Route) (*ir.APIKeyAuth, error) {
+	var a *api.APIKeyAuth
+	if o := vs.Spec.VirtualHost.Options; o != nil {
+		a = o.APIKeyAuth
+	}
+	if r.Options != nil && r.Options.APIKeyAuth != nil {
+		a = r.Options.APIKeyAuth
+	}
+	if a == nil || a.Disable {
+		return nil, nil
+	}
+	out := &ir.APIKeyAuth{Header: a.HeaderName, Query: a.QueryParam, Cookie: a.Cookie, ClientIDHeader: a.ClientIDHeader,
+		KeepCredentials: a.KeepCredentials}
+	if out.Header == "" && out.Query == "" && out.Cookie == "" {
+		out.Header = defaultAPIKeyHeader
+	}
+	seen := map[api.ResourceRef]bool{}
+	for _, ref := range a.APIKeySecretRefs {
+		ref = ref.Ref(vs.Namespace)
+		s, ok := t.secrets[ref]
+		if !ok || s.Spec.APIKey == nil {
+			return nil, api.Errorf(api.SecretNotFound, "options.apiKeyAuth.apiKeySecretRefs", "apiKey Secret %s not found", ref)
+		}
+		seen[ref] = true
+		out.Credentials = append(out.Credentials, credentialOf(ref, s))
+	}
+	if len(a.LabelSelector) > 0 {
+		for ref, s := range t.secrets {
+			if ref.Namespace == vs.Namespace && s.Spec.APIKey != nil && hasLabels(s.Labels, a.LabelSelector) && !seen[ref] {
+				out.Credentials = append(out.Credentials, credentialOf(ref, s))
+			}
+		}
+	}
+	slices.SortFunc(out.Credentials, func(a, b ir.APIKeyCredential) int { return strings.Compare(a.Client, b.Client) })
+	return out, nil
+}
+
+// credentialOf is a key with its client's id: its client-id metadata,
+// else the Secret's namespace/name.
+func credentialOf(ref api.ResourceRef, s *api.Secret) ir.APIKeyCredential {
+	client := s.Spec.APIKey.Metadata["client-id"]
+	if client == "" {
+		client = ref.Namespace + "/" + ref.Name
+	}
+	return ir.APIKeyCredential{Key: s.Spec.APIKey.APIKey, Client: client}
+}
+
+// routeBasicAuth is route r's basic auth: its own, else its virtual
+// host's; a Secret that is missing or no htpasswd is an error.
+func (t *translation) routeBasicAuth(vs *api.VirtualService, r *api.Route) (*ir.BasicAuth, error) {
+	var b *api.BasicAuth
+	if o := vs.Spec.VirtualHost.Options; o != nil {
+		b = o.BasicAuth
+	}
+	if r.Options != nil && r.Options.BasicAuth != nil {
+		b = r.Options.BasicAuth
+	}
+	if b == nil || b.Disable {
+		return nil, nil
+	}
+	ref := b.SecretRef.Ref(vs.Namespace)
+	s, ok := t.secrets[ref]
+	if !ok || s.Spec.Htpasswd == nil {
+		return nil, api.Errorf(api.SecretNotFound, "options.basicAuth.secretRef", "htpasswd Secret %s not found", ref)
+	}
+	return &ir.BasicAuth{Users: s.Spec.Htpasswd.Users, ForwardUsernameHeader: b.ForwardUsernameHeader}, nil
+}
+
+// routeAuth sets who route r admits: JWT, external authorization, API
+// keys, basic auth; the first of them that cannot be built is the error.
+func (t *translation) routeAuth(vs *api.VirtualService, r *api.Route, out *ir.Route) error {
+	var err error
+	if out.JWT, err = jwtRequirement(vs, vs.Namespace+"_"+vs.Name, r); err != nil {
+		return err
+	}
+	if out.ExtAuthz, err = t.routeExtAuthz(vs, r); err != nil {
+		return err
+	}
+	if out.APIKeyAuth, err = t.routeAPIKeyAuth(vs, r); err != nil {
+		return err
+	}
+	out.BasicAuth, err = t.routeBasicAuth(vs, r)
+	return err
+}

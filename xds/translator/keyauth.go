@@ -1,0 +1,78 @@
+package translator
+
+import (
+	"cmp"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
+	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
+
+	"github.com/gluon-gateway/gluon/xds/ir"
+)
+
+// Envoy's API key and basic authentication filters.
+const (
+	apiKeyAuthFilter = "envoy.filters.http.api_key_auth"
+	basicAuthFilter  = "envoy.filters.http.basic_auth"
+)
+
+// apiKeyAuthFeature is Envoy's api_key_auth filter, at the authentication
+// stage, off by default: the routes that take keys turn it on with their
+// credentials and key sources.
+var apiKeyAuthFeature = feature{
+	name: "apikeyauth",
+	filters: func(_ *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
+		if !anyRoute(l, func(r *ir.Route) bool { return r.APIKeyAuth != nil }) {
+			return nil, nil
+		}
+		return []httpFilter{{stage: StageAuthN, name: apiKeyAuthFilter, disabled: true, config: &apikeyv3.ApiKeyAuth{}}}, nil
+	},
+	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
+		a := r.APIKeyAuth
+		if a == nil {
+			return nil
+		}
+		cfg := &apikeyv3.ApiKeyAuthPerRoute{KeySources: []*apikeyv3.KeySource{{Header: a.Header, Query: a.Query, Cookie: a.Cookie}}}
+		for _, c := range a.Credentials {
+			cfg.Credentials = append(cfg.Credentials, &apikeyv3.Credential{Key: c.Key, Client: c.Client})
+		}
+		if a.ClientIDHeader != "" || !a.KeepCredentials {
+			cfg.Forwarding = &apikeyv3.Forwarding{Header: a.ClientIDHeader, HideCredentials: !a.KeepCredentials}
+		}
+		out.TypedPerFilterConfig, err = withPackedConfig(out.TypedPerFilterConfig, apiKeyAuthFilter, cfg)
+		return err
+	},
+}
+
+// basicAuthFeature is Envoy's basic_auth filter, at the authentication
+// stage, off by default: the routes that take users turn it on with them.
+// The header carrying the user's name is the listener's: the first route
+// that names one sets it.
+var basicAuthFeature = feature{
+	name: "basicauth",
+	filters: func(_ *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
+		var forward string
+		found := false
+		for _, vh := range l.VirtualHosts {
+			for _, r := range vh.Routes {
+				if r.BasicAuth != nil {
+					found = true
+					forward = cmp.Or(forward, r.BasicAuth.ForwardUsernameHeader)
+				}
+			}
+		}
+		if !found {
+			return nil, nil
+		}
+		return []httpFilter{{stage: StageAuthN, name: basicAuthFilter, disabled: true,
+			config: &basicauthv3.BasicAuth{ForwardUsernameHeader: forward}}}, nil
+	},
+	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
+		if r.BasicAuth == nil {
+			return nil
+		}
+		out.TypedPerFilterConfig, err = withPackedConfig(out.TypedPerFilterConfig, basicAuthFilter,
+			&basicauthv3.BasicAuthPerRoute{Users: inline(r.BasicAuth.Users)})
+		return err
+	},
+}
