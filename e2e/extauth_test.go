@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -113,9 +114,19 @@ spec:
 // with failureModeAllow. The same checks run against an HTTP service.
 func TestExtAuthz(t *testing.T) {
 	app := startBackend(t, "app", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("user=" + r.Header.Get("X-Authz-User")))
+		body, _ := io.ReadAll(r.Body)
+		out := "user=" + r.Header.Get("X-Authz-User")
+		if len(body) > 0 {
+			out += " body=" + string(body)
+		}
+		w.Write([]byte(out))
 	})
 	httpAuthz := startBackend(t, "http-authz", func(w http.ResponseWriter, r *http.Request) {
+		if body, _ := io.ReadAll(r.Body); string(body) == "forbidden words" {
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte("denied by body"))
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, "/check/orders") && r.Header.Get("X-User") == "alice" && r.Header.Get("X-Gluon") == "yes" {
 			w.Header().Set("X-Authz-User", "alice")
 			return
@@ -169,7 +180,8 @@ func TestExtAuthz(t *testing.T) {
 		})
 	})
 	t.Run("an HTTP service allows and denies the same", func(t *testing.T) {
-		write("http-authz", "false", `    httpService:
+		write("http-authz", "false", `    requestBody: {maxRequestBytes: 64}
+    httpService:
       pathPrefix: /check
       request: {allowedHeaders: [x-user], headersToAdd: {x-gluon: "yes"}}
       response: {allowedUpstreamHeaders: [x-authz-user]}`)
@@ -178,5 +190,16 @@ func TestExtAuthz(t *testing.T) {
 			return code == 403
 		})
 		checks(t)
+		// The service sees the body (up to the limit) and the upstream
+		// still gets it; a larger one is refused before any check.
+		if code, body := doBody(t, http.MethodPost, base+"/orders/7", nil, "forbidden words"); code != 403 || body != "denied by body" {
+			t.Errorf("a body the service refuses: %d %q", code, body)
+		}
+		if code, body := doBody(t, http.MethodPost, base+"/orders/7", map[string]string{"x-user": "alice"}, "ok words"); code != 200 || body != "user=alice body=ok words" {
+			t.Errorf("a body the service allows: %d %q", code, body)
+		}
+		if code, _ := doBody(t, http.MethodPost, base+"/orders/7", map[string]string{"x-user": "alice"}, strings.Repeat("x", 100)); code != 413 {
+			t.Errorf("a body over maxRequestBytes: %d, want 413", code)
+		}
 	})
 }

@@ -178,6 +178,10 @@ func TestJWT(t *testing.T) {
 				t.Errorf("%s: %d %q", s.alg, code, body)
 			}
 		}
+		// Envoy's other default place: the access_token query parameter.
+		if code, body := get(t, base+"/api?access_token="+es.token(t, claims(nil)), nil); code != 200 || body != "user=alice tenant=acme authorization=" {
+			t.Errorf("access_token parameter: %d %q", code, body)
+		}
 	})
 	t.Run("bad tokens are refused as Envoy refuses them", func(t *testing.T) {
 		for _, c := range []struct {
