@@ -115,7 +115,7 @@ func validateJWTProvider(f *fieldErrors, path string, p JWTProvider) {
 	case (j.Local == nil) == (j.Remote == nil):
 		f.add(path+".jwks", "exactly one of local, remote is required")
 	case j.Local != nil:
-		if err := checkLocalJWKS(j.Local.Key); err != nil {
+		if err := CheckJWKS(j.Local.Key); err != nil {
 			f.add(path+".jwks.local.key", "%v", err)
 		}
 	case j.Remote != nil:
@@ -153,10 +153,9 @@ func validateRouteJWT(f *fieldErrors, path string, r *RouteJWT) {
 	}
 }
 
-// checkLocalJWKS checks that key is a JWKS document with keys, or a PEM
-// public key, as far as the standard library tells: the proxy parses it
-// fully.
-func checkLocalJWKS(key string) error {
+// CheckJWKS checks that key is a JWKS document with keys, or a PEM public
+// key, as far as the standard library tells: the proxy parses it fully.
+func CheckJWKS(key string) error {
 	if block, _ := pem.Decode([]byte(key)); block != nil {
 		if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
 			return fmt.Errorf("PEM public key: %w", err)

@@ -34,7 +34,7 @@ func (p *Pipeline) Admit(obj api.Object) (warnings []string, err error) {
 	p.mu.Unlock()
 
 	res = withObject(res, obj)
-	out := gateway.Translate(res, p.catalog.Snapshot(), p.GatewayOptions)
+	out := gateway.Translate(res, p.catalog.Snapshot(), p.gatewayOptions())
 	if r := out.Reports[api.KeyOf(obj)]; r != nil {
 		switch r.State {
 		case api.Rejected:

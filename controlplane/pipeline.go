@@ -37,6 +37,7 @@ type Pipeline struct {
 	server  *server.Server
 	catalog *functions.Catalog
 	poller  *fds.Poller
+	jwks    *jwksProbe
 	log     *slog.Logger
 	// GatewayOptions say where this control plane serves the rate-limit
 	// service, whose limits follow Settings (RateLimit, when set). Set
@@ -69,7 +70,9 @@ func New(s *server.Server, log *slog.Logger) *Pipeline {
 	m := newMetrics()
 	poller := fds.NewPoller(c, log)
 	poller.Observe = m.poll
-	return &Pipeline{server: s, catalog: c, poller: poller, log: log, proxies: map[string]bool{}, metrics: m}
+	p := &Pipeline{server: s, catalog: c, poller: poller, log: log, proxies: map[string]bool{}, metrics: m}
+	p.jwks = newJWKSProbe(p.translate)
+	return p
 }
 
 // FollowCatalog re-translates whenever discovery changes the catalog.
@@ -105,6 +108,7 @@ func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 	p.translateMu.Unlock()
 	targets, interval := discoveryTargets(snap.Resources)
 	p.poller.Sync(ctx, targets, interval)
+	p.jwks.sync(ctx, jwksTargets(snap.Resources))
 	p.translate(ctx)
 }
 
@@ -128,7 +132,7 @@ func (p *Pipeline) translate(ctx context.Context) {
 	}
 	fns := p.catalog.Snapshot()
 	start := time.Now()
-	out := gateway.Translate(snap.Resources, fns, p.GatewayOptions)
+	out := gateway.Translate(snap.Resources, fns, p.gatewayOptions())
 	p.metrics.stage("gateway", start)
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
@@ -175,6 +179,14 @@ func (p *Pipeline) translate(ctx context.Context) {
 	if p.OnReports != nil {
 		p.OnReports(list, fns, out.GatewayAPI)
 	}
+}
+
+// gatewayOptions are stage 1's options, with what the control plane
+// learnt of remote JWKS.
+func (p *Pipeline) gatewayOptions() gateway.Options {
+	opts := p.GatewayOptions
+	opts.JWKSFailures = p.jwks.failures()
+	return opts
 }
 
 // clearRemoved serves an empty config to proxies that no gateway names any

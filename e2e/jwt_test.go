@@ -121,6 +121,19 @@ spec:
 ---
 apiVersion: gluon.dev/v1
 kind: VirtualService
+metadata: {name: unreachable}
+spec:
+  virtualHost:
+    domains: [unreachable.test]
+    options:
+      jwt:
+        providers:
+          gone: {jwks: {remote: {url: "http://idp.test/moved.json", upstreamRef: {name: idp}}}}
+    routes:
+    - routeAction: {single: {upstream: {name: app}}}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
 metadata: {name: broken}
 spec:
   virtualHost:
@@ -238,9 +251,20 @@ func TestJWT(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a malformed key rejects its virtual service alone", func(t *testing.T) {
+	t.Run("a malformed key or a JWKS that cannot be fetched rejects its virtual service alone", func(t *testing.T) {
 		if state, reason := statusOf(t, cp, "VirtualService", "broken"); state != "Rejected" || !strings.Contains(reason, "PEM public key") {
 			t.Errorf("broken: %s %q", state, reason)
+		}
+		var state, reason string
+		waitFor(t, 10*time.Second, "the unreachable JWKS reported", func() bool {
+			state, reason = statusOf(t, cp, "VirtualService", "unreachable")
+			return state == "Rejected"
+		})
+		if !strings.Contains(reason, "http://idp.test/moved.json cannot be fetched: status 404") {
+			t.Errorf("unreachable: %s %q", state, reason)
+		}
+		if code, _ := get(t, base+"/", map[string]string{"Host": "unreachable.test"}); code != 500 {
+			t.Errorf("a route of the rejected virtual service: %d, want the invalid-route 500", code)
 		}
 		if code, _ := get(t, base+"/public", nil); code != 200 {
 			t.Errorf("the other virtual service: %d", code)

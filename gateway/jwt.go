@@ -43,6 +43,10 @@ func (t *translation) jwtProviders(vs *api.VirtualService, vhName string) ([]ir.
 				return nil, api.Errorf(api.UpstreamNotFound, fmt.Sprintf("spec.virtualHost.options.jwt.providers[%s].jwks.remote.upstreamRef", name),
 					"JWKS upstream %s not found", ref)
 			}
+			if why, failed := t.jwksFailures[r.URL]; failed {
+				return nil, api.Errorf(api.InvalidAuth, fmt.Sprintf("spec.virtualHost.options.jwt.providers[%s].jwks.remote.url", name),
+					"JWKS %s %s", r.URL, why)
+			}
 			ip.RemoteJWKS = &ir.RemoteJWKS{URI: r.URL, Cluster: u.cluster, CacheDuration: ir.Duration(defaultJWKSCacheDuration)}
 			if r.CacheDuration != nil {
 				ip.RemoteJWKS.CacheDuration = ir.Duration(r.CacheDuration.Duration)

@@ -37,6 +37,10 @@ type Options struct {
 	// RateLimitTLS, when set, is how proxies reach the rate-limit service
 	// over (mutual) TLS.
 	RateLimitTLS *ir.TLSFiles
+	// JWKSFailures are remote JWKS URLs the control plane could not fetch
+	// when they were configured, with why: their virtual services are
+	// rejected.
+	JWKSFailures map[string]string
 }
 
 // Translate builds every proxy from res and the functions discovered on its
@@ -46,13 +50,14 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
-		res:        res,
-		secrets:    secretsByRef(res.Secrets),
-		tlsSecrets: map[string]ir.Secret{},
-		functions:  fns,
-		reports:    api.Reports{},
-		upstreams:  make(map[api.ResourceRef]knownUpstream, len(res.Upstreams)),
-		policy:     invalidRoutePolicy(res.Settings),
+		res:          res,
+		secrets:      secretsByRef(res.Secrets),
+		tlsSecrets:   map[string]ir.Secret{},
+		functions:    fns,
+		jwksFailures: opts.JWKSFailures,
+		reports:      api.Reports{},
+		upstreams:    make(map[api.ResourceRef]knownUpstream, len(res.Upstreams)),
+		policy:       invalidRoutePolicy(res.Settings),
 		// Only to check templates compile; the filters compile their own.
 		engine: transform.NewEngine(transform.Options{}),
 	}
@@ -123,6 +128,8 @@ type translation struct {
 	// why there is none for routes that ask it.
 	extAuthzSvc *ir.ExtAuthz
 	extAuthzErr error
+	// jwksFailures are the remote JWKS that could not be fetched.
+	jwksFailures map[string]string
 	// vhosts holds each virtual service's translated virtual host, built
 	// once and shared by every listener that serves it.
 	vhosts map[api.ResourceRef]*ir.VirtualHost
