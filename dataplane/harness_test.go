@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -130,14 +131,21 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
+// freePort is a port free now, below Linux's ephemeral range (32768 and
+// up): a port from that range may be taken as the local port of any
+// outgoing connection (the tests make many) before the data plane binds it.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 10000 + rand.IntN(22000)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			ln.Close()
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // push sets the next snapshot and waits until the data plane has accepted
@@ -160,15 +168,21 @@ func (e *env) waitVersions(v string, r resources) {
 	if len(r.routes) > 0 {
 		want = append(want, resourcev3.RouteType)
 	}
-	waitFor(e.t, "versions "+v, func() bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
 		st := e.dp.Status()
+		done := true
 		for _, typ := range want {
-			if st.Versions[typ] != v {
-				return false
-			}
+			done = done && st.Versions[typ] == v
 		}
-		return true
-	})
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("timed out waiting for versions %s: connected %v, versions %v, last NACK %+v", v, st.Connected, st.Versions, st.LastNACK)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	select {
 	case <-e.dp.Ready():
 	case <-time.After(5 * time.Second):

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -49,24 +50,27 @@ var givenOut = struct {
 }{addrs: map[string]bool{}}
 
 // freeAddr returns a loopback address nobody listens on right now and that
-// no earlier call returned.
+// no earlier call returned. Its port is below Linux's ephemeral range
+// (32768 and up), so that no outgoing connection takes it as its local
+// port before the process it is for binds it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	givenOut.Lock()
 	defer givenOut.Unlock()
-	for range 100 {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 1000 {
+		addr := "127.0.0.1:" + strconv.Itoa(10000+rand.IntN(22000))
+		if givenOut.addrs[addr] {
+			continue
+		}
+		lis, err := net.Listen("tcp", addr)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		addr := lis.Addr().String()
 		lis.Close()
-		if !givenOut.addrs[addr] {
-			givenOut.addrs[addr] = true
-			return addr
-		}
+		givenOut.addrs[addr] = true
+		return addr
 	}
-	t.Fatal("no fresh loopback port in 100 tries")
+	t.Fatal("no fresh loopback port below the ephemeral range in 1000 tries")
 	return ""
 }
 
