@@ -131,11 +131,12 @@ func (f *rateLimitFilter) withRoutes(rt *routeTable) (middleware, error) {
 				next(w, r, m) // no descriptor, no call
 				return
 			}
+			ctx := r.Context()
 			var span trace.Span
 			if m.trace != nil {
-				span = m.trace.rateLimitCall(f.cluster, f.domain)
+				ctx, span = m.trace.rateLimitCall(ctx, f.cluster, f.domain)
 			}
-			resp, err := shouldRateLimit(r.Context(), clusters[f.cluster], f.timeout, f.domain, descs)
+			resp, err := shouldRateLimit(ctx, clusters[f.cluster], f.timeout, f.domain, descs)
 			if span != nil {
 				endRateLimitCall(span, resp, err)
 			}

@@ -24,6 +24,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -147,6 +148,8 @@ type fakeRLS struct {
 	requests []*rlsv3.RateLimitRequest
 	answer   func(*rlsv3.RateLimitRequest) *rlsv3.RateLimitResponse
 	delay    time.Duration
+	// traceparent is the W3C trace context the last call carried.
+	traceparent string
 }
 
 func startFakeRLS(t testing.TB) *fakeRLS {
@@ -179,6 +182,9 @@ func (l countingListener) Accept() (net.Conn, error) {
 func (f *fakeRLS) ShouldRateLimit(ctx context.Context, req *rlsv3.RateLimitRequest) (*rlsv3.RateLimitResponse, error) {
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
+	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get("traceparent")) > 0 {
+		f.traceparent = md.Get("traceparent")[0]
+	}
 	answer, delay := f.answer, f.delay
 	f.mu.Unlock()
 	if delay > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
 )
 
 // openTelemetryTracer is Envoy's OpenTelemetry tracer, the one Gluon emits.
@@ -99,14 +101,19 @@ type requestTrace struct {
 func (c *tracingConfig) startTrace(t *tracer, r *http.Request, name string) *requestTrace {
 	ctx := context.Background()
 	h := propagation.HeaderCarrier(r.Header)
+	deferred := false // a B3 context that leaves sampling to us
 	switch {
 	case len(r.Header["Traceparent"]) > 0:
 		ctx = w3c.Extract(ctx, h)
 	case len(r.Header["B3"]) > 0 || len(r.Header["X-B3-Traceid"]) > 0:
 		ctx = b3Format.Extract(ctx, h)
+		deferred = b3Deferred(r.Header)
 	}
 	if parent := trace.SpanContextFromContext(ctx); parent.IsValid() {
-		if !parent.IsSampled() {
+		switch {
+		case deferred && c.sample(r.Header):
+			ctx = trace.ContextWithRemoteSpanContext(ctx, parent.WithTraceFlags(trace.FlagsSampled))
+		case deferred || !parent.IsSampled():
 			return nil
 		}
 	} else if !c.sample(r.Header) {
@@ -123,6 +130,15 @@ func (c *tracingConfig) startTrace(t *tracer, r *http.Request, name string) *req
 		attribute.String("peer.address", r.RemoteAddr),
 	))
 	return &requestTrace{tracer: t.tracer, ctx: ctx, span: span}
+}
+
+// b3Deferred reports whether B3 headers carry no sampling decision: no
+// X-B3-Sampled or X-B3-Flags, or a single b3 header of ids alone.
+func b3Deferred(h http.Header) bool {
+	if v := h.Get("B3"); v != "" {
+		return strings.Count(v, "-") < 2
+	}
+	return len(h["X-B3-Sampled"]) == 0 && len(h["X-B3-Flags"]) == 0
 }
 
 // sample is Envoy's decision for a request without one: client sampling
@@ -172,11 +188,18 @@ func (t *requestTrace) function(k functionKey) func(*routeMatch) {
 	}
 }
 
-// rateLimitCall starts the span of a call to the rate limit service.
-func (t *requestTrace) rateLimitCall(cluster, domain string) trace.Span {
-	_, span := t.child("rate_limit", trace.SpanKindClient,
+// rateLimitCall starts the span of a call to the rate limit service and
+// puts its context in the call's gRPC metadata, so the service's spans are
+// its children.
+func (t *requestTrace) rateLimitCall(ctx context.Context, cluster, domain string) (context.Context, trace.Span) {
+	spanCtx, span := t.child("rate_limit", trace.SpanKindClient,
 		attribute.String("upstream_cluster", cluster), attribute.String("ratelimit.domain", domain))
-	return span
+	carrier := propagation.MapCarrier{}
+	w3c.Inject(spanCtx, carrier)
+	for k, v := range carrier {
+		ctx = metadata.AppendToOutgoingContext(ctx, k, v)
+	}
+	return ctx, span
 }
 
 // endRateLimitCall finishes the span with the service's overall answer,

@@ -3,6 +3,7 @@ package dataplane
 import (
 	"bytes"
 	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -133,5 +134,47 @@ func TestTraceSpans(t *testing.T) {
 	}
 	if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-" + hex.EncodeToString(attempt.GetSpanId()) + "-01"; seen.Load() != want {
 		t.Errorf("upstream saw traceparent %v, want %s", seen.Load(), want)
+	}
+	rls.mu.Lock()
+	defer rls.mu.Unlock()
+	if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-" + hex.EncodeToString(limit.GetSpanId()) + "-01"; rls.traceparent != want {
+		t.Errorf("the rate limit service saw traceparent %q, want %s", rls.traceparent, want)
+	}
+}
+
+// TestB3SamplingDecisions: B3 headers with a decision are followed; ones
+// without leave it to the configured rates, keeping the trace.
+func TestB3SamplingDecisions(t *testing.T) {
+	tr := newTracers(slog.New(slog.DiscardHandler)).get(tracerKey{cluster: "none", service: "test"})
+	defer tr.stop()
+	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	for _, c := range []struct {
+		name    string
+		headers http.Header
+		rate    float64
+		traced  bool
+	}{
+		{"sampled", http.Header{"X-B3-Traceid": {traceID}, "X-B3-Spanid": {spanID}, "X-B3-Sampled": {"1"}}, 0, true},
+		{"not sampled", http.Header{"X-B3-Traceid": {traceID}, "X-B3-Spanid": {spanID}, "X-B3-Sampled": {"0"}}, 1, false},
+		{"deferred, sampled here", http.Header{"X-B3-Traceid": {traceID}, "X-B3-Spanid": {spanID}}, 1, true},
+		{"deferred, not sampled here", http.Header{"X-B3-Traceid": {traceID}, "X-B3-Spanid": {spanID}}, 0, false},
+		{"single header, deferred", http.Header{"B3": {traceID + "-" + spanID}}, 1, true},
+		{"single header, not sampled", http.Header{"B3": {traceID + "-" + spanID + "-0"}}, 1, false},
+	} {
+		cfg := &tracingConfig{random: c.rate, client: c.rate, overall: 1}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header = c.headers
+		rt := cfg.startTrace(tr, r, "ingress")
+		if (rt != nil) != c.traced {
+			t.Errorf("%s: traced %v, want %v", c.name, rt != nil, c.traced)
+			continue
+		}
+		if rt != nil {
+			sc := rt.span.SpanContext()
+			if sc.TraceID().String() != traceID || !sc.IsSampled() {
+				t.Errorf("%s: span in trace %s (sampled %v), want %s", c.name, sc.TraceID(), sc.IsSampled(), traceID)
+			}
+			rt.span.End()
+		}
 	}
 }
