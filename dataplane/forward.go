@@ -144,16 +144,19 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 			cl.observe(ep, resp.StatusCode)
 			st.response(resp.StatusCode)
 		}
-		if span != nil {
-			endAttempt(span, resp, err)
-		}
+		// The attempt's span (nil: untraced) ends with it: after the body
+		// of an answer streamed to the client.
 		canRetry := attempt < retries
 		switch {
 		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode) && takeRetry():
+			endAttempt(span, resp.StatusCode, nil)
 			_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 			resp.Body.Close()
 			cl.end(ep)
 		case err == nil:
+			if span != nil {
+				defer endAttempt(span, resp.StatusCode, nil)
+			}
 			if setCookie != "" {
 				resp.Header.Add("Set-Cookie", setCookie)
 			}
@@ -162,13 +165,16 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 			st.took(start)
 			return
 		case errors.As(err, new(*upstream.RequestBodyError)):
+			endAttempt(span, 0, err)
 			cl.end(ep)
 			bodyReadFailed(w, r, err, deadline)
 			return
 		case r.Context().Err() != nil:
+			endAttempt(span, 0, err)
 			cl.end(ep)
 			return // the client went away: nobody to answer
 		case passed(deadline):
+			endAttempt(span, 0, err)
 			cl.end(ep)
 			cl.observe(ep, http.StatusGatewayTimeout)
 			st.timedOut()
@@ -177,6 +183,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 			localReply(w, http.StatusGatewayTimeout, msgTimeout)
 			return
 		default:
+			endAttempt(span, 0, err)
 			cl.end(ep)
 			kind := classifyFailure(err, tryDeadline)
 			cl.observe(ep, kind.status())

@@ -213,7 +213,7 @@ func endRateLimitCall(span trace.Span, resp *rlsv3.RateLimitResponse, err error)
 
 // upstreamAttempt starts the span of one try at the upstream and puts its
 // context in the request's headers, so the upstream's spans are its
-// children. It ends when the response headers arrive or the try fails.
+// children. It ends when the try does: its answer streamed, or its failure.
 func (t *requestTrace) upstreamAttempt(r *http.Request, cluster, addr string, attempt int) trace.Span {
 	ctx, span := t.child("router "+cluster+" egress", trace.SpanKindClient,
 		attribute.String("upstream_cluster", cluster), attribute.String("upstream_address", addr), attribute.Int("retry.attempt", attempt))
@@ -221,13 +221,18 @@ func (t *requestTrace) upstreamAttempt(r *http.Request, cluster, addr string, at
 	return span
 }
 
-// endAttempt finishes an upstream attempt's span: its status, or why it
-// failed.
-func endAttempt(span trace.Span, resp *http.Response, err error) {
+// endAttempt finishes an upstream attempt's span, if it has one: its
+// status, or why it failed.
+// The status is read before the response is copied: the upstream client
+// recycles a response once its body is closed.
+func endAttempt(span trace.Span, status int, err error) {
+	if span == nil {
+		return
+	}
 	if err == nil {
-		span.SetAttributes(attribute.Int("http.status_code", resp.StatusCode))
-		if resp.StatusCode >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(resp.StatusCode))
+		span.SetAttributes(attribute.Int("http.status_code", status))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
 		}
 	}
 	endSpan(span, err)
