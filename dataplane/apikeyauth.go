@@ -191,13 +191,23 @@ func (cfg *apiKeyConfig) key(r *http.Request) (string, *apikeyv3.KeySource) {
 	return "", nil
 }
 
-// hideKey removes the key from where it was: its header, or its query
-// parameter from the target forwarded. A cookie is left, as the others
-// the client sent with it are the upstream's.
+// hideKey removes the key from where it was: its header, its query
+// parameter from the target forwarded, or its cookie (the client's other
+// cookies go on).
 func hideKey(r *http.Request, m *routeMatch, src *apikeyv3.KeySource) {
 	switch {
 	case src.GetHeader() != "":
 		r.Header.Del(src.GetHeader())
+	case src.GetCookie() != "":
+		var rest []string
+		for _, c := range r.Cookies() {
+			if c.Name != src.GetCookie() {
+				rest = append(rest, c.Name+"="+c.Value)
+			}
+		}
+		if r.Header.Del("Cookie"); len(rest) > 0 {
+			r.Header.Set("Cookie", strings.Join(rest, "; "))
+		}
 	case src.GetQuery() != "":
 		path, query, _ := strings.Cut(m.target, "?")
 		q, err := url.ParseQuery(query)

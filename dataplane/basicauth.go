@@ -46,8 +46,11 @@ func (f *basicAuthFilter) disableByDefault() { f.disabled = true }
 // htpasswd are users' password hashes, and the passwords found right.
 type htpasswd struct {
 	hashes map[string]string
-	mu     sync.Mutex
-	good   map[[32]byte]bool // SHA-256 of user:password checked against a bcrypt hash
+	// decoy is a bcrypt hash of the file, checked for unknown users so
+	// that they take as long to refuse as a wrong password ("" if none).
+	decoy string
+	mu    sync.Mutex
+	good  map[[32]byte]bool // SHA-256 of user:password checked against a bcrypt hash
 }
 
 func parseHtpasswd(s string) (*htpasswd, error) {
@@ -65,6 +68,9 @@ func parseHtpasswd(s string) (*htpasswd, error) {
 			return nil, fmt.Errorf("users line %d: only bcrypt and {SHA} hashes are supported", i+1)
 		}
 		h.hashes[user] = hash
+		if h.decoy == "" && strings.HasPrefix(hash, "$2") {
+			h.decoy = hash
+		}
 	}
 	if len(h.hashes) == 0 {
 		return nil, errors.New("no users")
@@ -140,6 +146,9 @@ func (f *basicAuthFilter) withRoutes(rt *routeTable) (middleware, error) {
 func (h *htpasswd) check(user, pass string) bool {
 	hash, ok := h.hashes[user]
 	if !ok {
+		if h.decoy != "" {
+			_ = bcrypt.CompareHashAndPassword([]byte(h.decoy), []byte(pass)) // time spent, answer ignored
+		}
 		return false
 	}
 	if b64, ok := strings.CutPrefix(hash, "{SHA}"); ok {

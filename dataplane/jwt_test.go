@@ -9,10 +9,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -136,4 +139,34 @@ func BenchmarkJWTVerify(b *testing.B) {
 
 func inlineSource(s string) *corev3.DataSource {
 	return &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: s}}
+}
+
+// TestAPIKeyHidden: an admitted key is removed from wherever it came, and
+// nothing else with it.
+func TestAPIKeyHidden(t *testing.T) {
+	key := &apikeyv3.Credential{Key: "k-1", Client: "alice"}
+	for name, c := range map[string]struct {
+		source  *apikeyv3.KeySource
+		request func(*http.Request)
+		check   func(*http.Request, *routeMatch) bool
+	}{
+		"header": {&apikeyv3.KeySource{Header: "x-key"}, func(r *http.Request) { r.Header.Set("X-Key", "k-1") },
+			func(r *http.Request, _ *routeMatch) bool { return r.Header.Get("X-Key") == "" }},
+		"query": {&apikeyv3.KeySource{Query: "key"}, func(r *http.Request) {},
+			func(_ *http.Request, m *routeMatch) bool { return m.target == "/p?a=1" }},
+		"cookie": {&apikeyv3.KeySource{Cookie: "key"}, func(r *http.Request) { r.Header.Set("Cookie", "a=1; key=k-1; b=2") },
+			func(r *http.Request, _ *routeMatch) bool { return r.Header.Get("Cookie") == "a=1; b=2" }},
+	} {
+		cfg, err := compileAPIKeyConfig([]*apikeyv3.Credential{key}, []*apikeyv3.KeySource{c.source},
+			&apikeyv3.Forwarding{Header: "x-client", HideCredentials: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/p?a=1&key=k-1", nil)
+		c.request(r)
+		m := &routeMatch{target: "/p?a=1&key=k-1"}
+		if status, msg := cfg.admit(r, m); status != 0 || r.Header.Get("X-Client") != "alice" || !c.check(r, m) {
+			t.Errorf("%s: %d %q, client %q, cookie %q, target %q", name, status, msg, r.Header.Get("X-Client"), r.Header.Get("Cookie"), m.target)
+		}
+	}
 }
