@@ -268,20 +268,19 @@ $vs_ssl
       routeAction: {single: {upstream: {name: backend}}}
 $route_options
 YAML
-if [ "$base" = nostats ]; then
+if [ "$base" = nostats ] || [ "$base" = untraced ]; then
 	# The same virtual service on a second port, for a second data plane
-	# (proxy bench-nostats) that counts no statistics.
+	# (proxy bench-$base) that counts no statistics, or does not trace.
 	cat >>"$work/config/bench.yaml" <<YAML
 ---
 apiVersion: gluon.dev/v1
 kind: Gateway
-metadata: {name: bench-nostats}
-spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-nostats]}
+metadata: {name: bench-$base}
+spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-$base]}
 YAML
 fi
 if [ "$base" = untraced ]; then
-	# A real collector, and the same virtual service on a second port for a
-	# second data plane (proxy bench-untraced) whose gateway does not trace.
+	# A real collector for the traced gateway.
 	jaeger=$(./scripts/jaeger-testenv) || die "no jaeger"
 	cat >"$work/jaeger.yaml" <<YAML
 service:
@@ -307,11 +306,6 @@ metadata: {name: jaeger}
 spec:
   useHttp2: true
   static: {hosts: [{addr: 127.0.0.1, port: $otlp_port}]}
----
-apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: bench-untraced}
-spec: {bindAddress: 127.0.0.1, bindPort: $haproxy_port$gateway_ssl, proxyNames: [bench-untraced]}
 YAML
 fi
 if [ "$base" = nojwt ]; then
@@ -353,14 +347,15 @@ start dataplane "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy 
 gluon_pid=$started
 wait_until "$gluon_pid" "gluon dataplane" one_request "$scheme://127.0.0.1:$gluon_port/" "${gluon_args[@]}"
 
-if [ "$base" = nostats ]; then
-	start dataplane-nostats "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-nostats --node-id bench-nostats --stats=false
-	base_pid=$started
-	base_label="gluon dataplane --stats=false"
-elif [ "$base" = untraced ]; then
-	start dataplane-untraced "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy bench-untraced --node-id bench-untraced
-	base_pid=$started
+if [ "$base" = nostats ] || [ "$base" = untraced ]; then
+	base_flags=()
 	base_label="gluon dataplane, gateway untraced"
+	if [ "$base" = nostats ]; then
+		base_flags=(--stats=false)
+		base_label="gluon dataplane --stats=false"
+	fi
+	start "dataplane-$base" "$bin/gluon" dataplane --xds-addr "127.0.0.1:$xds_port" --proxy "bench-$base" --node-id "bench-$base" "${base_flags[@]}"
+	base_pid=$started
 elif [ "$base" = nojwt ]; then
 	# The same data plane, on its route without JWT.
 	base_pid=$gluon_pid

@@ -128,7 +128,7 @@ func compileLogFormat(fl *filev3.FileAccessLog) (*accessformat.Format, error) {
 // logRequest writes the request's line to each access log.
 func (h *hcm) logRequest(r *http.Request, m *routeMatch, start time.Time) {
 	e := &accessformat.Entry{Start: start, Duration: time.Since(start), Method: r.Method, Path: m.received, Authority: r.Host,
-		Protocol: r.Proto, Request: r.Header.Get, Response: m.sw.Header().Get, Code: m.sw.status(), Flags: m.flags,
+		Protocol: r.Proto, Request: r.Header.Get, Response: m.sw.Header().Get, Code: m.sw.status(), Flags: orDash(m.flags),
 		BytesSent: m.sw.bytes, UpstreamHost: m.upstreamHost, Cluster: m.cluster, RemoteAddr: r.RemoteAddr}
 	if r.ContentLength > 0 {
 		e.BytesReceived = r.ContentLength
@@ -136,10 +136,15 @@ func (h *hcm) logRequest(r *http.Request, m *routeMatch, start time.Time) {
 	if m.route != nil {
 		e.Route = m.route.name
 	}
-	if e.Flags == "" {
-		e.Flags = "-"
-	}
 	for _, l := range h.lc.accessLogs {
 		l.file.write(l.format.Render(e))
 	}
+}
+
+// orDash is a value, or Envoy's "-" for none.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

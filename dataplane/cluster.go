@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -360,4 +361,19 @@ func compileProtocolOptions(opts map[string]*anypb.Any) (h2 bool, idle time.Dura
 // sameDefinition reports whether a cluster can keep its pool across an update.
 func (c *upstreamCluster) sameDefinition(def *clusterv3.Cluster) bool {
 	return proto.Equal(c.def, def)
+}
+
+// sideRequest sends a request the proxy makes of its own accord (a mirror,
+// a JWKS fetch, an authorization check) to one of the cluster's routable
+// endpoints: no retries, no statistics of the routed traffic.
+func (c *upstreamCluster) sideRequest(r *http.Request, body upstream.Body, target, host string, deadline time.Time) (*http.Response, error) {
+	ep := c.pick(0, false)
+	if ep == nil {
+		return nil, errors.New(msgNoHealthyUpstream)
+	}
+	resp, err := c.client.RoundTrip(r, body, ep.addr, target, host, deadline)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", ep.addr, err)
+	}
+	return resp, nil
 }

@@ -101,10 +101,6 @@ func headerOptions(hs []*corev3.HeaderValueOption) http.Header {
 // checkHTTP asks the HTTP service: the request's method, path (after the
 // prefix) and allowed headers; a 200 allows it.
 func (f *extAuthzFilter) checkHTTP(r *http.Request, m *routeMatch, cl *upstreamCluster, body []byte) (*extAuthzDecision, error) {
-	ep := cl.pick(0, false)
-	if ep == nil {
-		return nil, fmt.Errorf("authorization cluster %q: %s", f.cluster, msgNoHealthyUpstream)
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, "http://"+f.http.host, nil)
@@ -120,9 +116,9 @@ func (f *extAuthzFilter) checkHTTP(r *http.Request, m *routeMatch, cl *upstreamC
 		}
 	}
 	deadline := time.Now().Add(f.timeout)
-	resp, err := cl.client.RoundTrip(req, b, ep.addr, f.http.pathPrefix+m.target, r.Host, deadline)
+	resp, err := cl.sideRequest(req, b, f.http.pathPrefix+m.target, r.Host, deadline)
 	if err != nil {
-		return nil, fmt.Errorf("authorization service: %w", err)
+		return nil, fmt.Errorf("authorization cluster %q: %w", f.cluster, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {

@@ -125,10 +125,6 @@ func (j *remoteJWKS) fetch(ctx context.Context, clusters map[string]*upstreamClu
 	if cl == nil {
 		return nil, fmt.Errorf("JWKS cluster %q not found", j.cluster)
 	}
-	ep := cl.pick(0, false)
-	if ep == nil {
-		return nil, fmt.Errorf("JWKS cluster %q: %s", j.cluster, msgNoHealthyUpstream)
-	}
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.uri.String(), nil)
@@ -136,7 +132,7 @@ func (j *remoteJWKS) fetch(ctx context.Context, clusters map[string]*upstreamClu
 		return nil, err
 	}
 	deadline, _ := ctx.Deadline()
-	resp, err := cl.client.RoundTrip(req, upstream.Body{}, ep.addr, j.uri.RequestURI(), j.uri.Host, deadline)
+	resp, err := cl.sideRequest(req, upstream.Body{}, j.uri.RequestURI(), j.uri.Host, deadline)
 	if err != nil {
 		return nil, fmt.Errorf("fetching JWKS %s: %w", j.uri, err)
 	}

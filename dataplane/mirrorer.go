@@ -3,7 +3,6 @@ package dataplane
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -110,13 +109,9 @@ func (m *mirrorer) send(cl *upstreamCluster, r *http.Request, body upstream.Body
 	if cl == nil {
 		return errNoMirrorCluster // removed by CDS since the route was compiled, as Envoy checks
 	}
-	ep := cl.pick(0, false)
-	if ep == nil {
-		return errors.New(msgNoHealthyUpstream)
-	}
-	resp, err := cl.client.RoundTrip(r, body, ep.addr, target, host, deadline)
+	resp, err := cl.sideRequest(r, body, target, host, deadline)
 	if err != nil {
-		return fmt.Errorf("endpoint %s: %w", ep.addr, err)
+		return err
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 	_ = resp.Body.Close() // the answer is dropped either way

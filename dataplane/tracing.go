@@ -163,8 +163,7 @@ func (t *requestTrace) end(m *routeMatch) {
 	t.span.End()
 }
 
-// child starts a span under the request's current one; nest makes it the
-// current one for spans started after it.
+// child starts a span under the request's current one.
 func (t *requestTrace) child(name string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	return t.tracer.Start(t.ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 }
@@ -245,11 +244,4 @@ func endSpan(span trace.Span, err error) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -3,26 +3,10 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
-
-// opaBinary is opa-authz (e2e/opa-authz: OPA serving Envoy's ext_authz
-// gRPC API), built once by scripts/opa-testenv, which scripts/test names
-// in GLUON_OPA.
-func opaBinary(t *testing.T) string {
-	if bin := os.Getenv("GLUON_OPA"); bin != "" {
-		return bin
-	}
-	out, err := exec.Command("../scripts/opa-testenv").Output()
-	if err != nil {
-		t.Fatalf("scripts/opa-testenv: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // opaPolicy allows /orders to alice (telling the upstream who she is),
 // /health to anyone, and denies the rest with its own status and body.
@@ -41,24 +25,13 @@ allow := {"allowed": true, "headers": {"x-authz-user": user}} if {
 allow := {"allowed": true, "headers": {}} if input.parsed_path[0] == "health"
 `
 
-// startOPA runs opa-authz with the policy on addr; the func returned
-// stops it.
+// startOPA runs opa-authz (e2e/opa-authz: OPA serving Envoy's ext_authz
+// gRPC API) with the policy on addr; the func returned stops it.
 func startOPA(t *testing.T, addr string) func() {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, dir, "policy.rego", opaPolicy)
-	cmd := exec.Command(opaBinary(t), "-addr", addr, "-policy", dir+"/policy.rego")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop := func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_, _ = cmd.Process.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return startTool(t, cachedTool(t, "GLUON_OPA", "opa-testenv"), "-addr", addr, "-policy", dir+"/policy.rego")
 }
 
 const extAuthConfig = `apiVersion: gluon.dev/v1

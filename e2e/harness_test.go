@@ -229,6 +229,21 @@ func do(t *testing.T, method, url string, headers map[string]string) (int, strin
 // doBody sends a request with a body and returns status and body.
 func doBody(t *testing.T, method, url string, headers map[string]string, body string) (int, string) {
 	t.Helper()
+	code, got, _ := send(t, method, url, headers, body)
+	return code, got
+}
+
+// getHeaders sends a GET and returns status, body and response headers.
+func getHeaders(t *testing.T, url string, headers map[string]string) (int, string, http.Header) {
+	t.Helper()
+	return send(t, http.MethodGet, url, headers, "")
+}
+
+// send sends a request ("Host" in headers sets its host) and returns the
+// response's status, body and headers; status 0 and the error's text when
+// there is no response.
+func send(t *testing.T, method, url string, headers map[string]string, body string) (int, string, http.Header) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -242,11 +257,11 @@ func doBody(t *testing.T, method, url string, headers map[string]string, body st
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err.Error()
+		return 0, err.Error(), nil
 	}
 	defer resp.Body.Close()
 	got, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(got)
+	return resp.StatusCode, string(got), resp.Header
 }
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
@@ -262,3 +277,37 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// cachedTool is a real component's binary that scripts/test builds once
+// (cached outside the repo) and names in the environment variable env;
+// without it, scripts/<script> finds or builds it here.
+func cachedTool(t *testing.T, env, script string) string {
+	t.Helper()
+	if bin := os.Getenv(env); bin != "" {
+		return bin
+	}
+	out, err := exec.Command("../scripts/" + script).Output()
+	if err != nil {
+		t.Fatalf("scripts/%s: %v", script, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// startTool runs a component until the test ends; the func returned stops
+// it sooner (and may be called again).
+func startTool(t *testing.T, bin string, args ...string) func() {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_, _ = cmd.Process.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -270,29 +269,6 @@ func TestJWT(t *testing.T) {
 			t.Errorf("the other virtual service: %d", code)
 		}
 	})
-}
-
-// getHeaders sends a GET and returns status, body and response headers.
-func getHeaders(t *testing.T, url string, headers map[string]string) (int, string, http.Header) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		if strings.EqualFold(k, "host") {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), resp.Header
 }
 
 // forged is tok with the signature of other: its header and claims are

@@ -37,12 +37,8 @@ scrape_configs:
   static_configs: [{targets: [`+list+`]}]
 `)
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--config.file="+dir+"/prometheus.yml", "--storage.tsdb.path="+dir+"/data",
+	startTool(t, bin, "--config.file="+dir+"/prometheus.yml", "--storage.tsdb.path="+dir+"/data",
 		"--web.listen-address="+addr, "--log.level=warn")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	base := "http://" + addr
 	waitFor(t, 20*time.Second, "prometheus ready", func() bool { code, _ := get(t, base+"/-/ready", nil); return code == 200 })
 	return base

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -16,24 +14,10 @@ import (
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
 )
 
-// jaegerBinary is the Jaeger all-in-one that scripts/test builds (once,
-// cached outside the repo) and names in GLUON_JAEGER; without it the
-// script is run here.
-func jaegerBinary(t *testing.T) string {
-	if bin := os.Getenv("GLUON_JAEGER"); bin != "" {
-		return bin
-	}
-	out, err := exec.Command("../scripts/jaeger-testenv").Output()
-	if err != nil {
-		t.Fatalf("scripts/jaeger-testenv: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // jaeger is a real Jaeger: an OTLP/gRPC receiver and its query API.
 type jaeger struct {
 	otlp, query string
-	cmd         *exec.Cmd
+	stop        func()
 }
 
 func startJaeger(t *testing.T) *jaeger {
@@ -53,23 +37,12 @@ receivers:
 exporters:
   jaeger_storage_exporter: {trace_storage: mem}
 `))
-	j.cmd = exec.Command(jaegerBinary(t), "--config", "file:"+dir+"/jaeger.yaml")
-	if err := j.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(j.stop)
+	j.stop = startTool(t, cachedTool(t, "GLUON_JAEGER", "jaeger-testenv"), "--config", "file:"+dir+"/jaeger.yaml")
 	waitFor(t, 30*time.Second, "jaeger ready", func() bool {
 		code, _ := get(t, "http://"+j.query+"/api/services", nil)
 		return code == 200
 	})
 	return j
-}
-
-func (j *jaeger) stop() {
-	if j.cmd.ProcessState == nil {
-		_ = j.cmd.Process.Kill()
-		_, _ = j.cmd.Process.Wait()
-	}
 }
 
 // jaegerSpan is a span as Jaeger's query API returns it.

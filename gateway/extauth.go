@@ -57,13 +57,8 @@ func (t *translation) extAuthz() (*ir.ExtAuthz, error) {
 // service: its own setting, else its virtual host's. A route that asks
 // when there is no service is an error (it must not serve unchecked).
 func (t *translation) routeExtAuthz(vs *api.VirtualService, r *api.Route) (*ir.RouteExtAuthz, error) {
-	var e *api.ExtAuthExtension
-	if o := vs.Spec.VirtualHost.Options; o != nil {
-		e = o.Extauth
-	}
-	if r.Options != nil && r.Options.Extauth != nil {
-		e = r.Options.Extauth
-	}
+	e := routeOrHost(vs, r, func(o *api.VirtualHostOptions) *api.ExtAuthExtension { return o.Extauth },
+		func(o *api.RouteOptions) *api.ExtAuthExtension { return o.Extauth })
 	if e == nil || e.Disable {
 		return nil, nil
 	}

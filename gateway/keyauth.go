@@ -16,13 +16,8 @@ const defaultAPIKeyHeader = "api-key"
 // host's. A Secret it names that is missing or no apiKey is an error: the
 // route must not serve unauthenticated.
 func (t *translation) routeAPIKeyAuth(vs *api.VirtualService, r *api.Route) (*ir.APIKeyAuth, error) {
-	var a *api.APIKeyAuth
-	if o := vs.Spec.VirtualHost.Options; o != nil {
-		a = o.APIKeyAuth
-	}
-	if r.Options != nil && r.Options.APIKeyAuth != nil {
-		a = r.Options.APIKeyAuth
-	}
+	a := routeOrHost(vs, r, func(o *api.VirtualHostOptions) *api.APIKeyAuth { return o.APIKeyAuth },
+		func(o *api.RouteOptions) *api.APIKeyAuth { return o.APIKeyAuth })
 	if a == nil || a.Disable {
 		return nil, nil
 	}
@@ -65,13 +60,8 @@ func credentialOf(ref api.ResourceRef, s *api.Secret) ir.APIKeyCredential {
 // routeBasicAuth is route r's basic auth: its own, else its virtual
 // host's; a Secret that is missing or no htpasswd is an error.
 func (t *translation) routeBasicAuth(vs *api.VirtualService, r *api.Route) (*ir.BasicAuth, error) {
-	var b *api.BasicAuth
-	if o := vs.Spec.VirtualHost.Options; o != nil {
-		b = o.BasicAuth
-	}
-	if r.Options != nil && r.Options.BasicAuth != nil {
-		b = r.Options.BasicAuth
-	}
+	b := routeOrHost(vs, r, func(o *api.VirtualHostOptions) *api.BasicAuth { return o.BasicAuth },
+		func(o *api.RouteOptions) *api.BasicAuth { return o.BasicAuth })
 	if b == nil || b.Disable {
 		return nil, nil
 	}
@@ -111,4 +101,19 @@ func (t *translation) warnBcrypt(vs *api.VirtualService, path string, b *api.Bas
 		t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.InvalidAuth, Path: path + ".secretRef",
 			Message: fmt.Sprintf("htpasswd Secret %s has bcrypt users: Gluon's data plane checks them; Envoy's basic_auth accepts only {SHA} hashes and would refuse the route", ref)})
 	}
+}
+
+// routeOrHost is a setting of route r: its own (route picks it from the
+// route's options), else its virtual host's (host picks it); nil when
+// neither has it.
+func routeOrHost[T any](vs *api.VirtualService, r *api.Route, host func(*api.VirtualHostOptions) *T, route func(*api.RouteOptions) *T) *T {
+	if r.Options != nil {
+		if own := route(r.Options); own != nil {
+			return own
+		}
+	}
+	if o := vs.Spec.VirtualHost.Options; o != nil {
+		return host(o)
+	}
+	return nil
 }
