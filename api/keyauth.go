@@ -1,6 +1,13 @@
 package api
 
-import "strings"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
 
 // APIKeyAuth admits requests that carry a client's API key (Gloo's
 // apiKeyAuth): the keys are Secrets of type apiKey, named or selected by
@@ -23,6 +30,17 @@ type APIKeyAuth struct {
 	ClientIDHeader string `json:"clientIdHeader,omitempty"`
 	// KeepCredentials forwards the key upstream; by default it is removed.
 	KeepCredentials bool `json:"keepCredentials,omitempty"`
+	// HeadersFromMetadataEntry copies the admitted key's metadata to
+	// request headers: by header name, the metadata entry (Gloo's shape).
+	// What a caller sends in these headers never reaches the upstream.
+	HeadersFromMetadataEntry map[string]MetadataHeader `json:"headersFromMetadataEntry,omitempty"`
+}
+
+// MetadataHeader names an entry of an API key's metadata.
+type MetadataHeader struct {
+	Name string `json:"name"`
+	// Required refuses (401) the keys whose metadata lacks the entry.
+	Required bool `json:"required,omitempty"`
 }
 
 // BasicAuth admits requests with the user and password of an htpasswd
@@ -37,12 +55,25 @@ type BasicAuth struct {
 }
 
 func validateAPIKeyAuth(f *fieldErrors, path string, a *APIKeyAuth) {
+	if a == nil {
+		return
+	}
 	switch {
-	case a == nil:
 	case a.Disable && (len(a.LabelSelector) > 0 || len(a.APIKeySecretRefs) > 0):
 		f.add(path, "disable takes no keys")
 	case !a.Disable && len(a.LabelSelector) == 0 && len(a.APIKeySecretRefs) == 0:
 		f.add(path, "labelSelector or apiKeySecretRefs is required")
+	}
+	for _, header := range slices.Sorted(maps.Keys(a.HeadersFromMetadataEntry)) {
+		p := fmt.Sprintf("%s.headersFromMetadataEntry[%s]", path, header)
+		switch {
+		case !httpguts.ValidHeaderFieldName(header):
+			f.add(p, "%q is not a header name", header)
+		case strings.EqualFold(header, a.ClientIDHeader):
+			f.add(p, "is the clientIdHeader")
+		case a.HeadersFromMetadataEntry[header].Name == "":
+			f.add(p+".name", "is required")
+		}
 	}
 }
 

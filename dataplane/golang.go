@@ -9,6 +9,7 @@ import (
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 	golangv3alpha "github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/golang/v3alpha"
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
+	"github.com/gluon-gateway/gluon/envoy-filters/clientheaders"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire"
@@ -41,6 +42,7 @@ var goPluginFilters = map[string]func(configJSON []byte) (httpFilter, error){
 	transformation.PluginName: newTransformationFilter,
 	lambda.PluginName:         newLambdaFilter,
 	azure.PluginName:          newAzureFilter,
+	clientheaders.PluginName:  newClientHeadersFilter,
 }
 
 // knownGoPlugins lists the plugins the data plane runs: Gluon's, as

@@ -30,6 +30,11 @@ metadata: {name: app}
 spec: {static: {hosts: [{addr: 127.0.0.1, port: APP_PORT}]}}
 ---
 apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: meta}
+spec: {static: {hosts: [{addr: 127.0.0.1, port: META_PORT}]}}
+---
+apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: keys}
 spec:
@@ -41,6 +46,9 @@ spec:
     - matchers: [{prefix: /metered}]
       options: {ratelimit: {rateLimits: [{actions: [{requestHeaders: {headerName: x-client, descriptorKey: client}}]}]}}
       routeAction: {single: {upstream: {name: app}}}
+    - matchers: [{prefix: /meta}]
+      options: {apiKeyAuth: {labelSelector: {team: shop}, headersFromMetadataEntry: {x-plan: {name: plan, required: true}}}}
+      routeAction: {single: {upstream: {name: meta}}}
     - matchers: [{prefix: /open}]
       options: {apiKeyAuth: {disable: true}}
       routeAction: {single: {upstream: {name: app}}}
@@ -70,7 +78,7 @@ func keySecrets(aliceKey, bobKey, carolPassword string) string {
 	return `apiVersion: gluon.dev/v1
 kind: Secret
 metadata: {name: alice, labels: {team: shop}}
-spec: {apiKey: {apiKey: "` + aliceKey + `", metadata: {client-id: alice}}}
+spec: {apiKey: {apiKey: "` + aliceKey + `", metadata: {client-id: alice, plan: gold}}}
 ---
 apiVersion: gluon.dev/v1
 kind: Secret
@@ -96,15 +104,19 @@ spec:
 // TestAPIKeysAndBasicAuth: keys from Secrets selected by label admit
 // their clients (the client's id upstream, the key not), refuse wrong,
 // missing and other teams' keys, and follow an edit of a Secret; a rate
-// limit counts per client. Basic auth checks bcrypt and {SHA} users and
-// follows a password change. No key or hash shows in /snapshot.
+// limit counts per client; a route copies a key's metadata to a header.
+// Basic auth checks bcrypt and {SHA} users and follows a password change.
+// No key or hash shows in /snapshot.
 func TestAPIKeysAndBasicAuth(t *testing.T) {
 	app := startBackend(t, "app", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("client=" + r.Header.Get("X-Client") + " user=" + r.Header.Get("X-User") + " key=" + r.Header.Get("Api-Key")))
 	})
+	meta := startBackend(t, "meta", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("plan=" + r.Header.Get("X-Plan") + " internal=" + r.Header.Get("X-Gluon-Api-Key-Client")))
+	})
 	gw := freeAddr(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "gluon.yaml", strings.NewReplacer("GW_PORT", portOf(gw), "APP_PORT", app.port()).Replace(keyAuthConfig))
+	writeFile(t, dir, "gluon.yaml", strings.NewReplacer("GW_PORT", portOf(gw), "APP_PORT", app.port(), "META_PORT", meta.port()).Replace(keyAuthConfig))
 	writeFile(t, dir, "secrets.yaml", keySecrets("alice-key-1234", "bob-key-5678", "carol-pass"))
 	cp := startServe(t, dir, t.TempDir(), "embedded")
 	base := "http://" + gw
@@ -125,6 +137,16 @@ func TestAPIKeysAndBasicAuth(t *testing.T) {
 		}
 		if code, _ := get(t, base+"/open", map[string]string{"Host": "keys.test"}); code != 200 {
 			t.Errorf("a route that opts out: %d", code)
+		}
+	})
+	t.Run("a key's metadata goes upstream in headers, a forged one not", func(t *testing.T) {
+		h := keys("alice-key-1234")
+		h["X-Plan"] = "platinum"
+		if code, body := get(t, base+"/meta", h); code != 200 || body != "plan=gold internal=" {
+			t.Errorf("alice: %d %q", code, body)
+		}
+		if code, _ := get(t, base+"/meta", keys("bob-key-5678")); code != 401 {
+			t.Errorf("bob's key lacks the required plan: %d", code)
 		}
 	})
 	t.Run("a rate limit keyed on the client counts per client", func(t *testing.T) {

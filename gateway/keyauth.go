@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -26,6 +28,28 @@ func (t *translation) routeAPIKeyAuth(vs *api.VirtualService, r *api.Route) (*ir
 	if out.Header == "" && out.Query == "" && out.Cookie == "" {
 		out.Header = defaultAPIKeyHeader
 	}
+	creds, err := t.apiKeySecrets(vs, a)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range creds {
+		if err := addCredential(out, c, a.HeadersFromMetadataEntry); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// apiKeyCredential is an apiKey Secret with its name.
+type apiKeyCredential struct {
+	ref    api.ResourceRef
+	secret *api.APIKeySecret
+}
+
+// apiKeySecrets are the Secrets a's keys are in, sorted by name: those it
+// names and those its labels select in the virtual service's namespace.
+func (t *translation) apiKeySecrets(vs *api.VirtualService, a *api.APIKeyAuth) ([]apiKeyCredential, error) {
+	var out []apiKeyCredential
 	seen := map[api.ResourceRef]bool{}
 	for _, ref := range a.APIKeySecretRefs {
 		ref = ref.Ref(vs.Namespace)
@@ -33,28 +57,56 @@ func (t *translation) routeAPIKeyAuth(vs *api.VirtualService, r *api.Route) (*ir
 		if !ok || s.Spec.APIKey == nil {
 			return nil, api.Errorf(api.SecretNotFound, "options.apiKeyAuth.apiKeySecretRefs", "apiKey Secret %s not found", ref)
 		}
-		seen[ref] = true
-		out.Credentials = append(out.Credentials, credentialOf(ref, s))
+		if !seen[ref] {
+			seen[ref] = true
+			out = append(out, apiKeyCredential{ref, s.Spec.APIKey})
+		}
 	}
 	if len(a.LabelSelector) > 0 {
 		for ref, s := range t.secrets {
 			if ref.Namespace == vs.Namespace && s.Spec.APIKey != nil && hasLabels(s.Labels, a.LabelSelector) && !seen[ref] {
-				out.Credentials = append(out.Credentials, credentialOf(ref, s))
+				out = append(out, apiKeyCredential{ref, s.Spec.APIKey})
 			}
 		}
 	}
-	slices.SortFunc(out.Credentials, func(a, b ir.APIKeyCredential) int { return strings.Compare(a.Client, b.Client) })
+	slices.SortFunc(out, func(a, b apiKeyCredential) int {
+		return cmp.Or(strings.Compare(a.ref.Namespace, b.ref.Namespace), strings.Compare(a.ref.Name, b.ref.Name))
+	})
 	return out, nil
 }
 
-// credentialOf is a key with its client's id: its client-id metadata,
-// else the Secret's namespace/name.
-func credentialOf(ref api.ResourceRef, s *api.Secret) ir.APIKeyCredential {
-	client := s.Spec.APIKey.Metadata["client-id"]
+// addCredential admits c's key as its client: its client-id metadata,
+// else the Secret's namespace/name; the client's requests get the headers
+// of fromMetadata. A key without a required entry is left out (refused).
+// Two keys of one client with different headers are an error: which would
+// the client's requests carry?
+func addCredential(out *ir.APIKeyAuth, c apiKeyCredential, fromMetadata map[string]api.MetadataHeader) error {
+	client := c.secret.Metadata["client-id"]
 	if client == "" {
-		client = ref.Namespace + "/" + ref.Name
+		client = c.ref.Namespace + "/" + c.ref.Name
 	}
-	return ir.APIKeyCredential{Key: s.Spec.APIKey.APIKey, Client: client}
+	headers := map[string]string{}
+	for header, entry := range fromMetadata {
+		v, ok := c.secret.Metadata[entry.Name]
+		if !ok && entry.Required {
+			return nil
+		}
+		if ok {
+			headers[header] = v
+		}
+	}
+	if len(headers) > 0 {
+		if out.ClientHeaders == nil {
+			out.ClientHeaders = map[string]map[string]string{}
+		}
+		if prev, ok := out.ClientHeaders[client]; ok && !maps.Equal(prev, headers) {
+			return api.Errorf(api.InvalidAuth, "options.apiKeyAuth.headersFromMetadataEntry",
+				"client %s has keys with different metadata (Secret %s is one)", client, c.ref)
+		}
+		out.ClientHeaders[client] = headers
+	}
+	out.Credentials = append(out.Credentials, ir.APIKeyCredential{Key: c.secret.APIKey, Client: client})
+	return nil
 }
 
 // routeBasicAuth is route r's basic auth: its own, else its virtual

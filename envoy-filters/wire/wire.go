@@ -6,6 +6,7 @@ package wire
 
 import (
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/clientheaderswire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 )
@@ -25,5 +26,6 @@ func Plugins() []Plugin {
 		{Name: transformationwire.PluginName, ListenerType: transformationwire.ListenerType, RouteType: transformationwire.RouteType},
 		{Name: lambdawire.PluginName, ListenerType: lambdawire.ListenerType, RouteType: lambdawire.RouteType},
 		{Name: azurewire.PluginName, ListenerType: azurewire.ListenerType, RouteType: azurewire.RouteType},
+		{Name: clientheaderswire.PluginName, ListenerType: clientheaderswire.ListenerType, RouteType: clientheaderswire.RouteType},
 	}
 }

@@ -11,6 +11,10 @@ type APIKeyAuth struct {
 	ClientIDHeader string `json:"clientIdHeader,omitempty"`
 	// KeepCredentials forwards the key upstream.
 	KeepCredentials bool `json:"keepCredentials,omitempty"`
+	// ClientHeaders are, by client, the request headers an admitted
+	// client's requests carry (its key's metadata); whatever a caller
+	// sends in any of them is dropped.
+	ClientHeaders map[string]map[string]string `json:"clientHeaders,omitempty"`
 }
 
 // APIKeyCredential is a client's key.

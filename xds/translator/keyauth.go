@@ -7,6 +7,7 @@ import (
 	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/clientheaderswire"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
 
@@ -16,16 +17,31 @@ const (
 	basicAuthFilter  = "envoy.filters.http.basic_auth"
 )
 
+// gluonClientHeader carries an admitted client's id from api_key_auth to
+// Gluon's client headers plugin when the user forwards it in no header of
+// their own; the plugin removes it.
+const gluonClientHeader = "x-gluon-api-key-client"
+
 // apiKeyAuthFeature is Envoy's api_key_auth filter, at the authentication
 // stage, off by default: the routes that take keys turn it on with their
-// credentials and key sources.
+// credentials and key sources. Routes that copy a key's metadata to
+// headers also turn on Gluon's client headers plugin after it, as Envoy's
+// filter forwards only the client's id.
 var apiKeyAuthFeature = feature{
 	name: "apikeyauth",
 	filters: func(_ *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
 		if !anyRoute(l, func(r *ir.Route) bool { return r.APIKeyAuth != nil }) {
 			return nil, nil
 		}
-		return []httpFilter{{stage: StageAuthN, name: apiKeyAuthFilter, disabled: true, config: &apikeyv3.ApiKeyAuth{}}}, nil
+		out := []httpFilter{{stage: StageAuthN, name: apiKeyAuthFilter, disabled: true, config: &apikeyv3.ApiKeyAuth{}}}
+		if anyRoute(l, func(r *ir.Route) bool { return r.APIKeyAuth != nil && len(r.APIKeyAuth.ClientHeaders) > 0 }) {
+			f, err := goPluginFilter(StageAuthN, clientheaderswire.PluginName, clientheaderswire.ListenerType, struct{}{})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+		return out, nil
 	},
 	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
 		a := r.APIKeyAuth
@@ -36,8 +52,17 @@ var apiKeyAuthFeature = feature{
 		for _, c := range a.Credentials {
 			cfg.Credentials = append(cfg.Credentials, &apikeyv3.Credential{Key: c.Key, Client: c.Client})
 		}
-		if a.ClientIDHeader != "" || !a.KeepCredentials {
-			cfg.Forwarding = &apikeyv3.Forwarding{Header: a.ClientIDHeader, HideCredentials: !a.KeepCredentials}
+		clientHeader := a.ClientIDHeader
+		if len(a.ClientHeaders) > 0 {
+			clientHeader = cmp.Or(clientHeader, gluonClientHeader)
+			err = setGoPluginRouteConfig(out, clientheaderswire.PluginName, clientheaderswire.RouteType, clientheaderswire.RouteConfig{
+				ClientHeader: clientHeader, RemoveClientHeader: a.ClientIDHeader == "", Headers: a.ClientHeaders})
+			if err != nil {
+				return err
+			}
+		}
+		if clientHeader != "" || !a.KeepCredentials {
+			cfg.Forwarding = &apikeyv3.Forwarding{Header: clientHeader, HideCredentials: !a.KeepCredentials}
 		}
 		out.TypedPerFilterConfig, err = withPackedConfig(out.TypedPerFilterConfig, apiKeyAuthFilter, cfg)
 		return err
