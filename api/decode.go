@@ -110,6 +110,8 @@ func newObject(k Kind) (Object, error) {
 		return &Settings{}, nil
 	case KindSecret:
 		return &Secret{}, nil
+	case KindRouteOption:
+		return &RouteOption{}, nil
 	}
-	return nil, fmt.Errorf("kind: %q is not one of Upstream, VirtualService, Gateway, Settings, Secret", k)
+	return nil, fmt.Errorf("kind: %q is not one of Upstream, VirtualService, Gateway, Settings, Secret, RouteOption", k)
 }

@@ -21,6 +21,7 @@ func AddToScheme(s *runtime.Scheme) error {
 		&VirtualService{}, &VirtualServiceList{},
 		&Gateway{}, &GatewayList{},
 		&Settings{}, &SettingsList{},
+		&RouteOption{}, &RouteOptionList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

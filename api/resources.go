@@ -10,6 +10,7 @@ type Resources struct {
 	VirtualServices []*VirtualService
 	Gateways        []*Gateway
 	Secrets         []*Secret
+	RouteOptions    []*RouteOption
 	Settings        *Settings
 	// ServiceEndpoints feed kube upstreams; only the Kubernetes source has them.
 	ServiceEndpoints []ServiceEndpoints
@@ -39,6 +40,8 @@ func (r *Resources) Add(o Object) {
 		r.Settings = v
 	case *Secret:
 		r.Secrets = append(r.Secrets, v)
+	case *RouteOption:
+		r.RouteOptions = append(r.RouteOptions, v)
 	}
 }
 
@@ -49,6 +52,7 @@ func (r *Resources) Sort() {
 	SortByKey(r.VirtualServices)
 	SortByKey(r.Gateways)
 	SortByKey(r.Secrets)
+	SortByKey(r.RouteOptions)
 	sortServiceEndpoints(r.ServiceEndpoints)
 }
 

@@ -72,6 +72,8 @@ func withObject(res api.Resources, obj api.Object) api.Resources {
 		res.Gateways = replaced(res.Gateways, o)
 	case *api.Settings:
 		res.Settings = o
+	case *api.RouteOption:
+		res.RouteOptions = replaced(res.RouteOptions, o)
 	}
 	return res
 }

@@ -156,28 +156,33 @@ func fetchJWKS(ctx context.Context, t jwksTarget) error {
 	return nil
 }
 
-// jwksTargets are the remote JWKS the resources name, each with the first
-// address of its Upstream: a static host, or a Kubernetes endpoint.
+// jwksTargets are the remote JWKS the resources (virtual services and
+// route options) name, each with the first address of its Upstream: a
+// static host, or a Kubernetes endpoint.
 func jwksTargets(res api.Resources) map[jwksTarget]bool {
 	ups := map[api.ResourceRef]*api.Upstream{}
 	for _, u := range res.Upstreams {
 		ups[api.ResourceRef{Name: u.Name, Namespace: u.Namespace}] = u
 	}
 	out := map[jwksTarget]bool{}
-	for _, vs := range res.VirtualServices {
-		o := vs.Spec.VirtualHost.Options
-		if o == nil || o.JWT == nil {
-			continue
-		}
-		for _, p := range o.JWT.Providers {
+	add := func(ns string, providers map[string]api.JWTProvider) {
+		for _, p := range providers {
 			if r := p.JWKS.Remote; r != nil {
-				if u := ups[r.UpstreamRef.Ref(vs.Namespace)]; u != nil {
+				if u := ups[r.UpstreamRef.Ref(ns)]; u != nil {
 					t := jwksTarget{url: r.URL}
 					t.addr, t.tls = upstreamAddress(&res, u)
 					out[t] = true
 				}
 			}
 		}
+	}
+	for _, vs := range res.VirtualServices {
+		if o := vs.Spec.VirtualHost.Options; o != nil && o.JWT != nil {
+			add(vs.Namespace, o.JWT.Providers)
+		}
+	}
+	for _, ro := range res.RouteOptions {
+		add(ro.Namespace, ro.Spec.JWTProviders)
 	}
 	return out
 }

@@ -50,7 +50,8 @@ func colour(name string) http.HandlerFunc {
 // TestKubernetesGatewayAPI: an HTTPRoute with weights and header filters,
 // attached to a Gateway of Gluon's class, is served by a data plane asking
 // for that Gateway's proxy, and the route, Gateway and class get their
-// status conditions.
+// status conditions. A RouteOption, named by an ExtensionRef, guards a
+// route with API keys from a labelled Secret.
 func TestKubernetesGatewayAPI(t *testing.T) {
 	env, kubeconfig := kubeEnv(t)
 	c, _ := kubetest.Clients(t, env.Config)
@@ -197,6 +198,39 @@ spec:
 				return false
 			}
 			return meta.IsStatusConditionTrue(route.Status.Parents[0].Conditions, string(gwv1.RouteConditionAccepted))
+		})
+	})
+
+	t.Run("a RouteOption named by an ExtensionRef admits only its API keys", func(t *testing.T) {
+		key := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "painter", Namespace: "web", Labels: map[string]string{"team": "paint"}},
+			Type: "gluon.dev/api-key", StringData: map[string]string{"api-key": "paint-key-1", "client-id": "painter"}}
+		if err := c.Create(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		createYAML(t, c, &api.RouteOption{}, `metadata: {name: painters, namespace: web}
+spec:
+  options: {apiKeyAuth: {labelSelector: {team: paint}}}`)
+		createYAML(t, c, &gwv1.HTTPRoute{}, `metadata: {name: guarded, namespace: web}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [guarded.test]
+  rules:
+  - filters: [{type: ExtensionRef, extensionRef: {group: gluon.dev, kind: RouteOption, name: painters}}]
+    backendRefs: [{name: blue, port: 80}]`)
+		withKey := map[string]string{"Host": "guarded.test", "api-key": "paint-key-1"}
+		waitFor(t, 20*time.Second, "the guarded route served", func() bool { code, _ := get(t, "http://"+listen+"/", withKey); return code == 200 })
+		for name, h := range map[string]map[string]string{"no key": {"Host": "guarded.test"}, "a wrong key": {"Host": "guarded.test", "api-key": "paint-key-2"}} {
+			if code, _ := get(t, "http://"+listen+"/", h); code != 401 {
+				t.Errorf("%s: %d, want 401", name, code)
+			}
+		}
+		if code, _ := get(t, "http://"+listen+"/paint", host); code != 200 {
+			t.Errorf("the other route of the Gateway: %d", code)
+		}
+		var ro api.RouteOption
+		waitFor(t, 10*time.Second, "the RouteOption Accepted", func() bool {
+			err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "painters"}, &ro)
+			return err == nil && ro.Status != nil && ro.Status.State == api.Accepted
 		})
 	})
 

@@ -37,6 +37,12 @@ type gatewayAPI struct {
 	bindAddress   string
 	services      map[types.NamespacedName]*api.ServiceEndpoints
 	userUpstreams map[api.ResourceRef]*api.Upstream
+	// routeOptions are what ExtensionRef filters may name; secrets are
+	// what their API key label selectors choose from.
+	routeOptions map[api.ResourceRef]*api.RouteOption
+	secrets      []*api.Secret
+	// jwksFailures are remote JWKS the control plane could not fetch.
+	jwksFailures map[string]string
 	// classes are the GatewayClasses Gluon serves, by name.
 	classes  map[string]*gwv1.GatewayClass
 	gateways []*servedGateway // by namespace/name
@@ -53,6 +59,9 @@ type generated struct {
 	vsOrigins       map[api.ResourceRef][]matchOrigin
 	gateways        []*api.Gateway
 	gatewayPorts    map[api.ResourceRef]servedPort
+	// jwtProviders are the RouteOptions' JWT providers the generated
+	// routes require, by "namespace/routeoption/provider".
+	jwtProviders map[string]api.JWTProvider
 }
 
 // servedPort is one listener port of a served Gateway.
@@ -64,11 +73,11 @@ type servedPort struct {
 // convertGatewayAPI converts the Gateway API objects of res. Without a
 // Gateway of Gluon's classes it does no more than find that out: most
 // resource sets have none.
-func convertGatewayAPI(res *api.Resources, bindAddress string) *gatewayAPI {
+func convertGatewayAPI(res *api.Resources, bindAddress string, jwksFailures map[string]string) *gatewayAPI {
 	if bindAddress == "" {
 		bindAddress = defaultBindAddress
 	}
-	c := &gatewayAPI{in: &res.GatewayAPI, classes: map[string]*gwv1.GatewayClass{}, bindAddress: bindAddress}
+	c := &gatewayAPI{in: &res.GatewayAPI, classes: map[string]*gwv1.GatewayClass{}, bindAddress: bindAddress, jwksFailures: jwksFailures}
 	c.acceptClasses()
 	c.acceptGateways()
 	if len(c.gateways) == 0 {
@@ -98,11 +107,17 @@ func (c *gatewayAPI) index(res *api.Resources) {
 	for _, u := range res.Upstreams {
 		c.userUpstreams[api.ResourceRef{Name: u.Name, Namespace: u.Namespace}] = u
 	}
+	c.routeOptions = map[api.ResourceRef]*api.RouteOption{}
+	for _, ro := range res.RouteOptions {
+		c.routeOptions[api.ResourceRef{Name: ro.Name, Namespace: ro.Namespace}] = ro
+	}
+	c.secrets = res.Secrets
 	c.gen = generated{
 		upstreams:     map[api.ResourceRef]*api.Upstream{},
 		upstreamUsers: map[api.ResourceRef][]*routeState{},
 		vsOrigins:     map[api.ResourceRef][]matchOrigin{},
 		gatewayPorts:  map[api.ResourceRef]servedPort{},
+		jwtProviders:  map[string]api.JWTProvider{},
 	}
 }
 

@@ -132,6 +132,7 @@ func (c *gatewayAPI) virtualService(g *servedGateway, port gwv1.PortNumber, host
 			origins = append(origins, e.origin)
 		}
 	}
+	c.withJWTProviders(vs)
 	c.gen.virtualServices = append(c.gen.virtualServices, vs)
 	c.gen.vsOrigins[api.ResourceRef{Name: vs.Name, Namespace: vs.Namespace}] = origins
 	return vs

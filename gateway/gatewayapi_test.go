@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/xds/ir"
 	"github.com/gluon-gateway/gluon/xds/translator"
 )
 
@@ -151,4 +153,37 @@ func decodeInto[T any, P interface {
 	}
 	*list = append(*list, obj)
 	return nil
+}
+
+// TestRouteOptionJWKSUnreachable: a RouteOption whose JWKS the control
+// plane could not fetch fails its rule (500, the HTTPRoute says why); the
+// hostname's other rules keep their policies and serve.
+func TestRouteOptionJWKSUnreachable(t *testing.T) {
+	in, err := os.ReadFile("testdata/gatewayapi-routeoption.in.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := decodeGatewayAPI(in)
+	res.Sort()
+	out := Translate(res, catalog, Options{JWKSFailures: map[string]string{"http://idp.shop/jwks.json": "answered 503"}})
+	status := out.GatewayAPI.HTTPRoutes[types.NamespacedName{Namespace: "shop", Name: "shop"}]
+	if len(status) != 1 || !strings.Contains(status[0].Conditions[0].Message, "rule 1: RouteOption shop/jwt: jwt provider idp: JWKS http://idp.shop/jwks.json answered 503") {
+		t.Fatalf("status %+v", status)
+	}
+	routes := map[string]*ir.Route{}
+	for _, p := range out.Proxies {
+		for _, l := range p.Listeners {
+			for _, vh := range l.VirtualHosts {
+				for _, r := range vh.Routes {
+					routes[r.Name] = r
+				}
+			}
+		}
+	}
+	if r := routes["shop_shop-rule-1-match-0-matcher-0"]; r == nil || r.DirectResponse == nil || r.DirectResponse.Status != 500 {
+		t.Errorf("the rule with the unreachable JWKS: %+v", r)
+	}
+	if r := routes["shop_shop-rule-0-match-0-matcher-0"]; r == nil || r.APIKeyAuth == nil || len(r.Forward.Destinations) != 1 {
+		t.Errorf("the API key rule: %+v", r)
+	}
 }

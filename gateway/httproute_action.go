@@ -39,6 +39,9 @@ func (c *gatewayAPI) ruleAction(rs *routeState, i int, rule *gwv1.HTTPRouteRule)
 		if options, err = ruleOptions(&f, rule.Timeouts, rule.Retry); err != nil {
 			problems = append(problems, routeProblem{gwv1.RouteReasonUnsupportedValue, err.Error()})
 		}
+		if f.routeOption != nil {
+			options = c.withRouteOption(options, f.routeOption)
+		}
 	}
 	for _, p := range problems {
 		rs.problems = append(rs.problems, routeProblem{p.reason, fmt.Sprintf("rule %d: %s; its requests get a 500", i, p.message)})

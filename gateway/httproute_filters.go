@@ -19,6 +19,7 @@ type ruleFilters struct {
 	mirror        *api.Shadowing
 	cors          *api.CorsPolicy
 	function      string
+	routeOption   *api.RouteOption
 }
 
 // functionKind is the ExtensionRef kind (group gluon.dev) that picks the
@@ -62,22 +63,29 @@ func (c *gatewayAPI) applyFilter(rs *routeState, f *ruleFilters, filter gwv1.HTT
 	case filter.Type == gwv1.HTTPRouteFilterCORS && filter.CORS != nil:
 		f.cors = corsFromFilter(filter.CORS)
 	case filter.Type == gwv1.HTTPRouteFilterExtensionRef:
-		name, ok := functionName(filter.ExtensionRef)
-		if !ok {
-			return "ExtensionRef: only group " + api.Group + " kind " + functionKind + " is supported"
-		}
-		f.function = name
+		return c.extensionRef(rs, f, filter.ExtensionRef)
 	default:
 		return fmt.Sprintf("filter type %s is not supported", filter.Type)
 	}
 	return ""
 }
 
-func functionName(ref *gwv1.LocalObjectReference) (string, bool) {
-	if ref == nil || ref.Group != api.Group || ref.Kind != functionKind {
-		return "", false
+// extensionRef applies a Function or RouteOption ExtensionRef, or says
+// why it cannot.
+func (c *gatewayAPI) extensionRef(rs *routeState, f *ruleFilters, ref *gwv1.LocalObjectReference) string {
+	switch {
+	case ref == nil || ref.Group != api.Group || (ref.Kind != functionKind && ref.Kind != routeOptionKind):
+		return "ExtensionRef: only group " + api.Group + " kinds " + functionKind + " and " + routeOptionKind + " are supported"
+	case ref.Kind == functionKind:
+		f.function, _ = functionName(ref)
+	case f.routeOption != nil:
+		return "ExtensionRef: a rule takes one RouteOption"
+	default:
+		var msg string
+		f.routeOption, msg = c.routeOption(rs, string(ref.Name))
+		return msg
 	}
-	return string(ref.Name), true
+	return ""
 }
 
 // modifyHeaders translates a header modifier: set replaces existing
@@ -154,4 +162,11 @@ func redirectAction(r *gwv1.HTTPRequestRedirectFilter) (*api.RedirectAction, *st
 		a.PathRedirect = *full
 	}
 	return a, prefix, msg
+}
+
+func functionName(ref *gwv1.LocalObjectReference) (string, bool) {
+	if ref == nil || ref.Group != api.Group || ref.Kind != functionKind {
+		return "", false
+	}
+	return string(ref.Name), true
 }

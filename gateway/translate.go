@@ -47,7 +47,7 @@ type Options struct {
 // upstreams. A resource that cannot be used is reported and left out;
 // everything else is still built.
 func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
-	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress)
+	gatewayAPI := convertGatewayAPI(&res, opts.GatewayAPIBindAddress, opts.JWKSFailures)
 	res = gatewayAPI.withGenerated(res)
 	t := &translation{
 		res:          res,
@@ -85,6 +85,9 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 	}
 	for _, s := range res.Secrets {
 		t.reports.Accept(api.KeyOf(s), "")
+	}
+	for _, ro := range res.RouteOptions {
+		t.reports.Accept(api.KeyOf(ro), "")
 	}
 	t.awsCreds = t.awsCredentials(t.secrets)
 	azureKeys, azureAAD := t.azureAuth(t.secrets)

@@ -46,7 +46,8 @@ const (
 // other Secrets.
 func SecretOf(s *corev1.Secret) (*api.Secret, bool, error) {
 	out := &api.Secret{}
-	out.Name, out.Namespace = s.Name, s.Namespace
+	// Labels too: apiKeyAuth selects API key Secrets by label.
+	out.Name, out.Namespace, out.Labels = s.Name, s.Namespace, s.Labels
 	switch s.Type {
 	case SecretTypeAWS:
 		out.Spec.AWS = &api.AWSSecret{

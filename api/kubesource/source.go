@@ -75,7 +75,7 @@ func (s *Source) ServeStreamRoutes() { s.streamRoutes = true }
 
 func (s *Source) watched() []client.Object {
 	objs := []client.Object{
-		&api.Upstream{}, &api.VirtualService{}, &api.Gateway{}, &api.Settings{},
+		&api.Upstream{}, &api.VirtualService{}, &api.Gateway{}, &api.Settings{}, &api.RouteOption{},
 		&corev1.Secret{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 	}
 	if s.gatewayAPI {
@@ -242,13 +242,14 @@ func validBefore(last, o api.Object) bool {
 }
 
 // ListObjects lists every Gluon resource (upstreams, virtual services,
-// gateways, settings) that r holds; from a cache, uncopied (see list).
+// gateways, settings, route options) that r holds; from a cache, uncopied (see list).
 func ListObjects(ctx context.Context, r client.Reader) ([]api.Object, error) {
 	var us api.UpstreamList
 	var vss api.VirtualServiceList
 	var gws api.GatewayList
 	var sts api.SettingsList
-	if err := list(ctx, r, &us, &vss, &gws, &sts); err != nil {
+	var ros api.RouteOptionList
+	if err := list(ctx, r, &us, &vss, &gws, &sts, &ros); err != nil {
 		return nil, err
 	}
 	var objs []api.Object
@@ -263,6 +264,9 @@ func ListObjects(ctx context.Context, r client.Reader) ([]api.Object, error) {
 	}
 	for i := range sts.Items {
 		objs = append(objs, &sts.Items[i])
+	}
+	for i := range ros.Items {
+		objs = append(objs, &ros.Items[i])
 	}
 	return objs, nil
 }

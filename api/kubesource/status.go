@@ -92,6 +92,8 @@ func NewObject(k api.Kind) (client.Object, bool) {
 		return &api.Gateway{}, true
 	case api.KindSettings:
 		return &api.Settings{}, true
+	case api.KindRouteOption:
+		return &api.RouteOption{}, true
 	}
 	return nil, false
 }
@@ -109,6 +111,8 @@ func setStatus(obj client.Object, r api.Report, d Discovered) bool {
 	case *api.Gateway:
 		return replace(&o.Status, ptr(resourceStatus(o.Status, r, o.Generation)))
 	case *api.Settings:
+		return replace(&o.Status, ptr(resourceStatus(o.Status, r, o.Generation)))
+	case *api.RouteOption:
 		return replace(&o.Status, ptr(resourceStatus(o.Status, r, o.Generation)))
 	}
 	return false

@@ -130,7 +130,7 @@ func applyWebhookConfig(ctx context.Context, c client.Client, w webhookOptions, 
 		Rules: []admissionregistrationv1.RuleWithOperations{{
 			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 			Rule: admissionregistrationv1.Rule{APIGroups: []string{api.Group}, APIVersions: []string{api.Version},
-				Resources: []string{"upstreams", "virtualservices", "gateways", "settings"}},
+				Resources: []string{"upstreams", "virtualservices", "gateways", "settings", "routeoptions"}},
 		}},
 	}}}
 	want.Name = w.configName

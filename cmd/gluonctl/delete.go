@@ -17,12 +17,13 @@ var kinds = map[string]api.Kind{
 	"virtualservice": api.KindVirtualService, "virtualservices": api.KindVirtualService, "vs": api.KindVirtualService,
 	"gateway": api.KindGateway, "gateways": api.KindGateway,
 	"secret": api.KindSecret, "secrets": api.KindSecret,
+	"routeoption": api.KindRouteOption, "routeoptions": api.KindRouteOption,
 }
 
 func kindArg(arg string) (api.Kind, error) {
 	k, ok := kinds[arg]
 	if !ok {
-		return "", fmt.Errorf("%q is not one of upstream, virtualservice, gateway, secret", arg)
+		return "", fmt.Errorf("%q is not one of upstream, virtualservice, gateway, secret, routeoption", arg)
 	}
 	return k, nil
 }
