@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -23,19 +24,22 @@ import (
 // testKey is a signing key and its provider with the public key inline.
 func testKey(t testing.TB, alg jose.SignatureAlgorithm) (any, *jwtProvider) {
 	var priv, pub any
+	var err error
 	switch alg {
-	case jose.RS256:
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		var k *rsa.PrivateKey
+		k, err = rsa.GenerateKey(rand.Reader, 2048)
 		priv, pub = k, &k.PublicKey
+	case jose.EdDSA:
+		pub, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
+		curve := map[jose.SignatureAlgorithm]elliptic.Curve{jose.ES256: elliptic.P256(), jose.ES384: elliptic.P384(), jose.ES512: elliptic.P521()}[alg]
+		var k *ecdsa.PrivateKey
+		k, err = ecdsa.GenerateKey(curve, rand.Reader)
 		priv, pub = k, &k.PublicKey
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -95,6 +99,54 @@ func TestJWTVerify(t *testing.T) {
 	none := "eyJhbGciOiJub25lIn0.eyJpc3MiOiJpc3MiLCJhdWQiOiJhdWQifQ."
 	if _, err := p.verify(context.Background(), none, nil); err != errJWTMalformed {
 		t.Errorf("alg none: %v, want it refused", err)
+	}
+}
+
+// TestJWTAlgorithms: a token signed with any of the algorithms Envoy's
+// jwt_authn takes verifies against the provider's PEM public key; one
+// signed with another key of the same kind does not.
+func TestJWTAlgorithms(t *testing.T) {
+	claims := map[string]any{"iss": "iss", "aud": "aud", "exp": time.Now().Add(time.Minute).Unix()}
+	for _, alg := range jwtAlgorithms {
+		key, p := testKey(t, alg)
+		if _, err := p.verify(context.Background(), signToken(t, alg, key, claims), nil); err != nil {
+			t.Errorf("%s: %v", alg, err)
+		}
+		other, _ := testKey(t, alg)
+		if _, err := p.verify(context.Background(), signToken(t, alg, other, claims), nil); err != errJWTSignature {
+			t.Errorf("%s signed by another key: %v, want %v", alg, err, errJWTSignature)
+		}
+	}
+}
+
+// TestJWTTokenSources: a token is found in a header after its prefix, a
+// query parameter or a cookie, in that order; a header without the prefix
+// holds none.
+func TestJWTTokenSources(t *testing.T) {
+	p, err := compileJWTProvider("p", &jwtv3.JwtProvider{FromHeaders: []*jwtv3.JwtHeader{{Name: "X-Token", ValuePrefix: "Token "}},
+		FromParams: []string{"jwt"}, FromCookies: []string{"session"},
+		JwksSourceSpecifier: &jwtv3.JwtProvider_LocalJwks{LocalJwks: inlineSource(`{"keys": [{"kty": "oct", "k": "AA"}]}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		set       func(*http.Request)
+		tok, from string
+	}{
+		"header":                {func(r *http.Request) { r.Header.Set("X-Token", "Token h.h.h") }, "h.h.h", "X-Token"},
+		"header without prefix": {func(r *http.Request) { r.Header.Set("X-Token", "h.h.h") }, "", ""},
+		"query":                 {func(r *http.Request) { r.URL.RawQuery = "a=1&jwt=q.q.q" }, "q.q.q", ""},
+		"cookie":                {func(r *http.Request) { r.Header.Set("Cookie", "a=1; session=c.c.c") }, "c.c.c", ""},
+		"header before cookie": {func(r *http.Request) {
+			r.Header.Set("X-Token", "Token h.h.h")
+			r.Header.Set("Cookie", "session=c.c.c")
+		}, "h.h.h", "X-Token"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		c.set(r)
+		if tok, from := p.token(r); tok != c.tok || from != c.from {
+			t.Errorf("%s: %q from %q, want %q from %q", name, tok, from, c.tok, c.from)
+		}
 	}
 }
 
