@@ -9,6 +9,7 @@ import (
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 	golangv3alpha "github.com/envoyproxy/go-control-plane/contrib/envoy/extensions/filters/http/golang/v3alpha"
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
+	"github.com/gluon-gateway/gluon/envoy-filters/basicauth"
 	"github.com/gluon-gateway/gluon/envoy-filters/clientheaders"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
@@ -43,6 +44,7 @@ var goPluginFilters = map[string]func(configJSON []byte) (httpFilter, error){
 	lambda.PluginName:         newLambdaFilter,
 	azure.PluginName:          newAzureFilter,
 	clientheaders.PluginName:  newClientHeadersFilter,
+	basicauth.PluginName:      newBasicAuthPlugin,
 }
 
 // knownGoPlugins lists the plugins the data plane runs: Gluon's, as

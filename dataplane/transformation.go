@@ -118,6 +118,11 @@ func (h *requestHeaders) Get(key string) (string, bool) {
 		return h.r.Method, true
 	case ":authority":
 		return h.r.Host, true
+	case ":scheme":
+		if h.r.TLS != nil {
+			return "https", true
+		}
+		return "http", true
 	}
 	// Envoy's Go API returns the first of several values.
 	if vs := h.r.Header[http.CanonicalHeaderKey(key)]; len(vs) > 0 {

@@ -64,11 +64,15 @@ spec:
     options:
       basicAuth: {secretRef: {name: users}, forwardUsernameHeader: x-user}
     routes:
+    - matchers: [{prefix: /sha}]
+      options: {basicAuth: {secretRef: {name: sha-users}}}
+      routeAction: {single: {upstream: {name: app}}}
     - routeAction: {single: {upstream: {name: app}}}
 `
 
-// keySecrets are two clients' API keys (and a key of another team) and an
-// htpasswd Secret with a bcrypt user and a {SHA} user.
+// keySecrets are two clients' API keys (and a key of another team), an
+// htpasswd Secret with a bcrypt user and a {SHA} user (Gluon's basic auth
+// plugin checks it), and one with the {SHA} user only (Envoy's basic_auth).
 func keySecrets(aliceKey, bobKey, carolPassword string) string {
 	bc, err := bcrypt.GenerateFromPassword([]byte(carolPassword), bcrypt.MinCost)
 	if err != nil {
@@ -98,6 +102,11 @@ spec:
     users: |
       carol:` + string(bc) + `
       dave:{SHA}` + base64.StdEncoding.EncodeToString(sum[:]) + `
+---
+apiVersion: gluon.dev/v1
+kind: Secret
+metadata: {name: sha-users}
+spec: {htpasswd: {users: "dave:{SHA}` + base64.StdEncoding.EncodeToString(sum[:]) + `"}}
 `
 }
 
@@ -169,6 +178,12 @@ func TestAPIKeysAndBasicAuth(t *testing.T) {
 		}
 		if code, _ := get(t, base+"/", basic("carol", "wrong")); code != 401 {
 			t.Errorf("a wrong password: %d", code)
+		}
+		if code, _ := get(t, base+"/sha", basic("dave", "dave-pass")); code != 200 {
+			t.Errorf("a route of {SHA} users only (Envoy's basic_auth): %d", code)
+		}
+		if code, _ := get(t, base+"/sha", basic("carol", "carol-pass")); code != 401 {
+			t.Errorf("a user of another Secret: %d", code)
 		}
 		code, body, h := getHeaders(t, base+"/", map[string]string{"Host": "basic.test"})
 		if code != 401 || !strings.Contains(body, "Missing username and password") || !strings.HasPrefix(h.Get("WWW-Authenticate"), `Basic realm="http://basic.test/"`) {

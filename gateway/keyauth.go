@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"cmp"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -140,19 +139,6 @@ func (t *translation) routeAuth(vs *api.VirtualService, r *api.Route, out *ir.Ro
 	}
 	out.BasicAuth, err = t.routeBasicAuth(vs, r)
 	return err
-}
-
-// warnBcrypt says, once per basicAuth setting, that its users' bcrypt
-// hashes work with Gluon's data plane only.
-func (t *translation) warnBcrypt(vs *api.VirtualService, path string, b *api.BasicAuth) {
-	if b == nil || b.SecretRef == nil {
-		return
-	}
-	ref := b.SecretRef.Ref(vs.Namespace)
-	if s, ok := t.secrets[ref]; ok && s.Spec.Htpasswd != nil && strings.Contains(s.Spec.Htpasswd.Users, ":$2") {
-		t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.InvalidAuth, Path: path + ".secretRef",
-			Message: fmt.Sprintf("htpasswd Secret %s has bcrypt users: Gluon's data plane checks them; Envoy's basic_auth accepts only {SHA} hashes and would refuse the route", ref)})
-	}
 }
 
 // routeOrHost is a setting of route r: its own (route picks it from the

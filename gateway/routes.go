@@ -32,7 +32,6 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 		for _, w := range warnings {
 			t.reports.Warn(api.KeyOf(vs), api.Problem{Code: api.RateLimitIgnored, Path: "spec.virtualHost.options", Message: w})
 		}
-		t.warnBcrypt(vs, "spec.virtualHost.options.basicAuth", spec.Options.BasicAuth)
 	}
 	n := 0
 	for i := range spec.Routes {
@@ -90,7 +89,6 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 		t.answerInvalid(t.reports.Reject, api.KeyOf(vs), i, first, err, api.InvalidAuth)
 	}
 	if r.Options != nil {
-		t.warnBcrypt(vs, routePath(i)+".options.basicAuth", r.Options.BasicAuth)
 		first.CORS = corsPolicy(r.Options.Cors)
 		first.Fault = fault(r.Options.Faults)
 		first.Buffer = routeBuffer(r.Options.BufferPerRoute)

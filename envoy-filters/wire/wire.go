@@ -6,6 +6,7 @@ package wire
 
 import (
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/azurewire"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/basicauthwire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/clientheaderswire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
@@ -27,5 +28,6 @@ func Plugins() []Plugin {
 		{Name: lambdawire.PluginName, ListenerType: lambdawire.ListenerType, RouteType: lambdawire.RouteType},
 		{Name: azurewire.PluginName, ListenerType: azurewire.ListenerType, RouteType: azurewire.RouteType},
 		{Name: clientheaderswire.PluginName, ListenerType: clientheaderswire.ListenerType, RouteType: clientheaderswire.RouteType},
+		{Name: basicauthwire.PluginName, ListenerType: basicauthwire.ListenerType, RouteType: basicauthwire.RouteType},
 	}
 }

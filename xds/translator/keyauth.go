@@ -2,11 +2,13 @@ package translator
 
 import (
 	"cmp"
+	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	apikeyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/api_key_auth/v3"
 	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
 
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/basicauthwire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/clientheaderswire"
 	"github.com/gluon-gateway/gluon/xds/ir"
 )
@@ -71,33 +73,61 @@ var apiKeyAuthFeature = feature{
 
 // basicAuthFeature is Envoy's basic_auth filter, at the authentication
 // stage, off by default: the routes that take users turn it on with them.
-// The header carrying the user's name is the listener's: the first route
-// that names one sets it.
+// Envoy's filter reads only {SHA} hashes, so routes with bcrypt users get
+// Gluon's basic auth plugin instead, which reads both. The header
+// carrying the user's name is the listener's in Envoy's filter: the first
+// route that names one sets it.
 var basicAuthFeature = feature{
 	name: "basicauth",
 	filters: func(_ *ir.Proxy, l *ir.Listener) ([]httpFilter, error) {
 		var forward string
-		found := false
+		var envoys, gluons bool
 		for _, vh := range l.VirtualHosts {
 			for _, r := range vh.Routes {
-				if r.BasicAuth != nil {
-					found = true
-					forward = cmp.Or(forward, r.BasicAuth.ForwardUsernameHeader)
+				switch b := r.BasicAuth; {
+				case b == nil:
+				case hasBcryptUsers(b.Users):
+					gluons = true
+				default:
+					envoys = true
+					forward = cmp.Or(forward, b.ForwardUsernameHeader)
 				}
 			}
 		}
-		if !found {
-			return nil, nil
+		var out []httpFilter
+		if envoys {
+			out = append(out, httpFilter{stage: StageAuthN, name: basicAuthFilter, disabled: true,
+				config: &basicauthv3.BasicAuth{ForwardUsernameHeader: forward}})
 		}
-		return []httpFilter{{stage: StageAuthN, name: basicAuthFilter, disabled: true,
-			config: &basicauthv3.BasicAuth{ForwardUsernameHeader: forward}}}, nil
+		if gluons {
+			f, err := goPluginFilter(StageAuthN, basicauthwire.PluginName, basicauthwire.ListenerType, struct{}{})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
+		}
+		return out, nil
 	},
 	route: func(out *routev3.Route, r *ir.Route, _ *ir.VirtualHost) (err error) {
-		if r.BasicAuth == nil {
+		switch b := r.BasicAuth; {
+		case b == nil:
 			return nil
+		case hasBcryptUsers(b.Users):
+			return setGoPluginRouteConfig(out, basicauthwire.PluginName, basicauthwire.RouteType,
+				basicauthwire.RouteConfig{Users: b.Users, ForwardUsernameHeader: b.ForwardUsernameHeader})
 		}
 		out.TypedPerFilterConfig, err = withPackedConfig(out.TypedPerFilterConfig, basicAuthFilter,
 			&basicauthv3.BasicAuthPerRoute{Users: inline(r.BasicAuth.Users)})
 		return err
 	},
+}
+
+// hasBcryptUsers reports whether an htpasswd file has a bcrypt ($2…) hash.
+func hasBcryptUsers(users string) bool {
+	for line := range strings.SplitSeq(users, "\n") {
+		if _, hash, _ := strings.Cut(strings.TrimSpace(line), ":"); strings.HasPrefix(hash, "$2") {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/envoyproxy/envoy/contrib/golang/common/go/api"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/azure"
+	"github.com/gluon-gateway/gluon/envoy-filters/basicauth"
 	"github.com/gluon-gateway/gluon/envoy-filters/clientheaders"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
@@ -22,4 +23,5 @@ var Plugins = map[string]Plugin{
 	lambda.PluginName:         {Factory: LambdaFactory, Parser: LambdaParser{}},
 	azure.PluginName:          {Factory: AzureFactory, Parser: AzureParser{}},
 	clientheaders.PluginName:  {Factory: ClientHeadersFactory, Parser: ClientHeadersParser{}},
+	basicauth.PluginName:      {Factory: BasicAuthFactory, Parser: BasicAuthParser{}},
 }

@@ -53,8 +53,9 @@ func (b *fakeBuffer) Len() int           { return len(b.b) }
 func (b *fakeBuffer) Set(p []byte) error { b.b = append([]byte{}, p...); return nil }
 
 type reply struct {
-	status int
-	body   string
+	status  int
+	body    string
+	headers map[string][]string
 }
 
 type fakeCallbacks struct {
@@ -86,11 +87,11 @@ func (c fakeCallbacks) DecoderFilterCallbacks() api.DecoderFilterCallbacks {
 func (c fakeCallbacks) EncoderFilterCallbacks() api.EncoderFilterCallbacks {
 	return fakeEncoder{replies: c.replies}
 }
-func (d fakeDecoder) SendLocalReply(code int, body string, _ map[string][]string, _ int64, _ string) {
-	*d.replies = append(*d.replies, reply{code, body})
+func (d fakeDecoder) SendLocalReply(code int, body string, headers map[string][]string, _ int64, _ string) {
+	*d.replies = append(*d.replies, reply{code, body, headers})
 }
-func (e fakeEncoder) SendLocalReply(code int, body string, _ map[string][]string, _ int64, _ string) {
-	*e.replies = append(*e.replies, reply{code, body})
+func (e fakeEncoder) SendLocalReply(code int, body string, headers map[string][]string, _ int64, _ string) {
+	*e.replies = append(*e.replies, reply{code, body, headers})
 }
 
 func typed(t *testing.T, typeURL, js string) *anypb.Any {
