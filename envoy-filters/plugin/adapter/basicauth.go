@@ -2,39 +2,15 @@ package adapter
 
 import (
 	"github.com/envoyproxy/envoy/contrib/golang/common/go/api"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/basicauth"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/basicauthwire"
 )
 
-// BasicAuthParser parses route configs; the listener config is empty.
-type BasicAuthParser struct{}
-
-// basicAuthListener is the parsed (empty) listener config.
-type basicAuthListener struct{}
-
-// Parse implements api.StreamFilterConfigParser: a route's config is
-// compiled here, as it needs nothing of its listener.
-func (BasicAuthParser) Parse(cfg *anypb.Any, _ api.ConfigCallbackHandler) (interface{}, error) {
-	typeURL, js, err := typedStructJSON(cfg)
-	if err != nil {
-		return nil, err
-	}
-	switch typeURL {
-	case basicauthwire.ListenerType:
-		return basicAuthListener{}, nil
-	case basicauthwire.RouteType:
-		return basicauth.CompileRoute(js)
-	}
-	return nil, unknownType(basicauth.PluginName, typeURL)
-}
-
-// Merge implements api.StreamFilterConfigParser: a route's config is all.
-func (BasicAuthParser) Merge(_, child interface{}) interface{} {
-	route, _ := child.(*basicauth.Route)
-	return route
-}
+// BasicAuthParser parses the plugin's route configs; its listener config
+// is empty.
+var BasicAuthParser = routeOnlyParser[*basicauth.Route]{plugin: basicauth.PluginName, listenerType: basicauthwire.ListenerType,
+	routeType: basicauthwire.RouteType, compile: basicauth.CompileRoute}
 
 // BasicAuthFactory implements api.StreamFilterFactory.
 func BasicAuthFactory(config interface{}, callbacks api.FilterCallbackHandler) api.StreamFilter {

@@ -13,7 +13,7 @@ import (
 // factory, a {SHA} user's password is admitted and a wrong one refused
 // with Envoy's 401 and a Basic challenge; a route without config passes.
 func TestBasicAuthRefusesWithAChallenge(t *testing.T) {
-	p := BasicAuthParser{}
+	p := BasicAuthParser
 	listener, err := p.Parse(typed(t, basicauthwire.ListenerType, `{}`), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 // and factory, a route's client gets its headers; a route without config
 // passes requests through untouched.
 func TestClientHeadersSetsTheClientsHeaders(t *testing.T) {
-	p := ClientHeadersParser{}
+	p := ClientHeadersParser
 	listener, err := p.Parse(typed(t, clientheaderswire.ListenerType, `{}`), nil)
 	if err != nil {
 		t.Fatal(err)

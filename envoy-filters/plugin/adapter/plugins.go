@@ -22,6 +22,6 @@ var Plugins = map[string]Plugin{
 	transformation.PluginName: {Factory: TransformationFactory, Parser: TransformationParser{}},
 	lambda.PluginName:         {Factory: LambdaFactory, Parser: LambdaParser{}},
 	azure.PluginName:          {Factory: AzureFactory, Parser: AzureParser{}},
-	clientheaders.PluginName:  {Factory: ClientHeadersFactory, Parser: ClientHeadersParser{}},
-	basicauth.PluginName:      {Factory: BasicAuthFactory, Parser: BasicAuthParser{}},
+	clientheaders.PluginName:  {Factory: ClientHeadersFactory, Parser: ClientHeadersParser},
+	basicauth.PluginName:      {Factory: BasicAuthFactory, Parser: BasicAuthParser},
 }
