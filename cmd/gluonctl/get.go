@@ -340,6 +340,10 @@ func secretRows(secrets []*api.Secret) []secretRow {
 			typ = "tls"
 		case s.Spec.Header != nil:
 			typ = "header"
+		case s.Spec.APIKey != nil:
+			typ = "apiKey"
+		case s.Spec.Htpasswd != nil:
+			typ = "htpasswd"
 		}
 		rows = append(rows, secretRow{Namespace: s.Namespace, Name: s.Name, Type: typ})
 	}

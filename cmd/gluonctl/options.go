@@ -185,6 +185,13 @@ func redactedSecret(s *api.Secret) *api.Secret {
 		}
 		out.Spec.Header = h
 	}
+	if s.Spec.APIKey != nil {
+		// The metadata says who the client is, which is no secret.
+		out.Spec.APIKey = &api.APIKeySecret{APIKey: "[redacted]", Metadata: s.Spec.APIKey.Metadata}
+	}
+	if s.Spec.Htpasswd != nil {
+		out.Spec.Htpasswd = &api.HtpasswdSecret{Users: "[redacted]"}
+	}
 	return &out
 }
 
