@@ -71,8 +71,8 @@ func TestOnRequest(t *testing.T) {
 // the line and never the hash.
 func TestParseHtpasswdErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                      "no users",
-		"alice":                 "line 1 is not user:hash",
+		"":                       "no users",
+		"alice":                  "line 1 is not user:hash",
 		"# c\nbob:$apr1$xyz$abc": "line 2: only bcrypt and {SHA}",
 	} {
 		_, err := ParseHtpasswd(in)
