@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,7 +54,36 @@ func (s *Stream) Active() bool { return s.route != nil }
 // MaxBody bounds what the filter buffers: Lambda's own payload limit.
 func (s *Stream) MaxBody() int { return 6 << 20 }
 
-var signer = v4.NewSigner()
+// signers are SigV4 signers by secret key. The SDK's signer caches the
+// key it derives per service and region, reusing it while the access key
+// id and the day are the same: one signer for all would go on signing with
+// a secret rotated away under the same id (wrong → right keeps failing,
+// right → wrong keeps succeeding) until the next UTC day.
+var signers = signerCache{bySecret: map[[32]byte]*v4.Signer{}}
+
+// maxSigners bounds the cache: a secret rotated away leaves its signer
+// behind until the cache is full and starts again.
+const maxSigners = 256
+
+type signerCache struct {
+	mu       sync.Mutex
+	bySecret map[[32]byte]*v4.Signer
+}
+
+func (c *signerCache) get(creds aws.Credentials) *v4.Signer {
+	key := sha256.Sum256([]byte(creds.AccessKeyID + "\x00" + creds.SecretAccessKey))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.bySecret[key]
+	if !ok {
+		if len(c.bySecret) >= maxSigners {
+			clear(c.bySecret)
+		}
+		s = v4.NewSigner()
+		c.bySecret[key] = s
+	}
+	return s
+}
 
 // signedHeaders are the only request headers that reach Lambda: the
 // client's headers travel inside an API Gateway event when asked for, and
@@ -132,7 +162,7 @@ func (s *Stream) sign(h Headers, creds aws.Credentials, payload []byte) error {
 		}
 	}
 	sum := sha256.Sum256(payload)
-	if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "lambda", r.cfg.Region, s.now()); err != nil {
+	if err := signers.get(creds).SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "lambda", r.cfg.Region, s.now()); err != nil {
 		return err
 	}
 	for _, name := range []string{"Authorization", "X-Amz-Date", "X-Amz-Security-Token"} {

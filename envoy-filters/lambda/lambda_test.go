@@ -207,3 +207,42 @@ func BenchmarkInvoke1KiB(b *testing.B) {
 		}
 	}
 }
+
+// TestSecretRotationSignsWithTheNewKey: a secret key rotated under the same
+// access key id signs the next request with the new key, both ways (the
+// SDK's signer alone would reuse the key it derived from the old secret
+// until the next UTC day).
+func TestSecretRotationSignsWithTheNewKey(t *testing.T) {
+	sign := func(secret string) string {
+		f, err := NewFilter([]byte(`{"credentials": {"default/aws": {"accessKeyId": "AKIDROTATE", "secretAccessKey": "` + secret + `"}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.CompileRoute([]byte(`{"credentials": "default/aws", "region": "eu-west-1", "host": "lambda.eu-west-1.amazonaws.com", "functionName": "hello"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := r.NewStream()
+		s.now = func() time.Time { return fixed }
+		h := headers{":method": {"GET"}, ":path": {"/"}}
+		if _, reply := s.OnRequest(h, nil); reply != nil {
+			t.Fatal(reply)
+		}
+		return h["authorization"][0]
+	}
+	want := func(secret string) string {
+		u, _ := url.Parse("https://lambda.eu-west-1.amazonaws.com/2015-03-31/functions/hello/invocations")
+		req := &http.Request{Method: "POST", URL: u, Host: u.Host, Header: http.Header{"Content-Type": {"application/json"},
+			"X-Amz-Invocation-Type": {"RequestResponse"}, "X-Amz-Log-Type": {"None"}}}
+		sum := sha256.Sum256([]byte("{}"))
+		if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIDROTATE", SecretAccessKey: secret}, req, hex.EncodeToString(sum[:]), "lambda", "eu-west-1", fixed); err != nil {
+			t.Fatal(err)
+		}
+		return req.Header.Get("Authorization")
+	}
+	for _, secret := range []string{"wrong-secret", "right-secret", "wrong-secret"} {
+		if got := sign(secret); got != want(secret) {
+			t.Errorf("after rotating to %s: signed with another key\n got %s\nwant %s", secret, got, want(secret))
+		}
+	}
+}
