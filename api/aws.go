@@ -39,6 +39,10 @@ type AWSDestinationSpec struct {
 	// UnwrapAsApiGateway / UnwrapAsAlb read the result as a proxy response.
 	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
 	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
+	// PassFunctionErrors answers a function's error (type, message, stack
+	// trace) to the client; by default it gets a generic 502 with the
+	// request id, and the error goes to the proxy's log.
+	PassFunctionErrors bool `json:"passFunctionErrors,omitempty"`
 }
 
 var (

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
@@ -97,6 +98,10 @@ func (s *lambdaStream) onResponse(h *responseHeaders, body []byte) ([]byte, bool
 func fromLambda(lr *lambda.LocalReply) *pluginLocalReply {
 	if lr == nil {
 		return nil
+	}
+	if lr.Detail != "" {
+		// Plugins get no logger of their own; the default one is the process's.
+		slog.Warn(lr.Detail, "plugin", lambda.PluginName)
 	}
 	return &pluginLocalReply{status: lr.Status, body: lr.Body, headers: lr.Headers}
 }

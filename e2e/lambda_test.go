@@ -73,6 +73,8 @@ spec:
       routeAction: {single: {upstream: {name: aws}, destinationSpec: {aws: {logicalName: "versioned:prod"}}}}
     - matchers: [{prefix: /version}]
       routeAction: {single: {upstream: {name: aws}, destinationSpec: {aws: {logicalName: "versioned:2"}}}}
+    - matchers: [{prefix: /fail-shown}]
+      routeAction: {single: {upstream: {name: aws}, destinationSpec: {aws: {logicalName: fail, passFunctionErrors: true}}}}
     - matchers: [{prefix: /fail}]
       routeAction: {single: {upstream: {name: aws}, destinationSpec: {aws: {logicalName: fail}}}}
     - matchers: [{prefix: /throttled}]
@@ -207,9 +209,13 @@ func TestLambda(t *testing.T) {
 			t.Fatalf("version 2: %d %s", code, body)
 		}
 	})
-	t.Run("function error is 502", func(t *testing.T) {
-		if code, body := doBody(t, http.MethodPost, base+"/fail", nil, `{}`); code != 502 || !strings.Contains(body, "failed on purpose") {
+	t.Run("function error is 502, its detail only where the route passes it", func(t *testing.T) {
+		if code, body := doBody(t, http.MethodPost, base+"/fail", nil, `{}`); code != 502 || strings.Contains(body, "failed on purpose") ||
+			strings.Contains(body, "ValueError") || !strings.Contains(body, "request id") {
 			t.Fatalf("%d %s", code, body)
+		}
+		if code, body := doBody(t, http.MethodPost, base+"/fail-shown", nil, `{}`); code != 502 || !strings.Contains(body, "failed on purpose") {
+			t.Fatalf("passed through: %d %s", code, body)
 		}
 	})
 	t.Run("throttling is 429 with Retry-After", func(t *testing.T) {

@@ -104,6 +104,7 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 		InvocationStyle:    strings.ToLower(d.InvocationStyle),
 		UnwrapAsAPIGateway: d.UnwrapAsAPIGateway,
 		UnwrapAsALB:        d.UnwrapAsALB,
+		PassFunctionErrors: d.PassFunctionErrors,
 		RoleARN:            u.Spec.AWS.RoleArn,
 		STSEndpoint:        u.Spec.AWS.STSEndpoint,
 	}

@@ -22,6 +22,8 @@ type LocalReply struct {
 	Status  int
 	Body    string
 	Headers map[string]string
+	// Detail, when set, is for the proxy's log, not the client.
+	Detail string
 }
 
 // Stream is one request's pass through the filter.

@@ -151,7 +151,7 @@ func TestResponses(t *testing.T) {
 		status int
 		want   string
 	}{
-		{"function error", headers{":status": {"200"}, "x-amz-function-error": {"Unhandled"}}, `{"errorMessage":"boom"}`, 502, "boom"},
+		{"function error, not shown", headers{":status": {"200"}, "x-amz-function-error": {"Unhandled"}, "x-amzn-requestid": {"req-1"}}, `{"errorMessage":"boom","stackTrace":["at secret.js:1"]}`, 502, "the Lambda function failed (request id req-1)"},
 		{"throttled", headers{":status": {"429"}, "retry-after": {"7"}, "x-amzn-requestid": {"r"}}, `{"__type":"TooManyRequestsException","message":"Rate exceeded"}`, 429, "Rate exceeded"},
 		{"bad signature", headers{":status": {"403"}, "x-amzn-errortype": {"InvalidSignatureException:http://internal"}}, `{"message":"The request signature we calculated does not match"}`, 502, "InvalidSignatureException"},
 		{"not a proxy result", headers{":status": {"200"}}, `"hello"`, 502, "not an API Gateway"},
@@ -160,6 +160,9 @@ func TestResponses(t *testing.T) {
 		_, _, reply := s.OnResponse(c.h, []byte(c.body))
 		if reply == nil || reply.Status != c.status || !strings.Contains(reply.Body, c.want) {
 			t.Errorf("%s: %+v", c.name, reply)
+		}
+		if strings.Contains(reply.Body, "boom") || strings.Contains(reply.Body, "secret.js") {
+			t.Errorf("%s: the function's error reaches the client: %q", c.name, reply.Body)
 		}
 		if c.status == 429 && reply.Headers["retry-after"] != "7" {
 			t.Errorf("retry-after %v", reply.Headers)
@@ -244,5 +247,46 @@ func TestSecretRotationSignsWithTheNewKey(t *testing.T) {
 		if got := sign(secret); got != want(secret) {
 			t.Errorf("after rotating to %s: signed with another key\n got %s\nwant %s", secret, got, want(secret))
 		}
+	}
+}
+
+// TestFunctionErrorsToTheLog: a function's error goes to the log with the
+// function and request id, and to the client only when the route passes
+// function errors through.
+func TestFunctionErrorsToTheLog(t *testing.T) {
+	failed := headers{":status": {"200"}, "x-amz-function-error": {"Unhandled"}, "x-amzn-requestid": {"req-1"}}
+	_, _, hidden := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f"}`).NewStream().OnResponse(failed, []byte(`{"errorMessage":"boom"}`))
+	if hidden == nil || !strings.Contains(hidden.Detail, "function f failed (Unhandled, request id req-1)") || !strings.Contains(hidden.Detail, "boom") {
+		t.Errorf("the log's detail: %+v", hidden)
+	}
+	_, _, shown := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "passFunctionErrors": true}`).NewStream().OnResponse(failed, []byte(`{"errorMessage":"boom"}`))
+	if shown == nil || shown.Status != 502 || !strings.Contains(shown.Body, "boom") {
+		t.Errorf("passed through: %+v", shown)
+	}
+}
+
+// TestPayloadV2Unwrap: with payload format 2.0, cookies become Set-Cookie
+// headers, and a result that is not an object with a statusCode is a 200
+// whose JSON body is the result, as API Gateway's HTTP APIs answer.
+func TestPayloadV2Unwrap(t *testing.T) {
+	s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "wrapAsApiGateway": "v2", "unwrapAsApiGateway": true}`).NewStream()
+	h := headers{":status": {"200"}, "x-amzn-requestid": {"r"}}
+	body, changed, reply := s.OnResponse(h, []byte(`{"statusCode": 200, "cookies": ["a=1; Path=/", "b=2"], "body": "ok"}`))
+	if reply != nil || !changed || string(body) != "ok" || len(h["set-cookie"]) != 2 || h["set-cookie"][0] != "a=1; Path=/" {
+		t.Fatalf("cookies: %v %q %v", reply, body, h)
+	}
+	for _, result := range []string{`{"message": "hi"}`, `"hello"`, `[1, 2]`, `42`} {
+		h := headers{":status": {"200"}, "x-amzn-requestid": {"r"}}
+		body, changed, reply := s.OnResponse(h, []byte(result))
+		if reply != nil || !changed || string(body) != result || h[":status"][0] != "200" || h["content-type"][0] != "application/json" {
+			t.Errorf("%s: %v %q %v", result, reply, body, h)
+		}
+	}
+	if _, _, reply := s.OnResponse(headers{":status": {"200"}, "x-amzn-requestid": {"r"}}, []byte(`{"statusCode": "two hundred"}`)); reply == nil || reply.Status != 502 {
+		t.Errorf("a malformed statusCode: %+v", reply)
+	}
+	v1 := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "unwrapAsApiGateway": true}`).NewStream()
+	if _, _, reply := v1.OnResponse(headers{":status": {"200"}, "x-amzn-requestid": {"r"}}, []byte(`{"message": "hi"}`)); reply == nil || reply.Status != 502 {
+		t.Errorf("payload 1.0 needs a statusCode: %+v", reply)
 	}
 }

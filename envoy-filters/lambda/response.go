@@ -32,13 +32,25 @@ func (s *Stream) OnResponse(h Headers, body []byte) ([]byte, bool, *LocalReply) 
 	case status >= 400:
 		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: fmt.Sprintf("Lambda refused the invocation (%d %s): %s\n", status, awsErrorType(h, body), awsMessage(body))}
 	case get(h, "x-amz-function-error") != "":
-		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function failed: " + string(body) + "\n", Headers: map[string]string{"content-type": "application/json"}}
+		return nil, false, s.functionFailed(h, body)
 	case status == http.StatusAccepted || status == http.StatusNoContent:
 		return nil, false, nil // async and dry-run invocations answer as Lambda did
 	case s.route.cfg.UnwrapAsAPIGateway || s.route.cfg.UnwrapAsALB:
-		return unwrap(h, body)
+		return unwrap(h, body, s.route.cfg.WrapAsAPIGateway == "v2")
 	}
 	return nil, false, nil
+}
+
+// functionFailed answers a function's error: by default a generic 502
+// naming Lambda's request id, as the error's type, message and stack trace
+// are the function's internals; the log gets them (Detail).
+func (s *Stream) functionFailed(h Headers, body []byte) *LocalReply {
+	if s.route.cfg.PassFunctionErrors {
+		return &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function failed: " + string(body) + "\n", Headers: map[string]string{"content-type": "application/json"}}
+	}
+	id := get(h, "x-amzn-requestid")
+	return &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function failed (request id " + id + ")\n",
+		Detail: fmt.Sprintf("Lambda function %s failed (%s, request id %s): %s", s.route.cfg.FunctionName, get(h, "x-amz-function-error"), id, body)}
 }
 
 // fromLambda tells Lambda's answers from replies the proxy made itself
@@ -55,11 +67,22 @@ type proxyResult struct {
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 	Body              string              `json:"body"`
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	// Cookies are payload 2.0's Set-Cookie values.
+	Cookies []string `json:"cookies"`
 }
 
-func unwrap(h Headers, body []byte) ([]byte, bool, *LocalReply) {
+// unwrap reads the function's result as a proxy response. With payload
+// format 2.0, a result that is not an object with a statusCode is a 200
+// whose JSON body is the result, and cookies become Set-Cookie headers, as
+// API Gateway's HTTP APIs do.
+func unwrap(h Headers, body []byte, v2 bool) ([]byte, bool, *LocalReply) {
 	var r proxyResult
-	if err := json.Unmarshal(body, &r); err != nil || r.StatusCode == 0 {
+	err := json.Unmarshal(body, &r)
+	if v2 && (err != nil || r.StatusCode == 0) && json.Valid(body) && !hasStatusCode(body) {
+		r = proxyResult{StatusCode: http.StatusOK, Headers: map[string]string{"content-type": "application/json"}, Body: string(body)}
+		err = nil
+	}
+	if err != nil || r.StatusCode == 0 {
 		return nil, false, &LocalReply{Status: http.StatusBadGateway, Body: "the Lambda function's result is not an API Gateway/ALB proxy response (want statusCode, headers, body)\n"}
 	}
 	out := []byte(r.Body)
@@ -90,8 +113,23 @@ func unwrap(h Headers, body []byte) ([]byte, bool, *LocalReply) {
 			h.Add(strings.ToLower(k), v)
 		}
 	}
+	for _, c := range r.Cookies {
+		h.Add("set-cookie", c)
+	}
 	h.Set("content-length", strconv.Itoa(len(out)))
 	return out, true, nil
+}
+
+// hasStatusCode says whether a JSON result is an object with a statusCode
+// member (of whatever value: one that is not a number is malformed, not a
+// plain result).
+func hasStatusCode(body []byte) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return false
+	}
+	_, ok := obj["statusCode"]
+	return ok
 }
 
 func get(h Headers, k string) string {

@@ -134,6 +134,9 @@ type localReplier interface {
 }
 
 func (f *lambdaFilter) reply(cb localReplier, r *lambda.LocalReply) api.StatusType {
+	if r.Detail != "" {
+		logWarnf("%s: %s", lambda.PluginName, r.Detail)
+	}
 	headers := map[string][]string{"content-type": {"text/plain"}}
 	for k, v := range r.Headers {
 		headers[k] = []string{v}

@@ -48,6 +48,10 @@ type RouteConfig struct {
 	// API Gateway / ALB proxy response.
 	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
 	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
+	// PassFunctionErrors answers a function's error (its type, message
+	// and stack trace) to the client; by default the client gets a generic
+	// 502 naming the request id, and the error goes to the log.
+	PassFunctionErrors bool `json:"passFunctionErrors,omitempty"`
 	// RoleARN, when set, is assumed (STS AssumeRole) with the upstream's
 	// credentials, and calls are signed with the role's temporary ones.
 	// STSEndpoint overrides https://sts.<region>.amazonaws.com.
