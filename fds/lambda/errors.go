@@ -3,10 +3,13 @@ package lambda
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // ErrorCode returns the AWS error code in err (UnrecognizedClientException,
@@ -19,6 +22,34 @@ func ErrorCode(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
+}
+
+// maxSnippet bounds how much of an answer that is no AWS error shows in
+// the Upstream's status.
+const maxSnippet = 200
+
+// describe leads a discovery failure with what an operator searches for:
+// AWS's error code when it answered one; else the HTTP status and the
+// start of what came instead (a proxy's HTML page, say); else the error as
+// it is (no answer at all).
+func describe(err error) error {
+	if code := ErrorCode(err); code != "" && code != "UnknownError" {
+		return fmt.Errorf("AWS %s: %w", code, err)
+	}
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) {
+		return err
+	}
+	msg := fmt.Sprintf("AWS answered HTTP %d", re.HTTPStatusCode())
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) && len(de.Snapshot) > 0 {
+		snippet := strings.ToValidUTF8(string(de.Snapshot), "?")
+		if len(snippet) > maxSnippet {
+			snippet = snippet[:maxSnippet] + "…"
+		}
+		msg += fmt.Sprintf(" %q", snippet)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
 }
 
 // IsTransient says whether discovery should be retried with backoff:

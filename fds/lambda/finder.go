@@ -2,7 +2,6 @@ package lambda
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/functions"
@@ -32,8 +31,7 @@ func (f *Finder) Discover(ctx context.Context) (functions.Discovered, error) {
 	}
 	fns, err := d.Discover(ctx)
 	if err != nil {
-		// Lead with AWS's error code: it is what an operator searches for.
-		return functions.Discovered{}, fds.Classified(fmt.Errorf("AWS %s: %w", ErrorCode(err), err), IsTransient)
+		return functions.Discovered{}, fds.Classified(describe(err), IsTransient)
 	}
 	source := "lambda." + f.cfg.Region
 	if f.cfg.Endpoint != "" {
