@@ -3,6 +3,7 @@ package dataplane
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
@@ -86,6 +87,7 @@ func (s *lambdaStream) MaxBody() int {
 }
 
 func (s *lambdaStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
+	s.SetClient(lambda.Client{Address: h.r.RemoteAddr, Protocol: envoyProtocol(h.r)})
 	payload, lr := s.OnRequest(h, body)
 	return payload, lr == nil, fromLambda(lr)
 }
@@ -124,4 +126,12 @@ func pluginMiddleware[R comparable](rt *routeTable, plugin string, compile func(
 			runPlugin(stream(routes[m.route.idx]), next, w, r, m)
 		}
 	}, nil
+}
+
+// envoyProtocol names a request's HTTP version as Envoy's stream info does.
+func envoyProtocol(r *http.Request) string {
+	if r.ProtoMajor >= 2 {
+		return "HTTP/" + strconv.Itoa(r.ProtoMajor)
+	}
+	return r.Proto
 }

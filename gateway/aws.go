@@ -101,6 +101,7 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 		Host:               awsHostHeader(u.Spec.AWS),
 		FunctionName:       fn.FunctionName,
 		Qualifier:          fn.Qualifier,
+		AccountID:          arnAccount(fn.ARN),
 		InvocationStyle:    strings.ToLower(d.InvocationStyle),
 		UnwrapAsAPIGateway: d.UnwrapAsAPIGateway,
 		UnwrapAsALB:        d.UnwrapAsALB,
@@ -126,4 +127,14 @@ func (t *translation) findLambda(ref api.ResourceRef, logicalName string) (*func
 		return nil, err
 	}
 	return fn.Lambda, nil
+}
+
+// arnAccount is the account of an ARN (arn:partition:service:region:
+// account:resource), "" when there is none.
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" {
+		return ""
+	}
+	return parts[4]
 }

@@ -1,17 +1,55 @@
 package lambda
 
 import (
+	"cmp"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"mime"
+	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
+// eventContext is what an event's requestContext tells of the request
+// beyond its headers.
+type eventContext struct {
+	sourceIP, protocol, requestID, accountID, domainName string
+	time                                                 time.Time
+}
+
+// eventContext describes the request: the client as the proxy knows it
+// (never X-Forwarded-For as the client sent it), the proxy's request id
+// (a new one when there is none) and the function's account.
+func (s *Stream) eventContext(h Headers) eventContext {
+	host, _ := h.Get(":authority")
+	id, _ := h.Get("x-request-id")
+	if id == "" {
+		id = newRequestID()
+	}
+	ip := s.client.Address
+	if addr, err := netip.ParseAddrPort(ip); err == nil {
+		ip = addr.Addr().Unmap().String()
+	}
+	return eventContext{sourceIP: ip, protocol: cmp.Or(s.client.Protocol, "HTTP/1.1"), requestID: id,
+		accountID: s.route.cfg.AccountID, domainName: host, time: s.now()}
+}
+
+// newRequestID is a random UUID (version 4), as API Gateway's ids are.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on Linux
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
 // wrapEvent builds an API Gateway proxy event (payload format 1.0 for
 // "v1", 2.0 for "v2") from the request, as API Gateway hands it to Lambda.
-func wrapEvent(version string, h Headers, body []byte) ([]byte, error) {
+func wrapEvent(version string, ctx eventContext, h Headers, body []byte) ([]byte, error) {
 	method, _ := h.Get(":method")
 	target, _ := h.Get(":path")
 	path, rawQuery, _ := strings.Cut(target, "?")
@@ -30,14 +68,13 @@ func wrapEvent(version string, h Headers, body []byte) ([]byte, error) {
 		multi["host"] = []string{host}
 	}
 	encoded, isBase64 := eventBody(multi["content-type"], body)
-	sourceIP := firstIP(multi["x-forwarded-for"])
 	if version == "v2" {
-		return json.Marshal(eventV2(method, path, rawQuery, query, multi, encoded, isBase64, sourceIP))
+		return json.Marshal(eventV2(ctx, method, path, rawQuery, query, multi, encoded, isBase64))
 	}
-	return json.Marshal(eventV1(method, path, query, multi, encoded, isBase64, sourceIP))
+	return json.Marshal(eventV1(ctx, method, path, query, multi, encoded, isBase64))
 }
 
-func eventV1(method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool, sourceIP string) map[string]any {
+func eventV1(ctx eventContext, method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool) map[string]any {
 	single := map[string]string{}
 	for k, vs := range multi {
 		single[k] = vs[len(vs)-1] // API Gateway keeps the last value
@@ -57,13 +94,15 @@ func eventV1(method, path string, query url.Values, multi map[string][]string, b
 		"pathParameters": map[string]string{"proxy": strings.TrimPrefix(path, "/")}, "stageVariables": nil,
 		"requestContext": map[string]any{
 			"resourcePath": "/{proxy+}", "httpMethod": method, "path": path, "stage": "$default",
-			"identity": map[string]any{"sourceIp": sourceIP, "userAgent": first(multi["user-agent"])},
+			"requestId": ctx.requestID, "accountId": ctx.accountID, "domainName": ctx.domainName,
+			"protocol": ctx.protocol, "requestTimeEpoch": ctx.time.UnixMilli(),
+			"identity": map[string]any{"sourceIp": ctx.sourceIP, "userAgent": first(multi["user-agent"])},
 		},
 		"body": body, "isBase64Encoded": isBase64,
 	}
 }
 
-func eventV2(method, path, rawQuery string, query url.Values, multi map[string][]string, body *string, isBase64 bool, sourceIP string) map[string]any {
+func eventV2(ctx eventContext, method, path, rawQuery string, query url.Values, multi map[string][]string, body *string, isBase64 bool) map[string]any {
 	headers := map[string]string{}
 	var cookies []string
 	for k, vs := range multi {
@@ -89,7 +128,10 @@ func eventV2(method, path, rawQuery string, query url.Values, multi map[string][
 		"cookies": cookies, "headers": headers, "queryStringParameters": qs,
 		"requestContext": map[string]any{
 			"routeKey": "$default", "stage": "$default",
-			"http": map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": sourceIP, "userAgent": first(multi["user-agent"])},
+			"requestId": ctx.requestID, "accountId": ctx.accountID, "domainName": ctx.domainName,
+			"domainPrefix": strings.SplitN(ctx.domainName, ".", 2)[0],
+			"time": ctx.time.UTC().Format("02/Jan/2006:15:04:05 -0700"), "timeEpoch": ctx.time.UnixMilli(),
+			"http": map[string]any{"method": method, "path": path, "protocol": ctx.protocol, "sourceIp": ctx.sourceIP, "userAgent": first(multi["user-agent"])},
 		},
 		"body": body, "isBase64Encoded": isBase64,
 	}
@@ -127,11 +169,6 @@ func first(vs []string) string {
 		return ""
 	}
 	return vs[0]
-}
-
-func firstIP(xff []string) string {
-	ip, _, _ := strings.Cut(first(xff), ",")
-	return strings.TrimSpace(ip)
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }

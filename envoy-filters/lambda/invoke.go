@@ -29,6 +29,8 @@ type LocalReply struct {
 // Stream is one request's pass through the filter.
 type Stream struct {
 	route *Route
+	// client is the downstream connection, as the proxy knows it.
+	client Client
 	// now is the signing clock (tests set it).
 	now func() time.Time
 }
@@ -48,6 +50,18 @@ func (s *Stream) Function() (upstream, function string) {
 	}
 	return s.route.cfg.Credentials, f
 }
+
+// Client is the downstream connection of a request: the address of the
+// client, as the proxy determined it (its peer, or the trusted
+// X-Forwarded-For hop), and the HTTP protocol. API Gateway events carry
+// them; a header the client sent never stands in for them.
+type Client struct {
+	Address  string // "ip:port" or "ip"
+	Protocol string // "HTTP/1.1", "HTTP/2"…
+}
+
+// SetClient tells the stream who the client is, before OnRequest.
+func (s *Stream) SetClient(c Client) { s.client = c }
 
 // Active says whether the stream invokes a function; the filter buffers the
 // request (the body is signed) and the response (it may be unwrapped).
@@ -105,7 +119,7 @@ func (s *Stream) OnRequest(h Headers, body []byte) ([]byte, *LocalReply) {
 	payload := body
 	if r.cfg.WrapAsAPIGateway != "" {
 		var err error
-		if payload, err = wrapEvent(r.cfg.WrapAsAPIGateway, h, body); err != nil {
+		if payload, err = wrapEvent(r.cfg.WrapAsAPIGateway, s.eventContext(h), h, body); err != nil {
 			return nil, &LocalReply{Status: http.StatusBadRequest, Body: "cannot wrap the request for Lambda: " + err.Error() + "\n"}
 		}
 	}

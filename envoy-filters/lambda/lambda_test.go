@@ -114,10 +114,18 @@ func TestAsyncAndEmptyPayload(t *testing.T) {
 	}
 }
 
+// TestAPIGatewayEvents: both payload formats carry the request as API
+// Gateway does: a binary body base64-encoded, the query and headers (multi-
+// valued in 1.0), and a requestContext naming the client the proxy saw
+// (not the X-Forwarded-For it sent), the request id, the account, the
+// domain, the protocol and the time.
 func TestAPIGatewayEvents(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
-		s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "wrapAsApiGateway": "`+v+`"}`).NewStream()
-		h := headers{":method": {"POST"}, ":path": {"/pets/7?a=1&a=2"}, ":authority": {"gw.test"}, "content-type": {"image/png"}, "x-forwarded-for": {"10.1.1.1, 10.0.0.1"}, "cookie": {"a=1; b=2"}}
+		s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "accountId": "123456789012", "wrapAsApiGateway": "`+v+`"}`).NewStream()
+		s.now = func() time.Time { return fixed }
+		s.SetClient(Client{Address: "192.0.2.7:5555", Protocol: "HTTP/2"})
+		h := headers{":method": {"POST"}, ":path": {"/pets/7?a=1&a=2"}, ":authority": {"gw.test"}, "content-type": {"image/png"},
+			"x-forwarded-for": {"10.1.1.1, 10.0.0.1"}, "cookie": {"a=1; b=2"}, "x-request-id": {"req-abc"}, "x-tag": {"one", "two"}}
 		bin := []byte{0x89, 'P', 'N', 'G', 0xff}
 		payload, reply := s.OnRequest(h, bin)
 		if reply != nil {
@@ -132,13 +140,36 @@ func TestAPIGatewayEvents(t *testing.T) {
 			t.Fatalf("%s: binary body %v", v, ev["body"])
 		}
 		rc := ev["requestContext"].(map[string]any)
+		if rc["requestId"] != "req-abc" || rc["accountId"] != "123456789012" || rc["domainName"] != "gw.test" {
+			t.Errorf("%s requestContext %v", v, rc)
+		}
 		if v == "v1" {
-			if ev["httpMethod"] != "POST" || ev["path"] != "/pets/7" || ev["queryStringParameters"].(map[string]any)["a"] != "2" || rc["identity"].(map[string]any)["sourceIp"] != "10.1.1.1" {
+			id := rc["identity"].(map[string]any)
+			if ev["httpMethod"] != "POST" || ev["path"] != "/pets/7" || ev["queryStringParameters"].(map[string]any)["a"] != "2" ||
+				len(ev["multiValueQueryStringParameters"].(map[string]any)["a"].([]any)) != 2 || len(ev["multiValueHeaders"].(map[string]any)["x-tag"].([]any)) != 2 ||
+				id["sourceIp"] != "192.0.2.7" || rc["protocol"] != "HTTP/2" || rc["requestTimeEpoch"] != float64(fixed.UnixMilli()) {
 				t.Fatalf("v1 event %s", payload)
 			}
-		} else if ev["version"] != "2.0" || ev["rawPath"] != "/pets/7" || ev["rawQueryString"] != "a=1&a=2" || rc["http"].(map[string]any)["method"] != "POST" || len(ev["cookies"].([]any)) != 2 || ev["headers"].(map[string]any)["host"] != "gw.test" {
+		} else if http := rc["http"].(map[string]any); ev["version"] != "2.0" || ev["rawPath"] != "/pets/7" || ev["rawQueryString"] != "a=1&a=2" ||
+			http["method"] != "POST" || http["sourceIp"] != "192.0.2.7" || http["protocol"] != "HTTP/2" || len(ev["cookies"].([]any)) != 2 ||
+			ev["headers"].(map[string]any)["host"] != "gw.test" || rc["domainPrefix"] != "gw" || rc["timeEpoch"] != float64(fixed.UnixMilli()) ||
+			rc["time"] != "22/Nov/2026:06:00:00 +0000" {
 			t.Fatalf("v2 event %s", payload)
 		}
+	}
+}
+
+// TestEventRequestIDWhenNone: a request without x-request-id gets a new
+// UUID in its event, a different one each time.
+func TestEventRequestIDWhenNone(t *testing.T) {
+	s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "wrapAsApiGateway": "v2"}`).NewStream()
+	ids := map[string]bool{}
+	for range 2 {
+		ev := s.eventContext(headers{})
+		if len(ev.requestID) != 36 || ids[ev.requestID] {
+			t.Fatalf("request id %q (seen: %v)", ev.requestID, ids)
+		}
+		ids[ev.requestID] = true
 	}
 }
 

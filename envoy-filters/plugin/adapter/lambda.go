@@ -64,6 +64,11 @@ func (f *lambdaFilter) DecodeHeaders(h api.RequestHeaderMap, endStream bool) api
 	if !f.stream.Active() {
 		return api.Continue
 	}
+	// The downstream address as Envoy determined it: the peer, or the
+	// trusted X-Forwarded-For hop.
+	info := f.callbacks.StreamInfo()
+	proto, _ := info.Protocol()
+	f.stream.SetClient(lambda.Client{Address: info.DownstreamRemoteAddress(), Protocol: proto})
 	if !endStream {
 		f.reqHeaders = h
 		return api.StopAndBuffer

@@ -49,3 +49,26 @@ func TestLambdaRouteWithoutCredentialsPassesThrough(t *testing.T) {
 		t.Fatalf("%v %v", st, h.m)
 	}
 }
+
+// TestLambdaEventNamesEnvoysClient: an API Gateway event names the client
+// Envoy's stream info has, not the X-Forwarded-For the client sent.
+func TestLambdaEventNamesEnvoysClient(t *testing.T) {
+	p := LambdaParser{}
+	listener, err := p.Parse(typed(t, lambdawire.ListenerType, `{"credentials": {"default/aws": {"accessKeyId": "AKID", "secretAccessKey": "s"}}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, err := p.Parse(typed(t, lambdawire.RouteType, `{"credentials": "default/aws", "region": "us-east-1", "host": "h", "functionName": "hello", "wrapAsApiGateway": "v2"}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := []byte{}
+	f := LambdaFactory(p.Merge(listener, route), fakeCallbacks{replies: &[]reply{}, added: &added})
+	h := &fakeHeaders{m: map[string]string{":method": "GET", ":path": "/hello", "x-forwarded-for": "10.9.9.9"}}
+	if st := f.DecodeHeaders(h, true); st != api.Continue {
+		t.Fatalf("status %v", st)
+	}
+	if !strings.Contains(string(added), `"sourceIp":"192.0.2.7"`) || strings.Contains(string(added), `"sourceIp":"10.9.9.9"`) {
+		t.Fatalf("event %s", added)
+	}
+}

@@ -81,6 +81,14 @@ type fakeEncoder struct {
 	replies *[]reply
 }
 
+// fakeStreamInfo is a client on 192.0.2.7 speaking HTTP/1.1.
+type fakeStreamInfo struct{ api.StreamInfo }
+
+func (fakeStreamInfo) DownstreamRemoteAddress() string { return "192.0.2.7:5555" }
+func (fakeStreamInfo) Protocol() (string, bool)        { return "HTTP/1.1", true }
+
+func (c fakeCallbacks) StreamInfo() api.StreamInfo { return fakeStreamInfo{} }
+
 func (c fakeCallbacks) DecoderFilterCallbacks() api.DecoderFilterCallbacks {
 	return fakeDecoder{replies: c.replies, added: c.added}
 }

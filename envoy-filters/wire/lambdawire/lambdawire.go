@@ -39,6 +39,9 @@ type RouteConfig struct {
 	Host         string `json:"host"`
 	FunctionName string `json:"functionName"`
 	Qualifier    string `json:"qualifier,omitempty"`
+	// AccountID owns the function (from its ARN); API Gateway events
+	// name it.
+	AccountID string `json:"accountId,omitempty"`
 	// InvocationStyle is "sync" (default) or "async".
 	InvocationStyle string `json:"invocationStyle,omitempty"`
 	// WrapAsAPIGateway wraps the request in an API Gateway proxy event:
