@@ -177,3 +177,63 @@ func BenchmarkDiscover1000Operations(b *testing.B) {
 		}
 	}
 }
+
+// TestUnchangedDocumentsAreNotFetchedAgain: a server that gives an ETag or
+// Last-Modified is asked whether the document changed; while it says no
+// (304), a document that failed deterministically is neither sent nor
+// parsed again, and its failure stands. A changed document is fetched and
+// parsed once.
+func TestUnchangedDocumentsAreNotFetchedAgain(t *testing.T) {
+	for _, validator := range []string{"ETag", "Last-Modified"} {
+		t.Run(validator, func(t *testing.T) {
+			version := 1
+			docs := map[int]string{
+				1: `{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`,
+				2: `{"swagger": "2.0", "paths": {"/a": {"get": {"operationId": "getA"}}}}`,
+			}
+			sent := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				tag := fmt.Sprintf(`"v%d"`, version)
+				modified := time.Date(2026, 1, version, 0, 0, 0, 0, time.UTC).Format(http.TimeFormat)
+				if validator == "ETag" {
+					w.Header().Set("ETag", tag)
+					if r.Header.Get("If-None-Match") == tag {
+						w.WriteHeader(http.StatusNotModified)
+						return
+					}
+				} else {
+					w.Header().Set("Last-Modified", modified)
+					if r.Header.Get("If-Modified-Since") == modified {
+						w.WriteHeader(http.StatusNotModified)
+						return
+					}
+				}
+				sent++
+				w.Write([]byte(docs[version]))
+			}))
+			defer srv.Close()
+			d := &Discoverer{}
+			discover := func() error {
+				_, err := d.Discover(context.Background(), Target{DocURL: srv.URL + "/openapi.json"})
+				return err
+			}
+			for range 3 {
+				if err := discover(); !errors.Is(err, ErrBadDocument) {
+					t.Fatalf("got %v, want ErrBadDocument", err)
+				}
+			}
+			if sent != 1 || d.parses != 1 {
+				t.Fatalf("an unchanged bad document sent %d times and parsed %d, want 1 and 1", sent, d.parses)
+			}
+			version = 2
+			for range 3 {
+				if err := discover(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if sent != 2 || d.parses != 2 {
+				t.Fatalf("after one change: sent %d times and parsed %d, want 2 and 2", sent, d.parses)
+			}
+		})
+	}
+}

@@ -51,6 +51,23 @@ type Discoverer struct {
 	mu     sync.Mutex
 	parsed map[[sha256.Size]byte]parseResult
 	parses int // how many documents were parsed, for tests
+	// validators are, by URL, what the server said of the document last
+	// fetched from it (ETag, Last-Modified), to ask whether it changed.
+	validators map[string]validator
+}
+
+// validator is a server's word for a version of a document, and the
+// SHA-256 of that version.
+type validator struct {
+	etag, lastModified string
+	sum                [sha256.Size]byte
+}
+
+// document is a fetched document: its bytes, or, when the server said it
+// had not changed (304), nil and the SHA-256 of the version it last sent.
+type document struct {
+	data []byte
+	sum  [sha256.Size]byte
 }
 
 type parseResult struct {
@@ -85,17 +102,17 @@ type Result struct {
 func (d *Discoverer) Discover(ctx context.Context, t Target) (Result, error) {
 	switch {
 	case t.Inline != "":
-		fns, err := d.parse(ctx, []byte(t.Inline))
+		fns, err := d.parse(ctx, newDocument([]byte(t.Inline)))
 		return Result{Functions: fns, Source: "inline"}, named(err)
 	case t.DocURL != "":
-		data, status, err := d.fetch(ctx, t.DocURL)
+		doc, status, err := d.fetch(ctx, t.DocURL)
 		if err == nil && status != http.StatusOK {
 			err = fmt.Errorf("GET %s: status %d", t.DocURL, status)
 		}
 		if err != nil {
 			return Result{}, err
 		}
-		fns, err := d.parse(ctx, data)
+		fns, err := d.parse(ctx, doc)
 		return Result{Functions: fns, Source: t.DocURL}, named(err)
 	}
 	return d.probe(ctx, t.BaseURL)
@@ -114,7 +131,7 @@ func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
 	base = strings.TrimSuffix(base, "/")
 	var transient error
 	for _, p := range ProbePaths {
-		data, status, err := d.fetch(ctx, base+p)
+		doc, status, err := d.fetch(ctx, base+p)
 		switch {
 		case err != nil:
 			if errors.Is(err, ErrBadDocument) {
@@ -128,7 +145,7 @@ func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
 		case status != http.StatusOK:
 			continue
 		}
-		fns, err := d.parse(ctx, data)
+		fns, err := d.parse(ctx, doc)
 		if errors.Is(err, ErrNotOpenAPI) {
 			continue // some other JSON at that path
 		}
@@ -142,52 +159,96 @@ func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
 
 var errTooLarge = errors.New("document too large")
 
-func (d *Discoverer) fetch(ctx context.Context, url string) ([]byte, int, error) {
+func newDocument(data []byte) document { return document{data: data, sum: sha256.Sum256(data)} }
+
+// fetch gets a document. When the server described the version it sent
+// last (ETag, Last-Modified) and that version's result is remembered, it
+// asks whether the document changed: a server that says it did not (304)
+// sends nothing, and nothing is parsed.
+func (d *Discoverer) fetch(ctx context.Context, url string) (document, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+		return document{}, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
+	v, conditional := d.validator(url)
+	if conditional {
+		if v.etag != "" {
+			req.Header.Set("If-None-Match", v.etag)
+		}
+		if v.lastModified != "" {
+			req.Header.Set("If-Modified-Since", v.lastModified)
+		}
+	}
 	client := d.Client
 	if client == nil {
 		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+		return document{}, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	defer resp.Body.Close()
+	if conditional && resp.StatusCode == http.StatusNotModified {
+		return document{sum: v.sum}, http.StatusOK, nil
+	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, nil
+		return document{}, resp.StatusCode, nil
 	}
 	max := d.maxSize()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", url, err)
+		return document{}, 0, fmt.Errorf("GET %s: %w", url, err)
 	}
 	if int64(len(data)) > max {
-		return nil, 0, badDocument{fmt.Errorf("GET %s: %w: more than %d bytes", url, errTooLarge, max)}
+		return document{}, 0, badDocument{fmt.Errorf("GET %s: %w: more than %d bytes", url, errTooLarge, max)}
 	}
-	return data, resp.StatusCode, nil
+	doc := newDocument(data)
+	d.remember(url, validator{etag: resp.Header.Get("ETag"), lastModified: resp.Header.Get("Last-Modified"), sum: doc.sum})
+	return doc, resp.StatusCode, nil
 }
 
-// parse returns what data gave when it was last parsed, else parses it.
-// A document that fails to parse, or to parse in time, is a badDocument;
-// that is remembered too.
-func (d *Discoverer) parse(ctx context.Context, data []byte) ([]functions.Function, error) {
-	if int64(len(data)) > d.maxSize() {
-		return nil, badDocument{fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(data), d.maxSize())}
+// validator is what to ask url's server with: only when it described the
+// version it sent last, and that version's result is still remembered.
+func (d *Discoverer) validator(url string) (validator, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	v, ok := d.validators[url]
+	_, known := d.parsed[v.sum]
+	return v, ok && known && (v.etag != "" || v.lastModified != "")
+}
+
+func (d *Discoverer) remember(url string, v validator) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.validators) >= maxRemembered || d.validators == nil {
+		d.validators = map[string]validator{}
 	}
-	sum := sha256.Sum256(data)
+	d.validators[url] = v
+}
+
+// parse returns what the document gave when it was last parsed, else
+// parses it. A document that fails to parse, or to parse in time, is a
+// badDocument; that is remembered too.
+func (d *Discoverer) parse(ctx context.Context, doc document) ([]functions.Function, error) {
+	if int64(len(doc.data)) > d.maxSize() {
+		return nil, badDocument{fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(doc.data), d.maxSize())}
+	}
+	sum := doc.sum
 	d.mu.Lock()
 	r, seen := d.parsed[sum]
 	d.mu.Unlock()
 	if seen {
 		return r.fns, r.err
 	}
-	r, err := d.parseBounded(ctx, data)
+	if doc.data == nil {
+		// Not modified, but its result was forgotten meanwhile: ask again
+		// soon, for the whole document.
+		return nil, errors.New("the document's result was forgotten; fetching it again")
+	}
+	r, err := d.parseBounded(ctx, doc.data)
 	if err != nil {
 		return nil, err // cancelled: nothing learnt about the document
 	}
