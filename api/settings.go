@@ -50,6 +50,18 @@ type DiscoverySettings struct {
 	FdsMode string `json:"fdsMode,omitempty"`
 	// PollInterval is how often documents are fetched again (default 30s).
 	PollInterval *metav1.Duration `json:"pollInterval,omitempty"`
+	// OpenAPI bounds the OpenAPI documents discovery reads.
+	OpenAPI *OpenAPIDiscoverySettings `json:"openapi,omitempty"`
+}
+
+// OpenAPIDiscoverySettings bound a document: a larger one, or one that
+// declares more operations, is refused (the Upstream says why) before it
+// is parsed.
+type OpenAPIDiscoverySettings struct {
+	// MaxDocumentBytes defaults to 32 MiB.
+	MaxDocumentBytes int64 `json:"maxDocumentBytes,omitempty"`
+	// MaxOperations defaults to 10,000, and may be at most 100,000.
+	MaxOperations int `json:"maxOperations,omitempty"`
 }
 
 // TransformationSettings bound what templates may read.

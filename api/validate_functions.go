@@ -170,4 +170,16 @@ func validateDiscovery(f *fieldErrors, d *DiscoverySettings) {
 		f.add("spec.discovery.fdsMode", "%q is not one of BLACKLIST, WHITELIST, DISABLED", d.FdsMode)
 	}
 	validatePositive(f, "spec.discovery.pollInterval", d.PollInterval)
+	if o := d.OpenAPI; o != nil {
+		if o.MaxDocumentBytes < 0 {
+			f.add("spec.discovery.openapi.maxDocumentBytes", "must not be negative")
+		}
+		if o.MaxOperations < 0 || o.MaxOperations > maxOpenAPIOperations {
+			f.add("spec.discovery.openapi.maxOperations", "must be between 0 (the default) and %d", maxOpenAPIOperations)
+		}
+	}
 }
+
+// maxOpenAPIOperations is the most operations Settings may allow a
+// document: a bound on the catalog, whatever the user asks.
+const maxOpenAPIOperations = 100_000

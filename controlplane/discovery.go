@@ -73,13 +73,23 @@ func targetOf(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 	case u.Spec.Kube != nil:
 		return kubeOpenAPITarget(u, res)
 	}
-	return openAPITarget(u), true
+	return openAPITarget(u, res), true
 }
 
-func openAPITarget(u *api.Upstream) fds.Target {
+func openAPITarget(u *api.Upstream, res *api.Resources) fds.Target {
 	s := u.Spec.Static
 	useTLS := (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil
-	return restTarget(s.ServiceSpec, useTLS, s.Hosts[0].Addr, s.Hosts[0].Port)
+	return restTarget(s.ServiceSpec, openAPILimits(res.Settings), useTLS, s.Hosts[0].Addr, s.Hosts[0].Port)
+}
+
+// openAPILimits are the Settings' bounds on documents; zero values are
+// discovery's defaults.
+func openAPILimits(s *api.Settings) openapi.Limits {
+	if s == nil || s.Spec.Discovery == nil || s.Spec.Discovery.OpenAPI == nil {
+		return openapi.Limits{}
+	}
+	o := s.Spec.Discovery.OpenAPI
+	return openapi.Limits{MaxBytes: o.MaxDocumentBytes, MaxOperations: o.MaxOperations}
 }
 
 // kubeOpenAPITarget probes a Service's first ready endpoint: the control
@@ -95,11 +105,11 @@ func kubeOpenAPITarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 	if len(eps) > 0 {
 		addr, port = eps[0].IP, eps[0].Port
 	}
-	return restTarget(k.ServiceSpec, u.Spec.SSLConfig != nil, addr, port), true
+	return restTarget(k.ServiceSpec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
 }
 
-func restTarget(spec *api.ServiceSpec, useTLS bool, addr string, port uint32) fds.Target {
-	t := openapi.Target{}
+func restTarget(spec *api.ServiceSpec, limits openapi.Limits, useTLS bool, addr string, port uint32) fds.Target {
+	t := openapi.Target{Limits: limits}
 	if spec != nil && spec.Rest != nil && spec.Rest.SwaggerInfo != nil {
 		t.DocURL, t.Inline = spec.Rest.SwaggerInfo.URL, spec.Rest.SwaggerInfo.Inline
 	} else {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -125,5 +126,20 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestOpenAPILimitsFromSettings: the Settings' document limits reach the
+// target, and changing them changes its key (its poller restarts with
+// them).
+func TestOpenAPILimitsFromSettings(t *testing.T) {
+	ref := functions.UpstreamRef{Namespace: "default", Name: "petstore"}
+	res := api.Resources{Upstreams: []*api.Upstream{upstream("petstore", "", 8080)}}
+	before, _ := discoveryTargets(res)
+	res.Settings = &api.Settings{Spec: api.SettingsSpec{Discovery: &api.DiscoverySettings{
+		OpenAPI: &api.OpenAPIDiscoverySettings{MaxDocumentBytes: 64 << 20, MaxOperations: 20_000}}}}
+	after, _ := discoveryTargets(res)
+	if before[ref].Key == after[ref].Key || !strings.Contains(after[ref].Key, "MaxBytes:67108864 MaxOperations:20000") {
+		t.Fatalf("keys %q and %q", before[ref].Key, after[ref].Key)
 	}
 }

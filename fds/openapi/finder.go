@@ -17,7 +17,10 @@ type Finder struct {
 }
 
 // NewFinder returns the finder of target.
-func NewFinder(target Target) *Finder { return &Finder{d: &Discoverer{}, target: target} }
+func NewFinder(target Target) *Finder {
+	d := &Discoverer{MaxSize: target.Limits.MaxBytes, MaxOperations: target.Limits.MaxOperations}
+	return &Finder{d: d, target: target}
+}
 
 // Discover implements fds.Discoverer: no document is "not mine", a bad
 // one is reported and polled at the interval, anything else is transient.

@@ -160,14 +160,7 @@ func FuzzParse(f *testing.F) {
 
 // BenchmarkDiscover1000Operations parses a document of 1,000 operations.
 func BenchmarkDiscover1000Operations(b *testing.B) {
-	var paths []string
-	for i := range 500 {
-		paths = append(paths, fmt.Sprintf(`"/r%d/{id}": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-			"get": {"operationId": "get%d", "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}},
-			"post": {"operationId": "post%d", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "responses": {"200": {"description": "ok"}}}}`, i, i, i))
-	}
-	doc := []byte(`{"openapi": "3.0.3", "info": {"title": "big", "version": "1"}, "paths": {` + strings.Join(paths, ",") +
-		`}, "components": {"schemas": {"Item": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}}}}`)
+	doc := bigDocument(500)
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -175,6 +168,53 @@ func BenchmarkDiscover1000Operations(b *testing.B) {
 		if err != nil || len(fns) != 1000 {
 			b.Fatalf("%d functions, %v", len(fns), err)
 		}
+	}
+}
+
+// BenchmarkRefuse20000Operations measures refusing a document that
+// declares more operations than allowed: counted before the parse.
+func BenchmarkRefuse20000Operations(b *testing.B) {
+	doc := bigDocument(10_000)
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if _, err := Parse(doc); err == nil || !strings.Contains(err.Error(), "declares 20000 operations") {
+			b.Fatal(err)
+		}
+	}
+}
+
+// bigDocument is an OpenAPI 3 document of n paths with a GET and a POST
+// each.
+func bigDocument(n int) []byte {
+	var paths []string
+	for i := range n {
+		paths = append(paths, fmt.Sprintf(`"/r%d/{id}": {"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+			"get": {"operationId": "get%d", "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "ok"}}},
+			"post": {"operationId": "post%d", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}}}, "responses": {"200": {"description": "ok"}}}}`, i, i, i))
+	}
+	return []byte(`{"openapi": "3.0.3", "info": {"title": "big", "version": "1"}, "paths": {` + strings.Join(paths, ",") +
+		`}, "components": {"schemas": {"Item": {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}}}}}`)
+}
+
+// TestOperationLimit: a document that declares more operations than the
+// limit is refused as a bad document, naming both numbers and the setting;
+// a higher limit (Settings) admits it.
+func TestOperationLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(bigDocument(25)) }))
+	defer srv.Close()
+	target := Target{DocURL: srv.URL + "/openapi.json"}
+	_, err := (&Discoverer{MaxOperations: 20}).Discover(context.Background(), target)
+	if !errors.Is(err, ErrBadDocument) || !strings.Contains(err.Error(), "declares 50 operations, more than 20 (Settings spec.discovery.openapi.maxOperations)") {
+		t.Fatalf("got %v", err)
+	}
+	target.Limits = Limits{MaxOperations: 50}
+	res, err := NewFinder(target).Discover(context.Background())
+	if err != nil || len(res.Functions) != 50 {
+		t.Fatalf("with the limit raised: %d functions, %v", len(res.Functions), err)
+	}
+	target.Limits = Limits{MaxBytes: 100}
+	if _, err := NewFinder(target).Discover(context.Background()); !errors.Is(err, ErrBadDocument) || !strings.Contains(err.Error(), "more than 100 bytes") {
+		t.Fatalf("a size limit: %v", err)
 	}
 }
 

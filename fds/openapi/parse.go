@@ -20,20 +20,25 @@ import (
 	"github.com/gluon-gateway/gluon/functions"
 )
 
-// MaxFunctions bounds what one document may declare.
+// MaxFunctions bounds what one document may declare, by default.
 const MaxFunctions = 10_000
 
 // ErrNotOpenAPI says a document is neither Swagger 2.0 nor OpenAPI 3.x.
 var ErrNotOpenAPI = errors.New("not a Swagger 2.0 or OpenAPI 3.x document")
 
 // Parse reads a Swagger 2.0 or OpenAPI 3.x document (JSON or YAML) and
-// returns its operations as functions, sorted by name.
-func Parse(data []byte) ([]functions.Function, error) {
-	doc, prefix, err := load(data)
+// returns its operations as functions, sorted by name; a document that
+// declares more than MaxFunctions operations is refused.
+func Parse(data []byte) ([]functions.Function, error) { return ParseLimited(data, MaxFunctions) }
+
+// ParseLimited is Parse with at most maxOperations operations: a document
+// that declares more is refused before its operations are read.
+func ParseLimited(data []byte, maxOperations int) ([]functions.Function, error) {
+	doc, prefix, err := load(data, maxOperations)
 	if err != nil {
 		return nil, err
 	}
-	return operations(doc, prefix)
+	return operations(doc, prefix, maxOperations)
 }
 
 // MaxDepth bounds how deeply a document nests: real documents stay far
@@ -42,13 +47,16 @@ const MaxDepth = 64
 
 // load returns the document as OpenAPI 3 and the path prefix of its
 // operations (Swagger 2.0's basePath, OpenAPI 3's first server path).
-func load(data []byte) (*openapi3.T, string, error) {
+func load(data []byte, maxOperations int) (*openapi3.T, string, error) {
 	js, err := toJSON(data)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
 	}
 	if d := depth(js); d > MaxDepth {
 		return nil, "", fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
+	}
+	if n := countOperations(js); n > maxOperations {
+		return nil, "", fmt.Errorf("document declares %d operations, more than %d (Settings spec.discovery.openapi.maxOperations)", n, maxOperations)
 	}
 	var head struct {
 		Swagger string `json:"swagger"`
@@ -109,7 +117,28 @@ func depth(js []byte) int {
 	return deepest
 }
 
-func operations(doc *openapi3.T, prefix string) ([]functions.Function, error) {
+// countOperations counts the operations under paths without reading them:
+// the check on their number comes before the expensive parse. A document
+// it cannot read counts 0, for the parser to report on.
+func countOperations(js []byte) int {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if json.Unmarshal(js, &doc) != nil {
+		return 0
+	}
+	n := 0
+	for _, item := range doc.Paths {
+		for k := range item {
+			if operationKeys[k] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func operations(doc *openapi3.T, prefix string, maxOperations int) ([]functions.Function, error) {
 	if doc.Paths == nil {
 		return nil, nil
 	}
@@ -132,8 +161,8 @@ func operations(doc *openapi3.T, prefix string) ([]functions.Function, error) {
 		}
 		sort.Strings(methods)
 		for _, m := range methods {
-			if len(byName) >= MaxFunctions {
-				return nil, fmt.Errorf("document declares more than %d operations", MaxFunctions)
+			if len(byName) >= maxOperations {
+				return nil, fmt.Errorf("document declares more than %d operations", maxOperations)
 			}
 			f := function(prefix, p, m, item, ops[m])
 			if _, dup := byName[f.Name]; dup {

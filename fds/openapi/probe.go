@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -43,8 +44,11 @@ func (b badDocument) Unwrap() error      { return b.error }
 // takes seconds to refuse is refused once.
 type Discoverer struct {
 	Client *http.Client
-	// MaxSize bounds a document (default 10 MiB).
+	// MaxSize bounds a document (default 32 MiB).
 	MaxSize int64
+	// MaxOperations bounds the operations it declares (default
+	// MaxFunctions).
+	MaxOperations int
 	// Timeout bounds each fetch and each parse (default 10 s).
 	Timeout time.Duration
 
@@ -87,6 +91,15 @@ type Target struct {
 	DocURL string
 	// Inline, when set, is the document itself.
 	Inline string
+	// Limits bound the document; zero values are the defaults.
+	Limits Limits
+}
+
+// Limits bound what a document may be: its size, and the operations it
+// declares.
+type Limits struct {
+	MaxBytes      int64
+	MaxOperations int
 }
 
 // Result is what discovery found.
@@ -272,7 +285,7 @@ func (d *Discoverer) parseBounded(ctx context.Context, data []byte) (parseResult
 				done <- parseResult{err: fmt.Errorf("parsing the document failed: %v", r)}
 			}
 		}()
-		fns, err := Parse(data)
+		fns, err := ParseLimited(data, cmp.Or(d.MaxOperations, MaxFunctions))
 		done <- parseResult{fns, err}
 	}()
 	timer := time.NewTimer(d.timeout())
@@ -295,7 +308,7 @@ func (d *Discoverer) maxSize() int64 {
 	if d.MaxSize > 0 {
 		return d.MaxSize
 	}
-	return 10 << 20
+	return 32 << 20
 }
 
 func (d *Discoverer) timeout() time.Duration {
