@@ -36,6 +36,11 @@ type AWSDestinationSpec struct {
 	// true for payload 1.0; APIGatewayVersion "v2" picks payload 2.0.
 	WrapAsAPIGateway  bool   `json:"wrapAsApiGateway,omitempty"`
 	APIGatewayVersion string `json:"apiGatewayVersion,omitempty"`
+	// WrapAsALB sends the request as an ALB target group event;
+	// ALBMultiValueHeaders as one of a target group with multi-value
+	// headers on (multiValueHeaders, multiValueQueryStringParameters).
+	WrapAsALB            bool `json:"wrapAsAlb,omitempty"`
+	ALBMultiValueHeaders bool `json:"albMultiValueHeaders,omitempty"`
 	// UnwrapAsApiGateway / UnwrapAsAlb read the result as a proxy response.
 	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
 	UnwrapAsALB        bool `json:"unwrapAsAlb,omitempty"`
@@ -93,5 +98,11 @@ func validateAWSDestination(f *fieldErrors, path string, d *AWSDestinationSpec) 
 	}
 	if d.UnwrapAsAPIGateway && d.UnwrapAsALB {
 		f.add(path, "only one of unwrapAsApiGateway, unwrapAsAlb may be set")
+	}
+	if d.WrapAsAPIGateway && d.WrapAsALB {
+		f.add(path, "only one of wrapAsApiGateway, wrapAsAlb may be set")
+	}
+	if d.ALBMultiValueHeaders && !d.WrapAsALB {
+		f.add(path+".albMultiValueHeaders", "needs wrapAsAlb")
 	}
 }

@@ -96,18 +96,20 @@ func (t *translation) lambdaInvoke(ref api.ResourceRef, d *api.AWSDestinationSpe
 		return nil, err
 	}
 	inv := &ir.LambdaInvoke{
-		Credentials:        key,
-		Region:             u.Spec.AWS.Region,
-		Host:               awsHostHeader(u.Spec.AWS),
-		FunctionName:       fn.FunctionName,
-		Qualifier:          fn.Qualifier,
-		AccountID:          arnAccount(fn.ARN),
-		InvocationStyle:    strings.ToLower(d.InvocationStyle),
-		UnwrapAsAPIGateway: d.UnwrapAsAPIGateway,
-		UnwrapAsALB:        d.UnwrapAsALB,
-		PassFunctionErrors: d.PassFunctionErrors,
-		RoleARN:            u.Spec.AWS.RoleArn,
-		STSEndpoint:        u.Spec.AWS.STSEndpoint,
+		Credentials:          key,
+		Region:               u.Spec.AWS.Region,
+		Host:                 awsHostHeader(u.Spec.AWS),
+		FunctionName:         fn.FunctionName,
+		Qualifier:            fn.Qualifier,
+		AccountID:            arnAccount(fn.ARN),
+		InvocationStyle:      strings.ToLower(d.InvocationStyle),
+		UnwrapAsAPIGateway:   d.UnwrapAsAPIGateway,
+		UnwrapAsALB:          d.UnwrapAsALB,
+		PassFunctionErrors:   d.PassFunctionErrors,
+		WrapAsALB:            d.WrapAsALB,
+		ALBMultiValueHeaders: d.ALBMultiValueHeaders,
+		RoleARN:              u.Spec.AWS.RoleArn,
+		STSEndpoint:          u.Spec.AWS.STSEndpoint,
 	}
 	if inv.InvocationStyle == "" {
 		inv.InvocationStyle = "sync"

@@ -67,6 +67,8 @@ func (f *Filter) CompileRoute(configJSON []byte) (*Route, error) {
 		return nil, fmt.Errorf("%s: route config: invocationStyle %q is not sync or async", PluginName, c.InvocationStyle)
 	case c.WrapAsAPIGateway != "" && c.WrapAsAPIGateway != "v1" && c.WrapAsAPIGateway != "v2":
 		return nil, fmt.Errorf("%s: route config: wrapAsApiGateway %q is not v1 or v2", PluginName, c.WrapAsAPIGateway)
+	case c.WrapAsAPIGateway != "" && c.WrapAsALB:
+		return nil, fmt.Errorf("%s: route config: only one of wrapAsApiGateway, wrapAsAlb may be set", PluginName)
 	case c.RoleARN != "" && !strings.HasPrefix(c.RoleARN, "arn:"):
 		return nil, fmt.Errorf("%s: route config: roleArn %q is not an ARN", PluginName, c.RoleARN)
 	case c.STSEndpoint != "" && !isBaseURL(c.STSEndpoint):

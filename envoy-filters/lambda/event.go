@@ -18,6 +18,7 @@ import (
 // beyond its headers.
 type eventContext struct {
 	sourceIP, protocol, requestID, accountID, domainName string
+	region, function                                     string
 	time                                                 time.Time
 }
 
@@ -35,7 +36,7 @@ func (s *Stream) eventContext(h Headers) eventContext {
 		ip = addr.Addr().Unmap().String()
 	}
 	return eventContext{sourceIP: ip, protocol: cmp.Or(s.client.Protocol, "HTTP/1.1"), requestID: id,
-		accountID: s.route.cfg.AccountID, domainName: host, time: s.now()}
+		accountID: s.route.cfg.AccountID, domainName: host, region: s.route.cfg.Region, function: s.route.cfg.FunctionName, time: s.now()}
 }
 
 // newRequestID is a random UUID (version 4), as API Gateway's ids are.
@@ -68,10 +69,63 @@ func wrapEvent(version string, ctx eventContext, h Headers, body []byte) ([]byte
 		multi["host"] = []string{host}
 	}
 	encoded, isBase64 := eventBody(multi["content-type"], body)
-	if version == "v2" {
+	switch version {
+	case "v2":
 		return json.Marshal(eventV2(ctx, method, path, rawQuery, query, multi, encoded, isBase64))
+	case formatALB, formatALBMulti:
+		return json.Marshal(eventALB(ctx, version == formatALBMulti, method, path, rawQuery, multi, encoded, isBase64))
 	}
 	return json.Marshal(eventV1(ctx, method, path, query, multi, encoded, isBase64))
+}
+
+// The ALB event formats: a target group's, without and with multi-value
+// headers.
+const (
+	formatALB      = "alb"
+	formatALBMulti = "alb-multi"
+)
+
+// eventFormat is the event the route wraps requests in: an API Gateway
+// payload version, an ALB format, or none ("").
+func (r *Route) eventFormat() string {
+	switch {
+	case r.cfg.WrapAsALB && r.cfg.ALBMultiValueHeaders:
+		return formatALBMulti
+	case r.cfg.WrapAsALB:
+		return formatALB
+	}
+	return r.cfg.WrapAsAPIGateway
+}
+
+// eventALB is an ALB target group's event: query values as the client
+// sent them (ALB does not decode them), headers in lower case, the last
+// value of each unless the target group has multi-value headers on.
+func eventALB(ctx eventContext, multiValue bool, method, path, rawQuery string, multi map[string][]string, body *string, isBase64 bool) map[string]any {
+	query := map[string][]string{}
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair != "" {
+			k, v, _ := strings.Cut(pair, "=")
+			query[k] = append(query[k], v)
+		}
+	}
+	ev := map[string]any{
+		"requestContext": map[string]any{"elb": map[string]any{
+			"targetGroupArn": "arn:aws:elasticloadbalancing:" + ctx.region + ":" + ctx.accountID + ":targetgroup/gluon/" + ctx.function}},
+		"httpMethod": method, "path": path, "body": cmp.Or(body, new("")), "isBase64Encoded": isBase64,
+	}
+	if multiValue {
+		ev["multiValueQueryStringParameters"], ev["multiValueHeaders"] = query, multi
+		return ev
+	}
+	single, headers := map[string]string{}, map[string]string{}
+	for k, vs := range query {
+		single[k] = vs[len(vs)-1]
+	}
+	for k, vs := range multi {
+		headers[k] = vs[len(vs)-1]
+	}
+	ev["queryStringParameters"], ev["headers"] = single, headers
+	return ev
 }
 
 func eventV1(ctx eventContext, method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool) map[string]any {

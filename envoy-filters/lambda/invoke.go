@@ -117,9 +117,9 @@ type Headers interface {
 func (s *Stream) OnRequest(h Headers, body []byte) ([]byte, *LocalReply) {
 	r := s.route
 	payload := body
-	if r.cfg.WrapAsAPIGateway != "" {
+	if wrap := r.eventFormat(); wrap != "" {
 		var err error
-		if payload, err = wrapEvent(r.cfg.WrapAsAPIGateway, s.eventContext(h), h, body); err != nil {
+		if payload, err = wrapEvent(wrap, s.eventContext(h), h, body); err != nil {
 			return nil, &LocalReply{Status: http.StatusBadRequest, Body: "cannot wrap the request for Lambda: " + err.Error() + "\n"}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -319,5 +320,41 @@ func TestPayloadV2Unwrap(t *testing.T) {
 	v1 := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "unwrapAsApiGateway": true}`).NewStream()
 	if _, _, reply := v1.OnResponse(headers{":status": {"200"}, "x-amzn-requestid": {"r"}}, []byte(`{"message": "hi"}`)); reply == nil || reply.Status != 502 {
 		t.Errorf("payload 1.0 needs a statusCode: %+v", reply)
+	}
+}
+
+// TestALBEvents: a request wrapped as an ALB target group event has the
+// target group, the method and path, query values as sent (not decoded),
+// the last value of each header and parameter, or all of them with
+// multi-value headers on, and an empty body as "".
+func TestALBEvents(t *testing.T) {
+	for _, multi := range []bool{false, true} {
+		cfg := fmt.Sprintf(`{"credentials": "default/aws", "region": "eu-west-1", "host": "h", "functionName": "f", "accountId": "123456789012", "wrapAsAlb": true, "albMultiValueHeaders": %v}`, multi)
+		s := route(t, cfg).NewStream()
+		h := headers{":method": {"GET"}, ":path": {"/pets?name=a%20b&tag=1&tag=2"}, ":authority": {"gw.test"}, "x-tag": {"one", "two"}}
+		payload, reply := s.OnRequest(h, nil)
+		if reply != nil {
+			t.Fatal(reply)
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		elb := ev["requestContext"].(map[string]any)["elb"].(map[string]any)
+		if elb["targetGroupArn"] != "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/gluon/f" ||
+			ev["httpMethod"] != "GET" || ev["path"] != "/pets" || ev["body"] != "" || ev["isBase64Encoded"] != false {
+			t.Fatalf("event %s", payload)
+		}
+		if multi {
+			q, hs := ev["multiValueQueryStringParameters"].(map[string]any), ev["multiValueHeaders"].(map[string]any)
+			if len(q["tag"].([]any)) != 2 || q["name"].([]any)[0] != "a%20b" || len(hs["x-tag"].([]any)) != 2 || ev["headers"] != nil {
+				t.Fatalf("multi-value event %s", payload)
+			}
+		} else if q, hs := ev["queryStringParameters"].(map[string]any), ev["headers"].(map[string]any); q["tag"] != "2" || q["name"] != "a%20b" || hs["x-tag"] != "two" || hs["host"] != "gw.test" {
+			t.Fatalf("event %s", payload)
+		}
+	}
+	if _, err := (&Filter{}).CompileRoute([]byte(`{"credentials": "x", "region": "r", "host": "h", "functionName": "f", "wrapAsAlb": true, "wrapAsApiGateway": "v1"}`)); err == nil || !strings.Contains(err.Error(), "only one of wrapAsApiGateway, wrapAsAlb") {
+		t.Errorf("both wraps: %v", err)
 	}
 }

@@ -47,6 +47,10 @@ type RouteConfig struct {
 	// WrapAsAPIGateway wraps the request in an API Gateway proxy event:
 	// "v1" (REST API payload 1.0) or "v2" (HTTP API payload 2.0).
 	WrapAsAPIGateway string `json:"wrapAsApiGateway,omitempty"`
+	// WrapAsALB wraps it in an ALB target group event, with multi-value
+	// headers when ALBMultiValueHeaders.
+	WrapAsALB            bool `json:"wrapAsAlb,omitempty"`
+	ALBMultiValueHeaders bool `json:"albMultiValueHeaders,omitempty"`
 	// UnwrapAsAPIGateway and UnwrapAsALB read the function's result as an
 	// API Gateway / ALB proxy response.
 	UnwrapAsAPIGateway bool `json:"unwrapAsApiGateway,omitempty"`
