@@ -31,6 +31,9 @@ const (
 	FunctionNotFound Code = "FunctionNotFound"
 	// DiscoveryFailed: function discovery on an upstream failed.
 	DiscoveryFailed Code = "DiscoveryFailed"
+	// DiscoveryIncomplete: discovery found functions but skipped parts of
+	// the source (a reference it could not resolve).
+	DiscoveryIncomplete Code = "DiscoveryIncomplete"
 	// InvalidTemplate: a transformation template does not compile.
 	InvalidTemplate Code = "InvalidTemplate"
 	// InvalidDestination: a route's destination cannot be used as asked.

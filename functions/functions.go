@@ -105,6 +105,9 @@ type Discovered struct {
 	Source string `json:"source,omitempty"`
 	// Error is the last discovery failure; functions found before it stay.
 	Error string `json:"error,omitempty"`
+	// Skipped are parts of the source discovery could not read (a
+	// reference it could not resolve): its functions lack what they held.
+	Skipped []string `json:"skipped,omitempty"`
 	// AzureKeys are set for Azure apps whose keys discovery could read.
 	AzureKeys *AzureKeys `json:"-"`
 }

@@ -4,7 +4,9 @@
 package gateway
 
 import (
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/functions"
@@ -65,8 +67,8 @@ func Translate(res api.Resources, fns functions.Snapshot, opts Options) Output {
 		t.reports.Accept(api.KeyOf(u), "")
 		ref := api.ResourceRef{Name: u.Name, Namespace: u.Namespace}
 		t.upstreams[ref] = knownUpstream{Upstream: u, cluster: ClusterName(ref)}
-		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok && d.Error != "" {
-			t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.DiscoveryFailed, Message: "function discovery: " + d.Error})
+		if d, ok := fns[functions.UpstreamRef{Namespace: u.Namespace, Name: u.Name}]; ok {
+			t.warnDiscovery(u, d)
 		}
 	}
 	clusters := t.clusters()
@@ -175,4 +177,23 @@ func allowedEnv(s *api.Settings) []string {
 	env := append([]string{}, s.Spec.Transformation.AllowedEnv...)
 	sort.Strings(env)
 	return env
+}
+
+// maxSkippedShown bounds the skipped parts an Upstream's status lists.
+const maxSkippedShown = 5
+
+// warnDiscovery reports on an upstream how its function discovery went
+// wrong: it failed, or it skipped parts of the source.
+func (t *translation) warnDiscovery(u *api.Upstream, d functions.Discovered) {
+	if d.Error != "" {
+		t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.DiscoveryFailed, Message: "function discovery: " + d.Error})
+	}
+	if n := len(d.Skipped); n > 0 {
+		shown := d.Skipped[:min(n, maxSkippedShown)]
+		msg := fmt.Sprintf("function discovery skipped %d part(s) of the source, whose functions lack what they held: %s", n, strings.Join(shown, "; "))
+		if n > len(shown) {
+			msg += fmt.Sprintf("; and %d more", n-len(shown))
+		}
+		t.reports.Warn(api.KeyOf(u), api.Problem{Code: api.DiscoveryIncomplete, Message: msg})
+	}
 }

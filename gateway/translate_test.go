@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -73,4 +75,23 @@ func TestGolden(t *testing.T) {
 		}
 		return map[string]any{"decodeErrors": decodeErrors, "proxies": out.Proxies, "reports": out.Reports.List()}
 	})
+}
+
+// TestDiscoverySkippedIsReported: parts of a document discovery skipped
+// show on the Upstream as a warning, the first few named.
+func TestDiscoverySkippedIsReported(t *testing.T) {
+	u := &api.Upstream{Spec: api.UpstreamSpec{Static: &api.StaticUpstream{Hosts: []api.Host{{Addr: "127.0.0.1", Port: 9000}}}}}
+	u.Name, u.Namespace = "docs", "default"
+	ref := functions.UpstreamRef{Namespace: "default", Name: "docs"}
+	var skipped []string
+	for i := range 7 {
+		skipped = append(skipped, fmt.Sprintf(`paths["/p%d"]: unresolvable`, i))
+	}
+	out := Translate(api.Resources{Upstreams: []*api.Upstream{u}}, functions.Snapshot{ref: {Upstream: ref, Skipped: skipped}}, Options{})
+	r := out.Reports[api.KeyOf(u)]
+	if r == nil || r.State != api.Warning || len(r.Problems) != 1 || r.Problems[0].Code != api.DiscoveryIncomplete ||
+		!strings.Contains(r.Problems[0].Message, `skipped 7 part(s)`) || !strings.Contains(r.Problems[0].Message, `paths["/p4"]`) ||
+		strings.Contains(r.Problems[0].Message, `paths["/p5"]`) || !strings.HasSuffix(r.Problems[0].Message, "and 2 more") {
+		t.Fatalf("report %+v", r)
+	}
 }

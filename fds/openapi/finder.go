@@ -28,7 +28,7 @@ func (f *Finder) Discover(ctx context.Context) (functions.Discovered, error) {
 	res, err := f.d.Discover(ctx, f.target)
 	switch {
 	case err == nil:
-		return functions.Discovered{Functions: res.Functions, Source: res.Source}, nil
+		return functions.Discovered{Functions: res.Functions, Source: res.Source, Skipped: res.Skipped}, nil
 	case errors.Is(err, ErrNoDocument):
 		return functions.Discovered{}, fds.NotMine(err)
 	case errors.Is(err, ErrBadDocument):

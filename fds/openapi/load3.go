@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -14,38 +15,105 @@ import (
 // which makes large documents (thousands of operations) slow on one core.
 // The path items are then resolved against the document's components by
 // kin's loader, as a plain load would.
-func loadV3(js []byte) (*openapi3.T, error) {
+//
+// Published documents hold references kin cannot resolve, or that make it
+// panic (a $ref into a schema's additionalProperties that is not there).
+// The operations are still there: then each path item is resolved on its
+// own, and one that fails keeps what it holds inline; skipped says which
+// did, and why.
+func loadV3(js []byte) (doc *openapi3.T, skipped []string, err error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(js, &top); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rawPaths := top["paths"]
 	top["paths"] = json.RawMessage(`{}`)
 	rest, err := json.Marshal(top)
 	if err != nil {
+		return nil, nil, err
+	}
+	if doc, err = strictLoadV3(rest, rawPaths); err == nil {
+		return doc, nil, nil
+	}
+	return lenientLoadV3(rest, rawPaths, err)
+}
+
+// strictLoadV3 loads and resolves the whole document, failing at the
+// first reference it cannot resolve (or that makes kin panic).
+func strictLoadV3(rest, rawPaths json.RawMessage) (doc *openapi3.T, err error) {
+	loader := newLoader()
+	if err := safely(func() error { doc, err = loader.LoadFromData(rest); return err }); err != nil {
 		return nil, err
 	}
+	if err := setPaths(doc, rawPaths); err != nil {
+		return nil, err
+	}
+	if err := safely(func() error { return loader.ResolveRefsIn(doc, nil) }); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// lenientLoadV3 loads the document again without resolving it, then
+// resolves its components and each path item apart. A document that does
+// not read at all (no references involved) still fails with strictErr.
+func lenientLoadV3(rest, rawPaths json.RawMessage, strictErr error) (*openapi3.T, []string, error) {
+	doc := &openapi3.T{}
+	if err := doc.UnmarshalJSON(rest); err != nil {
+		return nil, nil, strictErr
+	}
+	if err := setPaths(doc, rawPaths); err != nil {
+		return nil, nil, strictErr
+	}
+	var skipped []string
+	items := doc.Paths
+	doc.Paths = openapi3.NewPaths()
+	if err := safely(func() error { return newLoader().ResolveRefsIn(doc, nil) }); err != nil {
+		skipped = append(skipped, fmt.Sprintf("components: %v", err))
+	}
+	for _, p := range items.InMatchingOrder() {
+		item := items.Value(p)
+		one := *doc
+		one.Paths = openapi3.NewPaths(openapi3.WithPath(p, item))
+		if err := safely(func() error { return newLoader().ResolveRefsIn(&one, nil) }); err != nil {
+			skipped = append(skipped, fmt.Sprintf("paths[%q]: %v", p, err))
+		}
+	}
+	doc.Paths = items
+	sort.Strings(skipped)
+	return doc, skipped, nil
+}
+
+func newLoader() *openapi3.Loader {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false // documents never make us fetch anything
-	doc, err := loader.LoadFromData(rest)
-	if err != nil {
-		return nil, err
-	}
+	return loader
+}
+
+// setPaths parses the document's path items into it.
+func setPaths(doc *openapi3.T, rawPaths json.RawMessage) error {
 	if len(rawPaths) == 0 || string(rawPaths) == "null" {
-		return doc, nil
+		return nil
 	}
 	items, err := parsePathItems(rawPaths)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	doc.Paths = openapi3.NewPathsWithCapacity(len(items))
 	for p, item := range items {
 		doc.Paths.Set(p, item)
 	}
-	if err := loader.ResolveRefsIn(doc, nil); err != nil {
-		return nil, err
-	}
-	return doc, nil
+	return nil
+}
+
+// safely runs f, turning a panic into an error.
+func safely(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kin-openapi failed: %v", r)
+		}
+	}()
+	return f()
 }
 
 func parsePathItems(raw json.RawMessage) (map[string]*openapi3.PathItem, error) {

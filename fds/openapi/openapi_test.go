@@ -91,7 +91,7 @@ func TestHostileDocuments(t *testing.T) {
 		"not yaml":        {"{[", true},
 		"deep nesting":    {deep, true},
 		"cyclic refs":     {cyclic, false},
-		"external ref":    {external, true},
+		"external ref":    {external, false}, // never fetched: skipped, see below
 		"billion laughs":  {"a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n", true},
 		"swagger missing": {`{"swagger": "2.0", "paths": {"/x": {"get": {"parameters": [{"in": "body", "name": "b"}]}}}}`, false},
 	}
@@ -106,12 +106,16 @@ func TestHostileDocuments(t *testing.T) {
 			}
 		})
 	}
+	res, _ := d.Discover(context.Background(), Target{Inline: external})
+	if len(res.Skipped) != 1 || !strings.Contains(res.Skipped[0], `paths["/a"]`) {
+		t.Errorf("the external reference is not reported as skipped: %q", res.Skipped)
+	}
 }
 
 // TestUnchangedDocumentsAreParsedOnce: polling fetches the document again,
 // but parses it again only when it changed, whether it parsed or failed.
 func TestUnchangedDocumentsAreParsedOnce(t *testing.T) {
-	bad := `{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`
+	bad := `{"openapi": "3.0.0", "paths": {"/a": {"get": "not an operation"}}}`
 	doc := bad
 	gets := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -149,6 +153,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"swagger": "2.0", "basePath": "/v", "paths": {"/a/{x}": {"get": {"parameters": [{"name": "x", "in": "path", "type": "string"}]}}}}`))
 	f.Add([]byte("openapi: 3.1.0\npaths:\n  /a:\n    post:\n      requestBody: {content: {application/json: {schema: {type: object, properties: {n: {type: [string, 'null']}}}}}}\n"))
 	f.Add([]byte(`{"openapi": "3.0.0", "paths": {"/a": {"$ref": "#/paths/~1a"}}}`))
+	f.Add([]byte(brokenRefDocument))
 	d := &Discoverer{MaxSize: 1 << 20, Timeout: 2 * time.Second}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		res, err := d.Discover(context.Background(), Target{Inline: string(doc)})
@@ -228,7 +233,7 @@ func TestUnchangedDocumentsAreNotFetchedAgain(t *testing.T) {
 		t.Run(validator, func(t *testing.T) {
 			version := 1
 			docs := map[int]string{
-				1: `{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`,
+				1: `{"openapi": "3.0.0", "paths": {"/a": {"get": "not an operation"}}}`,
 				2: `{"swagger": "2.0", "paths": {"/a": {"get": {"operationId": "getA"}}}}`,
 			}
 			sent := 0
@@ -275,5 +280,41 @@ func TestUnchangedDocumentsAreNotFetchedAgain(t *testing.T) {
 				t.Fatalf("after one change: sent %d times and parsed %d, want 2 and 2", sent, d.parses)
 			}
 		})
+	}
+}
+
+// brokenRefDocument makes kin-openapi's resolver panic (a reference into
+// the additionalProperties a schema does not have), as some published
+// documents do; its other operations are well-formed.
+const brokenRefDocument = `{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+	"paths": {
+		"/broken": {"get": {"operationId": "getBroken", "parameters": [
+			{"name": "id", "in": "query", "required": true, "schema": {"type": "integer"}},
+			{"name": "meta", "in": "query", "schema": {"$ref": "#/components/schemas/A/additionalProperties"}}]}},
+		"/pets/{id}": {"get": {"operationId": "getPet", "parameters": [{"$ref": "#/components/parameters/Id"}]},
+			"post": {"operationId": "addPet", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}}},
+	"components": {
+		"parameters": {"Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}},
+		"schemas": {"A": {"type": "object"}, "Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}}`
+
+// TestUnresolvableReferencesKeepTheOperations: a document whose reference
+// makes kin-openapi panic still gives every operation, with what its path
+// items hold; the one that failed is named in what was skipped.
+func TestUnresolvableReferencesKeepTheOperations(t *testing.T) {
+	p, err := ParseLimited([]byte(brokenRefDocument), MaxFunctions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "addPet POST /pets/{id} body:name:string:true\ngetBroken GET /broken query:id:integer:true query:meta::false\ngetPet GET /pets/{id} path:id:string:true\n"
+	if got := summary(p.Functions); got != want {
+		t.Errorf("functions: %s", got)
+	}
+	if len(p.Skipped) != 1 || !strings.HasPrefix(p.Skipped[0], `paths["/broken"]: kin-openapi failed: runtime error`) {
+		t.Errorf("skipped %q", p.Skipped)
+	}
+	f := NewFinder(Target{Inline: brokenRefDocument})
+	found, err := f.Discover(context.Background())
+	if err != nil || len(found.Functions) != 3 || len(found.Skipped) != 1 {
+		t.Fatalf("discovered %+v, %v", found, err)
 	}
 }

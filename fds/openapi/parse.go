@@ -29,16 +29,27 @@ var ErrNotOpenAPI = errors.New("not a Swagger 2.0 or OpenAPI 3.x document")
 // Parse reads a Swagger 2.0 or OpenAPI 3.x document (JSON or YAML) and
 // returns its operations as functions, sorted by name; a document that
 // declares more than MaxFunctions operations is refused.
-func Parse(data []byte) ([]functions.Function, error) { return ParseLimited(data, MaxFunctions) }
+func Parse(data []byte) ([]functions.Function, error) {
+	p, err := ParseLimited(data, MaxFunctions)
+	return p.Functions, err
+}
+
+// Parsed is what a document gave: its functions, and the parts of it that
+// discovery skipped (references it could not resolve), each saying where.
+type Parsed struct {
+	Functions []functions.Function
+	Skipped   []string
+}
 
 // ParseLimited is Parse with at most maxOperations operations: a document
 // that declares more is refused before its operations are read.
-func ParseLimited(data []byte, maxOperations int) ([]functions.Function, error) {
-	doc, prefix, err := load(data, maxOperations)
+func ParseLimited(data []byte, maxOperations int) (Parsed, error) {
+	doc, prefix, skipped, err := load(data, maxOperations)
 	if err != nil {
-		return nil, err
+		return Parsed{}, err
 	}
-	return operations(doc, prefix, maxOperations)
+	fns, err := operations(doc, prefix, maxOperations)
+	return Parsed{Functions: fns, Skipped: skipped}, err
 }
 
 // MaxDepth bounds how deeply a document nests: real documents stay far
@@ -47,43 +58,43 @@ const MaxDepth = 64
 
 // load returns the document as OpenAPI 3 and the path prefix of its
 // operations (Swagger 2.0's basePath, OpenAPI 3's first server path).
-func load(data []byte, maxOperations int) (*openapi3.T, string, error) {
+func load(data []byte, maxOperations int) (*openapi3.T, string, []string, error) {
 	js, err := toJSON(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
+		return nil, "", nil, fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
 	}
 	if d := depth(js); d > MaxDepth {
-		return nil, "", fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
+		return nil, "", nil, fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
 	}
 	if n := countOperations(js); n > maxOperations {
-		return nil, "", fmt.Errorf("document declares %d operations, more than %d (Settings spec.discovery.openapi.maxOperations)", n, maxOperations)
+		return nil, "", nil, fmt.Errorf("document declares %d operations, more than %d (Settings spec.discovery.openapi.maxOperations)", n, maxOperations)
 	}
 	var head struct {
 		Swagger string `json:"swagger"`
 		OpenAPI string `json:"openapi"`
 	}
 	if err := json.Unmarshal(js, &head); err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
+		return nil, "", nil, fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
 	}
 	switch {
 	case strings.HasPrefix(head.Swagger, "2."):
 		var doc2 openapi2.T
 		if err := json.Unmarshal(js, &doc2); err != nil {
-			return nil, "", fmt.Errorf("swagger %s: %w", head.Swagger, err)
+			return nil, "", nil, fmt.Errorf("swagger %s: %w", head.Swagger, err)
 		}
 		doc, err := openapi2conv.ToV3(&doc2)
 		if err != nil {
-			return nil, "", fmt.Errorf("swagger %s: %w", head.Swagger, err)
+			return nil, "", nil, fmt.Errorf("swagger %s: %w", head.Swagger, err)
 		}
-		return doc, strings.TrimSuffix(doc2.BasePath, "/"), nil
+		return doc, strings.TrimSuffix(doc2.BasePath, "/"), nil, nil
 	case strings.HasPrefix(head.OpenAPI, "3."):
-		doc, err := loadV3(js)
+		doc, skipped, err := loadV3(js)
 		if err != nil {
-			return nil, "", fmt.Errorf("openapi %s: %w", head.OpenAPI, err)
+			return nil, "", nil, fmt.Errorf("openapi %s: %w", head.OpenAPI, err)
 		}
-		return doc, serverPath(doc), nil
+		return doc, serverPath(doc), skipped, nil
 	}
-	return nil, "", ErrNotOpenAPI
+	return nil, "", nil, ErrNotOpenAPI
 }
 
 // toJSON converts YAML to JSON; JSON (most documents) is used as it is,

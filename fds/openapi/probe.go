@@ -75,7 +75,7 @@ type document struct {
 }
 
 type parseResult struct {
-	fns []functions.Function
+	parsed Parsed
 	err error
 }
 
@@ -106,6 +106,8 @@ type Limits struct {
 type Result struct {
 	Functions []functions.Function
 	Source    string
+	// Skipped are the parts of the document discovery could not read.
+	Skipped []string
 }
 
 // Discover finds the target's document and parses it. A transient failure
@@ -115,8 +117,8 @@ type Result struct {
 func (d *Discoverer) Discover(ctx context.Context, t Target) (Result, error) {
 	switch {
 	case t.Inline != "":
-		fns, err := d.parse(ctx, newDocument([]byte(t.Inline)))
-		return Result{Functions: fns, Source: "inline"}, named(err)
+		p, err := d.parse(ctx, newDocument([]byte(t.Inline)))
+		return Result{Functions: p.Functions, Skipped: p.Skipped, Source: "inline"}, named(err)
 	case t.DocURL != "":
 		doc, status, err := d.fetch(ctx, t.DocURL)
 		if err == nil && status != http.StatusOK {
@@ -125,8 +127,8 @@ func (d *Discoverer) Discover(ctx context.Context, t Target) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		fns, err := d.parse(ctx, doc)
-		return Result{Functions: fns, Source: t.DocURL}, named(err)
+		p, err := d.parse(ctx, doc)
+		return Result{Functions: p.Functions, Skipped: p.Skipped, Source: t.DocURL}, named(err)
 	}
 	return d.probe(ctx, t.BaseURL)
 }
@@ -158,11 +160,11 @@ func (d *Discoverer) probe(ctx context.Context, base string) (Result, error) {
 		case status != http.StatusOK:
 			continue
 		}
-		fns, err := d.parse(ctx, doc)
+		parsed, err := d.parse(ctx, doc)
 		if errors.Is(err, ErrNotOpenAPI) {
 			continue // some other JSON at that path
 		}
-		return Result{Functions: fns, Source: base + p}, err
+		return Result{Functions: parsed.Functions, Skipped: parsed.Skipped, Source: base + p}, err
 	}
 	if transient != nil {
 		return Result{}, transient
@@ -245,25 +247,25 @@ func (d *Discoverer) remember(url string, v validator) {
 // parse returns what the document gave when it was last parsed, else
 // parses it. A document that fails to parse, or to parse in time, is a
 // badDocument; that is remembered too.
-func (d *Discoverer) parse(ctx context.Context, doc document) ([]functions.Function, error) {
+func (d *Discoverer) parse(ctx context.Context, doc document) (Parsed, error) {
 	if int64(len(doc.data)) > d.maxSize() {
-		return nil, badDocument{fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(doc.data), d.maxSize())}
+		return Parsed{}, badDocument{fmt.Errorf("%w: %d bytes, at most %d", errTooLarge, len(doc.data), d.maxSize())}
 	}
 	sum := doc.sum
 	d.mu.Lock()
 	r, seen := d.parsed[sum]
 	d.mu.Unlock()
 	if seen {
-		return r.fns, r.err
+		return r.parsed, r.err
 	}
 	if doc.data == nil {
 		// Not modified, but its result was forgotten meanwhile: ask again
 		// soon, for the whole document.
-		return nil, errors.New("the document's result was forgotten; fetching it again")
+		return Parsed{}, errors.New("the document's result was forgotten; fetching it again")
 	}
 	r, err := d.parseBounded(ctx, doc.data)
 	if err != nil {
-		return nil, err // cancelled: nothing learnt about the document
+		return Parsed{}, err // cancelled: nothing learnt about the document
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -272,7 +274,7 @@ func (d *Discoverer) parse(ctx context.Context, doc document) ([]functions.Funct
 	}
 	d.parsed[sum] = r
 	d.parses++
-	return r.fns, r.err
+	return r.parsed, r.err
 }
 
 // parseBounded parses in a goroutine that is abandoned at the time limit:
@@ -285,8 +287,8 @@ func (d *Discoverer) parseBounded(ctx context.Context, data []byte) (parseResult
 				done <- parseResult{err: fmt.Errorf("parsing the document failed: %v", r)}
 			}
 		}()
-		fns, err := ParseLimited(data, cmp.Or(d.MaxOperations, MaxFunctions))
-		done <- parseResult{fns, err}
+		parsed, err := ParseLimited(data, cmp.Or(d.MaxOperations, MaxFunctions))
+		done <- parseResult{parsed, err}
 	}()
 	timer := time.NewTimer(d.timeout())
 	defer timer.Stop()
