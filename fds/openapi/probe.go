@@ -76,7 +76,7 @@ type document struct {
 
 type parseResult struct {
 	parsed Parsed
-	err error
+	err    error
 }
 
 // maxRemembered bounds the parse results a Discoverer keeps: the probe
