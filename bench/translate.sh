@@ -29,24 +29,13 @@ stage2=BenchmarkTranslateProxy1kClusters5kRoutes
 timeout 600 go test -p 1 -run '^$' -bench "^(${full}|${stage2})\$" -benchmem \
 	-count "$COUNT" -benchtime "$BENCHTIME" ./gateway/ ./xds/translator/ >"$raw"
 
-# median NAME FIELD: the median of the value before FIELD (ns/op,
-# allocs/op) over every run of benchmark NAME.
-median() {
-	awk -v name="$1" -v unit="$2" '
-		{ sub(/-[0-9]+$/, "", $1) }
-		$1 == name { for (i = 2; i <= NF; i++) if ($i == unit) print $(i - 1) }
-	' "$raw" | sort -g | awk '
-		{ v[NR] = $1 }
-		END {
-			if (NR == 0) exit 1
-			printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		}'
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-full_ns=$(median "$full" ns/op) || { echo "no results for $full" >&2; cat "$raw" >&2; exit 1; }
-stage2_ns=$(median "$stage2" ns/op) || { echo "no results for $stage2" >&2; cat "$raw" >&2; exit 1; }
-full_allocs=$(median "$full" allocs/op)
-stage2_allocs=$(median "$stage2" allocs/op)
+full_ns=$(median "$raw" "$full" ns/op) || { echo "no results for $full" >&2; cat "$raw" >&2; exit 1; }
+stage2_ns=$(median "$raw" "$stage2" ns/op) || { echo "no results for $stage2" >&2; cat "$raw" >&2; exit 1; }
+full_allocs=$(median "$raw" "$full" allocs/op)
+stage2_allocs=$(median "$raw" "$stage2" allocs/op)
 
 verdict=$(awk -v ns="$full_ns" -v goal="$GOAL_MS" 'BEGIN { print (ns / 1e6 <= goal) ? "PASS" : "FAIL" }')
 ms() { awk -v ns="$1" 'BEGIN { printf "%.2f", ns / 1e6 }'; }
@@ -58,6 +47,6 @@ echo "|---|---|---|---|"
 echo "| $full (stage 1 + 2) | $(ms "$full_ns") | ≤ ${GOAL_MS} ms | $verdict |"
 echo "| $stage2 (stage 2 only) | $(ms "$stage2_ns") | (share of the above) | info |"
 echo
-echo "median allocs/op: full push ${full_allocs}, stage 2 ${stage2_allocs}"
+echo "median allocs/op: full push ${full_allocs%.*}, stage 2 ${stage2_allocs%.*}"
 [[ -z ${RAW_OUT:-} ]] || echo "raw output (benchstat format): $raw"
 [[ $verdict == PASS ]]

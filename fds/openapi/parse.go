@@ -4,10 +4,10 @@
 package openapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -44,66 +44,89 @@ type Parsed struct {
 // ParseLimited is Parse with at most maxOperations operations: a document
 // that declares more is refused before its operations are read.
 func ParseLimited(data []byte, maxOperations int) (Parsed, error) {
-	doc, prefix, skipped, err := load(data, maxOperations)
+	top, err := decodeTop(data)
 	if err != nil {
-		return Parsed{}, err
+		return Parsed{}, fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
 	}
-	fns, err := operations(doc, prefix, maxOperations)
-	return Parsed{Functions: fns, Skipped: skipped}, err
+	var swagger, openapi string
+	_ = json.Unmarshal(top["swagger"], &swagger) // a version that is no string is no version
+	_ = json.Unmarshal(top["openapi"], &openapi)
+	switch {
+	case strings.HasPrefix(swagger, "2."):
+		fns, err := swagger2(top, maxOperations)
+		if err != nil {
+			return Parsed{}, fmt.Errorf("swagger %s: %w", swagger, err)
+		}
+		return Parsed{Functions: fns}, nil
+	case strings.HasPrefix(openapi, "3."):
+		fns, skipped, err := leanV3(top, maxOperations)
+		if err != nil {
+			return Parsed{}, fmt.Errorf("openapi %s: %w", openapi, err)
+		}
+		return Parsed{Functions: fns, Skipped: skipped}, nil
+	}
+	return Parsed{}, ErrNotOpenAPI
 }
 
 // MaxDepth bounds how deeply a document nests: real documents stay far
 // below it, and hostile ones would make the parser crawl.
 const MaxDepth = 64
 
-// load returns the document as OpenAPI 3 and the path prefix of its
-// operations (Swagger 2.0's basePath, OpenAPI 3's first server path).
-func load(data []byte, maxOperations int) (*openapi3.T, string, []string, error) {
-	js, err := toJSON(data)
+// decodeTop splits a document at its top level, after checking how deeply
+// it nests: JSON as it is (most documents; converting or even validating
+// all of it would cost more than discovery), else YAML converted to JSON.
+func decodeTop(data []byte) (map[string]json.RawMessage, error) {
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		if err := checkDepth(data); err != nil {
+			return nil, err
+		}
+		if top, err := splitObject(data); err == nil {
+			return top, nil
+		}
+		// YAML's flow style starts with "{" too.
+	}
+	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
+		return nil, err
 	}
-	if d := depth(js); d > MaxDepth {
-		return nil, "", nil, fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
+	if err := checkDepth(js); err != nil {
+		return nil, err
 	}
-	if n := countOperations(js); n > maxOperations {
-		return nil, "", nil, fmt.Errorf("document declares %d operations, more than %d (Settings spec.discovery.openapi.maxOperations)", n, maxOperations)
-	}
-	var head struct {
-		Swagger string `json:"swagger"`
-		OpenAPI string `json:"openapi"`
-	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		return nil, "", nil, fmt.Errorf("%w: %v", ErrNotOpenAPI, err)
-	}
-	switch {
-	case strings.HasPrefix(head.Swagger, "2."):
-		var doc2 openapi2.T
-		if err := json.Unmarshal(js, &doc2); err != nil {
-			return nil, "", nil, fmt.Errorf("swagger %s: %w", head.Swagger, err)
-		}
-		doc, err := openapi2conv.ToV3(&doc2)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("swagger %s: %w", head.Swagger, err)
-		}
-		return doc, strings.TrimSuffix(doc2.BasePath, "/"), nil, nil
-	case strings.HasPrefix(head.OpenAPI, "3."):
-		doc, skipped, err := loadV3(js)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("openapi %s: %w", head.OpenAPI, err)
-		}
-		return doc, serverPath(doc), skipped, nil
-	}
-	return nil, "", nil, ErrNotOpenAPI
+	return splitObject(js)
 }
 
-// toJSON converts YAML to JSON; JSON (most documents) is used as it is,
-// as converting it costs a quarter of discovery.
-func toJSON(data []byte) ([]byte, error) {
-	if json.Valid(data) {
-		return data, nil
+func checkDepth(js []byte) error {
+	if d := depth(js); d > MaxDepth {
+		return fmt.Errorf("document nests %d levels deep, at most %d are allowed", d, MaxDepth)
 	}
-	return yaml.YAMLToJSON(data)
+	return nil
+}
+
+// swagger2 reads a Swagger 2.0 document with kin-openapi, converted to
+// OpenAPI 3: its operations under basePath.
+func swagger2(top map[string]json.RawMessage, maxOperations int) ([]functions.Function, error) {
+	var paths map[string]map[string]json.RawMessage
+	_ = json.Unmarshal(top["paths"], &paths) // kin reports paths it cannot read
+	if n := countOperations(paths); n > maxOperations {
+		return nil, tooManyOperations(n, maxOperations)
+	}
+	js, err := json.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	var doc2 openapi2.T
+	if err := json.Unmarshal(js, &doc2); err != nil {
+		return nil, err
+	}
+	doc, err := openapi2conv.ToV3(&doc2)
+	if err != nil {
+		return nil, err
+	}
+	return operations(doc, strings.TrimSuffix(doc2.BasePath, "/"), maxOperations)
+}
+
+func tooManyOperations(n, maxOperations int) error {
+	return fmt.Errorf("document declares %d operations, more than %d (Settings spec.discovery.openapi.maxOperations)", n, maxOperations)
 }
 
 // depth returns how deeply JSON objects and arrays nest, ignoring strings.
@@ -128,18 +151,11 @@ func depth(js []byte) int {
 	return deepest
 }
 
-// countOperations counts the operations under paths without reading them:
-// the check on their number comes before the expensive parse. A document
-// it cannot read counts 0, for the parser to report on.
-func countOperations(js []byte) int {
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if json.Unmarshal(js, &doc) != nil {
-		return 0
-	}
+// countOperations counts the operations of decoded paths without
+// reading them: the check on their number comes before the expensive part.
+func countOperations(paths map[string]map[string]json.RawMessage) int {
 	n := 0
-	for _, item := range doc.Paths {
+	for _, item := range paths {
 		for k := range item {
 			if operationKeys[k] {
 				n++
@@ -188,19 +204,6 @@ func operations(doc *openapi3.T, prefix string, maxOperations int) ([]functions.
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
-}
-
-// serverPath is the path part of the first server URL ("/api" from
-// "http://petstore/api" or "/api").
-func serverPath(doc *openapi3.T) string {
-	if len(doc.Servers) == 0 || doc.Servers[0] == nil {
-		return ""
-	}
-	u, err := url.Parse(doc.Servers[0].URL)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(u.Path, "/")
 }
 
 func function(prefix, path, method string, item *openapi3.PathItem, op *openapi3.Operation) functions.Function {
