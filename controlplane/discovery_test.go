@@ -83,7 +83,7 @@ func TestBadDocumentsWaitForThePollInterval(t *testing.T) {
 			return
 		}
 		gets.Add(1)
-		w.Write([]byte(`{"openapi": "3.0.0", "paths": {"/a": {"$ref": "http://169.254.169.254/x"}}}`))
+		w.Write([]byte(`{"openapi": "3.0.0", "paths": {"/a": {"get": "not an operation"}}}`))
 	}))
 	defer srv.Close()
 	_, port, _ := splitPort(srv.URL)

@@ -3,7 +3,9 @@ package openapi
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +20,30 @@ import (
 // schemas no function reads) and some hold references that cannot be
 // resolved; a reference that fails costs only what it stood for.
 
+// loc says where in the document a part is, for what was skipped; it is
+// spelled out only then.
+type loc struct {
+	item   string // `paths["/a"]`
+	method string // "get"; "" for the path item's own parameters
+	param  int    // the parameter's index; -1 for the request body
+	prop   string // a body property, "" for the body itself
+}
+
+func (l loc) String() string {
+	at := l.item
+	if l.method != "" {
+		at += "." + l.method
+	}
+	if l.param >= 0 {
+		return fmt.Sprintf("%s.parameters[%d].schema", at, l.param)
+	}
+	at += ".requestBody"
+	if l.prop != "" {
+		at += fmt.Sprintf(`.content["application/json"].schema.properties[%q]`, l.prop)
+	}
+	return at
+}
+
 // maxRefHops bounds a chain of references ($ref to a $ref…), cycles too.
 const maxRefHops = 32
 
@@ -28,7 +54,11 @@ type leanDoc struct {
 	// JSON pointer: a components section is decoded once, not once per
 	// reference into it.
 	objects map[string]map[string]json.RawMessage
-	skipped []string
+	// schemas and parameters are what references resolved to, by
+	// reference: shared components are read once, not once per use.
+	schemas    map[string]leanSchema
+	parameters map[string]leanParameter
+	skipped    []string
 }
 
 type leanOperation struct {
@@ -38,26 +68,32 @@ type leanOperation struct {
 }
 
 type leanParameter struct {
-	Ref      string          `json:"$ref"`
-	Name     string          `json:"name"`
-	In       string          `json:"in"`
-	Required bool            `json:"required"`
-	Schema   json.RawMessage `json:"schema"`
+	Name, In string
+	Required bool
+	Schema   json.RawMessage
 }
 
 type leanSchema struct {
 	Type       json.RawMessage
-	Properties map[string]json.RawMessage
+	Properties members
 	Required   []string
 }
 
-var operationKeys = map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true, "head": true, "patch": true, "trace": true}
+// operationMethods are the members of a path item that are operations,
+// sorted.
+var operationMethods = []string{"delete", "get", "head", "options", "patch", "post", "put", "trace"}
+
+// stringer is a fixed location.
+type stringer string
+
+func (s stringer) String() string { return string(s) }
 
 // leanV3 reads the functions of an OpenAPI 3 document, decoded at its top
 // level, and what it skipped. A document that declares more than
 // maxOperations operations is refused before any is read.
 func leanV3(top map[string]json.RawMessage, maxOperations int) ([]functions.Function, []string, error) {
-	d := &leanDoc{top: top, objects: map[string]map[string]json.RawMessage{}}
+	d := &leanDoc{top: top, objects: map[string]map[string]json.RawMessage{},
+		schemas: map[string]leanSchema{}, parameters: map[string]leanParameter{}}
 	paths, err := splitPaths(d.top["paths"])
 	if err != nil {
 		return nil, nil, err
@@ -67,26 +103,27 @@ func leanV3(top map[string]json.RawMessage, maxOperations int) ([]functions.Func
 	}
 	prefix := d.serverPath()
 	byName := map[string]functions.Function{}
-	for _, p := range sortedKeys(paths) {
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		item, where := d.pathItem(p, paths[p])
 		var shared []json.RawMessage
-		if raw := item["parameters"]; len(raw) > 0 {
-			if err := json.Unmarshal(raw, &shared); err != nil {
+		if raw := item.value("parameters"); len(raw) > 0 {
+			if shared, err = splitArray(raw); err != nil {
 				return nil, nil, fmt.Errorf("%s.parameters: %w", where, err)
 			}
 		}
-		for _, m := range sortedKeys(item) {
-			if !operationKeys[m] {
+		for _, m := range operationMethods {
+			raw, ok := item.get(m)
+			if !ok {
 				continue
 			}
-			op, err := decodeOperation(item[m])
+			op, err := decodeOperation(raw)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s.%s: %w", where, m, err)
 			}
 			if len(byName) >= maxOperations {
 				return nil, nil, fmt.Errorf("document declares more than %d operations", maxOperations)
 			}
-			f := d.function(prefix, p, strings.ToUpper(m), where+"."+m, op, shared)
+			f := d.function(prefix, p, m, where, op, shared)
 			if _, dup := byName[f.Name]; dup {
 				f.Name = functionName("", strings.ToUpper(m), p) // an operationId used twice: fall back for the second
 			}
@@ -104,75 +141,115 @@ func leanV3(top map[string]json.RawMessage, maxOperations int) ([]functions.Func
 
 // pathItem is a path item, followed if it is a reference (one that cannot
 // be followed leaves the path without operations, and is skipped).
-func (d *leanDoc) pathItem(p string, item map[string]json.RawMessage) (map[string]json.RawMessage, string) {
+func (d *leanDoc) pathItem(p string, item members) (members, string) {
 	where := fmt.Sprintf("paths[%q]", p)
 	var ref string
-	if raw, ok := item["$ref"]; !ok || json.Unmarshal(raw, &ref) != nil || ref == "" {
+	if raw, ok := item.get("$ref"); !ok || json.Unmarshal(raw, &ref) != nil || ref == "" {
 		return item, where
 	}
 	raw, err := d.follow(ref)
-	var target map[string]json.RawMessage
+	var target members
 	if err == nil {
 		target, err = splitObject(raw)
 	}
 	if err != nil {
-		d.skip(where, err)
+		d.skip(stringer(where), err)
 		return nil, where
 	}
 	return target, where
 }
 
-func (d *leanDoc) function(prefix, path, method, where string, op leanOperation, shared []json.RawMessage) functions.Function {
-	rest := &functions.RESTFunction{Method: method, Path: prefix + path}
-	seen := map[string]bool{}
-	for i, raw := range append(append([]json.RawMessage{}, op.Parameters...), shared...) { // the operation's own win
-		at := fmt.Sprintf("%s.parameters[%d]", where, i)
+func (d *leanDoc) function(prefix, path, method, item string, op leanOperation, shared []json.RawMessage) functions.Function {
+	rest := &functions.RESTFunction{Method: strings.ToUpper(method), Path: prefix + path}
+	var seen []leanParameter
+	for i, raw := range slices.Concat(op.Parameters, shared) { // the operation's own win
+		at := loc{item: item, method: method, param: i}
 		if i >= len(op.Parameters) {
-			at = fmt.Sprintf("%s.parameters[%d]", strings.TrimSuffix(where, "."+strings.ToLower(method)), i-len(op.Parameters))
+			at = loc{item: item, param: i - len(op.Parameters)}
 		}
 		p, ok := d.parameter(at, raw)
-		if !ok || seen[p.In+"/"+p.Name] {
+		if !ok || slices.ContainsFunc(seen, func(q leanParameter) bool { return q.In == p.In && q.Name == p.Name }) {
 			continue
 		}
-		seen[p.In+"/"+p.Name] = true
+		seen = append(seen, p)
 		switch p.In {
 		case "path", "query", "header":
-			rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required, Type: d.schemaType(at+".schema", p.Schema)})
+			rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required,
+				Type: d.schemaType(at, p.Schema)})
 		}
 	}
-	rest.BodyContentType, rest.Parameters = d.bodyParameters(where+".requestBody", op.RequestBody, rest.Parameters)
+	rest.BodyContentType, rest.Parameters = d.bodyParameters(loc{item: item, method: method, param: -1}, op.RequestBody, rest.Parameters)
 	sort.SliceStable(rest.Parameters, func(i, j int) bool { return rest.Parameters[i].In < rest.Parameters[j].In })
-	return functions.Function{Name: functionName(op.OperationID, method, path), Kind: functions.KindREST, REST: rest}
+	return functions.Function{Name: functionName(op.OperationID, rest.Method, path), Kind: functions.KindREST, REST: rest}
 }
 
 // parameter reads a parameter, following references; false when it
 // cannot be read (skipped).
-func (d *leanDoc) parameter(where string, raw json.RawMessage) (leanParameter, bool) {
-	var p leanParameter
+func (d *leanDoc) parameter(where loc, raw json.RawMessage) (leanParameter, bool) {
+	var first string // the reference the parameter came through, if any
 	for hops := 0; ; hops++ {
-		if err := json.Unmarshal(raw, &p); err != nil {
-			d.skip(where, err)
-			return p, false
+		members, err := splitObject(raw)
+		var ref string
+		var isRef bool
+		if err == nil {
+			ref, isRef, err = refOf(members)
 		}
-		if p.Ref == "" {
+		if err == nil && !isRef {
+			p, err := decodeParameter(members)
+			if err != nil {
+				d.skip(where, err)
+				return p, false
+			}
+			if first != "" {
+				d.parameters[first] = p
+			}
 			return p, true
 		}
-		next, err := d.followHop(p.Ref, hops)
+		if err == nil && hops == 0 {
+			if p, ok := d.parameters[ref]; ok {
+				return p, true
+			}
+			first = ref
+		}
+		if err == nil {
+			raw, err = d.followHop(ref, hops)
+		}
 		if err != nil {
 			d.skip(where, err)
-			return p, false
+			return leanParameter{}, false
 		}
-		raw, p = next, leanParameter{}
 	}
+}
+
+// decodeParameter reads what discovery needs of a parameter.
+func decodeParameter(m members) (leanParameter, error) {
+	p := leanParameter{Schema: m.value("schema")}
+	var err error
+	if v, ok := m.get("name"); ok {
+		if p.Name, err = decodeString(v); err != nil {
+			return p, fmt.Errorf("name: %w", err)
+		}
+	}
+	if v, ok := m.get("in"); ok {
+		if p.In, err = decodeString(v); err != nil {
+			return p, fmt.Errorf("in: %w", err)
+		}
+	}
+	if v, ok := m.get("required"); ok {
+		if err := json.Unmarshal(v, &p.Required); err != nil {
+			return p, fmt.Errorf("required: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // bodyParameters adds the properties of a JSON request body as parameters,
 // and says the body's media type: JSON, else the first (sorted).
-func (d *leanDoc) bodyParameters(where string, raw json.RawMessage, params []functions.Parameter) (string, []functions.Parameter) {
+func (d *leanDoc) bodyParameters(where loc, raw json.RawMessage, params []functions.Parameter) (string, []functions.Parameter) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", params
 	}
-	var body map[string]json.RawMessage
+	var body members
 	for hops := 0; ; hops++ {
 		var err error
 		if body, err = splitObject(raw); err != nil {
@@ -191,13 +268,13 @@ func (d *leanDoc) bodyParameters(where string, raw json.RawMessage, params []fun
 			return "", params
 		}
 	}
-	content, err := splitObject(body["content"])
+	content, err := splitObject(body.value("content"))
 	if err != nil {
 		return "", params // no content: no body to describe
 	}
 	rawMT, ok := jsonMediaType(content)
 	if !ok {
-		types := sortedKeys(content)
+		types := content.sortedKeys()
 		if len(types) == 0 {
 			return "", params
 		}
@@ -208,7 +285,7 @@ func (d *leanDoc) bodyParameters(where string, raw json.RawMessage, params []fun
 		d.skip(where, err)
 		return "application/json", params
 	}
-	s, ok := d.schema(where+`.content["application/json"].schema`, mt["schema"])
+	s, ok := d.schema(where, mt.value("schema"))
 	if !ok {
 		return "application/json", params
 	}
@@ -216,9 +293,9 @@ func (d *leanDoc) bodyParameters(where string, raw json.RawMessage, params []fun
 	for _, r := range s.Required {
 		required[r] = true
 	}
-	for _, n := range sortedKeys(s.Properties) {
+	for _, n := range s.Properties.sortedKeys() {
 		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n],
-			Type: d.schemaType(fmt.Sprintf("%s.properties[%q]", where, n), s.Properties[n])})
+			Type: d.schemaType(loc{item: where.item, method: where.method, param: -1, prop: n}, s.Properties.value(n))})
 	}
 	return "application/json", params
 }
@@ -226,35 +303,45 @@ func (d *leanDoc) bodyParameters(where string, raw json.RawMessage, params []fun
 // jsonMediaType is a body's JSON media type, as kin-openapi's
 // Content.Get("application/json") finds it: exactly, else application/*,
 // else */*.
-func jsonMediaType[M any](content map[string]M) (M, bool) {
+func jsonMediaType(content members) (json.RawMessage, bool) {
 	for _, mt := range []string{"application/json", "application/*", "*/*"} {
-		if v, ok := content[mt]; ok {
+		if v, ok := content.get(mt); ok {
 			return v, true
 		}
 	}
-	var none M
-	return none, false
+	return nil, false
 }
 
 // schema reads a schema's top level, following references; false when
 // there is none or it cannot be read (skipped).
-func (d *leanDoc) schema(where string, raw json.RawMessage) (leanSchema, bool) {
+func (d *leanDoc) schema(where loc, raw json.RawMessage) (leanSchema, bool) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return leanSchema{}, false
 	}
+	var first string // the reference the schema came through, if any
 	for hops := 0; ; hops++ {
 		members, err := splitObject(raw)
-		if err != nil {
-			d.skip(where, err)
-			return leanSchema{}, false
+		var ref string
+		var isRef bool
+		if err == nil {
+			ref, isRef, err = refOf(members)
 		}
-		ref, isRef, err := refOf(members)
 		if err == nil && !isRef {
 			s, err := decodeSchema(members)
 			if err != nil {
 				d.skip(where, err)
+				return s, false
 			}
-			return s, err == nil
+			if first != "" {
+				d.schemas[first] = s
+			}
+			return s, true
+		}
+		if err == nil && hops == 0 {
+			if s, ok := d.schemas[ref]; ok {
+				return s, true
+			}
+			first = ref
 		}
 		if err == nil {
 			raw, err = d.followHop(ref, hops)
@@ -267,8 +354,8 @@ func (d *leanDoc) schema(where string, raw json.RawMessage) (leanSchema, bool) {
 }
 
 // refOf is an object's $ref, if it has one.
-func refOf(members map[string]json.RawMessage) (string, bool, error) {
-	raw, ok := members["$ref"]
+func refOf(m members) (string, bool, error) {
+	raw, ok := m.get("$ref")
 	if !ok {
 		return "", false, nil
 	}
@@ -281,16 +368,16 @@ func refOf(members map[string]json.RawMessage) (string, bool, error) {
 
 // decodeSchema reads what discovery needs of a schema: its type, its
 // properties (each read when needed) and which are required.
-func decodeSchema(members map[string]json.RawMessage) (leanSchema, error) {
-	s := leanSchema{Type: members["type"]}
-	if raw, ok := members["properties"]; ok {
+func decodeSchema(m members) (leanSchema, error) {
+	s := leanSchema{Type: m.value("type")}
+	if raw, ok := m.get("properties"); ok {
 		props, err := splitObject(raw)
 		if err != nil {
 			return s, fmt.Errorf("properties: %w", err)
 		}
 		s.Properties = props
 	}
-	if raw, ok := members["required"]; ok {
+	if raw, ok := m.get("required"); ok {
 		if err := json.Unmarshal(raw, &s.Required); err != nil {
 			return s, fmt.Errorf("required: %w", err)
 		}
@@ -299,7 +386,7 @@ func decodeSchema(members map[string]json.RawMessage) (leanSchema, error) {
 }
 
 // splitPaths splits the paths object and each path item in it.
-func splitPaths(raw json.RawMessage) (map[string]map[string]json.RawMessage, error) {
+func splitPaths(raw json.RawMessage) (map[string]members, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
@@ -307,10 +394,10 @@ func splitPaths(raw json.RawMessage) (map[string]map[string]json.RawMessage, err
 	if err != nil {
 		return nil, fmt.Errorf("paths: %w", err)
 	}
-	out := make(map[string]map[string]json.RawMessage, len(items))
-	for p, item := range items {
-		if out[p], err = splitObject(item); err != nil {
-			return nil, fmt.Errorf("paths[%q]: %w", p, err)
+	out := make(map[string]members, len(items))
+	for _, item := range items {
+		if out[item.name()], err = splitObject(item.value); err != nil {
+			return nil, fmt.Errorf("paths[%q]: %w", item.name(), err)
 		}
 	}
 	return out, nil
@@ -320,33 +407,32 @@ func splitPaths(raw json.RawMessage) (map[string]map[string]json.RawMessage, err
 // (responses above all) is not read.
 func decodeOperation(raw json.RawMessage) (leanOperation, error) {
 	var op leanOperation
-	members, err := splitObject(raw)
+	m, err := splitObject(raw)
 	if err != nil {
 		return op, err
 	}
-	if v, ok := members["operationId"]; ok {
-		if err := json.Unmarshal(v, &op.OperationID); err != nil {
+	if v, ok := m.get("operationId"); ok {
+		if op.OperationID, err = decodeString(v); err != nil {
 			return op, fmt.Errorf("operationId: %w", err)
 		}
 	}
-	if v, ok := members["parameters"]; ok {
-		if err := json.Unmarshal(v, &op.Parameters); err != nil {
+	if v, ok := m.get("parameters"); ok {
+		if op.Parameters, err = splitArray(v); err != nil {
 			return op, fmt.Errorf("parameters: %w", err)
 		}
 	}
-	op.RequestBody = members["requestBody"]
+	op.RequestBody = m.value("requestBody")
 	return op, nil
 }
 
 // schemaType is a schema's JSON type: its type, or the first of its types
 // that is not "null" (3.1 allows ["string", "null"]); "" when it has none.
-func (d *leanDoc) schemaType(where string, raw json.RawMessage) string {
+func (d *leanDoc) schemaType(where loc, raw json.RawMessage) string {
 	s, ok := d.schema(where, raw)
 	if !ok || len(s.Type) == 0 {
 		return ""
 	}
-	var one string
-	if json.Unmarshal(s.Type, &one) == nil {
+	if one, err := decodeString(s.Type); err == nil {
 		return one
 	}
 	var many []string
@@ -407,16 +493,17 @@ func (d *leanDoc) object(pointer string, raw json.RawMessage) (map[string]json.R
 	if obj, ok := d.objects[pointer]; ok {
 		return obj, nil
 	}
-	obj, err := splitObject(raw)
+	m, err := splitObject(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not an object", pointer)
 	}
+	obj := m.asMap()
 	d.objects[pointer] = obj
 	return obj, nil
 }
 
-func (d *leanDoc) skip(where string, err error) {
-	d.skipped = append(d.skipped, where+": "+err.Error())
+func (d *leanDoc) skip(where fmt.Stringer, err error) {
+	d.skipped = append(d.skipped, where.String()+": "+err.Error())
 }
 
 // serverPath is the path part of the first server URL ("/api" from
@@ -433,13 +520,4 @@ func (d *leanDoc) serverPath() string {
 		return ""
 	}
 	return strings.TrimSuffix(u.Path, "/")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -53,7 +53,7 @@ func ParseLimited(data []byte, maxOperations int) (Parsed, error) {
 	_ = json.Unmarshal(top["openapi"], &openapi)
 	switch {
 	case strings.HasPrefix(swagger, "2."):
-		fns, err := swagger2(top, maxOperations)
+		fns, err := safeSwagger2(top, maxOperations)
 		if err != nil {
 			return Parsed{}, fmt.Errorf("swagger %s: %w", swagger, err)
 		}
@@ -81,7 +81,7 @@ func decodeTop(data []byte) (map[string]json.RawMessage, error) {
 			return nil, err
 		}
 		if top, err := splitObject(data); err == nil {
-			return top, nil
+			return top.asMap(), nil
 		}
 		// YAML's flow style starts with "{" too.
 	}
@@ -92,7 +92,8 @@ func decodeTop(data []byte) (map[string]json.RawMessage, error) {
 	if err := checkDepth(js); err != nil {
 		return nil, err
 	}
-	return splitObject(js)
+	top, err := splitObject(js)
+	return top.asMap(), err
 }
 
 func checkDepth(js []byte) error {
@@ -105,8 +106,7 @@ func checkDepth(js []byte) error {
 // swagger2 reads a Swagger 2.0 document with kin-openapi, converted to
 // OpenAPI 3: its operations under basePath.
 func swagger2(top map[string]json.RawMessage, maxOperations int) ([]functions.Function, error) {
-	var paths map[string]map[string]json.RawMessage
-	_ = json.Unmarshal(top["paths"], &paths) // kin reports paths it cannot read
+	paths, _ := splitPaths(top["paths"]) // kin reports paths it cannot read
 	if n := countOperations(paths); n > maxOperations {
 		return nil, tooManyOperations(n, maxOperations)
 	}
@@ -123,6 +123,17 @@ func swagger2(top map[string]json.RawMessage, maxOperations int) ([]functions.Fu
 		return nil, err
 	}
 	return operations(doc, strings.TrimSuffix(doc2.BasePath, "/"), maxOperations)
+}
+
+// safeSwagger2 is swagger2 with kin-openapi's panics (hostile documents
+// make its conversion dereference nil) turned into errors.
+func safeSwagger2(top map[string]json.RawMessage, maxOperations int) (fns []functions.Function, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fns, err = nil, fmt.Errorf("kin-openapi failed: %v", r)
+		}
+	}()
+	return swagger2(top, maxOperations)
 }
 
 func tooManyOperations(n, maxOperations int) error {
@@ -153,11 +164,11 @@ func depth(js []byte) int {
 
 // countOperations counts the operations of decoded paths without
 // reading them: the check on their number comes before the expensive part.
-func countOperations(paths map[string]map[string]json.RawMessage) int {
+func countOperations(paths map[string]members) int {
 	n := 0
 	for _, item := range paths {
-		for k := range item {
-			if operationKeys[k] {
+		for _, m := range operationMethods {
+			if _, ok := item.get(m); ok {
 				n++
 			}
 		}
