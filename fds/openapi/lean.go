@@ -186,28 +186,37 @@ func (d *leanDoc) function(prefix, path, method, item string, op leanOperation, 
 // parameter reads a parameter, following references; false when it
 // cannot be read (skipped).
 func (d *leanDoc) parameter(where loc, raw json.RawMessage) (leanParameter, bool) {
-	var first string // the reference the parameter came through, if any
+	return resolve(d, where, raw, d.parameters, decodeParameter)
+}
+
+// resolve reads an object that may be a reference (to a reference…):
+// decode reads the object the chain ends at. What a reference resolved to
+// is kept in cache (when there is one). False when it cannot be read
+// (skipped).
+func resolve[T any](d *leanDoc, where loc, raw json.RawMessage, cache map[string]T, decode func(members) (T, error)) (T, bool) {
+	var none T
+	var first string // the reference the object came through, if any
 	for hops := 0; ; hops++ {
-		members, err := splitObject(raw)
+		m, err := splitObject(raw)
 		var ref string
 		var isRef bool
 		if err == nil {
-			ref, isRef, err = refOf(members)
+			ref, isRef, err = refOf(m)
 		}
 		if err == nil && !isRef {
-			p, err := decodeParameter(members)
+			v, err := decode(m)
 			if err != nil {
 				d.skip(where, err)
-				return p, false
+				return none, false
 			}
-			if first != "" {
-				d.parameters[first] = p
+			if first != "" && cache != nil {
+				cache[first] = v
 			}
-			return p, true
+			return v, true
 		}
 		if err == nil && hops == 0 {
-			if p, ok := d.parameters[ref]; ok {
-				return p, true
+			if v, ok := cache[ref]; ok {
+				return v, true
 			}
 			first = ref
 		}
@@ -216,7 +225,7 @@ func (d *leanDoc) parameter(where loc, raw json.RawMessage) (leanParameter, bool
 		}
 		if err != nil {
 			d.skip(where, err)
-			return leanParameter{}, false
+			return none, false
 		}
 	}
 }
@@ -249,24 +258,9 @@ func (d *leanDoc) bodyParameters(where loc, raw json.RawMessage, params []functi
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", params
 	}
-	var body members
-	for hops := 0; ; hops++ {
-		var err error
-		if body, err = splitObject(raw); err != nil {
-			d.skip(where, err)
-			return "", params
-		}
-		ref, isRef, err := refOf(body)
-		if err == nil && !isRef {
-			break
-		}
-		if err == nil {
-			raw, err = d.followHop(ref, hops)
-		}
-		if err != nil {
-			d.skip(where, err)
-			return "", params
-		}
+	body, ok := resolve(d, where, raw, nil, func(m members) (members, error) { return m, nil })
+	if !ok {
+		return "", params
 	}
 	content, err := splitObject(body.value("content"))
 	if err != nil {
@@ -318,39 +312,7 @@ func (d *leanDoc) schema(where loc, raw json.RawMessage) (leanSchema, bool) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return leanSchema{}, false
 	}
-	var first string // the reference the schema came through, if any
-	for hops := 0; ; hops++ {
-		members, err := splitObject(raw)
-		var ref string
-		var isRef bool
-		if err == nil {
-			ref, isRef, err = refOf(members)
-		}
-		if err == nil && !isRef {
-			s, err := decodeSchema(members)
-			if err != nil {
-				d.skip(where, err)
-				return s, false
-			}
-			if first != "" {
-				d.schemas[first] = s
-			}
-			return s, true
-		}
-		if err == nil && hops == 0 {
-			if s, ok := d.schemas[ref]; ok {
-				return s, true
-			}
-			first = ref
-		}
-		if err == nil {
-			raw, err = d.followHop(ref, hops)
-		}
-		if err != nil {
-			d.skip(where, err)
-			return leanSchema{}, false
-		}
-	}
+	return resolve(d, where, raw, d.schemas, decodeSchema)
 }
 
 // refOf is an object's $ref, if it has one.
