@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -15,7 +16,12 @@ func TestDemo(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is needed to run the demo's printed lines: install it (apt-get install curl)")
 	}
+	// The demo records where it is in the user's cache directory; this
+	// one is the test's own, shared with the gluonctl lines it runs.
+	cache := t.TempDir()
+	env := append(os.Environ(), "XDG_CACHE_HOME="+cache, "GLUON_ADMIN_ADDR=", "GLUON_CONFIG_DIR=")
 	cmd := exec.Command(gluonBin, "demo", "--port", "0")
+	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,8 @@ func TestDemo(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var curls []string
+	var curls, gluonctls []string
+	var admin string
 	timeout := time.After(60 * time.Second)
 	for done := false; !done; {
 		select {
@@ -40,8 +47,13 @@ func TestDemo(t *testing.T) {
 			if !ok {
 				t.Fatalf("demo exited early; printed curl lines: %v", curls)
 			}
-			if l := strings.TrimSpace(line); strings.HasPrefix(l, "curl ") {
+			switch l := strings.TrimSpace(line); {
+			case strings.HasPrefix(l, "curl "):
 				curls = append(curls, l)
+			case strings.HasPrefix(l, "gluonctl "):
+				gluonctls = append(gluonctls, l)
+			case strings.HasPrefix(l, "Admin endpoint: "):
+				admin = strings.TrimPrefix(l, "Admin endpoint: ")
 			}
 			done = strings.Contains(line, "Ctrl-C")
 		case <-timeout:
@@ -78,6 +90,30 @@ func TestDemo(t *testing.T) {
 				}
 				break
 			}
+		}
+	}
+	checkDemoGluonctl(t, env, admin, gluonctls)
+}
+
+// checkDemoGluonctl: the admin URL the demo printed answers, and each
+// gluonctl line it printed works as printed, finding the demo without
+// flags.
+func checkDemoGluonctl(t *testing.T, env []string, admin string, lines []string) {
+	t.Helper()
+	if code, body := get(t, admin, nil); code != 200 || !strings.Contains(body, `"ready": true`) {
+		t.Errorf("the admin URL %q: %d %s", admin, code, body)
+	}
+	want := map[string]string{"get upstreams": "petstore", "get functions": "findPetById", "get routes": "/petstore/findPet", "check": "Control plane: ready"}
+	if len(lines) != len(want) {
+		t.Fatalf("demo printed gluonctl lines %q", lines)
+	}
+	for _, line := range lines {
+		args := strings.Fields(strings.TrimPrefix(line, "gluonctl "))
+		cmd := exec.Command(gluonctlBin, args...)
+		cmd.Env = env
+		got, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(got), want[strings.Join(args, " ")]) {
+			t.Errorf("%s: %v\n%s", line, err, got)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gluon-gateway/gluon/cmd/internal/demofile"
 	azurestandin "github.com/gluon-gateway/gluon/fds/azure/standin"
 	"github.com/gluon-gateway/gluon/fds/lambda/standin"
 	"github.com/gluon-gateway/gluon/fds/openapi/petstore"
@@ -64,14 +65,43 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 	if verbose {
 		log = newLogger()
 	}
-	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: "127.0.0.1:0", rlsAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
+	admin, err := demoAdminAddr()
+	if err != nil {
+		return err
+	}
+	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: admin, rlsAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
 	served := make(chan error, 1)
 	go func() { served <- runServe(ctx, o, log) }()
 	if err := waitForGateway(ctx, gw, served); err != nil {
 		return err
 	}
-	printDemo(out, gw, configDir)
+	// gluonctl finds the demo through this record; without it, the lines
+	// printed say where the demo is.
+	flags := ""
+	if remove, err := demofile.Write(demofile.Info{PID: os.Getpid(), AdminAddr: admin, ConfigDir: configDir}); err == nil {
+		defer remove()
+	} else {
+		flags = " --admin-addr " + admin + " --config-dir " + configDir
+	}
+	printDemo(out, gw, admin, configDir, flags)
 	return <-served
+}
+
+// defaultAdminAddr is where gluonctl looks for the admin endpoint first.
+const defaultAdminAddr = "127.0.0.1:9976"
+
+// demoAdminAddr is gluonctl's default admin address when it is free, else
+// a free port: a second demo, or a gluon serve already running, keeps its
+// own.
+func demoAdminAddr() (string, error) {
+	lis, err := net.Listen("tcp", defaultAdminAddr)
+	if err != nil {
+		if lis, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", fmt.Errorf("demo admin address: %w", err)
+		}
+	}
+	addr := lis.Addr().String()
+	return addr, lis.Close()
 }
 
 // demoService answers with its name and what it received, so the demo's
@@ -392,12 +422,13 @@ func answers(url string, headers map[string]string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func printDemo(out io.Writer, gw, configDir string) {
+func printDemo(out io.Writer, gw, admin, configDir, gluonctlFlags string) {
 	base := "http://" + gw
 	fmt.Fprintf(out, `Gluon demo is running. Config: %s (edit it: changes apply at once)
+Admin endpoint: http://%s/statusz
 
 Try:
-`, configDir)
+`, configDir, admin)
 	for _, line := range []string{
 		"curl -s " + base + "/health",
 		"curl -s -H 'x-pet-id: 2' " + base + "/petstore/findPet",
@@ -412,6 +443,10 @@ Try:
 		"curl -s -i " + base + "/old",
 	} {
 		fmt.Fprintln(out, "  "+line)
+	}
+	fmt.Fprintln(out, "\nAnd look around with gluonctl (go run ./cmd/gluonctl …, or a built gluonctl):")
+	for _, cmd := range []string{"get upstreams", "get functions", "get routes", "check"} {
+		fmt.Fprintln(out, "  gluonctl "+cmd+gluonctlFlags)
 	}
 	fmt.Fprintln(out, "\nPress Ctrl-C to stop.")
 }

@@ -84,14 +84,17 @@ func stateOf(st *statusDoc, k api.Key) string {
 func getCommand(o *options) *cobra.Command {
 	cmd := &cobra.Command{Use: "get", Short: "Show resources, functions, routes and proxies"}
 	var vsName string
-	routes := &cobra.Command{Use: "routes", Aliases: []string{"route"}, Short: "Show a virtual service's routes", RunE: func(*cobra.Command, []string) error {
+	routes := &cobra.Command{Use: "routes", Aliases: []string{"route"}, Short: "Show the routes of a virtual service, or of every one", RunE: func(*cobra.Command, []string) error {
+		if vsName == "" {
+			return o.allRoutes()
+		}
 		vs, err := o.virtualService(vsName, false)
 		if err != nil {
 			return err
 		}
 		return o.render(vs.Spec.VirtualHost.Routes, func(w io.Writer) error { return routesTable(vs.Spec.VirtualHost.Routes).write(w) })
 	}}
-	routes.Flags().StringVar(&vsName, "name", "default", "the virtual service")
+	routes.Flags().StringVar(&vsName, "name", "", "the virtual service (default: every one)")
 	cmd.AddCommand(
 		&cobra.Command{Use: "upstreams", Aliases: []string{"upstream", "us"}, Short: "Show upstreams with their discovered functions", RunE: func(*cobra.Command, []string) error {
 			res, err := o.resources()
@@ -129,6 +132,42 @@ func getCommand(o *options) *cobra.Command {
 		}},
 	)
 	return cmd
+}
+
+// virtualServiceRoutes are a virtual service's routes, as the routes of
+// every virtual service are shown in YAML and JSON.
+type virtualServiceRoutes struct {
+	VirtualService string      `json:"virtualService"`
+	Routes         []api.Route `json:"routes"`
+}
+
+// allRoutes shows the routes of every virtual service, each table headed
+// by its virtual service.
+func (o *options) allRoutes() error {
+	res, err := o.resources()
+	if err != nil {
+		return err
+	}
+	all := make([]virtualServiceRoutes, 0, len(res.VirtualServices))
+	for _, vs := range res.VirtualServices {
+		all = append(all, virtualServiceRoutes{VirtualService: vs.Namespace + "/" + vs.Name, Routes: vs.Spec.VirtualHost.Routes})
+	}
+	return o.render(all, func(w io.Writer) error {
+		if len(all) == 0 {
+			_, err := fmt.Fprintln(w, "no virtual services")
+			return err
+		}
+		for i, vs := range all {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "Virtual service %s:\n", vs.VirtualService)
+			if err := routesTable(vs.Routes).write(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (o *options) resources() (api.Resources, error) {

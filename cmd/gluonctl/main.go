@@ -4,11 +4,14 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gluon-gateway/gluon/cmd/internal/demofile"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -35,8 +38,10 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	f := root.PersistentFlags()
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table, yaml or json")
-	f.StringVar(&o.configDir, "config-dir", os.Getenv("GLUON_CONFIG_DIR"), "the config directory gluon serve watches (file mode; env GLUON_CONFIG_DIR)")
-	f.StringVar(&o.adminAddr, "admin-addr", envOr("GLUON_ADMIN_ADDR", "127.0.0.1:9976"), "the control plane's admin address (env GLUON_ADMIN_ADDR)")
+	// A running `gluon demo` is found without flags: its record says where.
+	demo, _ := demofile.Read()
+	f.StringVar(&o.configDir, "config-dir", envOr("GLUON_CONFIG_DIR", demo.ConfigDir), "the config directory gluon serve watches (file mode; env GLUON_CONFIG_DIR; default a running gluon demo's)")
+	f.StringVar(&o.adminAddr, "admin-addr", envOr("GLUON_ADMIN_ADDR", cmp.Or(demo.AdminAddr, "127.0.0.1:9976")), "the control plane's admin address (env GLUON_ADMIN_ADDR; default a running gluon demo's)")
 	f.StringVar(&o.adminTokenFile, "admin-token-file", os.Getenv("GLUON_ADMIN_TOKEN_FILE"), "file holding the admin endpoint's bearer token (env GLUON_ADMIN_TOKEN_FILE)")
 	f.StringVar(&o.adminCA, "admin-ca", os.Getenv("GLUON_ADMIN_CA"), "PEM CA bundle of an admin endpoint served over TLS (env GLUON_ADMIN_CA; turns on https)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Kubernetes mode: the cluster's kubeconfig")
