@@ -26,6 +26,7 @@ type loc struct {
 	item   string // `paths["/a"]`
 	method string // "get"; "" for the path item's own parameters
 	param  int    // the parameter's index; -1 for the request body
+	schema bool   // the parameter's schema, not the parameter
 	prop   string // a body property, "" for the body itself
 }
 
@@ -35,7 +36,11 @@ func (l loc) String() string {
 		at += "." + l.method
 	}
 	if l.param >= 0 {
-		return fmt.Sprintf("%s.parameters[%d].schema", at, l.param)
+		at = fmt.Sprintf("%s.parameters[%d]", at, l.param)
+		if l.schema {
+			at += ".schema"
+		}
+		return at
 	}
 	at += ".requestBody"
 	if l.prop != "" {
@@ -175,7 +180,7 @@ func (d *leanDoc) function(prefix, path, method, item string, op leanOperation, 
 		switch p.In {
 		case "path", "query", "header":
 			rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required,
-				Type: d.schemaType(at, p.Schema)})
+				Type: d.schemaType(loc{item: at.item, method: at.method, param: at.param, schema: true}, p.Schema)})
 		}
 	}
 	rest.BodyContentType, rest.Parameters = d.bodyParameters(loc{item: item, method: method, param: -1}, op.RequestBody, rest.Parameters)

@@ -326,7 +326,7 @@ const brokenRefDocument = `{"openapi": "3.0.3", "info": {"title": "t", "version"
 		"/broken": {"get": {"operationId": "getBroken", "parameters": [
 			{"name": "id", "in": "query", "required": true, "schema": {"type": "integer"}},
 			{"name": "meta", "in": "query", "schema": {"$ref": "#/components/schemas/A/additionalProperties"}}]}},
-		"/pets/{id}": {"get": {"operationId": "getPet", "parameters": [{"$ref": "#/components/parameters/Id"}]},
+		"/pets/{id}": {"get": {"operationId": "getPet", "parameters": [{"$ref": "#/components/parameters/Id"}, {"$ref": "#/components/parameters/Gone"}]},
 			"post": {"operationId": "addPet", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}}}}}},
 	"components": {
 		"parameters": {"Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}},
@@ -344,12 +344,13 @@ func TestUnresolvableReferencesKeepTheOperations(t *testing.T) {
 	if got := summary(p.Functions); got != want {
 		t.Errorf("functions: %s", got)
 	}
-	if len(p.Skipped) != 1 || p.Skipped[0] != `paths["/broken"].get.parameters[1].schema: $ref "#/components/schemas/A/additionalProperties": "additionalProperties" not found` {
+	if len(p.Skipped) != 2 || p.Skipped[0] != `paths["/broken"].get.parameters[1].schema: $ref "#/components/schemas/A/additionalProperties": "additionalProperties" not found` ||
+		p.Skipped[1] != `paths["/pets/{id}"].get.parameters[1]: $ref "#/components/parameters/Gone": "Gone" not found` {
 		t.Errorf("skipped %q", p.Skipped)
 	}
 	f := NewFinder(Target{Inline: brokenRefDocument})
 	found, err := f.Discover(context.Background())
-	if err != nil || len(found.Functions) != 3 || len(found.Skipped) != 1 {
+	if err != nil || len(found.Functions) != 3 || len(found.Skipped) != 2 {
 		t.Fatalf("discovered %+v, %v", found, err)
 	}
 }
