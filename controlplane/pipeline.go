@@ -261,6 +261,17 @@ func (p *Pipeline) SecretValues() map[string]bool {
 	return out
 }
 
+// Resources are the resources of the config source now in force; callers
+// read them and change nothing.
+func (p *Pipeline) Resources() api.Resources {
+	p.translateMu.Lock()
+	defer p.translateMu.Unlock()
+	if p.source == nil {
+		return api.Resources{}
+	}
+	return p.source.Resources
+}
+
 // XDSAnswers are the ACKs and NACKs xDS clients sent, by type URL.
 func (p *Pipeline) XDSAnswers() map[string]server.Answers { return p.server.Answers() }
 

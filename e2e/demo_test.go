@@ -39,7 +39,7 @@ func TestDemo(t *testing.T) {
 		close(lines)
 	}()
 	var curls, gluonctls []string
-	var admin string
+	var admin, console string
 	timeout := time.After(60 * time.Second)
 	for done := false; !done; {
 		select {
@@ -54,6 +54,8 @@ func TestDemo(t *testing.T) {
 				gluonctls = append(gluonctls, l)
 			case strings.HasPrefix(l, "Admin endpoint: "):
 				admin = strings.TrimPrefix(l, "Admin endpoint: ")
+			case strings.HasPrefix(l, "Console: "):
+				console = strings.TrimPrefix(l, "Console: ")
 			}
 			done = strings.Contains(line, "Ctrl-C")
 		case <-timeout:
@@ -93,6 +95,9 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	checkDemoGluonctl(t, env, admin, gluonctls)
+	if code, body := get(t, console, nil); code != 200 || !strings.Contains(body, "Gluon console") {
+		t.Errorf("the console URL %q: %d", console, code)
+	}
 }
 
 // checkDemoGluonctl: the admin URL the demo printed answers, and each

@@ -426,9 +426,10 @@ func printDemo(out io.Writer, gw, admin, configDir, gluonctlFlags string) {
 	base := "http://" + gw
 	fmt.Fprintf(out, `Gluon demo is running. Config: %s (edit it: changes apply at once)
 Admin endpoint: http://%s/statusz
+Console: http://%s/console/
 
 Try:
-`, configDir, admin)
+`, configDir, admin, admin)
 	for _, line := range []string{
 		"curl -s " + base + "/health",
 		"curl -s -H 'x-pet-id: 2' " + base + "/petstore/findPet",

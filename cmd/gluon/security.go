@@ -105,9 +105,20 @@ func (s security) adminAuth(h http.Handler) http.Handler {
 		return h
 	}
 	want := []byte("Bearer " + s.adminToken)
+	token := []byte(s.adminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" &&
-			subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+		// A browser cannot send a bearer token: the console is opened once
+		// with ?token=…, which becomes an HttpOnly cookie.
+		if q := r.URL.Query().Get("token"); q != "" && strings.HasPrefix(r.URL.Path, "/console/") &&
+			subtle.ConstantTimeCompare([]byte(q), token) == 1 {
+			http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: q, Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+			http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
+			return
+		}
+		c, _ := r.Cookie(consoleCookie)
+		authorized := subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 ||
+			c != nil && subtle.ConstantTimeCompare([]byte(c.Value), token) == 1
+		if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !authorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gluon-admin"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
@@ -115,3 +126,6 @@ func (s security) adminAuth(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// consoleCookie carries the admin token for the console's browser.
+const consoleCookie = "gluon_admin_token"

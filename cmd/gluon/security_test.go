@@ -59,3 +59,33 @@ func TestAdminTokenGuardsAllButProbes(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleTokenCookie: the console opened with the right ?token= gets
+// it as an HttpOnly cookie and is sent on without it; the cookie then
+// admits; a wrong token or cookie does not.
+func TestConsoleTokenCookie(t *testing.T) {
+	h := security{adminToken: "a-long-enough-admin-token"}.adminAuth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/?token=a-long-enough-admin-token", nil))
+	cookies := rec.Result().Cookies()
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console/" || len(cookies) != 1 || !cookies[0].HttpOnly {
+		t.Fatalf("login: %d %v %v", rec.Code, rec.Header(), cookies)
+	}
+	for _, tc := range []struct {
+		cookie string
+		want   int
+	}{{cookies[0].Value, 200}, {"wrong", 401}} {
+		req := httptest.NewRequest(http.MethodGet, "/console/api/state", nil)
+		req.AddCookie(&http.Cookie{Name: consoleCookie, Value: tc.cookie})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("cookie %q: %d, want %d", tc.cookie, rec.Code, tc.want)
+		}
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console/?token=wrong", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("a wrong token: %d", rec.Code)
+	}
+}
