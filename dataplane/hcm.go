@@ -18,6 +18,9 @@ type hcm struct {
 	chain  handler
 	stats  *httpStats
 	tracer *tracer // nil: no tracing
+	// routeStats are the statistics of the routes with a stat prefix, by
+	// route number (nil for the others; nil with statistics off).
+	routeStats []*routeStats
 }
 
 // routeMatch is what Envoy caches when it starts decoding a request: the
@@ -54,7 +57,7 @@ func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCl
 	for i := len(b.middlewares) - 1; i >= 0; i-- {
 		chain = b.middlewares[i](chain, clusters)
 	}
-	return &hcm{lc: lc, routes: b.routes, chain: chain, stats: st, tracer: t}
+	return &hcm{lc: lc, routes: b.routes, chain: chain, stats: st, tracer: t, routeStats: st.routes(b.routes)}
 }
 
 // ServeHTTP matches the route once, before any HTTP filter runs, as Envoy
@@ -74,7 +77,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Host = stripPort(r.Host)
 	}
 	var start time.Time
-	if len(h.lc.accessLogs) > 0 {
+	if len(h.lc.accessLogs) > 0 || h.routeStats != nil {
 		start = time.Now()
 	}
 	received := requestTarget(r)
@@ -95,6 +98,9 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.trace.end(m)
 	}
 	h.stats.response(m.sw.status())
+	if cr != nil && h.routeStats != nil {
+		h.routeStats[cr.idx].response(m.sw.status(), start)
+	}
 	if len(h.lc.accessLogs) > 0 {
 		h.logRequest(r, m, start)
 	}

@@ -35,6 +35,9 @@ type virtualHost struct {
 // compiledRoute is one route: match criteria plus exactly one action.
 type compiledRoute struct {
 	name string
+	// statPrefix, when set, counts the route's requests (Envoy's
+	// vhost.<vh>.route.<prefix>.*).
+	statPrefix string
 	// idx numbers the route within its table: filters bound to the table
 	// keep their per-route state in slices indexed by it.
 	idx         int
@@ -185,10 +188,10 @@ func compileVirtualHost(v *route.VirtualHost, ext *extensions) (*virtualHost, er
 func compileRoute(r *route.Route, ext *extensions) (*compiledRoute, error) {
 	if err := onlyFields(r, "name", "match", "route", "redirect", "direct_response", "metadata",
 		"request_headers_to_add", "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
-		"typed_per_filter_config"); err != nil {
+		"typed_per_filter_config", "stat_prefix"); err != nil {
 		return nil, err
 	}
-	cr := &compiledRoute{name: r.GetName()}
+	cr := &compiledRoute{name: r.GetName(), statPrefix: r.GetStatPrefix()}
 	if err := cr.compileMatch(r.GetMatch()); err != nil {
 		return nil, fmt.Errorf("match: %w", err)
 	}

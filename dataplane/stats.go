@@ -142,6 +142,71 @@ func (h *httpStats) limited() {
 	}
 }
 
+// routeStats are one route's (Envoy's vhost.<vh>.route.<prefix>.*), for
+// routes with a stat prefix.
+type routeStats struct {
+	rq     codeClasses
+	rqTime latency
+}
+
+func (r *routeStats) response(status int, start time.Time) {
+	if r != nil {
+		r.rq.add(status)
+		r.rqTime.observe(time.Since(start))
+	}
+}
+
+// routeKey names a route's statistics: its virtual host and stat prefix.
+type routeKey struct{ vhost, prefix string }
+
+// routes are the statistics of a route table's routes that have a stat
+// prefix, by route number; nil with statistics off.
+func (h *httpStats) routes(rt *routeTable) []*routeStats {
+	if h == nil || rt == nil {
+		return nil
+	}
+	out := make([]*routeStats, rt.nroutes)
+	h.all.mu.Lock()
+	defer h.all.mu.Unlock()
+	for _, vh := range rt.vhosts {
+		for _, cr := range vh.routes {
+			if cr.statPrefix == "" {
+				continue
+			}
+			k := routeKey{vh.name, cr.statPrefix}
+			if h.all.routes[k] == nil {
+				h.all.routes[k] = &routeStats{}
+			}
+			out[cr.idx] = h.all.routes[k]
+		}
+	}
+	return out
+}
+
+// RouteCounts are a route's requests and those answered 5xx.
+type RouteCounts struct {
+	Requests uint64 `json:"requests"`
+	Errors   uint64 `json:"errors"`
+}
+
+// RouteCounts are the counts of every route with a stat prefix, by the
+// prefix (Gluon names it after the route); nil with statistics off.
+func (d *DataPlane) RouteCounts() map[string]RouteCounts {
+	if d.stats == nil {
+		return nil
+	}
+	d.stats.mu.Lock()
+	defer d.stats.mu.Unlock()
+	out := make(map[string]RouteCounts, len(d.stats.routes))
+	for k, r := range d.stats.routes {
+		c := out[k.prefix]
+		c.Requests += r.rq.total()
+		c.Errors += r.rq[5].Load()
+		out[k.prefix] = c
+	}
+	return out
+}
+
 // functionStats are one function's calls (Gluon's own: Envoy has none).
 type functionStats struct {
 	invocations atomic.Uint64
@@ -174,10 +239,12 @@ type stats struct {
 	clusters  map[string]*clusterStats
 	http      map[string]*httpStats
 	functions map[functionKey]*functionStats
+	routes    map[routeKey]*routeStats
 }
 
 func newStats() *stats {
-	return &stats{clusters: map[string]*clusterStats{}, http: map[string]*httpStats{}, functions: map[functionKey]*functionStats{}}
+	return &stats{clusters: map[string]*clusterStats{}, http: map[string]*httpStats{}, functions: map[functionKey]*functionStats{},
+		routes: map[routeKey]*routeStats{}}
 }
 
 func (s *stats) cluster(name string) *clusterStats {
@@ -234,6 +301,8 @@ var (
 	hcmLabels      = []string{"envoy_http_conn_manager_prefix"}
 	hcmClassLabels = []string{"envoy_response_code_class", "envoy_http_conn_manager_prefix"}
 	functionLabels = []string{"upstream", "function", "kind"}
+	routeLabels    = []string{"envoy_virtual_host", "envoy_route"}
+	routeClass     = []string{"envoy_response_code_class", "envoy_virtual_host", "envoy_route"}
 
 	descUpstreamRqXX      = prometheus.NewDesc("envoy_cluster_upstream_rq_xx", "Upstream responses by code class.", classLabels, nil)
 	descUpstreamRqTotal   = prometheus.NewDesc("envoy_cluster_upstream_rq_total", "Upstream requests.", clusterLabels, nil)
@@ -252,13 +321,16 @@ var (
 	descFnErrors          = prometheus.NewDesc("gluon_function_errors_total", "Function calls that failed (5xx, a function error).", functionLabels, nil)
 	descFnThrottles       = prometheus.NewDesc("gluon_function_throttles_total", "Function calls the cloud throttled (429).", functionLabels, nil)
 	descFnLatency         = prometheus.NewDesc("gluon_function_latency", "Function call time, in milliseconds.", functionLabels, nil)
+	descRouteRqXX         = prometheus.NewDesc("envoy_vhost_route_upstream_rq_xx", "A route's responses by code class.", routeClass, nil)
+	descRouteRqCompleted  = prometheus.NewDesc("envoy_vhost_route_upstream_rq_completed", "A route's requests.", routeLabels, nil)
+	descRouteRqTime       = prometheus.NewDesc("envoy_vhost_route_upstream_rq_time", "A route's request time, in milliseconds.", routeLabels, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (s *stats) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descUpstreamRqXX, descUpstreamRqTotal, descUpstreamRqActive, descUpstreamCxActive, descUpstreamRqRetry, descUpstreamRqTimeout,
 		descUpstreamOverflow, descOverLimit, descUpstreamRqTime, descDownstreamRqXX, descDownstreamRqTotal, descDownstreamCx, descLocalLimited,
-		descFnInvocations, descFnErrors, descFnThrottles, descFnLatency} {
+		descFnInvocations, descFnErrors, descFnThrottles, descFnLatency, descRouteRqXX, descRouteRqCompleted, descRouteRqTime} {
 		ch <- d
 	}
 }
@@ -295,6 +367,13 @@ func (s *stats) Collect(ch chan<- prometheus.Metric) {
 			gauge(descDownstreamCx, s.cxActive(), prefix) // all connection managers' connections: Gluon's share "http"
 		}
 		counter(descLocalLimited, h.localLimited.Load(), prefix)
+	}
+	for k, r := range s.routes {
+		counter(descRouteRqCompleted, r.rq.total(), k.vhost, k.prefix)
+		for class := 1; class <= 5; class++ {
+			counter(descRouteRqXX, r.rq[class].Load(), strconv.Itoa(class), k.vhost, k.prefix)
+		}
+		ch <- r.rqTime.constHistogram(descRouteRqTime, k.vhost, k.prefix)
 	}
 	for k, f := range s.functions {
 		counter(descFnInvocations, f.invocations.Load(), k.upstream, k.function, k.kind)

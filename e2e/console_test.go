@@ -54,7 +54,7 @@ func chromium(t *testing.T) string {
 // TestConsole: a real headless Chromium loads the console from a running
 // gluon serve: the upstream with its discovered functions, the virtual
 // service with its route; a click shows the functions; "try it" sends a
-// request through the gateway; a config edit appears without a reload,
+// request through the gateway, which then counts on the route's traffic; a config edit appears without a reload,
 // and a rejected resource shows its reason in red. The page asks nothing
 // of any other origin. A screenshot goes to the test's artifacts.
 func TestConsole(t *testing.T) {
@@ -114,6 +114,10 @@ func TestConsole(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("try it: %v (%q)", err, text(ctx, t, `#try-result`))
+	}
+	// The requests counted on the route show, with their rates.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('tr[data-key="default/shop"] td.traffic')].some(td => /^[1-9]\d* req/.test(td.textContent))`)); err != nil {
+		t.Errorf("the route's requests: %v (%q)", err, text(ctx, t, `tr[data-key="default/shop"]`))
 	}
 
 	// An edit: a virtual service that is rejected shows, with its reason in

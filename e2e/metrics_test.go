@@ -191,6 +191,12 @@ spec:
 		{`gluon_ratelimit_errors_total{reason="backend"}`, 0},
 		{`count(gluon_discovery_polls_total{upstream="default/a"} > 0)`, 1},
 		{`gluon_function_invocations_total{kind="rest",upstream="default/petstore",function="findPetById"}`, 1},
+		// Per route (Envoy's vhost.<vh>.route.<prefix>.*): / took the n
+		// requests and the warm-up, /flaky answered one 503 however many
+		// attempts it made, /limited answered two (one refused).
+		{`envoy_vhost_route_upstream_rq_xx{envoy_route="default_default-route-5-matcher-0",envoy_response_code_class="2"}`, n + 1},
+		{`envoy_vhost_route_upstream_rq_xx{envoy_route="default_default-route-1-matcher-0",envoy_response_code_class="5"}`, 1},
+		{`envoy_vhost_route_upstream_rq_completed{envoy_route="default_default-route-2-matcher-0"}`, 2},
 	} {
 		var got float64
 		waitFor(t, 15*time.Second, c.query, func() bool {

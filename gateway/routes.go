@@ -109,6 +109,13 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 	return out
 }
 
+// RouteName is the name of the proxy route of matcher j of a virtual
+// service's route i: what Envoy's per-route statistics are named by.
+func RouteName(vs *api.VirtualService, i, j int) string {
+	name, _ := routeNameAndField(vs, &vs.Spec.VirtualHost.Routes[i], i, j)
+	return name
+}
+
 // routeNameAndField are the name of matcher j of route i (the route's own
 // name, or one made from the virtual service's) and its field path
 // (spec.virtualHost.routes[i].matchers[j]), built in one allocation: there

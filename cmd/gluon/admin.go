@@ -52,7 +52,7 @@ func adminHandler(p *controlplane.Pipeline, dp *dataplane.DataPlane) http.Handle
 	})
 	// Go's profiles, as Gloo's admin port has them: the admin endpoint is
 	// an operator's, on loopback by default.
-	consoleHandlers(mux, p)
+	consoleHandlers(mux, p, dp)
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	return mux

@@ -20,7 +20,9 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/controlplane"
+	"github.com/gluon-gateway/gluon/dataplane"
 	"github.com/gluon-gateway/gluon/functions"
+	"github.com/gluon-gateway/gluon/gateway"
 	"github.com/gluon-gateway/gluon/xds/server"
 )
 
@@ -58,6 +60,10 @@ type consoleItem struct {
 type route struct {
 	Match  string `json:"match"`
 	Action string `json:"action"`
+	// Requests and Errors (5xx) are what the embedded data plane counted
+	// on the route, its matchers together; the page turns them into rates.
+	Requests uint64 `json:"requests"`
+	Errors   uint64 `json:"errors"`
 }
 
 type fun struct {
@@ -72,9 +78,10 @@ type consoleProxy struct {
 	Clients []string `json:"clients"`
 }
 
-// consoleView builds the console's state from the resources in force and
-// the pipeline's status.
-func consoleView(res api.Resources, st controlplane.Status) consoleState {
+// consoleView builds the console's state from the resources in force, the
+// pipeline's status and the embedded data plane's per-route counts (nil
+// without one).
+func consoleView(res api.Resources, st controlplane.Status, counts map[string]dataplane.RouteCounts) consoleState {
 	reports := map[api.Key]api.Report{}
 	for _, r := range st.Reports {
 		reports[r.Key] = r
@@ -91,8 +98,13 @@ func consoleView(res api.Resources, st controlplane.Status) consoleState {
 	}
 	for _, vs := range res.VirtualServices {
 		it := item(api.KeyOf(vs), reports, strings.Join(vs.Spec.VirtualHost.Domains, ", "))
-		for _, r := range vs.Spec.VirtualHost.Routes {
-			it.Routes = append(it.Routes, route{Match: matchOf(r), Action: action(r)})
+		for i, r := range vs.Spec.VirtualHost.Routes {
+			rt := route{Match: matchOf(r), Action: action(r)}
+			for j := range max(1, len(r.Matchers)) {
+				c := counts[gateway.RouteName(vs, i, j)]
+				rt.Requests, rt.Errors = rt.Requests+c.Requests, rt.Errors+c.Errors
+			}
+			it.Routes = append(it.Routes, rt)
 		}
 		out.VirtualServices = append(out.VirtualServices, it)
 	}
@@ -245,14 +257,21 @@ func loopbackFor(addr string) string {
 // consoleHandlers serves the console under /console/: the page, its state
 // (with an ETag, so that polling an unchanged state costs a 304), and
 // "try it", which sends a request through one of Gluon's own listeners.
-func consoleHandlers(mux *http.ServeMux, p *controlplane.Pipeline) {
+func consoleHandlers(mux *http.ServeMux, p *controlplane.Pipeline, dp *dataplane.DataPlane) {
+	view := func() consoleState {
+		var counts map[string]dataplane.RouteCounts
+		if dp != nil {
+			counts = dp.RouteCounts()
+		}
+		return consoleView(p.Resources(), p.Status(), counts)
+	}
 	assets, err := fs.Sub(consoleAssets, "console")
 	if err != nil {
 		panic(err) // the embedded directory is part of the binary
 	}
 	mux.Handle("GET /console/", http.StripPrefix("/console/", http.FileServerFS(assets)))
 	mux.HandleFunc("GET /console/api/state", func(w http.ResponseWriter, r *http.Request) {
-		b, err := json.Marshal(consoleView(p.Resources(), p.Status()))
+		b, err := json.Marshal(view())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -269,7 +288,7 @@ func consoleHandlers(mux *http.ServeMux, p *controlplane.Pipeline) {
 		w.Write(b)
 	})
 	mux.HandleFunc("POST /console/api/try", func(w http.ResponseWriter, r *http.Request) {
-		tryIt(w, r, consoleView(p.Resources(), p.Status()).Listeners)
+		tryIt(w, r, view().Listeners)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/controlplane"
+	"github.com/gluon-gateway/gluon/dataplane"
 	"github.com/gluon-gateway/gluon/functions"
 )
 
@@ -46,14 +47,16 @@ func consoleFixture(n int) (api.Resources, controlplane.Status) {
 }
 
 // TestConsoleView: upstreams with their functions, virtual services with
-// what each route calls, a rejected one that was never read with its
+// what each route calls and the requests and errors counted on it, a rejected one that was never read with its
 // reason, and the listeners "try it" may use.
 func TestConsoleView(t *testing.T) {
-	v := consoleView(consoleFixture(20))
+	res, st := consoleFixture(20)
+	v := consoleView(res, st, map[string]dataplane.RouteCounts{"default_vs0-route-1-matcher-0": {Requests: 7, Errors: 2}})
 	if len(v.Upstreams) != 20 || v.Functions["default/u3"][0].Call != "GET /items" {
 		t.Errorf("upstreams %+v functions %+v", v.Upstreams[:1], v.Functions["default/u3"])
 	}
-	if len(v.VirtualServices) != 3 || v.VirtualServices[0].Routes[1].Action != "→ u1 get" || v.VirtualServices[0].Routes[1].Match != "prefix /r1" {
+	if len(v.VirtualServices) != 3 || v.VirtualServices[0].Routes[1].Action != "→ u1 get" || v.VirtualServices[0].Routes[1].Match != "prefix /r1" ||
+		v.VirtualServices[0].Routes[1].Requests != 7 || v.VirtualServices[0].Routes[1].Errors != 2 || v.VirtualServices[0].Routes[0].Requests != 0 {
 		t.Errorf("virtual services %+v", v.VirtualServices)
 	}
 	if b := v.VirtualServices[2]; b.Key != "default/broken" || b.State != "Rejected" || !strings.Contains(strings.Join(b.Reasons, ""), "regex does not compile") {
@@ -100,7 +103,7 @@ func BenchmarkConsoleState1kUpstreams5kRoutes(b *testing.B) {
 	res, st := consoleFixture(1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := json.Marshal(consoleView(res, st)); err != nil {
+		if _, err := json.Marshal(consoleView(res, st, nil)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -67,7 +67,9 @@ func buildValidRoute(r *ir.Route, vh *ir.VirtualHost, clusters map[string]bool, 
 
 func buildRoute(r *ir.Route, vh *ir.VirtualHost, mem *routeMessages) (*routev3.Route, error) {
 	out := mem.routes.next()
-	out.Name, out.Match = r.Name, routeMatch(&r.Match, mem)
+	// Envoy counts a route's requests (vhost.<vh>.route.<prefix>.*) only
+	// when it has a stat prefix; the console shows rates per route.
+	out.Name, out.StatPrefix, out.Match = r.Name, r.Name, routeMatch(&r.Match, mem)
 	switch {
 	case r.Forward != nil:
 		action := mem.forwards.next()

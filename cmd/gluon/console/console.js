@@ -1,5 +1,6 @@
 // The Gluon console: it polls the admin endpoint's console state every
-// second and draws it when it changed. It asks nothing of any other origin.
+// second and draws it when it changed, with each route's request and error
+// rates since the last change. It asks nothing of any other origin.
 "use strict";
 
 const open = new Set(); // upstreams whose functions are shown
@@ -45,12 +46,28 @@ function drawUpstreams() {
   }
 }
 
+// rates turns the routes' request and error counts into rates per second
+// since the previous state: counts held by route, with when.
+const seen = new Map();
+
+function traffic(key, r, now) {
+  const before = seen.get(key);
+  seen.set(key, {requests: r.requests, errors: r.errors, at: now});
+  let text = r.requests + " req, " + r.errors + " 5xx";
+  if (before && now > before.at) {
+    const secs = (now - before.at) / 1000;
+    text += " (" + ((r.requests - before.requests) / secs).toFixed(1) + " req/s, " + ((r.errors - before.errors) / secs).toFixed(1) + " 5xx/s)";
+  }
+  return el("td", {class: "traffic" + (r.errors > 0 ? " nack" : "")}, text);
+}
+
 function drawVirtualServices() {
   const body = document.getElementById("vs-rows");
+  const now = Date.now();
   body.replaceChildren();
   for (const vs of state.virtualServices || []) {
     const routes = el("table", {class: "routes"});
-    for (const r of vs.routes || []) routes.append(el("tr", {}, el("td", {}, r.match), el("td", {}, r.action)));
+    (vs.routes || []).forEach((r, i) => routes.append(el("tr", {}, el("td", {}, r.match), el("td", {}, r.action), traffic(vs.key + "#" + i, r, now))));
     body.append(el("tr", {"data-key": vs.key}, el("td", {}, vs.key), el("td", {}, vs.detail), stateCell(vs), el("td", {}, routes)));
   }
 }
