@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/netip"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -129,9 +130,15 @@ func eventALB(ctx eventContext, multiValue bool, method, path, rawQuery string, 
 }
 
 func eventV1(ctx eventContext, method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool) map[string]any {
-	single := map[string]string{}
+	// Payload 1.0 keeps header names as the client spelled them, and
+	// handlers look them up that way (headers["Content-Type"]). Both
+	// Envoy and the data plane hand over names in one case, so they go in
+	// the canonical spelling nearly every HTTP/1.1 client sends.
+	single, canonical := map[string]string{}, make(map[string][]string, len(multi))
 	for k, vs := range multi {
+		k = textproto.CanonicalMIMEHeaderKey(k)
 		single[k] = vs[len(vs)-1] // API Gateway keeps the last value
+		canonical[k] = vs
 	}
 	var qs map[string]string
 	var mqs map[string][]string
@@ -143,7 +150,7 @@ func eventV1(ctx eventContext, method, path string, query url.Values, multi map[
 	}
 	return map[string]any{
 		"resource": "/{proxy+}", "path": path, "httpMethod": method,
-		"headers": single, "multiValueHeaders": multi,
+		"headers": single, "multiValueHeaders": canonical,
 		"queryStringParameters": qs, "multiValueQueryStringParameters": mqs,
 		"pathParameters": map[string]string{"proxy": strings.TrimPrefix(path, "/")}, "stageVariables": nil,
 		"requestContext": map[string]any{

@@ -147,7 +147,7 @@ func TestAPIGatewayEvents(t *testing.T) {
 		if v == "v1" {
 			id := rc["identity"].(map[string]any)
 			if ev["httpMethod"] != "POST" || ev["path"] != "/pets/7" || ev["queryStringParameters"].(map[string]any)["a"] != "2" ||
-				len(ev["multiValueQueryStringParameters"].(map[string]any)["a"].([]any)) != 2 || len(ev["multiValueHeaders"].(map[string]any)["x-tag"].([]any)) != 2 ||
+				len(ev["multiValueQueryStringParameters"].(map[string]any)["a"].([]any)) != 2 || len(ev["multiValueHeaders"].(map[string]any)["X-Tag"].([]any)) != 2 || ev["headers"].(map[string]any)["Content-Type"] != "image/png" ||
 				id["sourceIp"] != "192.0.2.7" || rc["protocol"] != "HTTP/2" || rc["requestTimeEpoch"] != float64(fixed.UnixMilli()) {
 				t.Fatalf("v1 event %s", payload)
 			}
