@@ -75,7 +75,7 @@ func (c *gatewayAPI) apiKeySecretRefs(ns string, a *api.APIKeyAuth) []api.Resour
 		return out
 	}
 	for _, s := range c.secrets {
-		if s.Namespace == ns && s.Spec.APIKey != nil && hasLabels(s.Labels, a.LabelSelector) {
+		if selectsAPIKey(a, ns, s) {
 			out = append(out, api.ResourceRef{Namespace: s.Namespace, Name: s.Name})
 		}
 	}

@@ -63,7 +63,7 @@ func (t *translation) apiKeySecrets(vs *api.VirtualService, a *api.APIKeyAuth) (
 	}
 	if len(a.LabelSelector) > 0 {
 		for ref, s := range t.secrets {
-			if ref.Namespace == vs.Namespace && s.Spec.APIKey != nil && hasLabels(s.Labels, a.LabelSelector) && !seen[ref] {
+			if selectsAPIKey(a, vs.Namespace, s) && !seen[ref] {
 				out = append(out, apiKeyCredential{ref, s.Spec.APIKey})
 			}
 		}
@@ -72,6 +72,12 @@ func (t *translation) apiKeySecrets(vs *api.VirtualService, a *api.APIKeyAuth) (
 		return cmp.Or(strings.Compare(a.ref.Namespace, b.ref.Namespace), strings.Compare(a.ref.Name, b.ref.Name))
 	})
 	return out, nil
+}
+
+// selectsAPIKey reports whether a's label selector picks Secret s, an
+// apiKey Secret of namespace ns.
+func selectsAPIKey(a *api.APIKeyAuth, ns string, s *api.Secret) bool {
+	return s.Namespace == ns && s.Spec.APIKey != nil && hasLabels(s.Labels, a.LabelSelector)
 }
 
 // addCredential admits c's key as its client: its client-id metadata,

@@ -110,13 +110,7 @@ func consoleView(res api.Resources, st controlplane.Status, counts map[string]da
 	}
 	out.Upstreams = append(out.Upstreams, unread(api.KindUpstream, res.Upstreams, st.Reports)...)
 	out.VirtualServices = append(out.VirtualServices, unread(api.KindVirtualService, res.VirtualServices, st.Reports)...)
-	for _, g := range res.Gateways {
-		if g.Spec.TCPGateway == nil && !g.Spec.SSL {
-			out.Listeners = append(out.Listeners, net.JoinHostPort(loopbackFor(g.Spec.BindAddress), strconv.Itoa(int(g.Spec.BindPort))))
-		}
-	}
-	slices.Sort(out.Listeners)
-	out.Listeners = slices.Compact(out.Listeners)
+	out.Listeners = consoleListeners(res.Gateways)
 	for _, s := range st.Snapshots {
 		p := consoleProxy{Name: s.Proxy, Version: s.Version}
 		for _, c := range st.Clients {
@@ -246,6 +240,19 @@ func descriptorLine(d api.RateLimitDescriptor) string {
 	return line
 }
 
+// consoleListeners are where "try it" may send requests: Gluon's own plain
+// HTTP listeners, sorted.
+func consoleListeners(gateways []*api.Gateway) []string {
+	var out []string
+	for _, g := range gateways {
+		if g.Spec.TCPGateway == nil && !g.Spec.SSL {
+			out = append(out, net.JoinHostPort(loopbackFor(g.Spec.BindAddress), strconv.Itoa(int(g.Spec.BindPort))))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // loopbackFor is where the console reaches a listener bound to addr.
 func loopbackFor(addr string) string {
 	if addr == "" || addr == "0.0.0.0" || addr == "::" {
@@ -288,7 +295,7 @@ func consoleHandlers(mux *http.ServeMux, p *controlplane.Pipeline, dp *dataplane
 		w.Write(b)
 	})
 	mux.HandleFunc("POST /console/api/try", func(w http.ResponseWriter, r *http.Request) {
-		tryIt(w, r, view().Listeners)
+		tryIt(w, r, consoleListeners(p.Resources().Gateways))
 	})
 }
 

@@ -148,9 +148,9 @@ func leanV3(top map[string]json.RawMessage, maxOperations int) ([]functions.Func
 // be followed leaves the path without operations, and is skipped).
 func (d *leanDoc) pathItem(p string, item members) (members, string) {
 	where := fmt.Sprintf("paths[%q]", p)
-	var ref string
-	if raw, ok := item.get("$ref"); !ok || json.Unmarshal(raw, &ref) != nil || ref == "" {
-		return item, where
+	ref, isRef, err := refOf(item)
+	if err != nil || !isRef || ref == "" {
+		return item, where // a $ref that is no string is no reference
 	}
 	raw, err := d.follow(ref)
 	var target members

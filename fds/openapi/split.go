@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // member is a member of a JSON object, its value undecoded.
@@ -144,7 +145,7 @@ func valueEnd(raw []byte, i int) (int, error) {
 		return 0, errors.New("unexpected end of the document")
 	}
 	j := i
-	for j < len(raw) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(raw[j])) {
+	for j < len(raw) && strings.IndexByte(",}] \t\r\n", raw[j]) < 0 {
 		j++
 	}
 	if j == i {
