@@ -175,9 +175,17 @@ func validateRegex(f *fieldErrors, path, re string) {
 }
 
 func validateRouteAction(f *fieldErrors, path string, a *RouteAction) {
+	set := 0
+	for _, isSet := range []bool{a.Single != nil, a.Multi != nil, a.MCP != nil} {
+		if isSet {
+			set++
+		}
+	}
 	switch {
-	case a.Single != nil && a.Multi != nil:
-		f.add(path, "only one of single, multi may be set")
+	case set > 1:
+		f.add(path, "only one of single, multi, mcp may be set")
+	case a.MCP != nil:
+		validateMCP(f, path+".mcp", a.MCP)
 	case a.Single != nil:
 		validateDestination(f, path+".single", a.Single)
 	case a.Multi != nil:
@@ -192,7 +200,7 @@ func validateRouteAction(f *fieldErrors, path string, a *RouteAction) {
 			}
 		}
 	default:
-		f.add(path, "one of single, multi is required")
+		f.add(path, "one of single, multi, mcp is required")
 	}
 }
 

@@ -104,6 +104,8 @@ type QueryParameterMatcher struct {
 type RouteAction struct {
 	Single *Destination      `json:"single,omitempty"`
 	Multi  *MultiDestination `json:"multi,omitempty"`
+	// MCP serves functions as the tools of an MCP server.
+	MCP *MCPAction `json:"mcp,omitempty"`
 }
 
 // Destination names an upstream and, optionally, the function to call on it.

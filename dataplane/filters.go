@@ -7,6 +7,7 @@ import (
 
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"github.com/gluon-gateway/gluon/envoy-filters/mcp"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -62,7 +63,7 @@ type extensions struct {
 }
 
 func knownExtensions(log *slog.Logger) *extensions {
-	plugins := knownGoPlugins()
+	plugins := knownGoPlugins(mcp.NewSessions())
 	return &extensions{
 		logFiles:  &logFiles{},
 		goPlugins: plugins,

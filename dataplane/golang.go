@@ -12,6 +12,7 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/basicauth"
 	"github.com/gluon-gateway/gluon/envoy-filters/clientheaders"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
+	"github.com/gluon-gateway/gluon/envoy-filters/mcp"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -39,20 +40,25 @@ type goPlugin struct {
 
 // goPluginFilters are the data plane's own runs of Gluon's plugins, by
 // name: one for every plugin of wire.Plugins (a test holds them equal).
-var goPluginFilters = map[string]func(configJSON []byte) (httpFilter, error){
-	transformation.PluginName: newTransformationFilter,
-	lambda.PluginName:         newLambdaFilter,
-	azure.PluginName:          newAzureFilter,
-	clientheaders.PluginName:  newClientHeadersFilter,
-	basicauth.PluginName:      newBasicAuthPlugin,
+// MCP sessions live as long as the data plane, across configs.
+func goPluginFilters(sessions *mcp.Sessions) map[string]func(configJSON []byte) (httpFilter, error) {
+	return map[string]func(configJSON []byte) (httpFilter, error){
+		transformation.PluginName: newTransformationFilter,
+		lambda.PluginName:         newLambdaFilter,
+		azure.PluginName:          newAzureFilter,
+		clientheaders.PluginName:  newClientHeadersFilter,
+		basicauth.PluginName:      newBasicAuthPlugin,
+		mcp.PluginName:            newMCPFilter(sessions),
+	}
 }
 
 // knownGoPlugins lists the plugins the data plane runs: Gluon's, as
 // wire.Plugins lists them.
-func knownGoPlugins() []goPlugin {
+func knownGoPlugins(sessions *mcp.Sessions) []goPlugin {
+	filters := goPluginFilters(sessions)
 	var out []goPlugin
 	for _, p := range wire.Plugins() {
-		out = append(out, goPlugin{name: p.Name, listenerType: p.ListenerType, routeType: p.RouteType, newFilter: goPluginFilters[p.Name]})
+		out = append(out, goPlugin{name: p.Name, listenerType: p.ListenerType, routeType: p.RouteType, newFilter: filters[p.Name]})
 	}
 	return out
 }

@@ -49,6 +49,9 @@ type routeMatch struct {
 	upstreamHost string
 	// trace is a sampled request's trace; nil for any other request.
 	trace *requestTrace
+	// hcm is the connection manager serving the request: filters that send
+	// requests of their own through the listener (MCP tool calls) use it.
+	hcm *hcm
 }
 
 func newHCM(lc *listenerConfig, b *boundFilters, clusters map[string]*upstreamCluster, mirrors *mirrorer, log *slog.Logger, st *httpStats, t *tracer) *hcm {
@@ -88,7 +91,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		idle = cr.forward.idleTimeout // the route's idle_timeout replaces the listener's
 	}
 	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
-	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received}
+	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received, hcm: h}
 	m.sw.ResponseWriter = w
 	if h.tracer != nil {
 		m.trace = h.lc.tracing.startTrace(h.tracer, r, spanName(cr))

@@ -74,6 +74,10 @@ type RESTFunction struct {
 	Parameters []Parameter `json:"parameters,omitempty"`
 	// BodyContentType is the media type of the request body, if any.
 	BodyContentType string `json:"bodyContentType,omitempty"`
+	// Summary and Description are the operation's, as its document gives
+	// them: what an agent reads to pick the function as a tool.
+	Summary     string `json:"summary,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // ParameterIn says where a parameter goes in the request.
@@ -94,7 +98,8 @@ type Parameter struct {
 	Required bool        `json:"required,omitempty"`
 	// Type is the JSON schema type: string, number, integer, boolean,
 	// object or array.
-	Type string `json:"type,omitempty"`
+	Type        string `json:"type,omitempty"`
+	Description string `json:"description,omitempty"`
 }
 
 // Discovered is what discovery knows about one upstream's functions.

@@ -42,7 +42,10 @@ func (t *translation) virtualHost(vs *api.VirtualService) *ir.VirtualHost {
 	slots := make([]ir.Route, n)
 	vh.Routes = make([]*ir.Route, 0, n)
 	for i := range spec.Routes {
-		vh.Routes = t.appendRoutes(vh.Routes, vs, i, slots)
+		r := &spec.Routes[i]
+		m := max(1, len(r.Matchers))
+		vh.Routes = t.appendRoute(vh.Routes, vs, i, r, slots[:m:m])
+		slots = slots[m:]
 	}
 	t.reports.Warn(api.KeyOf(vs), ShadowWarnings(spec.Routes)...)
 	var err error
@@ -67,20 +70,20 @@ func (t *translation) failClosed(vs *api.VirtualService, vh *ir.VirtualHost, err
 	vh.JWTProviders = nil
 }
 
-// appendRoutes turns route i of a virtual service into one IR route per
-// matcher, as Envoy has one match per route. Route k of the virtual host
-// is built in slots[k]. The matchers share the route's action, built (and
-// its problems reported) once; nothing changes an action once built. Its
-// origin names the matcher.
-func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i int, slots []ir.Route) []*ir.Route {
-	r := &vs.Spec.VirtualHost.Routes[i]
+// appendRoute turns route r (route i of a virtual service, or a route
+// made for it) into one IR route per matcher, as Envoy has one match per
+// route; matcher j's is built in slots[j]. The matchers share the route's
+// action, built (and its problems reported) once; nothing changes an
+// action once built. Its origin names the matcher. An MCP route's tools'
+// routes go before it.
+func (t *translation) appendRoute(out []*ir.Route, vs *api.VirtualService, i int, r *api.Route, slots []ir.Route) []*ir.Route {
 	matchers := r.Matchers
 	if len(matchers) == 0 {
 		matchers = []api.Matcher{{Prefix: "/"}}
 	}
-	first := &slots[len(out)]
+	first := &slots[0]
 	mirrors := t.mirrors(vs, i, r)
-	t.action(vs, i, r, first)
+	out = append(out, t.action(vs, i, r, first)...)
 	if first.Forward != nil {
 		first.Forward.Mirrors = mirrors
 	}
@@ -96,7 +99,7 @@ func (t *translation) appendRoutes(out []*ir.Route, vs *api.VirtualService, i in
 		first.IdleTimeout = optDuration(r.Options.IdleTimeout)
 	}
 	for j := range matchers {
-		route := &slots[len(out)]
+		route := &slots[j]
 		if j > 0 {
 			*route = *first
 		}
@@ -137,8 +140,14 @@ func routeNameAndField(vs *api.VirtualService, r *api.Route, i, j int) (string, 
 	return s[:n], s[n:]
 }
 
-func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) {
+// action builds route i's action into route; an MCP route returns its
+// tools' routes.
+func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) []*ir.Route {
 	switch {
+	case r.RouteAction != nil && r.RouteAction.MCP != nil:
+		tools := t.mcpServer(vs, i, r, route)
+		t.routeOptions(vs, i, r, route)
+		return tools
 	case r.RedirectAction != nil:
 		route.Redirect = redirect(r.RedirectAction)
 	case r.DirectResponseAction != nil:
@@ -149,35 +158,44 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 		if len(missing) > 0 {
 			err := api.Errorf(api.UpstreamNotFound, "routeAction", "upstream %s not found", strings.Join(missing, ", "))
 			t.answerInvalid(t.reports.Warn, key, i, route, err, api.UpstreamNotFound)
-			return
+			return nil
 		}
 		tr, warnings, err := t.routeTransformation(vs.Namespace, r)
 		t.warnRoute(key, i, api.InvalidDestination, warnings)
 		if err != nil {
 			t.answerInvalid(t.reports.Reject, key, i, route, err, api.InvalidTemplate)
-			return
+			return nil
 		}
 		lambda, err := t.routeLambda(vs.Namespace, r)
 		if err != nil {
 			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
-			return
+			return nil
 		}
 		azure, azureWarnings, err := t.routeAzure(vs.Namespace, r)
 		t.warnRoute(key, i, api.InvalidDestination, azureWarnings)
 		if err != nil {
 			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
-			return
+			return nil
 		}
 		route.Forward = forward(dests, r.Options)
 		route.Transformation = tr
 		route.Lambda = lambda
 		route.Azure = azure
-		if r.Options != nil {
-			route.Headers = t.headerMutation(vs, routePath(i)+".options.headerManipulation", r.Options.HeaderManipulation)
-			route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
-			t.warnRoute(key, i, api.RateLimitIgnored, warnings)
-		}
+		t.routeOptions(vs, i, r, route)
 	}
+	return nil
+}
+
+// routeOptions sets what a routeAction's options say of the route itself:
+// header changes and rate limits.
+func (t *translation) routeOptions(vs *api.VirtualService, i int, r *api.Route, route *ir.Route) {
+	if r.Options == nil {
+		return
+	}
+	route.Headers = t.headerMutation(vs, routePath(i)+".options.headerManipulation", r.Options.HeaderManipulation)
+	var warnings []string
+	route.RateLimit, warnings = rateLimit(r.Options.LocalRatelimit, r.Options.Ratelimit, routeFunction(vs.Namespace, r))
+	t.warnRoute(api.KeyOf(vs), i, api.RateLimitIgnored, warnings)
 }
 
 // answerInvalid makes route i answer the invalid-route response and

@@ -9,6 +9,7 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/basicauthwire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/clientheaderswire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/lambdawire"
+	"github.com/gluon-gateway/gluon/envoy-filters/wire/mcpwire"
 	"github.com/gluon-gateway/gluon/envoy-filters/wire/transformationwire"
 )
 
@@ -29,5 +30,6 @@ func Plugins() []Plugin {
 		{Name: azurewire.PluginName, ListenerType: azurewire.ListenerType, RouteType: azurewire.RouteType},
 		{Name: clientheaderswire.PluginName, ListenerType: clientheaderswire.ListenerType, RouteType: clientheaderswire.RouteType},
 		{Name: basicauthwire.PluginName, ListenerType: basicauthwire.ListenerType, RouteType: basicauthwire.RouteType},
+		{Name: mcpwire.PluginName, ListenerType: mcpwire.ListenerType, RouteType: mcpwire.RouteType},
 	}
 }

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -67,21 +68,22 @@ type leanDoc struct {
 }
 
 type leanOperation struct {
-	OperationID string
-	Parameters  []json.RawMessage
-	RequestBody json.RawMessage
+	OperationID, Summary, Description string
+	Parameters                        []json.RawMessage
+	RequestBody                       json.RawMessage
 }
 
 type leanParameter struct {
-	Name, In string
-	Required bool
-	Schema   json.RawMessage
+	Name, In, Description string
+	Required              bool
+	Schema                json.RawMessage
 }
 
 type leanSchema struct {
-	Type       json.RawMessage
-	Properties members
-	Required   []string
+	Type        json.RawMessage
+	Description string
+	Properties  members
+	Required    []string
 }
 
 // operationMethods are the members of a path item that are operations,
@@ -179,12 +181,14 @@ func (d *leanDoc) function(prefix, path, method, item string, op leanOperation, 
 		seen = append(seen, p)
 		switch p.In {
 		case "path", "query", "header":
+			typ, desc := d.schemaType(loc{item: at.item, method: at.method, param: at.param, schema: true}, p.Schema)
 			rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required,
-				Type: d.schemaType(loc{item: at.item, method: at.method, param: at.param, schema: true}, p.Schema)})
+				Type: typ, Description: cmp.Or(p.Description, desc)})
 		}
 	}
 	rest.BodyContentType, rest.Parameters = d.bodyParameters(loc{item: item, method: method, param: -1}, op.RequestBody, rest.Parameters)
 	sort.SliceStable(rest.Parameters, func(i, j int) bool { return rest.Parameters[i].In < rest.Parameters[j].In })
+	rest.Summary, rest.Description = op.Summary, op.Description
 	return functions.Function{Name: functionName(op.OperationID, rest.Method, path), Kind: functions.KindREST, REST: rest}
 }
 
@@ -249,6 +253,9 @@ func decodeParameter(m members) (leanParameter, error) {
 			return p, fmt.Errorf("in: %w", err)
 		}
 	}
+	if p.Description, err = optionalString(m, "description"); err != nil {
+		return p, err
+	}
 	if v, ok := m.get("required"); ok {
 		if err := json.Unmarshal(v, &p.Required); err != nil {
 			return p, fmt.Errorf("required: %w", err)
@@ -293,8 +300,8 @@ func (d *leanDoc) bodyParameters(where loc, raw json.RawMessage, params []functi
 		required[r] = true
 	}
 	for _, n := range s.Properties.sortedKeys() {
-		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n],
-			Type: d.schemaType(loc{item: where.item, method: where.method, param: -1, prop: n}, s.Properties.value(n))})
+		typ, desc := d.schemaType(loc{item: where.item, method: where.method, param: -1, prop: n}, s.Properties.value(n))
+		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n], Type: typ, Description: desc})
 	}
 	return "application/json", params
 }
@@ -337,6 +344,10 @@ func refOf(m members) (string, bool, error) {
 // properties (each read when needed) and which are required.
 func decodeSchema(m members) (leanSchema, error) {
 	s := leanSchema{Type: m.value("type")}
+	var err error
+	if s.Description, err = optionalString(m, "description"); err != nil {
+		return s, err
+	}
 	if raw, ok := m.get("properties"); ok {
 		props, err := splitObject(raw)
 		if err != nil {
@@ -378,10 +389,14 @@ func decodeOperation(raw json.RawMessage) (leanOperation, error) {
 	if err != nil {
 		return op, err
 	}
-	if v, ok := m.get("operationId"); ok {
-		if op.OperationID, err = decodeString(v); err != nil {
-			return op, fmt.Errorf("operationId: %w", err)
-		}
+	if op.OperationID, err = optionalString(m, "operationId"); err != nil {
+		return op, err
+	}
+	if op.Summary, err = optionalString(m, "summary"); err != nil {
+		return op, err
+	}
+	if op.Description, err = optionalString(m, "description"); err != nil {
+		return op, err
 	}
 	if v, ok := m.get("parameters"); ok {
 		if op.Parameters, err = splitArray(v); err != nil {
@@ -392,24 +407,38 @@ func decodeOperation(raw json.RawMessage) (leanOperation, error) {
 	return op, nil
 }
 
-// schemaType is a schema's JSON type: its type, or the first of its types
-// that is not "null" (3.1 allows ["string", "null"]); "" when it has none.
-func (d *leanDoc) schemaType(where loc, raw json.RawMessage) string {
+// optionalString is member key of m, a string; "" when m has none.
+func optionalString(m members, key string) (string, error) {
+	v, ok := m.get(key)
+	if !ok {
+		return "", nil
+	}
+	s, err := decodeString(v)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	return s, nil
+}
+
+// schemaType is a schema's JSON type (its type, or the first of its types
+// that is not "null": 3.1 allows ["string", "null"]; "" when it has none)
+// and its description.
+func (d *leanDoc) schemaType(where loc, raw json.RawMessage) (string, string) {
 	s, ok := d.schema(where, raw)
 	if !ok || len(s.Type) == 0 {
-		return ""
+		return "", s.Description
 	}
 	if one, err := decodeString(s.Type); err == nil {
-		return one
+		return one, s.Description
 	}
 	var many []string
 	_ = json.Unmarshal(s.Type, &many) // a type that is neither is no type
 	for _, t := range many {
 		if t != "null" {
-			return t
+			return t, s.Description
 		}
 	}
-	return ""
+	return "", s.Description
 }
 
 // followHop follows one more reference of a chain, refusing a chain that

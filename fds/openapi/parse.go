@@ -5,6 +5,7 @@ package openapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -229,12 +230,14 @@ func function(prefix, path, method string, item *openapi3.PathItem, op *openapi3
 			seen[p.In+"/"+p.Name] = true
 			switch p.In {
 			case "path", "query", "header":
-				rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required, Type: schemaType(p.Schema)})
+				rest.Parameters = append(rest.Parameters, functions.Parameter{Name: p.Name, In: functions.ParameterIn(p.In), Required: p.Required,
+					Type: schemaType(p.Schema), Description: cmp.Or(p.Description, schemaDescription(p.Schema))})
 			}
 		}
 	}
 	rest.BodyContentType, rest.Parameters = bodyParameters(op, rest.Parameters)
 	sort.SliceStable(rest.Parameters, func(i, j int) bool { return rest.Parameters[i].In < rest.Parameters[j].In })
+	rest.Summary, rest.Description = op.Summary, op.Description
 	return functions.Function{Name: functionName(op.OperationID, method, path), Kind: functions.KindREST, REST: rest}
 }
 
@@ -270,7 +273,8 @@ func bodyParameters(op *openapi3.Operation, params []functions.Parameter) (strin
 		required[r] = true
 	}
 	for _, n := range names {
-		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n], Type: schemaType(s.Properties[n])})
+		params = append(params, functions.Parameter{Name: n, In: functions.InBody, Required: required[n],
+			Type: schemaType(s.Properties[n]), Description: schemaDescription(s.Properties[n])})
 	}
 	return "application/json", params
 }
@@ -285,6 +289,13 @@ func schemaType(ref *openapi3.SchemaRef) string {
 		}
 	}
 	return ""
+}
+
+func schemaDescription(ref *openapi3.SchemaRef) string {
+	if ref == nil || ref.Value == nil {
+		return ""
+	}
+	return ref.Value.Description
 }
 
 var nonName = regexp.MustCompile(`[^A-Za-z0-9]+`)

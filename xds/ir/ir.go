@@ -292,6 +292,8 @@ type Route struct {
 	Lambda *LambdaInvoke `json:"lambda,omitempty"`
 	// Azure calls an Azure Function.
 	Azure *AzureInvoke `json:"azure,omitempty"`
+	// MCP serves the route as an MCP server.
+	MCP *MCP `json:"mcp,omitempty"`
 	// RateLimit limits the route's requests.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 	// CORS replaces the virtual host's policy.

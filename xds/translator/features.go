@@ -41,6 +41,7 @@ var features = []feature{
 	compressionFeature,
 	rateLimitFeature,
 	bufferFeature,
+	mcpFeature,
 	transformationFeature,
 	lambdaFeature,
 	azureFeature,

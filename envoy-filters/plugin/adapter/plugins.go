@@ -7,6 +7,7 @@ import (
 	"github.com/gluon-gateway/gluon/envoy-filters/basicauth"
 	"github.com/gluon-gateway/gluon/envoy-filters/clientheaders"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
+	"github.com/gluon-gateway/gluon/envoy-filters/mcp"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
 
@@ -24,4 +25,5 @@ var Plugins = map[string]Plugin{
 	azure.PluginName:          {Factory: AzureFactory, Parser: AzureParser{}},
 	clientheaders.PluginName:  {Factory: ClientHeadersFactory, Parser: ClientHeadersParser},
 	basicauth.PluginName:      {Factory: BasicAuthFactory, Parser: BasicAuthParser},
+	mcp.PluginName:            {Factory: MCPFactory, Parser: MCPParser},
 }

@@ -1,0 +1,135 @@
+package mcp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+	"time"
+)
+
+// sessionIdle is how long a session may go unused before it is dropped.
+const sessionIdle = time.Hour
+
+// Sessions are the MCP sessions of every endpoint. They outlive config
+// versions (a new tool list must not end a client's session) and are told
+// when an endpoint's tool list changes.
+type Sessions struct {
+	mu        sync.Mutex
+	endpoints map[string]*endpoint
+	now       func() time.Time
+}
+
+type endpoint struct {
+	version  string // the tool list's, as last compiled
+	sessions map[string]*Session
+}
+
+// Session is one client's session.
+type Session struct {
+	ID       string
+	Protocol string // the negotiated protocol version
+	lastUsed time.Time
+	// Notify carries the server's messages for the session's GET stream;
+	// messages that find it full are dropped (the client lists again).
+	Notify chan []byte
+	// Streaming is held by the session's GET stream: there is one at most.
+	Streaming sync.Mutex
+	// Done is closed when the session ends.
+	Done chan struct{}
+}
+
+// NewSessions makes an empty store.
+func NewSessions() *Sessions {
+	return &Sessions{endpoints: map[string]*endpoint{}, now: time.Now}
+}
+
+func (s *Sessions) endpoint(name string) *endpoint {
+	e, ok := s.endpoints[name]
+	if !ok {
+		e = &endpoint{sessions: map[string]*Session{}}
+		s.endpoints[name] = e
+	}
+	return e
+}
+
+// Observe records the tool list version a config of an endpoint serves;
+// when it differs from the last, every session of the endpoint is sent
+// notifications/tools/list_changed.
+func (s *Sessions) Observe(c *Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.endpoint(c.Endpoint)
+	if e.version == c.Version {
+		return
+	}
+	changed := e.version != ""
+	e.version = c.Version
+	if !changed {
+		return
+	}
+	msg := notification("notifications/tools/list_changed")
+	for _, sess := range e.sessions {
+		select {
+		case sess.Notify <- msg:
+		default:
+		}
+	}
+}
+
+// errTooManySessions refuses a session beyond the endpoint's limit.
+var errTooManySessions = &rpcError{Code: CodeInternalError, Message: "too many MCP sessions on this endpoint: end one (DELETE) or try later"}
+
+func (s *Sessions) create(c *Config, protocol string) (*Session, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.endpoint(c.Endpoint)
+	now := s.now()
+	for id, sess := range e.sessions {
+		if now.Sub(sess.lastUsed) > sessionIdle {
+			delete(e.sessions, id)
+			close(sess.Done)
+		}
+	}
+	if len(e.sessions) >= c.MaxSessions {
+		return nil, errTooManySessions
+	}
+	sess := &Session{ID: hex.EncodeToString(raw[:]), Protocol: protocol, lastUsed: now,
+		Notify: make(chan []byte, 16), Done: make(chan struct{})}
+	e.sessions[sess.ID] = sess
+	return sess, nil
+}
+
+// Get finds a session of an endpoint, and marks it used.
+func (s *Sessions) Get(endpointName, id string) (*Session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.endpoint(endpointName).sessions[id]
+	if ok {
+		sess.lastUsed = s.now()
+	}
+	return sess, ok
+}
+
+// Delete ends a session; false when there is no such session.
+func (s *Sessions) Delete(endpointName, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.endpoint(endpointName)
+	sess, ok := e.sessions[id]
+	if ok {
+		delete(e.sessions, id)
+		close(sess.Done)
+	}
+	return ok
+}
+
+// Count is the number of sessions of an endpoint.
+func (s *Sessions) Count(endpointName string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.endpoint(endpointName).sessions)
+}
