@@ -79,6 +79,11 @@ func (c *Config) HandlePost(ctx context.Context, sessions *Sessions, h Headers, 
 		return c.initialize(sessions, &msg)
 	}
 	sid := h("mcp-session-id")
+	if sid == "" && msg.Method == "server/discover" && validID(msg.ID) {
+		// Newer clients probe for the stateless protocol first, and fall
+		// back to initialize when the server does not know the method.
+		return rpcReply(http.StatusOK, msg.ID, nil, &rpcError{Code: CodeMethodNotFound, Message: "method not found: server/discover (this server speaks the session protocol: initialize)"})
+	}
 	if sid == "" {
 		return transportError(http.StatusBadRequest, CodeInvalidRequest, "Mcp-Session-Id header is required: initialize first")
 	}
