@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestDemo runs `gluon demo` as a newcomer would and runs, with the real
@@ -39,7 +43,7 @@ func TestDemo(t *testing.T) {
 		close(lines)
 	}()
 	var curls, gluonctls []string
-	var admin, console string
+	var admin, console, mcpURL string
 	timeout := time.After(60 * time.Second)
 	for done := false; !done; {
 		select {
@@ -56,6 +60,8 @@ func TestDemo(t *testing.T) {
 				admin = strings.TrimPrefix(l, "Admin endpoint: ")
 			case strings.HasPrefix(l, "Console: "):
 				console = strings.TrimPrefix(l, "Console: ")
+			case strings.HasPrefix(l, "MCP endpoint: "):
+				mcpURL = strings.TrimPrefix(l, "MCP endpoint: ")
 			}
 			done = strings.Contains(line, "Ctrl-C")
 		case <-timeout:
@@ -95,6 +101,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	checkDemoGluonctl(t, env, admin, gluonctls)
+	checkDemoMCP(t, mcpURL)
 	if code, body := get(t, console, nil); code != 200 || !strings.Contains(body, "Gluon console") {
 		t.Errorf("the console URL %q: %d", console, code)
 	}
@@ -108,7 +115,8 @@ func checkDemoGluonctl(t *testing.T, env []string, admin string, lines []string)
 	if code, body := get(t, admin, nil); code != 200 || !strings.Contains(body, `"ready": true`) {
 		t.Errorf("the admin URL %q: %d %s", admin, code, body)
 	}
-	want := map[string]string{"get upstreams": "petstore", "get functions": "findPetById", "get routes": "/petstore/findPet", "check": "Control plane: ready"}
+	want := map[string]string{"get upstreams": "petstore", "get functions": "findPetById", "get routes": "/petstore/findPet",
+		"get tools": "azure_greet", "check": "Control plane: ready"}
 	if len(lines) != len(want) {
 		t.Fatalf("demo printed gluonctl lines %q", lines)
 	}
@@ -117,8 +125,45 @@ func checkDemoGluonctl(t *testing.T, env []string, admin string, lines []string)
 		cmd := exec.Command(gluonctlBin, args...)
 		cmd.Env = env
 		got, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(got), want[strings.Join(args, " ")]) {
+		key := strings.Join(args, " ")
+		if strings.HasPrefix(key, "get tools") {
+			key = "get tools"
+		}
+		if err != nil || !strings.Contains(string(got), want[key]) {
 			t.Errorf("%s: %v\n%s", line, err, got)
+		}
+	}
+}
+
+// checkDemoMCP: an MCP client at the endpoint the demo printed calls a
+// REST, a Lambda and an Azure function as tools.
+func checkDemoMCP(t *testing.T, url string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "demo-e2e", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatalf("MCP endpoint %q: %v", url, err)
+	}
+	defer session.Close()
+	for _, c := range []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"petstore_findPetById", map[string]any{"id": 2}, `"name":"Tom"`},
+		{"lambda_echo_live", map[string]any{"ping": 1}, `{"ping":1}`},
+		{"azure_greet", map[string]any{"name": "agent"}, "hello, agent"},
+	} {
+		res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: c.tool, Arguments: c.args})
+		if err != nil {
+			t.Errorf("%s: %v", c.tool, err)
+			continue
+		}
+		text, _ := json.Marshal(res.Content)
+		if res.IsError || !strings.Contains(string(text), strings.ReplaceAll(c.want, `"`, `\"`)) && !strings.Contains(string(text), c.want) {
+			t.Errorf("%s: %s", c.tool, text)
 		}
 	}
 }

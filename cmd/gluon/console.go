@@ -197,6 +197,8 @@ func action(r api.Route) string {
 			parts = append(parts, fmt.Sprintf("%s (%d)", destination(d.Destination), d.Weight))
 		}
 		return strings.Join(parts, ", ")
+	case r.RouteAction.MCP != nil:
+		return "MCP server over the functions of its upstreams"
 	}
 	return ""
 }

@@ -127,8 +127,12 @@ func startDemoAzure(dir string) (*azurestandin.Server, error) {
 		return nil, fmt.Errorf("demo azure: %w", err)
 	}
 	st.AddClient("gluon-demo", demoAzureClientSecret)
+	// greet reads its name as Azure's HTTP trigger template does: from the
+	// query, else from a JSON body.
 	greet := func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "hello, %s\n", cmp.Or(r.URL.Query().Get("name"), "world"))
+		var body struct{ Name string }
+		_ = json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body) // no body, no name
+		fmt.Fprintf(w, "hello, %s\n", cmp.Or(r.URL.Query().Get("name"), body.Name, "world"))
 	}
 	ping := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "pong") }
 	err = st.AddApp(azurestandin.App{Name: "demo-app", Functions: []azurestandin.Function{
@@ -344,6 +348,9 @@ spec:
           destinationSpec: {aws: {logicalName: "echo:live"}}
     # Envoy swaps a matched prefix literally: /hello/ and /hello are both
     # matched so that /hello/world reaches /world (not //world).
+    # Every function of these upstreams as an MCP tool, for AI agents.
+    - matchers: [{prefix: /mcp}]
+      routeAction: {mcp: {upstreams: [{name: petstore}, {name: lambda}, {name: azure}]}}
     - matchers: [{prefix: /hello/, headers: [{name: x-color, value: green}]}, {prefix: /hello, headers: [{name: x-color, value: green}]}]
       routeAction: {single: {upstream: {name: green}}}
       options: {prefixRewrite: /}
@@ -445,8 +452,13 @@ Try:
 	} {
 		fmt.Fprintln(out, "  "+line)
 	}
+	fmt.Fprintf(out, `
+MCP endpoint: %s/mcp
+  AI agents connect there (Streamable HTTP): every function above is a tool.
+  With Node.js 22: npx @modelcontextprotocol/inspector --cli %s/mcp --transport http --method tools/list
+`, base, base)
 	fmt.Fprintln(out, "\nAnd look around with gluonctl (go run ./cmd/gluonctl …, or a built gluonctl):")
-	for _, cmd := range []string{"get upstreams", "get functions", "get routes", "check"} {
+	for _, cmd := range []string{"get upstreams", "get functions", "get routes", "get tools --url " + base + "/mcp", "check"} {
 		fmt.Fprintln(out, "  gluonctl "+cmd+gluonctlFlags)
 	}
 	fmt.Fprintln(out, "\nPress Ctrl-C to stop.")

@@ -96,6 +96,7 @@ func getCommand(o *options) *cobra.Command {
 	}}
 	routes.Flags().StringVar(&vsName, "name", "", "the virtual service (default: every one)")
 	cmd.AddCommand(
+		toolsCommand(o),
 		&cobra.Command{Use: "upstreams", Aliases: []string{"upstream", "us"}, Short: "Show upstreams with their discovered functions", RunE: func(*cobra.Command, []string) error {
 			res, err := o.resources()
 			if err != nil {
@@ -313,6 +314,8 @@ func action(r api.Route) string {
 			parts = append(parts, d.Destination.Upstream.Name+" ("+strconv.Itoa(int(d.Weight))+")")
 		}
 		return "split: " + strings.Join(parts, ", ")
+	case r.RouteAction.MCP != nil:
+		return "MCP server: " + mcpUpstreams(r.RouteAction.MCP)
 	}
 	d := r.RouteAction.Single
 	if d.DestinationSpec != nil && d.DestinationSpec.Rest != nil {
@@ -395,4 +398,25 @@ func secretsTable(rows []secretRow) *table {
 		t.add(r.Name, r.Type)
 	}
 	return t
+}
+
+// mcpUpstreams names what an MCP route exposes.
+func mcpUpstreams(m *api.MCPAction) string {
+	var parts []string
+	for _, u := range m.Upstreams {
+		parts = append(parts, u.Name)
+	}
+	if len(m.UpstreamSelector) > 0 {
+		parts = append(parts, "upstreams labelled "+labelsText(m.UpstreamSelector))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func labelsText(labels map[string]string) string {
+	var kv []string
+	for k, v := range labels {
+		kv = append(kv, k+"="+v)
+	}
+	sort.Strings(kv)
+	return strings.Join(kv, ",")
 }
