@@ -96,7 +96,7 @@ func writeMCPReply(w http.ResponseWriter, reply mcp.Reply) {
 
 // streamMCP is a session's GET stream: the server's messages to it
 // (tools/list_changed) as server-sent events, until the client goes, the
-// session ends, or another stream holds it.
+// session ends, or a newer stream of the session replaces it.
 func streamMCP(w http.ResponseWriter, r *http.Request, c *mcp.Config, sessions *mcp.Sessions) {
 	if !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		writeMCPReply(w, mcp.Reply{Status: http.StatusNotAcceptable, Body: mcp.ErrorReply(mcp.CodeInvalidRequest, "a GET stream must accept text/event-stream")})
@@ -107,11 +107,9 @@ func streamMCP(w http.ResponseWriter, r *http.Request, c *mcp.Config, sessions *
 		writeMCPReply(w, mcp.Reply{Status: http.StatusNotFound, Body: mcp.ErrorReply(mcp.CodeInvalidRequest, "no such session: initialize first")})
 		return
 	}
-	if !sess.Streaming.TryLock() {
-		writeMCPReply(w, mcp.Reply{Status: http.StatusConflict, Body: mcp.ErrorReply(mcp.CodeInvalidRequest, "the session already has a GET stream")})
-		return
-	}
-	defer sess.Streaming.Unlock()
+	ctx, end := context.WithCancel(r.Context())
+	defer end()
+	defer sess.OpenStream(end)()
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -128,7 +126,7 @@ func streamMCP(w http.ResponseWriter, r *http.Request, c *mcp.Config, sessions *
 			_, err = fmt.Fprintf(w, "event: message\ndata: %s\n\n", msg)
 		case <-tick.C:
 			_, err = io.WriteString(w, ": keepalive\n\n")
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return
 		case <-sess.Done:
 			return

@@ -258,7 +258,7 @@ func TestMCP(t *testing.T) {
 			<-changed
 		}
 	}
-	awaitChange := func(what string, cond func() bool) {
+	awaitChange := func(t *testing.T, what string, cond func() bool) {
 		t.Helper()
 		deadline := time.After(15 * time.Second)
 		for {
@@ -278,15 +278,15 @@ func TestMCP(t *testing.T) {
 		if err := lambda.AddFunction(standin.Function{Name: "extra", Handler: versioned}); err != nil {
 			t.Fatal(err)
 		}
-		awaitChange("a new Lambda function", func() bool { return tools["aws_extra"] != nil })
+		awaitChange(t, "a new Lambda function", func() bool { return tools["aws_extra"] != nil })
 		withVets := clinicDoc(true)
 		doc.Store(&withVets)
-		awaitChange("an operation added to the document", func() bool { return tools["clinic_listVets"] != nil })
+		awaitChange(t, "an operation added to the document", func() bool { return tools["clinic_listVets"] != nil })
 		if res, text := call("clinic_listVets", nil); res.IsError || !strings.Contains(text, "Ann") {
 			t.Errorf("listVets: %s", text)
 		}
 		doc.Store(&first)
-		awaitChange("an operation removed from the document", func() bool { return tools["clinic_listVets"] == nil })
+		awaitChange(t, "an operation removed from the document", func() bool { return tools["clinic_listVets"] == nil })
 	})
 }
 

@@ -32,8 +32,12 @@ type Session struct {
 	// Notify carries the server's messages for the session's GET stream;
 	// messages that find it full are dropped (the client lists again).
 	Notify chan []byte
-	// Streaming is held by the session's GET stream: there is one at most.
-	Streaming sync.Mutex
+	// stream ends the session's GET stream, if one is open: a new one
+	// replaces it (a client reconnecting after a broken connection must
+	// not find its session taken by a stream the server has not yet seen
+	// end).
+	streamMu sync.Mutex
+	stream   *streamHandle
 	// Done is closed when the session ends.
 	Done chan struct{}
 }
@@ -132,4 +136,27 @@ func (s *Sessions) Count(endpointName string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.endpoint(endpointName).sessions)
+}
+
+type streamHandle struct{ end func() }
+
+// OpenStream makes the caller the session's GET stream, ending the one
+// before; end is called when another replaces it. The returned func
+// releases the session when the stream ends.
+func (sess *Session) OpenStream(end func()) (release func()) {
+	h := &streamHandle{end: end}
+	sess.streamMu.Lock()
+	prev := sess.stream
+	sess.stream = h
+	sess.streamMu.Unlock()
+	if prev != nil {
+		prev.end()
+	}
+	return func() {
+		sess.streamMu.Lock()
+		if sess.stream == h {
+			sess.stream = nil
+		}
+		sess.streamMu.Unlock()
+	}
 }
