@@ -145,10 +145,6 @@ type mcpCaller struct {
 	parent *http.Request
 }
 
-// mcpOwnHeaders are the MCP request's headers a call does not carry.
-var mcpOwnHeaders = []string{"Content-Length", "Content-Type", "Accept", "Accept-Encoding", "Mcp-Session-Id",
-	"Mcp-Protocol-Version", "Last-Event-Id", "Connection", "Transfer-Encoding", "Te", "Upgrade", "Expect", "Origin"}
-
 func (c *mcpCaller) Call(ctx context.Context, call *mcp.CallRequest) (*mcp.CallResult, error) {
 	if c.hcm == nil {
 		return nil, fmt.Errorf("no connection manager to send the call through")
@@ -160,13 +156,10 @@ func (c *mcpCaller) Call(ctx context.Context, call *mcp.CallRequest) (*mcp.CallR
 	p := c.parent
 	req.Host, req.RemoteAddr, req.TLS, req.RequestURI = p.Host, p.RemoteAddr, p.TLS, call.Path
 	req.Proto, req.ProtoMajor, req.ProtoMinor = "HTTP/1.1", 1, 1
-	req.Header = p.Header.Clone()
-	for _, h := range mcpOwnHeaders {
-		req.Header.Del(h)
-	}
-	for name := range req.Header {
-		if strings.HasPrefix(strings.ToLower(name), "x-gluon-tool-arg-") {
-			req.Header.Del(name)
+	req.Header = make(http.Header, len(p.Header))
+	for name, values := range p.Header {
+		if mcp.Carries(name) {
+			req.Header[name] = values
 		}
 	}
 	for _, h := range call.Headers {

@@ -154,9 +154,11 @@ func inNamespaces(ns string, allowed []string) bool {
 	return false
 }
 
+// hasLabels: labels hold every key of selector, with its value (an empty
+// value too: as in a Kubernetes equality selector, the key must be there).
 func hasLabels(labels, selector map[string]string) bool {
 	for k, v := range selector {
-		if labels[k] != v {
+		if got, ok := labels[k]; !ok || got != v {
 			return false
 		}
 	}

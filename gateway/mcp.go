@@ -87,7 +87,7 @@ func (t *translation) mcpFunctions(ns string, a *api.MCPAction) []exposedFunctio
 	}
 	if len(a.UpstreamSelector) > 0 {
 		for _, u := range t.res.Upstreams {
-			if u.Namespace == ns && labelsMatch(u.Labels, a.UpstreamSelector) {
+			if u.Namespace == ns && hasLabels(u.Labels, a.UpstreamSelector) {
 				refs = append(refs, api.ResourceRef{Namespace: u.Namespace, Name: u.Name})
 			}
 		}
@@ -108,15 +108,6 @@ func (t *translation) mcpFunctions(ns string, a *api.MCPAction) []exposedFunctio
 		}
 	}
 	return out
-}
-
-func labelsMatch(labels, selector map[string]string) bool {
-	for k, v := range selector {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
 }
 
 // globsSelect: name matches an include pattern (or there are none) and no

@@ -48,7 +48,7 @@ type callResult struct {
 	IsError           bool      `json:"isError,omitempty"`
 }
 
-func (c *Config) call(ctx context.Context, params json.RawMessage, _ Headers, caller Caller) (any, *rpcError) {
+func (c *Config) call(ctx context.Context, params json.RawMessage, caller Caller) (any, *rpcError) {
 	var p callParams
 	if err := json.Unmarshal(orEmpty(params), &p); err != nil {
 		return nil, &rpcError{Code: CodeInvalidParams, Message: "invalid tools/call params: " + err.Error()}
@@ -116,6 +116,23 @@ func (t *tool) request(args map[string]any) (*CallRequest, error) {
 		req.Body = b
 	}
 	return req, nil
+}
+
+// argHeaderPrefix prefixes the headers a call carries arguments in; the
+// gateway names them so (its toolArgHeader) in each tool's route.
+const argHeaderPrefix = "x-gluon-tool-arg-"
+
+// notCarried are the MCP request's headers a call does not carry: MCP's
+// own, and those of the MCP request's body.
+var notCarried = map[string]bool{"content-length": true, "content-type": true, "accept": true, "accept-encoding": true,
+	"mcp-session-id": true, "mcp-protocol-version": true, "last-event-id": true, "origin": true, "connection": true,
+	"transfer-encoding": true, "te": true, "upgrade": true, "expect": true}
+
+// Carries reports whether a call carries the MCP request's header name
+// (its credentials, say); argument headers are the call's alone.
+func Carries(name string) bool {
+	name = strings.ToLower(name)
+	return !notCarried[name] && !strings.HasPrefix(name, argHeaderPrefix) && !strings.HasPrefix(name, ":")
 }
 
 // argText is an argument as text in a path, query or header: strings as

@@ -87,8 +87,7 @@ func (c *Config) HandlePost(ctx context.Context, sessions *Sessions, h Headers, 
 	if sid == "" {
 		return transportError(http.StatusBadRequest, CodeInvalidRequest, "Mcp-Session-Id header is required: initialize first")
 	}
-	sess, ok := sessions.Get(c.Endpoint, sid)
-	if !ok {
+	if _, ok := sessions.Get(c.Endpoint, sid); !ok {
 		return transportError(http.StatusNotFound, CodeInvalidRequest, "session %q not found (it ended or expired): initialize again", sid)
 	}
 	if v := h("mcp-protocol-version"); v != "" && !slices.Contains(ProtocolVersions, v) {
@@ -100,18 +99,18 @@ func (c *Config) HandlePost(ctx context.Context, sessions *Sessions, h Headers, 
 	if !validID(msg.ID) {
 		return transportError(http.StatusBadRequest, CodeInvalidRequest, "invalid request: id must be a string or a number")
 	}
-	result, err := c.dispatch(ctx, sess, &msg, h, caller)
+	result, err := c.dispatch(ctx, &msg, caller)
 	return rpcReply(http.StatusOK, msg.ID, result, err)
 }
 
-func (c *Config) dispatch(ctx context.Context, _ *Session, msg *message, h Headers, caller Caller) (any, *rpcError) {
+func (c *Config) dispatch(ctx context.Context, msg *message, caller Caller) (any, *rpcError) {
 	switch msg.Method {
 	case "ping":
 		return struct{}{}, nil
 	case "tools/list":
 		return c.list(msg.Params)
 	case "tools/call":
-		return c.call(ctx, msg.Params, h, caller)
+		return c.call(ctx, msg.Params, caller)
 	}
 	return nil, &rpcError{Code: CodeMethodNotFound, Message: "method not found: " + msg.Method}
 }

@@ -113,10 +113,6 @@ type listenerCaller struct {
 
 var mcpCallClient = &http.Client{Timeout: 60 * time.Second}
 
-// callHeaders are the MCP request's headers a call does not carry.
-var callHeaders = map[string]bool{"content-length": true, "content-type": true, "accept": true, "accept-encoding": true,
-	"mcp-session-id": true, "mcp-protocol-version": true, "last-event-id": true, "origin": true}
-
 func (c *listenerCaller) Call(ctx context.Context, call *mcp.CallRequest) (*mcp.CallResult, error) {
 	if c.scheme == "https" {
 		return nil, fmt.Errorf("tool calls from an HTTPS listener are not supported under Envoy yet")
@@ -127,7 +123,7 @@ func (c *listenerCaller) Call(ctx context.Context, call *mcp.CallRequest) (*mcp.
 	}
 	req.Host = c.host
 	c.parent.Range(func(k, v string) bool {
-		if k != "" && k[0] != ':' && !callHeaders[k] {
+		if mcp.Carries(k) {
 			req.Header.Add(k, v)
 		}
 		return true
