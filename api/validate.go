@@ -225,7 +225,8 @@ func validateRedirect(f *fieldErrors, path string, r *RedirectAction) {
 	}
 }
 
-var retryConditions = map[string]bool{"5xx": true, "gateway-error": true, "connect-failure": true, "reset": true, "retriable-4xx": true, "retriable-status-codes": true}
+var retryConditions = map[string]bool{"5xx": true, "gateway-error": true, "connect-failure": true, "reset": true, "retriable-4xx": true, "retriable-status-codes": true,
+	"cancelled": true, "deadline-exceeded": true, "internal": true, "resource-exhausted": true, "unavailable": true}
 
 func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	if o.PrefixRewrite != nil && o.RegexRewrite != nil {
@@ -243,10 +244,13 @@ func validateRouteOptions(f *fieldErrors, path string, o *RouteOptions) {
 	if o.Timeout != nil && o.Timeout.Duration < 0 {
 		f.add(path+".timeout", "must not be negative")
 	}
+	if m := o.MaxStreamDuration; m != nil && m.GrpcTimeoutHeaderMax != nil && m.GrpcTimeoutHeaderMax.Duration < 0 {
+		f.add(path+".maxStreamDuration.grpcTimeoutHeaderMax", "must not be negative")
+	}
 	if r := o.Retries; r != nil {
 		for _, c := range strings.Split(r.RetryOn, ",") {
 			if c = strings.TrimSpace(c); c != "" && !retryConditions[c] {
-				f.add(path+".retries.retryOn", "%q is not one of 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes", c)
+				f.add(path+".retries.retryOn", "%q is not one of 5xx, gateway-error, connect-failure, reset, retriable-4xx, retriable-status-codes, or a gRPC status (cancelled, deadline-exceeded, internal, resource-exhausted, unavailable)", c)
 			}
 		}
 		for i, c := range r.RetriableStatusCodes {

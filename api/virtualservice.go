@@ -175,6 +175,10 @@ type RouteOptions struct {
 	// that carries nothing for this long; default the gateway's stream
 	// idle timeout.
 	IdleTimeout *metav1.Duration `json:"idleTimeout,omitempty"`
+	// MaxStreamDuration says how a gRPC request's grpc-timeout header sets
+	// its timeout. Routes to HTTP/2 upstreams honour it, uncapped, by
+	// default.
+	MaxStreamDuration *MaxStreamDuration `json:"maxStreamDuration,omitempty"`
 	// JWT replaces the virtual host's token requirement for this route.
 	JWT *RouteJWT `json:"jwt,omitempty"`
 	// Extauth replaces the virtual host's external authorization setting.
@@ -250,3 +254,18 @@ type HeaderValue struct {
 
 // GetObjectKind implements Object.
 func (*VirtualService) ResourceKind() Kind { return KindVirtualService }
+
+// MaxStreamDuration is Gloo's (Envoy's) route max_stream_duration.
+type MaxStreamDuration struct {
+	// GrpcTimeoutHeaderMax caps the timeout a grpc-timeout header asks
+	// for; 0 leaves it uncapped.
+	GrpcTimeoutHeaderMax *metav1.Duration `json:"grpcTimeoutHeaderMax,omitempty"`
+}
+
+// GetMaxStreamDuration returns the route's maxStreamDuration (nil-safe).
+func (o *RouteOptions) GetMaxStreamDuration() *MaxStreamDuration {
+	if o == nil {
+		return nil
+	}
+	return o.MaxStreamDuration
+}

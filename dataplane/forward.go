@@ -57,8 +57,11 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 	// exchange rather than contexts: the HTTP/1.1 pool sets them on the
 	// connection, which costs no goroutine or allocation per request.
 	var deadline time.Time
-	if a.timeout > 0 {
-		deadline = time.Now().Add(a.timeout)
+	if timeout, fromHeader := a.grpcTimeout.timeout(r, a.timeout); timeout > 0 {
+		deadline = time.Now().Add(timeout)
+		if fromHeader {
+			setGRPCDeadline(w, deadline)
+		}
 	}
 	// Mirrors are drawn first: only a request actually mirrored has its body
 	// buffered for them.
@@ -148,7 +151,7 @@ func (rt *router) forward(w http.ResponseWriter, r *http.Request, m *routeMatch,
 		// of an answer streamed to the client.
 		canRetry := attempt < retries
 		switch {
-		case err == nil && canRetry && a.retry.retriableStatus(resp.StatusCode) && takeRetry():
+		case err == nil && canRetry && a.retry.retriableResponse(resp) && takeRetry():
 			endAttempt(span, resp.StatusCode, nil)
 			_, _ = io.CopyN(io.Discard, resp.Body, drainBytes)
 			resp.Body.Close()

@@ -93,6 +93,7 @@ func (h *hcm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	downstream.LimitRequestBody(w, r, idle, h.lc.requestTimeout)
 	m := &routeMatch{vh: vh, route: cr, target: target, bufferLimit: h.lc.bufferLimit, stats: h.stats, received: received, hcm: h}
 	m.sw.ResponseWriter = w
+	m.sw.grpc.on = isGRPC(r)
 	if h.tracer != nil {
 		m.trace = h.lc.tracing.startTrace(h.tracer, r, spanName(cr))
 	}

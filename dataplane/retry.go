@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +23,13 @@ const (
 	retryOnReset
 	retryOnRetriable4xx
 	retryOnStatusCodes
+	// retryOnGRPC: the response's grpc-status is one of grpcCodes.
+	retryOnGRPC
 )
+
+// grpcRetryConditions are Envoy's x-envoy-retry-grpc-on conditions.
+var grpcRetryConditions = map[string]int{"cancelled": 1, "deadline-exceeded": grpcDeadlineExceeded,
+	"internal": grpcInternal, "resource-exhausted": 8, "unavailable": grpcUnavailable}
 
 const (
 	defaultRetryBaseInterval = 25 * time.Millisecond
@@ -38,6 +46,8 @@ type retryPolicy struct {
 	base, max  time.Duration
 	// codes are retried under retriable-status-codes.
 	codes []uint32
+	// grpcCodes are the gRPC statuses retried.
+	grpcCodes []string
 }
 
 // failureKind classifies a failed attempt for retry decisions and local replies.
@@ -70,7 +80,12 @@ func compileRetryPolicy(rp *route.RetryPolicy) (*retryPolicy, error) {
 		case "retriable-status-codes":
 			p.on |= retryOnStatusCodes
 		default:
-			return nil, fmt.Errorf("retry_on %q is not supported", strings.TrimSpace(tok))
+			code, ok := grpcRetryConditions[strings.TrimSpace(tok)]
+			if !ok {
+				return nil, fmt.Errorf("retry_on %q is not supported", strings.TrimSpace(tok))
+			}
+			p.on |= retryOnGRPC
+			p.grpcCodes = append(p.grpcCodes, strconv.Itoa(code))
 		}
 	}
 	if n := rp.GetNumRetries(); n != nil {
@@ -108,6 +123,18 @@ func compileRetryPolicy(rp *route.RetryPolicy) (*retryPolicy, error) {
 		p.numRetries = 0
 	}
 	return p, nil
+}
+
+// retriableResponse reports whether a response may be retried: by its
+// HTTP status, or by the grpc-status of a trailers-only gRPC answer (the
+// only kind that can be retried: it has sent nothing downstream yet).
+func (p *retryPolicy) retriableResponse(resp *http.Response) bool {
+	if p.on&retryOnGRPC != 0 {
+		if st := resp.Header["Grpc-Status"]; len(st) == 1 && slices.Contains(p.grpcCodes, st[0]) {
+			return true
+		}
+	}
+	return p.retriableStatus(resp.StatusCode)
 }
 
 // retriableStatus reports whether a response with this status may be retried.

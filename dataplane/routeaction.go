@@ -48,6 +48,9 @@ type forwardAction struct {
 	webSockets *bool
 	// idleTimeout replaces the listener's stream idle timeout (0: keep it).
 	idleTimeout time.Duration
+	// grpcTimeout, when set, lets a request's grpc-timeout header replace
+	// the route timeout.
+	grpcTimeout *grpcTimeoutPolicy
 }
 
 // pickCluster returns the target cluster, choosing among weighted clusters
@@ -75,7 +78,8 @@ func pickWeighted(clusters []weightedCluster, total uint32) string {
 func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardAction, error) {
 	if err := onlyFields(ra, "cluster", "weighted_clusters", "cluster_not_found_response_code", "prefix_rewrite",
 		"regex_rewrite", "host_rewrite_literal", "auto_host_rewrite", "timeout", "retry_policy",
-		"rate_limits", "include_vh_rate_limits", "request_mirror_policies", "hash_policy", "upgrade_configs", "idle_timeout"); err != nil {
+		"rate_limits", "include_vh_rate_limits", "request_mirror_policies", "hash_policy", "upgrade_configs", "idle_timeout",
+		"max_stream_duration"); err != nil {
 		return nil, err
 	}
 	a := &forwardAction{timeout: defaultRouteTimeout, includeVHRateLimits: ra.GetIncludeVhRateLimits().GetValue()}
@@ -91,6 +95,9 @@ func compileForwardAction(ra *route.RouteAction, pm *pathMatcher) (*forwardActio
 	}
 	if a.webSockets, err = compileRouteUpgrades(ra.GetUpgradeConfigs()); err != nil {
 		return nil, err
+	}
+	if a.grpcTimeout, err = compileMaxStreamDuration(ra.GetMaxStreamDuration()); err != nil {
+		return nil, fmt.Errorf("max_stream_duration: %w", err)
 	}
 	if t := ra.GetIdleTimeout(); t != nil {
 		if a.idleTimeout, err = duration(t); err != nil {

@@ -419,6 +419,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	bytes int64 // body bytes written
+	grpc  grpcReplies
 }
 
 func (w *statusWriter) WriteHeader(code int) {

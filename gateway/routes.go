@@ -178,6 +178,7 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 			return nil
 		}
 		route.Forward = forward(dests, r.Options)
+		route.Forward.GRPCTimeoutHeaderMax = t.grpcTimeoutHeaderMax(vs.Namespace, r)
 		route.Transformation = tr
 		route.Lambda = lambda
 		route.Azure = azure

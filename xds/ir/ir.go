@@ -357,6 +357,9 @@ type Forward struct {
 	Mirrors []Mirror `json:"mirrors,omitempty"`
 	// HashPolicies feed ring hash and maglev clusters.
 	HashPolicies []HashPolicy `json:"hashPolicies,omitempty"`
+	// GRPCTimeoutHeaderMax, when set, lets a gRPC request's grpc-timeout
+	// header replace Timeout, capped at it (0: uncapped).
+	GRPCTimeoutHeaderMax *Duration `json:"grpcTimeoutHeaderMax,omitempty"`
 }
 
 // Mirror sends a copy of Percent (0-100) percent of requests to Cluster.

@@ -51,6 +51,7 @@ var features = []feature{
 	healthChecksFeature,
 	loadBalancingFeature,
 	webSocketsFeature,
+	grpcFeature,
 }
 
 // anyRoute reports whether a route of the listener satisfies pred.

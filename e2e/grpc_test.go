@@ -1,0 +1,270 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/interop"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// startGRPCServer serves grpc-go's interop TestService and the health
+// service on loopback, with server reflection when reflect is set.
+func startGRPCServer(t *testing.T, reflect bool) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer()
+	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
+	healthpb.RegisterHealthServer(s, health.NewServer())
+	if reflect {
+		reflection.Register(s)
+	}
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	return lis.Addr().String()
+}
+
+// startFlakyGRPCServer answers any method with an Empty, failing every
+// other call with UNAVAILABLE (trailers-only, as grpc-go sends an error
+// before any message).
+func startFlakyGRPCServer(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	s := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		if err := stream.RecvMsg(&testpb.Empty{}); err != nil {
+			return err
+		}
+		if calls.Add(1)%2 == 1 {
+			return status.Error(codes.Unavailable, "warming up")
+		}
+		return stream.SendMsg(&testpb.Empty{})
+	}))
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	return lis.Addr().String()
+}
+
+// grpcUpstream is an Upstream for a gRPC server at addr, its functions
+// discovered unless discovery is "disabled".
+func grpcUpstream(name, addr, discovery, extra string) string {
+	return `apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: ` + name + `, labels: {discovery.gluon.dev/function_discovery: ` + discovery + `}}
+spec:
+  useHttp2: true
+  static: {hosts: [{addr: 127.0.0.1, port: ` + portOf(addr) + `}]` + extra + `}
+`
+}
+
+// startGRPCGateway serves config (after a Gateway on a fresh port) and
+// returns the gateway's address and control plane once /x answers.
+func startGRPCGateway(t *testing.T, config string) (string, *controlPlane) {
+	t.Helper()
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+---
+`+config)
+	cp := startServe(t, dir, t.TempDir(), "embedded")
+	return gw, cp
+}
+
+// TestGRPCPassthrough: grpc-go's client reaches grpc-go's interop server
+// through the gateway over h2c: unary with metadata and trailers echoed, a
+// non-OK status intact, server streaming, bidirectional streaming; a
+// grpc-timeout shorter than the method's run is answered by the gateway
+// with DEADLINE_EXCEEDED.
+func TestGRPCPassthrough(t *testing.T) {
+	srv := startGRPCServer(t, true)
+	flaky := startFlakyGRPCServer(t)
+	gw, _ := startGRPCGateway(t, grpcUpstream("interop", srv, "disabled", "")+"---\n"+grpcUpstream("flaky", flaky, "disabled", "")+`---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /grpc.testing.TestService/}]
+      routeAction: {single: {upstream: {name: interop}}}
+    - matchers: [{prefix: /flaky.Retried/}]
+      options: {retries: {retryOn: "unavailable,resource-exhausted", numRetries: 1}}
+      routeAction: {single: {upstream: {name: flaky}}}
+    - matchers: [{prefix: /flaky.Plain/}]
+      routeAction: {single: {upstream: {name: flaky}}}
+`)
+	conn, err := grpc.NewClient(gw, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testgrpc.NewTestServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	waitFor(t, 10*time.Second, "gRPC route served", func() bool {
+		_, err := client.EmptyCall(ctx, &testpb.Empty{})
+		return err == nil
+	})
+
+	t.Run("unary with metadata and trailers", func(t *testing.T) {
+		md := metadata.Pairs("x-grpc-test-echo-initial", "hello", "x-grpc-test-echo-trailing-bin", string([]byte{0, 1, 2, 0xff}))
+		var header, trailer metadata.MD
+		resp, err := client.UnaryCall(metadata.NewOutgoingContext(ctx, md),
+			&testpb.SimpleRequest{ResponseSize: 314}, grpc.Header(&header), grpc.Trailer(&trailer))
+		if err != nil || len(resp.GetPayload().GetBody()) != 314 {
+			t.Fatalf("UnaryCall: %v, %d bytes", err, len(resp.GetPayload().GetBody()))
+		}
+		if got := header.Get("x-grpc-test-echo-initial"); len(got) != 1 || got[0] != "hello" {
+			t.Errorf("initial metadata echoed: %q", got)
+		}
+		if got := trailer.Get("x-grpc-test-echo-trailing-bin"); len(got) != 1 || got[0] != string([]byte{0, 1, 2, 0xff}) {
+			t.Errorf("binary trailer echoed: %q", got)
+		}
+	})
+	t.Run("non-OK status", func(t *testing.T) {
+		_, err := client.UnaryCall(ctx, &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(codes.FailedPrecondition), Message: "not now: ünïcode"}})
+		if st := status.Convert(err); st.Code() != codes.FailedPrecondition || st.Message() != "not now: ünïcode" {
+			t.Fatalf("status through the gateway: %v", err)
+		}
+	})
+	t.Run("server streaming", func(t *testing.T) {
+		stream, err := client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{
+			{Size: 10}, {Size: 20000, IntervalUs: 50000}, {Size: 30}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int
+		for {
+			m, err := stream.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, len(m.GetPayload().GetBody()))
+		}
+		if len(sizes) != 3 || sizes[0] != 10 || sizes[1] != 20000 || sizes[2] != 30 {
+			t.Fatalf("streamed messages: %v", sizes)
+		}
+	})
+	t.Run("bidirectional streaming", func(t *testing.T) {
+		md := metadata.Pairs("x-grpc-test-echo-initial", "duplex")
+		stream, err := client.FullDuplexCall(metadata.NewOutgoingContext(ctx, md))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each answer arrives before the next request is sent: the gateway
+		// forwards both directions as they go, buffering neither.
+		for i, size := range []int32{5, 70000, 7} {
+			if err := stream.Send(&testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: size}}}); err != nil {
+				t.Fatalf("send %d: %v", i, err)
+			}
+			m, err := stream.Recv()
+			if err != nil || len(m.GetPayload().GetBody()) != int(size) {
+				t.Fatalf("answer %d: %v, %d bytes", i, err, len(m.GetPayload().GetBody()))
+			}
+		}
+		if h, err := stream.Header(); err != nil || h.Get("x-grpc-test-echo-initial")[0] != "duplex" {
+			t.Errorf("duplex initial metadata: %v %v", h, err)
+		}
+		stream.CloseSend()
+		if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+			t.Fatalf("end of duplex stream: %v", err)
+		}
+	})
+	t.Run("retry on gRPC status", func(t *testing.T) {
+		// The flaky server fails every other call with UNAVAILABLE.
+		for i := range 4 {
+			if err := conn.Invoke(ctx, "/flaky.Retried/Call", &testpb.Empty{}, &testpb.Empty{}); err != nil {
+				t.Fatalf("retried call %d: %v", i, err)
+			}
+		}
+		var failed int
+		for range 4 {
+			if err := conn.Invoke(ctx, "/flaky.Plain/Call", &testpb.Empty{}, &testpb.Empty{}); status.Code(err) == codes.Unavailable {
+				failed++
+			}
+		}
+		if failed != 2 {
+			t.Fatalf("%d of 4 calls without retries failed, want 2", failed)
+		}
+	})
+	t.Run("grpc-timeout honoured by the gateway", func(t *testing.T) {
+		// A raw HTTP/2 request, so that no client-side deadline answers
+		// for the gateway: the method would run for 3 s.
+		req := &testpb.StreamingOutputCallRequest{ResponseParameters: []*testpb.ResponseParameters{{Size: 1, IntervalUs: 3_000_000}}}
+		start := time.Now()
+		resp := rawGRPC(t, "http://"+gw+"/grpc.testing.TestService/StreamingOutputCall", req, map[string]string{"grpc-timeout": "200m"})
+		took := time.Since(start)
+		if got := grpcStatusOf(resp); got != "4" || took > 2*time.Second {
+			t.Fatalf("grpc-status %q after %v (HTTP %d %v %v), want 4 (DEADLINE_EXCEEDED) well before the method's 3 s", got, took, resp.StatusCode, resp.Header, resp.Trailer)
+		}
+	})
+}
+
+// rawGRPC sends one gRPC message over h2c with Go's HTTP/2 transport and
+// returns the response, its body read (so trailers are in).
+func rawGRPC(t *testing.T, url string, m proto.Message, headers map[string]string) *http.Response {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]byte, 5, 5+len(b))
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(b)))
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(append(frame, b...)))
+	req.Header.Set("content-type", "application/grpc")
+	req.Header.Set("te", "trailers")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	h2c := &http2.Transport{AllowHTTP: true, DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	resp, err := (&http.Client{Transport: h2c, Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// grpcStatusOf is the response's grpc-status, from its trailers or (a
+// trailers-only response) its headers.
+func grpcStatusOf(resp *http.Response) string {
+	if s := resp.Trailer.Get("grpc-status"); s != "" {
+		return s
+	}
+	return resp.Header.Get("grpc-status")
+}
