@@ -77,6 +77,18 @@ type StaticUpstream struct {
 // ServiceSpec describes the service behind an upstream.
 type ServiceSpec struct {
 	Rest *RestServiceSpec `json:"rest,omitempty"`
+	// GRPC gives the descriptors of a gRPC server without reflection.
+	// Without it, an upstream with useHttp2 is asked by server reflection.
+	GRPC *GRPCServiceSpec `json:"grpc,omitempty"`
+}
+
+// GRPCServiceSpec is a serialised FileDescriptorSet (protoc
+// --include_imports --descriptor_set_out), as Gloo's protoDescriptorBin.
+type GRPCServiceSpec struct {
+	// ProtoDescriptorBin is the set itself (base64 in YAML and JSON).
+	ProtoDescriptorBin []byte `json:"protoDescriptorBin,omitempty"`
+	// ProtoDescriptorFile is a file holding it, on the control plane's host.
+	ProtoDescriptorFile string `json:"protoDescriptorFile,omitempty"`
 }
 
 // RestServiceSpec points at the upstream's OpenAPI document.
@@ -113,3 +125,11 @@ type UpstreamSSLConfig struct {
 
 // GetObjectKind implements Object.
 func (*Upstream) ResourceKind() Kind { return KindUpstream }
+
+// GetGRPC returns the gRPC service spec (nil-safe).
+func (s *ServiceSpec) GetGRPC() *GRPCServiceSpec {
+	if s == nil {
+		return nil
+	}
+	return s.GRPC
+}

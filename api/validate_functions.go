@@ -7,6 +7,12 @@ import (
 )
 
 func validateServiceSpec(f *fieldErrors, path string, s *ServiceSpec) {
+	if s != nil && s.Rest != nil && s.GRPC != nil {
+		f.add(path, "only one of rest, grpc may be set")
+	}
+	if g := s.GetGRPC(); g != nil && countSet(len(g.ProtoDescriptorBin) > 0, g.ProtoDescriptorFile != "") != 1 {
+		f.add(path+".grpc", "exactly one of protoDescriptorBin, protoDescriptorFile must be set")
+	}
 	if s == nil || s.Rest == nil || s.Rest.SwaggerInfo == nil {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/fds"
 	fdsazure "github.com/gluon-gateway/gluon/fds/azure"
+	fdsgrpc "github.com/gluon-gateway/gluon/fds/grpc"
 	"github.com/gluon-gateway/gluon/fds/lambda"
 	"github.com/gluon-gateway/gluon/fds/openapi"
 	"github.com/gluon-gateway/gluon/functions"
@@ -70,10 +71,55 @@ func targetOf(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 		return lambdaTarget(u, u.Spec.AWS, res.Secrets), true
 	case u.Spec.Azure != nil:
 		return azureTarget(u, u.Spec.Azure, res.Secrets), true
+	case u.Spec.Kube != nil && isGRPC(u, u.Spec.Kube.ServiceSpec):
+		return kubeGRPCTarget(u, res)
 	case u.Spec.Kube != nil:
 		return kubeOpenAPITarget(u, res)
+	case u.Spec.Static != nil && isGRPC(u, u.Spec.Static.ServiceSpec):
+		s := u.Spec.Static
+		return grpcTarget(u, s.ServiceSpec, res.Settings, (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil, s.Hosts[0].Addr, s.Hosts[0].Port), true
 	}
 	return openAPITarget(u, res), true
+}
+
+// isGRPC: an upstream is discovered as gRPC when it gives a descriptor
+// set, or speaks HTTP/2 without pointing at an OpenAPI document.
+func isGRPC(u *api.Upstream, spec *api.ServiceSpec) bool {
+	switch {
+	case spec != nil && spec.GRPC != nil:
+		return true
+	case spec != nil && spec.Rest != nil:
+		return false
+	}
+	return u.Spec.UseHTTP2
+}
+
+func kubeGRPCTarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
+	k := u.Spec.Kube
+	eps := res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort)
+	hasSet := k.ServiceSpec != nil && k.ServiceSpec.GRPC != nil
+	if len(eps) == 0 && !hasSet {
+		return fds.Target{}, false
+	}
+	addr, port := "", uint32(0)
+	if len(eps) > 0 {
+		addr, port = eps[0].IP, eps[0].Port
+	}
+	return grpcTarget(u, k.ServiceSpec, res.Settings, u.Spec.SSLConfig != nil, addr, port), true
+}
+
+func grpcTarget(u *api.Upstream, spec *api.ServiceSpec, settings *api.Settings, useTLS bool, addr string, port uint32) fds.Target {
+	t := fdsgrpc.Target{Addr: net.JoinHostPort(addr, strconv.Itoa(int(port))), TLS: useTLS,
+		Limits: fdsgrpc.Limits{MaxBytes: int(openAPILimits(settings).MaxBytes)}}
+	if u.Spec.SSLConfig != nil {
+		t.ServerName = u.Spec.SSLConfig.Sni
+	}
+	if spec != nil && spec.GRPC != nil {
+		t.Descriptor, t.DescriptorFile = spec.GRPC.ProtoDescriptorBin, spec.GRPC.ProtoDescriptorFile
+	}
+	sum := sha256.Sum256(t.Descriptor)
+	key := fmt.Sprintf("grpc %s tls=%v sni=%s file=%s set=%x max=%d", t.Addr, t.TLS, t.ServerName, t.DescriptorFile, sum[:8], t.Limits.MaxBytes)
+	return fds.Target{Key: key, Discoverer: fdsgrpc.NewFinder(t)}
 }
 
 func openAPITarget(u *api.Upstream, res *api.Resources) fds.Target {

@@ -30,6 +30,20 @@ type Function struct {
 	REST   *RESTFunction   `json:"rest,omitempty"`
 	Lambda *LambdaFunction `json:"lambda,omitempty"`
 	Azure  *AzureFunction  `json:"azure,omitempty"`
+	GRPC   *GRPCFunction   `json:"grpc,omitempty"`
+}
+
+// GRPCFunction is one method of a gRPC service. The Function's Name is the
+// method's full name: "<package>.<Service>.<Method>".
+type GRPCFunction struct {
+	// Service is the service's full name ("<package>.<Service>").
+	Service string `json:"service"`
+	Method  string `json:"method"`
+	// InputType and OutputType are the messages' full names.
+	InputType       string `json:"inputType"`
+	OutputType      string `json:"outputType"`
+	ClientStreaming bool   `json:"clientStreaming,omitempty"`
+	ServerStreaming bool   `json:"serverStreaming,omitempty"`
 }
 
 // AzureFunction is an HTTP-triggered function of an Azure Function App.
@@ -115,6 +129,10 @@ type Discovered struct {
 	Skipped []string `json:"skipped,omitempty"`
 	// AzureKeys are set for Azure apps whose keys discovery could read.
 	AzureKeys *AzureKeys `json:"-"`
+	// GRPCDescriptors is the serialised FileDescriptorSet that defines a
+	// gRPC upstream's services and every file they import: what JSON
+	// transcoding needs. Status pages list functions, not this.
+	GRPCDescriptors []byte `json:"-"`
 }
 
 // Find returns the function with the given name.
