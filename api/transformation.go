@@ -55,6 +55,7 @@ type Extraction struct {
 // DestinationSpec says which function of the upstream a route calls.
 type DestinationSpec struct {
 	Rest  *RestDestinationSpec  `json:"rest,omitempty"`
+	GRPC  *GRPCDestinationSpec  `json:"grpc,omitempty"`
 	AWS   *AWSDestinationSpec   `json:"aws,omitempty"`
 	Azure *AzureDestinationSpec `json:"azure,omitempty"`
 }
@@ -67,6 +68,33 @@ type RestDestinationSpec struct {
 	// request path.
 	Parameters             *Parameters             `json:"parameters,omitempty"`
 	ResponseTransformation *TransformationTemplate `json:"responseTransformation,omitempty"`
+}
+
+// GRPCDestinationSpec calls a gRPC method of the upstream with JSON in and
+// out (JSON transcoding, protojson's mapping).
+type GRPCDestinationSpec struct {
+	// Package and Service name the service ("helloworld", "Greeter").
+	Package string `json:"package,omitempty"`
+	Service string `json:"service"`
+	// Function is the method the route calls, its JSON body the request
+	// message. Left out, the service's google.api.http annotations map
+	// requests to methods.
+	Function string `json:"function,omitempty"`
+	// Parameters fill request message fields (by name, "a.b" for nested
+	// ones) from patterns over the path and headers; the request's query
+	// parameters fill fields too.
+	Parameters *Parameters `json:"parameters,omitempty"`
+	// StreamNewlineDelimited answers a server-streaming method with one
+	// JSON message per line instead of a JSON array.
+	StreamNewlineDelimited bool `json:"streamNewlineDelimited,omitempty"`
+}
+
+// FullService is the service's full name.
+func (g *GRPCDestinationSpec) FullService() string {
+	if g.Package == "" {
+		return g.Service
+	}
+	return g.Package + "." + g.Service
 }
 
 // Parameters map request parts to function parameters by pattern.

@@ -32,10 +32,18 @@ func validateDestinationSpec(f *fieldErrors, path string, d *DestinationSpec) {
 	if d == nil {
 		return
 	}
-	n := countSet(d.Rest != nil, d.AWS != nil, d.Azure != nil)
+	n := countSet(d.Rest != nil, d.AWS != nil, d.Azure != nil, d.GRPC != nil)
 	switch {
 	case n > 1:
-		f.add(path, "only one of rest, aws, azure may be set")
+		f.add(path, "only one of rest, aws, azure, grpc may be set")
+		return
+	case d.GRPC != nil:
+		if d.GRPC.Service == "" {
+			f.add(path+".grpc.service", "is required")
+		}
+		if d.GRPC.Function == "" && d.GRPC.Parameters != nil {
+			f.add(path+".grpc.parameters", "need a function: without one, the service's google.api.http annotations bind fields")
+		}
 		return
 	case d.Azure != nil:
 		if d.Azure.FunctionName == "" {

@@ -79,6 +79,7 @@ func knownExtensions(log *slog.Logger) *extensions {
 			bufferFilterDef(),
 			localRateLimitFilterDef(newBucketStore()),
 			rateLimitFilterDef(log),
+			grpcTranscoderFilterDef(),
 			golangFilterDef(plugins),
 		},
 	}

@@ -5,10 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +30,9 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // startGRPCServer serves grpc-go's interop TestService and the health
@@ -267,4 +274,155 @@ func grpcStatusOf(resp *http.Response) string {
 		return s
 	}
 	return resp.Header.Get("grpc-status")
+}
+
+// TestGRPCTranscoding: JSON routes call gRPC methods discovered by
+// reflection, and the same methods of a server without reflection from a
+// descriptor set in config; a path parameter fills a field, a non-OK
+// status maps to its HTTP status, a stream comes back whole; bad input
+// gets clear errors while the other routes keep serving.
+func TestGRPCTranscoding(t *testing.T) {
+	reflecting := startGRPCServer(t, true)
+	bare := startGRPCServer(t, false)
+	web := startBackend(t, "web", nil)
+	setFile := filepath.Join(t.TempDir(), "interop.pb")
+	if err := os.WriteFile(setFile, interopDescriptorSet(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	call := func(path string) string {
+		return `{single: {upstream: {name: interop}, destinationSpec: {grpc: {package: grpc.testing, service: TestService, ` + path + `}}}}`
+	}
+	gw, cp := startGRPCGateway(t, grpcUpstream("interop", reflecting, "enabled", "")+"---\n"+
+		grpcUpstream("bare", bare, "enabled", ", serviceSpec: {grpc: {protoDescriptorFile: "+setFile+"}}")+"---\n"+
+		grpcUpstream("broken", bare, "enabled", ", serviceSpec: {grpc: {protoDescriptorBin: bm90IGEgZGVzY3JpcHRvcg==}}")+"---\n"+
+		grpcUpstream("web", web.addr, "enabled", "")+`---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /unary/}]
+      routeAction: `+call(`function: UnaryCall, parameters: {path: "/unary/{responseSize}", headers: {x-user: "{fillUsername}"}}`)+`
+    - matchers: [{prefix: /stream}]
+      routeAction: `+call(`function: StreamingOutputCall`)+`
+    - matchers: [{prefix: /lines}]
+      routeAction: `+call(`function: StreamingOutputCall, streamNewlineDelimited: true`)+`
+    - matchers: [{prefix: /nope}]
+      routeAction: `+call(`function: NoSuchMethod`)+`
+    - matchers: [{prefix: /bare}]
+      routeAction: {single: {upstream: {name: bare}, destinationSpec: {grpc: {package: grpc.testing, service: TestService, function: UnaryCall}}}}
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: interop}}}
+`)
+	base := "http://" + gw
+	waitFor(t, 15*time.Second, "gRPC functions discovered and routed", func() bool {
+		code, _, _ := send(t, http.MethodPost, base+"/unary/1", nil, "{}")
+		codeBare, _, _ := send(t, http.MethodPost, base+"/bare", nil, "{}")
+		return code == 200 && codeBare == 200
+	})
+
+	t.Run("a path parameter fills a field", func(t *testing.T) {
+		code, body, h := send(t, http.MethodPost, base+"/unary/7", map[string]string{"x-user": "true"}, `{"responseType":"COMPRESSABLE"}`)
+		var got struct {
+			Payload struct{ Body []byte }
+		}
+		if code != 200 || h.Get("Content-Type") != "application/json" || json.Unmarshal([]byte(body), &got) != nil || len(got.Payload.Body) != 7 {
+			t.Fatalf("POST /unary/7: %d %s %v", code, body, h)
+		}
+	})
+	t.Run("NOT_FOUND becomes 404", func(t *testing.T) {
+		code, body, _ := send(t, http.MethodPost, base+"/unary/1", nil, `{"responseStatus":{"code":5,"message":"no such pet"}}`)
+		if code != 404 || body != `{"code":5,"message":"no such pet"}` {
+			t.Fatalf("NOT_FOUND: %d %s", code, body)
+		}
+	})
+	t.Run("a stream returns every message", func(t *testing.T) {
+		req := `{"responseParameters":[{"size":1},{"size":2,"intervalUs":20000},{"size":3}]}`
+		code, body, _ := send(t, http.MethodPost, base+"/stream", nil, req)
+		var msgs []struct{ Payload struct{ Body []byte } }
+		if code != 200 || json.Unmarshal([]byte(body), &msgs) != nil || len(msgs) != 3 || len(msgs[2].Payload.Body) != 3 {
+			t.Fatalf("streamed as a JSON array: %d %s", code, body)
+		}
+		code, body, _ = send(t, http.MethodPost, base+"/lines", nil, req)
+		if lines := strings.Split(strings.TrimSpace(body), "\n"); code != 200 || len(lines) != 3 || !strings.HasPrefix(lines[0], `{"payload"`) {
+			t.Fatalf("streamed as lines: %d %q", code, body)
+		}
+	})
+	t.Run("a descriptor set in config gives the same functions", func(t *testing.T) {
+		if code, body, _ := send(t, http.MethodPost, base+"/bare", nil, `{"responseSize":4}`); code != 200 || !strings.Contains(body, `"payload"`) {
+			t.Fatalf("POST /bare: %d %s", code, body)
+		}
+		var st struct {
+			Functions []struct {
+				Upstream  struct{ Name string }
+				Functions []struct{ Name string }
+				Error     string
+			}
+		}
+		_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		found := map[string][]string{}
+		errs := map[string]string{}
+		for _, d := range st.Functions {
+			for _, f := range d.Functions {
+				found[d.Upstream.Name] = append(found[d.Upstream.Name], f.Name)
+			}
+			errs[d.Upstream.Name] = d.Error
+		}
+		if len(found["interop"]) == 0 || strings.Join(found["interop"], " ") != strings.Join(found["bare"], " ") {
+			t.Errorf("reflection found %v, the descriptor set %v", found["interop"], found["bare"])
+		}
+		if !strings.Contains(errs["broken"], "bad descriptor set") {
+			t.Errorf("a descriptor that does not parse: error %q", errs["broken"])
+		}
+		if _, ok := found["web"]; ok {
+			t.Errorf("a web server has gRPC functions: %v", found["web"])
+		}
+	})
+	t.Run("bad input gets a clear error, other routes keep serving", func(t *testing.T) {
+		code, body, _ := send(t, http.MethodPost, base+"/unary/1", nil, `{"responseSize": 3`)
+		if code != 400 || !strings.Contains(body, "JSON body is not a grpc.testing.SimpleRequest") {
+			t.Errorf("malformed JSON: %d %s", code, body)
+		}
+		code, body, _ = send(t, http.MethodPost, base+"/nope", nil, `{}`)
+		if code == 200 || !strings.Contains(body, "NoSuchMethod") {
+			t.Errorf("a method that does not exist: %d %s", code, body)
+		}
+		_, status := get(t, "http://"+cp.admin+"/statusz", nil)
+		if !strings.Contains(status, `gRPC function \"grpc.testing.TestService.NoSuchMethod\" not found`) {
+			t.Errorf("/statusz does not name the missing method")
+		}
+		if code, _, _ := send(t, http.MethodPost, base+"/unary/2", nil, `{}`); code != 200 {
+			t.Errorf("the good route after bad requests: %d", code)
+		}
+	})
+}
+
+// interopDescriptorSet is what protoc --include_imports writes for the
+// interop server's services.
+func interopDescriptorSet(t *testing.T) []byte {
+	t.Helper()
+	set := &descriptorpb.FileDescriptorSet{}
+	seen := map[string]bool{}
+	var add func(fd protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		for i := 0; i < fd.Imports().Len(); i++ {
+			add(fd.Imports().Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	add(testgrpc.File_grpc_testing_test_proto)
+	add(healthpb.File_grpc_health_v1_health_proto)
+	raw, err := proto.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

@@ -177,7 +177,13 @@ func (t *translation) action(vs *api.VirtualService, i int, r *api.Route, route 
 			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
 			return nil
 		}
+		grpc, err := t.routeGRPC(vs.Namespace, r)
+		if err != nil {
+			t.answerInvalid(t.reports.Warn, key, i, route, err, api.InvalidDestination)
+			return nil
+		}
 		route.Forward = forward(dests, r.Options)
+		route.GRPC = grpc
 		route.Forward.GRPCTimeoutHeaderMax = t.grpcTimeoutHeaderMax(vs.Namespace, r)
 		route.Transformation = tr
 		route.Lambda = lambda

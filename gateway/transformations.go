@@ -48,7 +48,9 @@ func templateSpec(t *api.TransformationTemplate) *spec.Template {
 func (t *translation) routeTransformation(ns string, r *api.Route) (s *spec.Spec, warnings []string, err error) {
 	single := r.RouteAction.Single
 	callsFunction := single != nil && single.DestinationSpec != nil && single.DestinationSpec.Rest != nil
-	if r.Options.GetTransformations() == nil && !callsFunction {
+	g := grpcDestination(r)
+	callsGRPC := g != nil && g.Function != ""
+	if r.Options.GetTransformations() == nil && !callsFunction && !callsGRPC {
 		return nil, nil, nil // most routes: nothing to build
 	}
 	s = &spec.Spec{}
@@ -66,6 +68,9 @@ func (t *translation) routeTransformation(ns string, r *api.Route) (s *spec.Spec
 		}
 		up := single.Upstream.Ref(ns)
 		s.Function = &spec.Function{Upstream: up.Namespace + "/" + up.Name, Name: rest.FunctionName}
+	}
+	if callsGRPC {
+		s.Request = grpcRequest(g, g.Function)
 	}
 	if s.Request == nil && s.Response == nil {
 		return nil, warnings, nil

@@ -292,6 +292,9 @@ type Route struct {
 	Lambda *LambdaInvoke `json:"lambda,omitempty"`
 	// Azure calls an Azure Function.
 	Azure *AzureInvoke `json:"azure,omitempty"`
+	// GRPC transcodes JSON requests into gRPC calls and their answers
+	// back.
+	GRPC *GRPCTranscode `json:"grpc,omitempty"`
 	// MCP serves the route as an MCP server.
 	MCP *MCP `json:"mcp,omitempty"`
 	// RateLimit limits the route's requests.
