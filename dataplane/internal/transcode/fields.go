@@ -17,8 +17,9 @@ var errNoField = errors.New("no such field")
 // field finds the (possibly nested, "a.b") field path in msg, by proto or
 // JSON name; it makes the messages on the way.
 func field(msg protoreflect.Message, path string) (protoreflect.Message, protoreflect.FieldDescriptor, error) {
-	parts := strings.Split(path, ".")
-	for i, name := range parts {
+	for path != "" {
+		name, rest, nested := strings.Cut(path, ".")
+		path = rest
 		fields := msg.Descriptor().Fields()
 		fd := fields.ByName(protoreflect.Name(name))
 		if fd == nil {
@@ -27,7 +28,7 @@ func field(msg protoreflect.Message, path string) (protoreflect.Message, protore
 		if fd == nil {
 			return nil, nil, fmt.Errorf("%w %q in %s", errNoField, name, msg.Descriptor().FullName())
 		}
-		if i == len(parts)-1 {
+		if !nested {
 			return msg, fd, nil
 		}
 		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
@@ -49,9 +50,17 @@ func isSetInBody(msg *dynamicpb.Message, path string) bool {
 	return err == nil && m.Has(fd)
 }
 
-// setField sets a scalar (or repeated scalar) field from text values, as
-// path variables and query parameters give them.
-func setField(msg *dynamicpb.Message, path string, values []string) error {
+// setField sets a scalar (or repeated scalar) field from a path
+// variable's text.
+func setField(msg *dynamicpb.Message, path, value string) error {
+	var one [1]string
+	one[0] = value
+	return setFields(msg, path, one[:])
+}
+
+// setFields sets a scalar (or repeated scalar) field from text values, as
+// query parameters give them.
+func setFields(msg *dynamicpb.Message, path string, values []string) error {
 	m, fd, err := field(msg, path)
 	if err != nil {
 		return err

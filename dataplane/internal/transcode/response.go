@@ -37,33 +37,43 @@ func (r *Response) Messages() int { return r.n }
 // Feed takes answer body bytes and returns the JSON of the messages they
 // complete: a stream's separators included.
 func (r *Response) Feed(p []byte) ([]byte, error) {
-	r.pending = append(r.pending, p...)
-	var out []byte
+	if len(r.pending) > 0 {
+		p = append(r.pending, p...)
+	}
+	out, rest, err := r.convert(p)
+	if err != nil {
+		return nil, err
+	}
+	// What is left of p may be the caller's buffer: keep a copy.
+	r.pending = append(r.pending[:0], rest...)
+	return out, nil
+}
+
+// convert converts the complete messages at the start of p, returning the
+// bytes after them.
+func (r *Response) convert(p []byte) (out, rest []byte, err error) {
+	r.pending = p
 	for len(r.pending) >= 5 {
 		if r.pending[0] != 0 {
-			return nil, fmt.Errorf("a compressed gRPC message (flag %d) cannot be transcoded", r.pending[0])
+			return nil, nil, fmt.Errorf("a compressed gRPC message (flag %d) cannot be transcoded", r.pending[0])
 		}
 		size := binary.BigEndian.Uint32(r.pending[1:5])
 		if size > maxMessageBytes {
-			return nil, fmt.Errorf("a gRPC message of %d bytes is more than %d", size, maxMessageBytes)
+			return nil, nil, fmt.Errorf("a gRPC message of %d bytes is more than %d", size, maxMessageBytes)
 		}
 		if len(r.pending) < 5+int(size) {
 			break
 		}
 		msg := dynamicpb.NewMessage(r.b.Method.Output())
-		if err := proto.Unmarshal(r.pending[5:5+size], msg); err != nil {
-			return nil, fmt.Errorf("the method's answer is not a %s: %w", msg.Descriptor().FullName(), err)
+		if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(r.pending[5:5+size], msg); err != nil {
+			return nil, nil, fmt.Errorf("the method's answer is not a %s: %w", msg.Descriptor().FullName(), err)
 		}
 		r.pending = r.pending[5+size:]
-		var err error
 		if out, err = r.appendMessage(out, msg); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	if len(r.pending) == 0 {
-		r.pending = nil
-	}
-	return out, nil
+	return out, r.pending, nil
 }
 
 func (r *Response) appendMessage(out []byte, msg *dynamicpb.Message) ([]byte, error) {

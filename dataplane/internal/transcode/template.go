@@ -78,6 +78,9 @@ func (p *pathTemplate) parseSegment(rest string) (string, error) {
 			sub = "*"
 		}
 		for s := range strings.SplitSeq(sub, "/") {
+			if s == "" {
+				return "", errors.New("an empty segment")
+			}
 			p.segments = append(p.segments, plainSegment(s))
 		}
 		v.end = len(p.segments)
@@ -90,6 +93,9 @@ func (p *pathTemplate) parseSegment(rest string) (string, error) {
 		end := strings.IndexByte(rest, '/')
 		if end < 0 {
 			end = len(rest)
+		}
+		if end == 0 {
+			return "", errors.New("an empty segment")
 		}
 		p.segments = append(p.segments, plainSegment(rest[:end]))
 		rest = rest[end:]
@@ -150,7 +156,10 @@ func (p *pathTemplate) match(path string) (map[string]string, bool) {
 		if end < 0 {
 			end = len(parts)
 		}
-		raw := strings.Join(parts[v.start:end], "/")
+		raw := parts[v.start]
+		if end-v.start != 1 {
+			raw = strings.Join(parts[v.start:end], "/")
+		}
 		if end-v.start != 1 || p.segments[v.start].kind == segRest {
 			// A multi-segment variable keeps an encoded "/" encoded.
 			raw = strings.ReplaceAll(strings.ReplaceAll(raw, "%2F", "%252F"), "%2f", "%252f")

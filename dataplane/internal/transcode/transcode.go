@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -66,7 +67,9 @@ func Compile(descriptors []byte, services []string, opts Options) (*Transcoder, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: descriptors: %v", ErrConfig, err)
 	}
-	t := &Transcoder{opts: opts, marshal: protojson.MarshalOptions{EmitUnpopulated: opts.EmitUnpopulated,
+	// AllowPartial: proto3 has no required fields, and checking for them
+	// costs allocations on every message.
+	t := &Transcoder{opts: opts, marshal: protojson.MarshalOptions{AllowPartial: true, EmitUnpopulated: opts.EmitUnpopulated,
 		UseEnumNumbers: opts.UseEnumNumbers, UseProtoNames: opts.UseProtoNames}}
 	if opts.Indent {
 		t.marshal.Indent = "  "
@@ -187,7 +190,7 @@ func (b *Binding) fill(msg *dynamicpb.Message, body []byte, vars map[string]stri
 		return err
 	}
 	for _, field := range sortedKeys(vars) {
-		if err := setField(msg, field, []string{vars[field]}); err != nil {
+		if err := setField(msg, field, vars[field]); err != nil {
 			return fmt.Errorf("path variable %s: %w", field, err)
 		}
 	}
@@ -195,7 +198,7 @@ func (b *Binding) fill(msg *dynamicpb.Message, body []byte, vars map[string]stri
 		if name == "" || b.body == "*" && vars[name] == "" && hasField(msg, name) && isSetInBody(msg, name) {
 			continue // the body's value wins over a query parameter's
 		}
-		err := setField(msg, name, query[name])
+		err := setFields(msg, name, query[name])
 		switch {
 		case errors.Is(err, errNoField) && b.t.opts.IgnoreUnknownQueryParameters:
 		case err != nil:
@@ -210,7 +213,7 @@ func (b *Binding) fillBody(msg *dynamicpb.Message, body []byte) error {
 	if b.body == "" || len(strings.TrimSpace(string(body))) == 0 {
 		return nil
 	}
-	unmarshal := protojson.UnmarshalOptions{}
+	unmarshal := protojson.UnmarshalOptions{AllowPartial: true}
 	if b.body == "*" {
 		if err := unmarshal.Unmarshal(body, msg); err != nil {
 			return fmt.Errorf("the JSON body is not a %s: %w", msg.Descriptor().FullName(), err)
@@ -237,8 +240,8 @@ func (b *Binding) fillBody(msg *dynamicpb.Message, body []byte) error {
 // bytes.
 func appendFrame(out []byte, msg proto.Message) ([]byte, error) {
 	start := len(out)
-	out = append(out, 0, 0, 0, 0, 0)
-	out, err := proto.MarshalOptions{}.MarshalAppend(out, msg)
+	out = append(slices.Grow(out, 5+proto.Size(msg)), 0, 0, 0, 0, 0)
+	out, err := proto.MarshalOptions{AllowPartial: true}.MarshalAppend(out, msg)
 	if err != nil {
 		return nil, err
 	}
@@ -247,10 +250,23 @@ func appendFrame(out []byte, msg proto.Message) ([]byte, error) {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 1 {
+		for k := range m {
+			return oneKey(k)
+		}
+	}
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
 	sort.Strings(out)
 	return out
+}
+
+// oneKey is a one-key list without an allocation of its own (the common
+// case of one path variable).
+func oneKey(k string) []string {
+	var one [1]string
+	one[0] = k
+	return one[:]
 }
