@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
 
 	"github.com/gluon-gateway/gluon/cmd/internal/demofile"
 	azurestandin "github.com/gluon-gateway/gluon/fds/azure/standin"
@@ -111,6 +112,7 @@ type demoServices struct {
 	addrs   map[string]string
 	lambda  *standin.Endpoint
 	azure   *azurestandin.Server
+	greeter *grpc.Server
 }
 
 const demoAzureClientSecret = "gluon-demo-azure-secret"
@@ -206,6 +208,10 @@ func startDemoServices(dir string) (*demoServices, error) {
 		s.close()
 		return nil, err
 	}
+	if s.greeter, s.addrs["greeter"], err = startDemoGreeter(); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -218,6 +224,9 @@ func (s *demoServices) close() {
 	}
 	if s.azure != nil {
 		s.azure.Close()
+	}
+	if s.greeter != nil {
+		s.greeter.Stop()
 	}
 }
 
@@ -274,6 +283,15 @@ kind: Upstream
 metadata: {name: petstore}
 spec:
   static: {hosts: [{addr: 127.0.0.1, port: PETSTORE_PORT}]}
+---
+# A gRPC service with server reflection: Gluon discovers its methods as
+# functions, and routes call them with JSON (transcoded to gRPC).
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: greeter}
+spec:
+  useHttp2: true
+  static: {hosts: [{addr: 127.0.0.1, port: GREETER_PORT}]}
 ---
 # A local stand-in for AWS Lambda: Gluon lists its functions with the AWS
 # SDK and signs every invocation with SigV4, as it would against AWS.
@@ -371,6 +389,16 @@ spec:
       # Host ports are stripped before routing (as with Envoy's
       # strip_any_host_port), so the redirect names the port itself.
       redirectAction: {pathRedirect: /hello, portRedirect: GATEWAY_PORT, responseCode: FOUND}
+    - matchers: [{exact: /greet}]
+      routeAction:
+        single:
+          upstream: {name: greeter}
+          destinationSpec: {grpc: {package: helloworld, service: Greeter, function: SayHello}}
+    - matchers: [{prefix: /greetings/}]
+      routeAction:
+        single:
+          upstream: {name: greeter}
+          destinationSpec: {grpc: {package: helloworld, service: Greeter, function: SayHelloStream, parameters: {path: "/greetings/{name}"}}}
     - matchers: [{exact: /health}]
       directResponseAction: {status: 200, body: "gluon is up\n"}
 `
@@ -381,7 +409,7 @@ func writeDemoConfig(dir, gw string, s *demoServices) error {
 	}
 	port := func(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 	config := strings.NewReplacer("GATEWAY_PORT", port(gw), "BLUE_PORT", port(s.addrs["blue"]),
-		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"]),
+		"GREEN_PORT", port(s.addrs["green"]), "PETSTORE_PORT", port(s.addrs["petstore"]), "GREETER_PORT", port(s.addrs["greeter"]),
 		"LAMBDA_URL", s.lambda.URL, "DEMO_ACCESS_KEY", demoAccessKey, "DEMO_SECRET_KEY", demoSecretKey,
 		"DEMO_AZURE_SECRET", demoAzureClientSecret, "AZURE_SUBSCRIPTION", s.azure.Subscription(), "AZURE_GROUP", s.azure.ResourceGroup(),
 		"AZURE_TENANT", s.azure.Tenant(), "AZURE_ARM", s.azure.URL(), "AZURE_HOST", s.azure.HostURL()).Replace(demoConfig)
@@ -398,7 +426,7 @@ func waitForGateway(ctx context.Context, gw string, served <-chan error) error {
 	deadline := time.After(30 * time.Second)
 	for {
 		if answers("http://"+gw+"/health", nil) && answers("http://"+gw+"/petstore/findPet", map[string]string{"x-pet-id": "1"}) &&
-			answers("http://"+gw+"/lambda/hello", nil) && answers("http://"+gw+"/azure/greet", nil) {
+			answers("http://"+gw+"/lambda/hello", nil) && answers("http://"+gw+"/azure/greet", nil) && answers("http://"+gw+"/greet", nil) {
 			return nil
 		}
 		select {
@@ -445,6 +473,8 @@ Try:
 		"curl -s -d '{\"ping\": 1}' " + base + "/lambda/echo",
 		"curl -s " + base + "/azure/greet?name=gluon",
 		"curl -s " + base + "/azure/ping",
+		"curl -s -d '{\"name\":\"gluon\"}' " + base + "/greet",
+		"curl -s " + base + "/greetings/gluon",
 		"curl -s " + base + "/hello/world",
 		"curl -s -H 'x-color: green' " + base + "/hello/world",
 		"curl -s " + base + "/split",

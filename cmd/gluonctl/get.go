@@ -254,8 +254,11 @@ func functionsTable(ds []functions.Discovered) *table {
 	for _, d := range ds {
 		for _, f := range d.Functions {
 			method, path := "", ""
-			if f.REST != nil {
+			switch {
+			case f.REST != nil:
 				method, path = f.REST.Method, f.REST.Path
+			case f.GRPC != nil:
+				method, path = grpcCallKind(f.GRPC), "/"+f.GRPC.Service+"/"+f.GRPC.Method
 			}
 			t.add(d.Upstream.Name, f.Name, string(f.Kind), method, path)
 		}
@@ -419,4 +422,17 @@ func labelsText(labels map[string]string) string {
 	}
 	sort.Strings(kv)
 	return strings.Join(kv, ",")
+}
+
+// grpcCallKind names a gRPC method's shape: unary or which way it streams.
+func grpcCallKind(g *functions.GRPCFunction) string {
+	switch {
+	case g.ClientStreaming && g.ServerStreaming:
+		return "bidi-stream"
+	case g.ClientStreaming:
+		return "client-stream"
+	case g.ServerStreaming:
+		return "server-stream"
+	}
+	return "unary"
 }
