@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -310,6 +311,8 @@ spec:
       routeAction: `+call(`function: StreamingOutputCall, streamNewlineDelimited: true`)+`
     - matchers: [{prefix: /nope}]
       routeAction: `+call(`function: NoSuchMethod`)+`
+    - matchers: [{prefix: /v1/}]
+      routeAction: {single: {upstream: {name: bare}, destinationSpec: {grpc: {package: grpc.testing, service: TestService}}}}
     - matchers: [{prefix: /bare}]
       routeAction: {single: {upstream: {name: bare}, destinationSpec: {grpc: {package: grpc.testing, service: TestService, function: UnaryCall}}}}
     - matchers: [{prefix: /}]
@@ -382,6 +385,13 @@ spec:
 			t.Errorf("a web server has gRPC functions: %v", found["web"])
 		}
 	})
+	t.Run("a method's google.api.http rule", func(t *testing.T) {
+		code, body, _ := send(t, http.MethodGet, base+"/v1/unary/5?responseType=COMPRESSABLE", nil, "")
+		var got struct{ Payload struct{ Body []byte } }
+		if code != 200 || json.Unmarshal([]byte(body), &got) != nil || len(got.Payload.Body) != 5 {
+			t.Fatalf("GET /v1/unary/5: %d %s", code, body)
+		}
+	})
 	t.Run("bad input gets a clear error, other routes keep serving", func(t *testing.T) {
 		code, body, _ := send(t, http.MethodPost, base+"/unary/1", nil, `{"responseSize": 3`)
 		if code != 400 || !strings.Contains(body, "JSON body is not a grpc.testing.SimpleRequest") {
@@ -420,6 +430,19 @@ func interopDescriptorSet(t *testing.T) []byte {
 	}
 	add(testgrpc.File_grpc_testing_test_proto)
 	add(healthpb.File_grpc_health_v1_health_proto)
+	add(annotations.File_google_api_annotations_proto)
+	// The set annotates UnaryCall with an HTTP rule, as a service's proto
+	// file may: routes that name no function follow it.
+	for _, f := range set.File {
+		for _, svc := range f.Service {
+			for _, m := range svc.Method {
+				if svc.GetName() == "TestService" && m.GetName() == "UnaryCall" {
+					m.Options = &descriptorpb.MethodOptions{}
+					proto.SetExtension(m.Options, annotations.E_Http, &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/unary/{response_size}"}})
+				}
+			}
+		}
+	}
 	raw, err := proto.Marshal(set)
 	if err != nil {
 		t.Fatal(err)

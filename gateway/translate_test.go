@@ -46,6 +46,7 @@ var catalog = functions.Snapshot{
 		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-local"},
 		Functions: []functions.Function{{Name: "echo:2", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "echo", Qualifier: "2", ARN: "arn:aws:lambda:us-east-1:123456789012:function:echo:2"}}},
 	},
+	{Namespace: "default", Name: "greeter"}: greeterDiscovered(),
 	{Namespace: "default", Name: "aws-role"}: {
 		Upstream:  functions.UpstreamRef{Namespace: "default", Name: "aws-role"},
 		Functions: []functions.Function{{Name: "reports", Kind: functions.KindLambda, Lambda: &functions.LambdaFunction{FunctionName: "reports"}}},
