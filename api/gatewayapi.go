@@ -18,6 +18,7 @@ type GatewayAPI struct {
 	GatewayClasses  []*gwv1.GatewayClass
 	Gateways        []*gwv1.Gateway
 	HTTPRoutes      []*gwv1.HTTPRoute
+	GRPCRoutes      []*gwv1.GRPCRoute
 	TLSRoutes       []*gwv1.TLSRoute
 	TCPRoutes       []*gwv1.TCPRoute
 	ReferenceGrants []*gwv1beta1.ReferenceGrant
@@ -28,7 +29,7 @@ type GatewayAPI struct {
 
 // GatewayAPIStatus is the status Gluon owes the Gateway API objects it
 // serves: only GatewayClasses with its controllerName, the Gateways of
-// those classes, and the parent statuses of routes (HTTP, TLS, TCP) for
+// those classes, and the parent statuses of routes (HTTP, gRPC, TLS, TCP) for
 // those Gateways.
 // Conditions carry no LastTransitionTime: the status writer sets it, so
 // that translation stays a pure function.
@@ -38,6 +39,7 @@ type GatewayAPIStatus struct {
 	GatewayClasses map[string]gwv1.GatewayClassStatus
 	Gateways       map[types.NamespacedName]gwv1.GatewayStatus
 	HTTPRoutes     map[types.NamespacedName][]gwv1.RouteParentStatus
+	GRPCRoutes     map[types.NamespacedName][]gwv1.RouteParentStatus
 	TLSRoutes      map[types.NamespacedName][]gwv1.RouteParentStatus
 	TCPRoutes      map[types.NamespacedName][]gwv1.RouteParentStatus
 }

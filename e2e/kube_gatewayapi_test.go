@@ -14,6 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -234,6 +240,9 @@ spec:
 		})
 	})
 
+	t.Run("a GRPCRoute routes gRPC calls by method, with weights", func(t *testing.T) {
+		testKubeGRPCRoute(t, c, listen)
+	})
 	t.Run("a backend that does not exist is reported in status", func(t *testing.T) {
 		route.Spec.Rules[0].BackendRefs[1].Name = "purple"
 		if err := c.Update(ctx, &route); err != nil {
@@ -276,4 +285,124 @@ func getWithHeaders(t *testing.T, url, host string) (http.Header, string) {
 		t.Fatal(err)
 	}
 	return resp.Header, string(body)
+}
+
+// testKubeGRPCRoute: a GRPCRoute on the Gateway's HTTP listener sends one
+// method to one Service and the rest of the service split 1:3 between two
+// Services over HTTP/2, its header filter applied; it gets its status.
+func testKubeGRPCRoute(t *testing.T, c ctrlclient.Client, listen string) {
+	ctx := context.Background()
+	for _, name := range []string{"ruby", "jade"} {
+		port := grpcPodPair(t, name)
+		for _, o := range []ctrlclient.Object{kubeService("web", name), endpointSlice("web", name, port, podIPs...)} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	createYAML(t, c, &gwv1.GRPCRoute{}, `metadata: {name: paint, namespace: web}
+spec:
+  parentRefs: [{name: web}]
+  rules:
+  - matches: [{method: {service: colour.Paint, method: Mix}}]
+    backendRefs: [{name: ruby, port: 80}]
+  - matches: [{method: {service: colour.Paint}}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier: {set: [{name: x-route, value: grpcroute}]}
+    backendRefs:
+    - {name: ruby, port: 80, weight: 1}
+    - {name: jade, port: 80, weight: 3}
+`)
+	conn, err := grpc.NewClient(listen, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	call := func(method string) (metadata.MD, error) {
+		var md metadata.MD
+		err := conn.Invoke(callCtx, method, &testpb.Empty{}, &testpb.Empty{}, grpc.Header(&md))
+		return md, err
+	}
+	waitFor(t, 20*time.Second, "the GRPCRoute is served", func() bool {
+		_, err := call("/colour.Paint/Mix")
+		return err == nil
+	})
+	counts := map[string]int{}
+	for range 100 {
+		md, err := call("/colour.Paint/Mix")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts["Mix "+md.Get("x-backend")[0]]++
+		md, err = call("/colour.Paint/Blend")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md.Get("x-route")[0] != "grpcroute" {
+			t.Fatalf("the rule's header filter was not applied: %v", md)
+		}
+		counts["Blend "+md.Get("x-backend")[0]]++
+	}
+	// 1:3 over 100 calls: jade about 75. Bounds far outside chance.
+	if counts["Mix ruby"] != 100 || counts["Blend jade"] < 55 || counts["Blend jade"] > 92 || counts["Blend ruby"] == 0 {
+		t.Fatalf("calls by backend %v, want Mix all ruby and Blend about 25 ruby / 75 jade", counts)
+	}
+	if _, err := call("/colour.Other/Mix"); status.Code(err) != codes.Unimplemented {
+		t.Errorf("a service no rule matches: %v, want UNIMPLEMENTED (the gateway's 404 as gRPC)", err)
+	}
+	var route gwv1.GRPCRoute
+	waitFor(t, 10*time.Second, "GRPCRoute status Accepted and ResolvedRefs", func() bool {
+		if err := c.Get(ctx, ctrlclient.ObjectKey{Namespace: "web", Name: "paint"}, &route); err != nil || len(route.Status.Parents) != 1 {
+			return false
+		}
+		p := route.Status.Parents[0]
+		return p.ControllerName == api.GatewayControllerName &&
+			meta.IsStatusConditionTrue(p.Conditions, string(gwv1.RouteConditionAccepted)) &&
+			meta.IsStatusConditionTrue(p.Conditions, string(gwv1.RouteConditionResolvedRefs))
+	})
+}
+
+// grpcPodPair serves, on one port of both pod addresses, a gRPC server
+// that answers any method with an Empty and headers naming itself and the
+// x-route it was sent.
+func grpcPodPair(t *testing.T, name string) int32 {
+	t.Helper()
+	addPodIPs(t)
+	handler := func(_ any, stream grpc.ServerStream) error {
+		if err := stream.RecvMsg(&testpb.Empty{}); err != nil {
+			return err
+		}
+		in, _ := metadata.FromIncomingContext(stream.Context())
+		route := ""
+		if v := in.Get("x-route"); len(v) > 0 {
+			route = v[0]
+		}
+		if err := stream.SendHeader(metadata.Pairs("x-backend", name, "x-route", route)); err != nil {
+			return err
+		}
+		return stream.SendMsg(&testpb.Empty{})
+	}
+	for range 20 {
+		a, err := net.Listen("tcp", podIPs[0]+":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := a.Addr().(*net.TCPAddr).Port
+		b, err := net.Listen("tcp", fmt.Sprintf("%s:%d", podIPs[1], port))
+		if err != nil {
+			a.Close()
+			continue
+		}
+		for _, l := range []net.Listener{a, b} {
+			s := grpc.NewServer(grpc.UnknownServiceHandler(handler))
+			go s.Serve(l)
+			t.Cleanup(s.Stop)
+		}
+		return int32(port)
+	}
+	t.Fatal("no port free on both pod addresses")
+	return 0
 }

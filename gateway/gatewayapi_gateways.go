@@ -95,30 +95,30 @@ func newServedListener(l *gwv1.Listener) *servedListener {
 	if l.Hostname != nil && *l.Hostname != "" {
 		sl.hostname = string(*l.Hostname)
 	}
-	kind, ok := listenerRouteKind(l)
+	kinds, ok := listenerRouteKinds(l)
 	if !ok {
 		sl.unsupported = true
 		return sl
 	}
 	sl.https = l.Protocol == gwv1.HTTPSProtocolType
-	sl.kinds, sl.invalidKinds = routeKinds(l.AllowedRoutes, kind)
+	sl.kinds, sl.invalidKinds = routeKinds(l.AllowedRoutes, kinds)
 	return sl
 }
 
-// listenerRouteKind is the route kind a listener serves: HTTPRoutes on
-// HTTP and HTTPS (TLS terminated), TLSRoutes on TLS passed through,
-// TCPRoutes on TCP; ok is false for the rest.
-func listenerRouteKind(l *gwv1.Listener) (gwv1.RouteGroupKind, bool) {
+// listenerRouteKinds are the route kinds a listener serves: HTTPRoutes and
+// GRPCRoutes on HTTP and HTTPS (TLS terminated), TLSRoutes on TLS passed
+// through, TCPRoutes on TCP; ok is false for the rest.
+func listenerRouteKinds(l *gwv1.Listener) ([]gwv1.RouteGroupKind, bool) {
 	passthrough := l.TLS != nil && l.TLS.Mode != nil && *l.TLS.Mode == gwv1.TLSModePassthrough
 	switch {
 	case l.Protocol == gwv1.HTTPProtocolType, l.Protocol == gwv1.HTTPSProtocolType && !passthrough:
-		return httpRouteKind, true
+		return []gwv1.RouteGroupKind{httpRouteKind, grpcRouteKind}, true
 	case l.Protocol == gwv1.TLSProtocolType && passthrough:
-		return tlsRouteKind, true
+		return []gwv1.RouteGroupKind{tlsRouteKind}, true
 	case l.Protocol == gwv1.TCPProtocolType:
-		return tcpRouteKind, true
+		return []gwv1.RouteGroupKind{tcpRouteKind}, true
 	}
-	return gwv1.RouteGroupKind{}, false
+	return nil, false
 }
 
 // allows reports whether the listener takes routes of kind.
@@ -134,15 +134,16 @@ func (l *servedListener) stream() bool {
 
 var (
 	httpRouteKind = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "HTTPRoute"}
+	grpcRouteKind = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "GRPCRoute"}
 	tlsRouteKind  = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "TLSRoute"}
 	tcpRouteKind  = gwv1.RouteGroupKind{Group: pointerTo(gwv1.Group(gwv1.GroupName)), Kind: "TCPRoute"}
 )
 
-// routeKinds splits a listener's allowed route kinds into the one Gluon
-// serves on its protocol (the default) and the others.
-func routeKinds(allowed *gwv1.AllowedRoutes, served gwv1.RouteGroupKind) ([]gwv1.RouteGroupKind, []string) {
+// routeKinds splits a listener's allowed route kinds into those Gluon
+// serves on its protocol (all of them by default) and the others.
+func routeKinds(allowed *gwv1.AllowedRoutes, served []gwv1.RouteGroupKind) ([]gwv1.RouteGroupKind, []string) {
 	if allowed == nil || len(allowed.Kinds) == 0 {
-		return []gwv1.RouteGroupKind{served}, nil
+		return served, nil
 	}
 	var kinds []gwv1.RouteGroupKind
 	var invalid []string
@@ -151,8 +152,8 @@ func routeKinds(allowed *gwv1.AllowedRoutes, served gwv1.RouteGroupKind) ([]gwv1
 		if k.Group != nil {
 			group = *k.Group
 		}
-		if group == gwv1.GroupName && k.Kind == served.Kind {
-			kinds = append(kinds, served)
+		if i := slices.IndexFunc(served, func(s gwv1.RouteGroupKind) bool { return s.Kind == k.Kind }); group == gwv1.GroupName && i >= 0 {
+			kinds = append(kinds, served[i])
 			continue
 		}
 		invalid = append(invalid, string(group)+"/"+string(k.Kind))

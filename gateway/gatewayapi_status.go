@@ -22,11 +22,12 @@ func (c *gatewayAPI) status(reports api.Reports) api.GatewayAPIStatus {
 		GatewayClasses: map[string]gwv1.GatewayClassStatus{},
 		Gateways:       map[types.NamespacedName]gwv1.GatewayStatus{},
 		HTTPRoutes:     map[types.NamespacedName][]gwv1.RouteParentStatus{},
+		GRPCRoutes:     map[types.NamespacedName][]gwv1.RouteParentStatus{},
 		TLSRoutes:      map[types.NamespacedName][]gwv1.RouteParentStatus{},
 		TCPRoutes:      map[types.NamespacedName][]gwv1.RouteParentStatus{},
 	}
 	byKind := map[gwv1.Kind]map[types.NamespacedName][]gwv1.RouteParentStatus{
-		httpRouteKind.Kind: out.HTTPRoutes, tlsRouteKind.Kind: out.TLSRoutes, tcpRouteKind.Kind: out.TCPRoutes}
+		httpRouteKind.Kind: out.HTTPRoutes, grpcRouteKind.Kind: out.GRPCRoutes, tlsRouteKind.Kind: out.TLSRoutes, tcpRouteKind.Kind: out.TCPRoutes}
 	for name, gc := range c.classes {
 		out.GatewayClasses[name] = gwv1.GatewayClassStatus{Conditions: []metav1.Condition{
 			condition(gwv1.GatewayClassConditionStatusAccepted, true, gwv1.GatewayClassReasonAccepted, "Gluon serves this class", gc.Generation),

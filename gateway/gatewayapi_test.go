@@ -48,6 +48,7 @@ type statusView struct {
 	GatewayClasses map[string]gwv1.GatewayClassStatus  `json:"gatewayClasses,omitempty"`
 	Gateways       map[string]gwv1.GatewayStatus       `json:"gateways,omitempty"`
 	HTTPRoutes     map[string][]gwv1.RouteParentStatus `json:"httpRoutes,omitempty"`
+	GRPCRoutes     map[string][]gwv1.RouteParentStatus `json:"grpcRoutes,omitempty"`
 	TLSRoutes      map[string][]gwv1.RouteParentStatus `json:"tlsRoutes,omitempty"`
 	TCPRoutes      map[string][]gwv1.RouteParentStatus `json:"tcpRoutes,omitempty"`
 }
@@ -65,6 +66,7 @@ func viewOf(s api.GatewayAPIStatus) statusView {
 		return out
 	}
 	v.HTTPRoutes, v.TLSRoutes, v.TCPRoutes = byName(s.HTTPRoutes), byName(s.TLSRoutes), byName(s.TCPRoutes)
+	v.GRPCRoutes = byName(s.GRPCRoutes)
 	return v
 }
 
@@ -110,6 +112,8 @@ func addDocument(res *api.Resources, raw []byte) error {
 		return decodeInto(raw, &gw.Gateways)
 	case "gateway.networking.k8s.io/v1 HTTPRoute":
 		return decodeInto(raw, &gw.HTTPRoutes)
+	case "gateway.networking.k8s.io/v1 GRPCRoute":
+		return decodeInto(raw, &gw.GRPCRoutes)
 	case "gateway.networking.k8s.io/v1 TLSRoute":
 		return decodeInto(raw, &gw.TLSRoutes)
 	case "gateway.networking.k8s.io/v1 TCPRoute":

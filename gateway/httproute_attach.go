@@ -64,6 +64,16 @@ func (c *gatewayAPI) attachRoutes() {
 		c.translateRules(rs)
 		c.attachParents(rs, r.Spec.ParentRefs, byKey)
 	}
+	for _, g := range precedenceOrder(c.in.GRPCRoutes) {
+		if !servesAny(g.Namespace, g.Spec.ParentRefs, byKey) {
+			continue
+		}
+		r := httpRouteOf(g)
+		rs := &routeState{kind: grpcRouteKind.Kind, meta: &g.ObjectMeta, key: types.NamespacedName{Namespace: g.Namespace, Name: g.Name},
+			hostnames: g.Spec.Hostnames, route: r}
+		c.translateRules(rs)
+		c.attachParents(rs, r.Spec.ParentRefs, byKey)
+	}
 	c.attachStreamRoutes(byKey)
 }
 
@@ -82,22 +92,23 @@ func servesAny(ns string, refs []gwv1.ParentReference, byKey map[types.Namespace
 	return slices.ContainsFunc(refs, func(ref gwv1.ParentReference) bool { return byKey[parentGateway(ns, ref)] != nil })
 }
 
-func precedenceOrder(routes []*gwv1.HTTPRoute) []*gwv1.HTTPRoute {
-	out := append([]*gwv1.HTTPRoute(nil), routes...)
-	sort.SliceStable(out, func(i, j int) bool { return olderOrFirst(&out[i].ObjectMeta, &out[j].ObjectMeta) })
+func precedenceOrder[R interface{ GetObjectMeta() metav1.Object }](routes []R) []R {
+	out := append([]R(nil), routes...)
+	sort.SliceStable(out, func(i, j int) bool { return olderOrFirst(out[i].GetObjectMeta(), out[j].GetObjectMeta()) })
 	return out
 }
 
 // olderOrFirst is the Gateway API's tie break between routes: the oldest,
 // then the first by namespace/name.
-func olderOrFirst(a, b *metav1.ObjectMeta) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+func olderOrFirst(a, b metav1.Object) bool {
+	at, bt := a.GetCreationTimestamp(), b.GetCreationTimestamp()
+	if !at.Equal(&bt) {
+		return at.Before(&bt)
 	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
+	if a.GetNamespace() != b.GetNamespace() {
+		return a.GetNamespace() < b.GetNamespace()
 	}
-	return a.Name < b.Name
+	return a.GetName() < b.GetName()
 }
 
 // parentGateway names the Gateway a parentRef points at; the zero name when

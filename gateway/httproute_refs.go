@@ -83,6 +83,12 @@ func GeneratedUpstreamName(service types.NamespacedName, port int32) string {
 	return fmt.Sprintf("httproute-%s-%s-%d", service.Namespace, service.Name, port)
 }
 
+// GeneratedGRPCUpstreamName names the HTTP/2 upstream generated for a
+// Service port that GRPCRoutes send to.
+func GeneratedGRPCUpstreamName(service types.NamespacedName, port int32) string {
+	return fmt.Sprintf("grpcroute-%s-%s-%d", service.Namespace, service.Name, port)
+}
+
 // serviceUpstream returns the kube upstream of a Service port, generating
 // it on first use. An upstream of the same name written by a user wins.
 func (c *gatewayAPI) serviceUpstream(rs *routeState, svc types.NamespacedName, port *gwv1.PortNumber) (api.ResourceRef, string) {
@@ -96,12 +102,17 @@ func (c *gatewayAPI) serviceUpstream(rs *routeState, svc types.NamespacedName, p
 	if !slices.ContainsFunc(s.Ports, func(p api.ServicePort) bool { return p.Port == uint32(*port) }) {
 		return api.ResourceRef{}, fmt.Sprintf("backend Service %s has no port %d", svc, *port)
 	}
-	ref := api.ResourceRef{Namespace: svc.Namespace, Name: GeneratedUpstreamName(svc, *port)}
+	name := GeneratedUpstreamName(svc, *port)
+	if rs.kind == grpcRouteKind.Kind {
+		name = GeneratedGRPCUpstreamName(svc, *port)
+	}
+	ref := api.ResourceRef{Namespace: svc.Namespace, Name: name}
 	if c.userUpstreams[ref] != nil {
 		return ref, ""
 	}
 	if c.gen.upstreams[ref] == nil {
-		u := &api.Upstream{Spec: api.UpstreamSpec{Kube: &api.KubeUpstream{ServiceName: svc.Name, ServiceNamespace: svc.Namespace, ServicePort: uint32(*port)}}}
+		u := &api.Upstream{Spec: api.UpstreamSpec{Kube: &api.KubeUpstream{ServiceName: svc.Name, ServiceNamespace: svc.Namespace, ServicePort: uint32(*port)},
+			UseHTTP2: rs.kind == grpcRouteKind.Kind}}
 		u.Name, u.Namespace, u.Labels = ref.Name, ref.Namespace, generatedLabels(generatedFromHTTPRoute)
 		c.gen.upstreams[ref] = u
 	}

@@ -11,10 +11,13 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 )
 
-func gatewayAPIObjects(streamRoutes bool) []client.Object {
+func gatewayAPIObjects(streamRoutes, grpcRoutes bool) []client.Object {
 	objs := []client.Object{&gwv1.GatewayClass{}, &gwv1.Gateway{}, &gwv1.HTTPRoute{}, &gwv1beta1.ReferenceGrant{}}
 	if streamRoutes {
 		objs = append(objs, &gwv1.TLSRoute{}, &gwv1.TCPRoute{})
+	}
+	if grpcRoutes {
+		objs = append(objs, &gwv1.GRPCRoute{})
 	}
 	return objs
 }
@@ -51,6 +54,15 @@ func (s *Source) loadGatewayAPI(ctx context.Context, out *api.GatewayAPI) error 
 		}
 		for i := range tcpRoutes.Items {
 			out.TCPRoutes = append(out.TCPRoutes, &tcpRoutes.Items[i])
+		}
+	}
+	if s.grpcRoutes {
+		var grpcRoutes gwv1.GRPCRouteList
+		if err := list(ctx, s.cache, &grpcRoutes); err != nil {
+			return err
+		}
+		for i := range grpcRoutes.Items {
+			out.GRPCRoutes = append(out.GRPCRoutes, &grpcRoutes.Items[i])
 		}
 	}
 	for i := range classes.Items {

@@ -39,6 +39,7 @@ func (w *StatusWriter) WriteGatewayAPI(ctx context.Context, st api.GatewayAPISta
 		status func(client.Object) *gwv1.RouteStatus
 	}{
 		{st.HTTPRoutes, func() client.Object { return &gwv1.HTTPRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.HTTPRoute).Status.RouteStatus }},
+		{st.GRPCRoutes, func() client.Object { return &gwv1.GRPCRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.GRPCRoute).Status.RouteStatus }},
 		{st.TLSRoutes, func() client.Object { return &gwv1.TLSRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.TLSRoute).Status.RouteStatus }},
 		{st.TCPRoutes, func() client.Object { return &gwv1.TCPRoute{} }, func(o client.Object) *gwv1.RouteStatus { return &o.(*gwv1.TCPRoute).Status.RouteStatus }},
 	} {

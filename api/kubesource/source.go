@@ -33,8 +33,9 @@ type Source struct {
 	lastGood map[api.Key]api.Object
 	state    api.StateStore
 	unsaved  bool
-	// streamRoutes: TLSRoutes and TCPRoutes are installed and read.
-	streamRoutes bool
+	// streamRoutes: TLSRoutes and TCPRoutes are installed and read;
+	// grpcRoutes: GRPCRoutes are.
+	streamRoutes, grpcRoutes bool
 }
 
 // New returns a source reading from c. gatewayAPI says whether the Gateway
@@ -73,13 +74,21 @@ func kindServed(m meta.RESTMapper, kind string) (bool, error) {
 // it before Run, when StreamRoutesInstalled says they are.
 func (s *Source) ServeStreamRoutes() { s.streamRoutes = true }
 
+// GRPCRoutesInstalled tells whether the cluster serves GRPCRoutes (v1,
+// the standard channel since Gateway API 1.1).
+func GRPCRoutesInstalled(m meta.RESTMapper) (bool, error) { return kindServed(m, "GRPCRoute") }
+
+// ServeGRPCRoutes has the source read GRPCRoutes too; call it before Run,
+// when GRPCRoutesInstalled says they are.
+func (s *Source) ServeGRPCRoutes() { s.grpcRoutes = true }
+
 func (s *Source) watched() []client.Object {
 	objs := []client.Object{
 		&api.Upstream{}, &api.VirtualService{}, &api.Gateway{}, &api.Settings{}, &api.RouteOption{},
 		&corev1.Secret{}, &corev1.Service{}, &discoveryv1.EndpointSlice{}, &corev1.Namespace{},
 	}
 	if s.gatewayAPI {
-		objs = append(objs, gatewayAPIObjects(s.streamRoutes)...)
+		objs = append(objs, gatewayAPIObjects(s.streamRoutes, s.grpcRoutes)...)
 	}
 	return objs
 }

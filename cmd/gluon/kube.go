@@ -85,6 +85,15 @@ func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *contro
 		} else {
 			log.Warn("the TLSRoute and TCPRoute CRDs (v1) are not installed; they are not served")
 		}
+		grpcRoutes, err := kubesource.GRPCRoutesInstalled(mgr.GetRESTMapper())
+		if err != nil {
+			return fmt.Errorf("looking for GRPCRoutes: %w", err)
+		}
+		if grpcRoutes {
+			src.ServeGRPCRoutes()
+		} else {
+			log.Warn("the GRPCRoute CRD (v1) is not installed; GRPCRoutes are not served")
+		}
 	}
 	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
 	p.OnReports = writer.offer

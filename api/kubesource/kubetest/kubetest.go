@@ -26,7 +26,7 @@ import (
 )
 
 // gatewayAPICRDs are the Gateway API kinds Gluon serves.
-var gatewayAPICRDs = []string{"gatewayclasses", "gateways", "httproutes", "tlsroutes", "tcproutes", "referencegrants"}
+var gatewayAPICRDs = []string{"gatewayclasses", "gateways", "httproutes", "grpcroutes", "tlsroutes", "tcproutes", "referencegrants"}
 
 // Env is a running API server.
 type Env struct {
