@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -77,7 +78,7 @@ func targetOf(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 		return kubeOpenAPITarget(u, res)
 	case u.Spec.Static != nil && isGRPC(u, u.Spec.Static.ServiceSpec):
 		s := u.Spec.Static
-		return grpcTarget(u, s.ServiceSpec, res.Settings, (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil, s.Hosts[0].Addr, s.Hosts[0].Port), true
+		return grpcTarget(u, s.ServiceSpec, res, (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil, s.Hosts[0].Addr, s.Hosts[0].Port), true
 	}
 	return openAPITarget(u, res), true
 }
@@ -105,20 +106,25 @@ func kubeGRPCTarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 	if len(eps) > 0 {
 		addr, port = eps[0].IP, eps[0].Port
 	}
-	return grpcTarget(u, k.ServiceSpec, res.Settings, u.Spec.SSLConfig != nil, addr, port), true
+	return grpcTarget(u, k.ServiceSpec, res, u.Spec.SSLConfig != nil, addr, port), true
 }
 
-func grpcTarget(u *api.Upstream, spec *api.ServiceSpec, settings *api.Settings, useTLS bool, addr string, port uint32) fds.Target {
+func grpcTarget(u *api.Upstream, spec *api.ServiceSpec, res *api.Resources, useTLS bool, addr string, port uint32) fds.Target {
 	t := fdsgrpc.Target{Addr: net.JoinHostPort(addr, strconv.Itoa(int(port))), TLS: useTLS,
-		Limits: fdsgrpc.Limits{MaxBytes: int(openAPILimits(settings).MaxBytes)}}
-	if u.Spec.SSLConfig != nil {
-		t.ServerName = u.Spec.SSLConfig.Sni
+		Limits: fdsgrpc.Limits{MaxBytes: int(openAPILimits(res.Settings).MaxBytes)}}
+	if s := u.Spec.Static; s != nil && s.Hosts[0].SniAddr != "" {
+		t.ServerName = s.Hosts[0].SniAddr
+	}
+	if ssl := u.Spec.SSLConfig; ssl != nil {
+		t.ServerName = cmp.Or(ssl.Sni, t.ServerName)
+		t.RootCA = upstreamRootCA(u, ssl, res.Secrets)
 	}
 	if spec != nil && spec.GRPC != nil {
 		t.Descriptor, t.DescriptorFile = spec.GRPC.ProtoDescriptorBin, spec.GRPC.ProtoDescriptorFile
 	}
 	sum := sha256.Sum256(t.Descriptor)
-	key := fmt.Sprintf("grpc %s tls=%v sni=%s file=%s set=%x max=%d", t.Addr, t.TLS, t.ServerName, t.DescriptorFile, sum[:8], t.Limits.MaxBytes)
+	ca := sha256.Sum256(t.RootCA)
+	key := fmt.Sprintf("grpc %s tls=%v sni=%s ca=%x file=%s set=%x max=%d", t.Addr, t.TLS, t.ServerName, ca[:8], t.DescriptorFile, sum[:8], t.Limits.MaxBytes)
 	return fds.Target{Key: key, Discoverer: fdsgrpc.NewFinder(t)}
 }
 
@@ -215,6 +221,21 @@ func findSecret(secrets []*api.Secret, ref api.ResourceRef) *api.Secret {
 	for _, s := range secrets {
 		if s.Name == ref.Name && s.Namespace == ref.Namespace {
 			return s
+		}
+	}
+	return nil
+}
+
+// upstreamRootCA is the CA of the tls Secret an upstream's sslConfig
+// names, if any: what verifies the upstream.
+func upstreamRootCA(u *api.Upstream, ssl *api.UpstreamSSLConfig, secrets []*api.Secret) []byte {
+	if ssl.SecretRef == nil {
+		return nil
+	}
+	ref := ssl.SecretRef.Ref(u.Namespace)
+	for _, s := range secrets {
+		if s.Namespace == ref.Namespace && s.Name == ref.Name && s.Spec.TLS != nil {
+			return []byte(s.Spec.TLS.RootCA)
 		}
 	}
 	return nil

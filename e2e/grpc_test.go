@@ -21,6 +21,7 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -50,6 +51,26 @@ func startGRPCServer(t *testing.T, reflect bool) string {
 	if reflect {
 		reflection.Register(s)
 	}
+	go s.Serve(lis)
+	t.Cleanup(s.Stop)
+	return lis.Addr().String()
+}
+
+// startTLSGRPCServer serves the interop TestService over TLS with site's
+// certificate.
+func startTLSGRPCServer(t *testing.T, site httpsSite) string {
+	t.Helper()
+	cert, err := tls.X509KeyPair(site.cert, site.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := grpc.NewServer(grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
+	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
+	reflection.Register(s)
 	go s.Serve(lis)
 	t.Cleanup(s.Stop)
 	return lis.Addr().String()
@@ -115,13 +136,20 @@ spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
 func TestGRPCPassthrough(t *testing.T) {
 	srv := startGRPCServer(t, true)
 	flaky := startFlakyGRPCServer(t)
-	gw, _ := startGRPCGateway(t, grpcUpstream("interop", srv, "disabled", "")+"---\n"+grpcUpstream("flaky", flaky, "disabled", "")+`---
+	ca := newTestCA(t)
+	site := newSite(t, ca, "grpc.test")
+	secure := startTLSGRPCServer(t, site)
+	gw, cp := startGRPCGateway(t, grpcUpstream("interop", srv, "disabled", "")+"---\n"+grpcUpstream("flaky", flaky, "disabled", "")+"---\n"+
+		grpcUpstream("secure", secure, "enabled", "")+"  sslConfig: {sni: grpc.test, secretRef: {name: grpc-ca}}\n---\n"+
+		tlsSecretYAML("grpc-ca", site, ca.pem)+`---
 apiVersion: gluon.dev/v1
 kind: VirtualService
 metadata: {name: default}
 spec:
   virtualHost:
     routes:
+    - matchers: [{prefix: /grpc.testing.TestService/, headers: [{name: x-tls, value: "yes"}]}]
+      routeAction: {single: {upstream: {name: secure}}}
     - matchers: [{prefix: /grpc.testing.TestService/}]
       routeAction: {single: {upstream: {name: interop}}}
     - matchers: [{prefix: /flaky.Retried/}]
@@ -209,6 +237,24 @@ spec:
 		if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
 			t.Fatalf("end of duplex stream: %v", err)
 		}
+	})
+	t.Run("to an upstream over TLS (ALPN h2), discovered there too", func(t *testing.T) {
+		md := metadata.Pairs("x-tls", "yes")
+		stream, err := client.StreamingOutputCall(metadata.NewOutgoingContext(ctx, md), &testpb.StreamingOutputCallRequest{
+			ResponseParameters: []*testpb.ResponseParameters{{Size: 3}, {Size: 4}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []int{3, 4} {
+			m, err := stream.Recv()
+			if err != nil || len(m.GetPayload().GetBody()) != want {
+				t.Fatalf("over TLS: %v %d", err, len(m.GetPayload().GetBody()))
+			}
+		}
+		waitFor(t, 10*time.Second, "functions discovered over TLS", func() bool {
+			_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+			return strings.Contains(body, "grpc.testing.TestService.FullDuplexCall")
+		})
 	})
 	t.Run("retry on gRPC status", func(t *testing.T) {
 		// The flaky server fails every other call with UNAVAILABLE.

@@ -3,6 +3,7 @@ package grpc
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -22,9 +23,11 @@ import (
 // (inline, or a file on the control plane's host), else the server at
 // Addr by reflection.
 type Target struct {
-	Addr           string
-	TLS            bool
-	ServerName     string
+	Addr       string
+	TLS        bool
+	ServerName string
+	// RootCA (PEM) verifies the server; none: the system's roots.
+	RootCA         []byte
 	Descriptor     []byte
 	DescriptorFile string
 	Limits         Limits
@@ -56,7 +59,7 @@ func (f *Finder) Discover(ctx context.Context) (functions.Discovered, error) {
 	}
 	creds := insecure.NewCredentials()
 	if f.t.TLS {
-		creds = credentials.NewTLS(&tls.Config{ServerName: f.t.ServerName, MinVersion: tls.VersionTLS12})
+		creds = credentials.NewTLS(f.tlsConfig())
 	}
 	conn, err := grpc.NewClient(f.t.Addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
@@ -120,7 +123,9 @@ func (f *Finder) probeHTTP2(ctx context.Context) error {
 		_ = conn.SetDeadline(deadline)
 	}
 	if f.t.TLS {
-		tc := tls.Client(conn, &tls.Config{ServerName: f.t.ServerName, NextProtos: []string{"h2"}, MinVersion: tls.VersionTLS12})
+		cfg := f.tlsConfig()
+		cfg.NextProtos = []string{"h2"}
+		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fds.Transient(err)
 		}
@@ -139,4 +144,19 @@ func (f *Finder) probeHTTP2(ctx context.Context) error {
 		return fds.NotMine(fmt.Errorf("%s does not speak HTTP/2 in cleartext (h2c): not a gRPC server", f.t.Addr))
 	}
 	return nil
+}
+
+// tlsConfig verifies the server by its name (the host's, unless SNI is
+// set) against RootCA, else the system's roots.
+func (f *Finder) tlsConfig() *tls.Config {
+	cfg := &tls.Config{ServerName: f.t.ServerName, MinVersion: tls.VersionTLS12}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(f.t.Addr)
+	}
+	if len(f.t.RootCA) > 0 {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(f.t.RootCA)
+		cfg.RootCAs = pool
+	}
+	return cfg
 }
