@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -147,23 +146,38 @@ func (tr *transcoderRoute) serve(next handler, w http.ResponseWriter, r *http.Re
 	}
 	r.Method = http.MethodPost
 	m.target = b.CallPath
-	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(frames)), int64(len(frames))
+	tw := &transcodeWriter{w: w, route: tr, header: http.Header{}}
+	tw.resp.Reset(b)
+	tw.body.Reset(frames)
+	r.Body, r.ContentLength = &tw.body, int64(len(frames))
 	r.TransferEncoding = nil
 	h := r.Header
-	h["Content-Type"] = []string{"application/grpc"}
-	h["Te"] = []string{"trailers"}
-	h["Content-Length"] = []string{strconv.Itoa(len(frames))}
+	h["Content-Type"], h["Te"] = grpcContentType, teTrailers
+	delete(h, "Content-Length")  // r.ContentLength says it
 	delete(h, "Accept-Encoding") // the answer must come uncompressed to be read
-	tw := &transcodeWriter{w: w, resp: b.NewResponse(), route: tr, header: http.Header{}}
 	next(tw, r, m)
 	tw.finish()
 }
+
+// Header values the transcoder sets, shared as headers.go's are.
+var (
+	grpcContentType = []string{"application/grpc"}
+	jsonContentType = []string{"application/json"}
+)
+
+// frameBody is a request body of gRPC frames.
+type frameBody struct{ bytes.Reader }
+
+func (*frameBody) Close() error { return nil }
 
 // parseQuery reads a query as the transcoder does: empty parameters (as
 // "a=1&&b=2" has) are skipped, and so are empty values (a field's default
 // anyway: a function call's parameter the request did not supply); "+" is
 // a space only when unescapePlus.
 func parseQuery(raw string, unescapePlus bool) (map[string][]string, error) {
+	if raw == "" {
+		return nil, nil
+	}
 	out := map[string][]string{}
 	urlUnescape := url.PathUnescape
 	if unescapePlus {
@@ -194,7 +208,7 @@ func parseQuery(raw string, unescapePlus bool) (map[string][]string, error) {
 func jsonError(w http.ResponseWriter, code int, msg string) {
 	body := transcode.StatusJSON(3, msg, "") // INVALID_ARGUMENT
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(code)
 	_, _ = w.Write(body)

@@ -14,13 +14,14 @@ import (
 // that is not gRPC (a local reply, a proxy's error page) passes as it is.
 type transcodeWriter struct {
 	w      http.ResponseWriter
-	resp   *transcode.Response
+	resp   transcode.Response
 	route  *transcoderRoute
 	header http.Header // what the upstream answered, trailers included
+	body   frameBody   // the request's body, held here: one allocation less
 	code   int
-	grpc   bool // the answer is gRPC: it is transcoded
-	sent   bool // the JSON answer's head has gone to the client
-	body   []byte
+	grpc   bool   // the answer is gRPC: it is transcoded
+	sent   bool   // the JSON answer's head has gone to the client
+	json   []byte // the JSON of a unary answer, held until its status
 	err    error
 }
 
@@ -62,10 +63,12 @@ func (tw *transcodeWriter) Write(p []byte) (int, error) {
 		_, err = tw.w.Write(out)
 		tw.flush()
 		return len(p), err
-	case len(tw.body)+len(out) > tw.route.maxResponse:
+	case len(tw.json)+len(out) > tw.route.maxResponse:
 		tw.err = errAnswerTooLarge
+	case tw.json == nil:
+		tw.json = out // Feed's own slice
 	default:
-		tw.body = append(tw.body, out...)
+		tw.json = append(tw.json, out...)
 	}
 	return len(p), nil
 }
@@ -89,7 +92,8 @@ func (tw *transcodeWriter) flush() {
 }
 
 // sendHead sends the JSON answer's head: the upstream's headers less the
-// gRPC ones.
+// gRPC ones. A length of -1 leaves Content-Length out (a stream; or a
+// whole answer written at once, which the server measures itself).
 func (tw *transcodeWriter) sendHead(code, length int) {
 	if tw.sent {
 		return
@@ -102,7 +106,7 @@ func (tw *transcodeWriter) sendHead(code, length int) {
 		}
 		h[k] = vv
 	}
-	h["Content-Type"] = []string{"application/json"}
+	h["Content-Type"] = jsonContentType
 	if length >= 0 {
 		h["Content-Length"] = []string{strconv.Itoa(length)}
 	}
@@ -134,8 +138,8 @@ func (tw *transcodeWriter) finish() {
 		_, _ = tw.w.Write(tail)
 		return
 	}
-	body := append(tw.body, tail...)
-	tw.sendHead(http.StatusOK, len(body))
+	body := append(tw.json, tail...)
+	tw.sendHead(http.StatusOK, -1)
 	_, _ = tw.w.Write(body)
 }
 

@@ -86,6 +86,15 @@ func readBody(r *http.Request, limit int) (body []byte, tooLarge bool, err error
 	if r.Body == nil || r.Body == http.NoBody {
 		return []byte{}, false, nil
 	}
+	if r.ContentLength >= 0 {
+		// The length is known (and the server holds the body to it): one
+		// allocation of the right size.
+		body = make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, false, err
+		}
+		return body, false, nil
+	}
 	body, err = io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, false, err

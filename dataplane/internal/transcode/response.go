@@ -28,6 +28,10 @@ type Response struct {
 // NewResponse starts converting an answer of b's method.
 func (b *Binding) NewResponse() *Response { return &Response{b: b} }
 
+// Reset makes r convert an answer of b's method, from its start (a
+// Response held by value costs no allocation of its own).
+func (r *Response) Reset(b *Binding) { *r = Response{b: b} }
+
 // Streaming reports whether the answer is a stream of messages.
 func (r *Response) Streaming() bool { return r.b.Method.IsStreamingServer() }
 
@@ -64,14 +68,18 @@ func (r *Response) convert(p []byte) (out, rest []byte, err error) {
 		if len(r.pending) < 5+int(size) {
 			break
 		}
-		msg := dynamicpb.NewMessage(r.b.Method.Output())
-		if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(r.pending[5:5+size], msg); err != nil {
-			return nil, nil, fmt.Errorf("the method's answer is not a %s: %w", msg.Descriptor().FullName(), err)
+		msg := message(&r.b.outputs, r.b.Method.Output())
+		err = (proto.UnmarshalOptions{AllowPartial: true, Merge: true}).Unmarshal(r.pending[5:5+size], msg)
+		if err != nil {
+			err = fmt.Errorf("the method's answer is not a %s: %w", msg.Descriptor().FullName(), err)
+		} else {
+			out, err = r.appendMessage(out, msg)
 		}
-		r.pending = r.pending[5+size:]
-		if out, err = r.appendMessage(out, msg); err != nil {
+		release(&r.b.outputs, msg)
+		if err != nil {
 			return nil, nil, err
 		}
+		r.pending = r.pending[5+size:]
 	}
 	return out, r.pending, nil
 }

@@ -13,6 +13,9 @@ type pathTemplate struct {
 	segments []segment
 	verb     string
 	vars     []variable
+	// literal is the path of a template of literal segments only, after
+	// its leading "/" and before its verb.
+	literal string
 }
 
 // segment is a literal, "*" (one segment) or "**" (the rest).
@@ -58,6 +61,9 @@ func parseTemplate(t string) (*pathTemplate, error) {
 		if s.kind == segRest && i != len(p.segments)-1 {
 			return nil, fmt.Errorf("%w %q: ** must be last", errTemplate, t)
 		}
+	}
+	if len(p.vars) == 0 && p.literalOnly() {
+		p.literal = rest0(t, p.verb)
 	}
 	return p, nil
 }
@@ -133,6 +139,9 @@ func (p *pathTemplate) match(path string) (map[string]string, bool) {
 			return nil, false
 		}
 	}
+	if len(p.vars) == 0 && p.literalOnly() {
+		return nil, path == p.literalPath()
+	}
 	parts := strings.Split(path, "/")
 	if path == "" {
 		parts = nil
@@ -171,4 +180,27 @@ func (p *pathTemplate) match(path string) (map[string]string, bool) {
 		vars[v.field] = value
 	}
 	return vars, true
+}
+
+// literalOnly reports whether the template is literal segments only: it
+// matches one path, compared whole.
+func (p *pathTemplate) literalOnly() bool {
+	for _, s := range p.segments {
+		if s.kind != segLiteral {
+			return false
+		}
+	}
+	return true
+}
+
+// literalPath is a literal-only template's path (without "/" or verb).
+func (p *pathTemplate) literalPath() string { return p.literal }
+
+// rest0 is template t without its leading "/" and its ":verb".
+func rest0(t, verb string) string {
+	out := t[1:]
+	if verb != "" {
+		out = strings.TrimSuffix(out, ":"+verb)
+	}
+	return out
 }

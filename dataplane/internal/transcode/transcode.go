@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -51,6 +52,27 @@ type Binding struct {
 	Method protoreflect.MethodDescriptor
 	// CallPath is the gRPC call's :path, "/pkg.Service/Method".
 	CallPath string
+	// inputs and outputs are cleared messages of the method's types, for
+	// reuse: a dynamic message costs three allocations to make.
+	inputs, outputs sync.Pool
+}
+
+// message takes a cleared message from pool, or makes one of md.
+func message(pool *sync.Pool, md protoreflect.MessageDescriptor) *dynamicpb.Message {
+	if m, ok := pool.Get().(*dynamicpb.Message); ok {
+		return m
+	}
+	return dynamicpb.NewMessage(md)
+}
+
+// release clears m and gives it back to pool.
+func release(pool *sync.Pool, m *dynamicpb.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		m.Clear(fd)
+		return true
+	})
+	m.SetUnknown(nil)
+	pool.Put(m)
 }
 
 // ErrConfig is a descriptor set or rule the transcoder cannot use.
@@ -173,12 +195,15 @@ func (b *Binding) Request(body []byte, vars map[string]string, query url.Values)
 	}
 	var out []byte
 	for _, one := range bodies {
-		msg := dynamicpb.NewMessage(b.Method.Input())
+		msg := message(&b.inputs, b.Method.Input())
 		if err := b.fill(msg, one, vars, query); err != nil {
+			release(&b.inputs, msg)
 			return nil, &RequestError{err}
 		}
 		var err error
-		if out, err = appendFrame(out, msg); err != nil {
+		out, err = appendFrame(out, msg)
+		release(&b.inputs, msg)
+		if err != nil {
 			return nil, err
 		}
 	}
