@@ -370,7 +370,6 @@ spec:
 // x-route it was sent.
 func grpcPodPair(t *testing.T, name string) int32 {
 	t.Helper()
-	addPodIPs(t)
 	handler := func(_ any, stream grpc.ServerStream) error {
 		if err := stream.RecvMsg(&testpb.Empty{}); err != nil {
 			return err
@@ -385,24 +384,9 @@ func grpcPodPair(t *testing.T, name string) int32 {
 		}
 		return stream.SendMsg(&testpb.Empty{})
 	}
-	for range 20 {
-		a, err := net.Listen("tcp", podIPs[0]+":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := a.Addr().(*net.TCPAddr).Port
-		b, err := net.Listen("tcp", fmt.Sprintf("%s:%d", podIPs[1], port))
-		if err != nil {
-			a.Close()
-			continue
-		}
-		for _, l := range []net.Listener{a, b} {
-			s := grpc.NewServer(grpc.UnknownServiceHandler(handler))
-			go s.Serve(l)
-			t.Cleanup(s.Stop)
-		}
-		return int32(port)
-	}
-	t.Fatal("no port free on both pod addresses")
-	return 0
+	return servePodPair(t, func(l net.Listener) {
+		s := grpc.NewServer(grpc.UnknownServiceHandler(handler))
+		go s.Serve(l)
+		t.Cleanup(s.Stop)
+	})
 }

@@ -61,6 +61,17 @@ var podIPs = []string{"198.18.0.1", "198.18.0.2"}
 // pods of a Deployment: one EndpointSlice port serves both.
 func podPair(t *testing.T, h http.HandlerFunc) (port int32) {
 	t.Helper()
+	return servePodPair(t, func(l net.Listener) {
+		srv := &http.Server{Handler: h}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+	})
+}
+
+// servePodPair listens on one port of both pod addresses and has serve
+// serve each listener.
+func servePodPair(t *testing.T, serve func(net.Listener)) (port int32) {
+	t.Helper()
 	addPodIPs(t)
 	for range 20 {
 		a, err := net.Listen("tcp", podIPs[0]+":0")
@@ -73,19 +84,14 @@ func podPair(t *testing.T, h http.HandlerFunc) (port int32) {
 			a.Close()
 			continue
 		}
-		for _, l := range []net.Listener{a, b} {
-			srv := &http.Server{Handler: h}
-			go srv.Serve(l)
-			t.Cleanup(func() { srv.Close() })
-		}
+		serve(a)
+		serve(b)
 		return int32(port)
 	}
 	t.Fatal("no port free on both pod addresses")
 	return 0
 }
 
-// podIPsAdded are the pod addresses this binary put on lo, to take away
-// when it ends.
 var podIPsAdded struct {
 	once  sync.Once
 	added []string
