@@ -16,6 +16,9 @@ type Resources struct {
 	ServiceEndpoints []ServiceEndpoints
 	// GatewayAPI is what the Kubernetes source read of the Gateway API.
 	GatewayAPI GatewayAPI
+	// ConsulServices feed consul upstreams: what upstream discovery found
+	// in Consul's catalog, sorted by datacenter and name.
+	ConsulServices []ConsulService
 }
 
 // Snapshot is one consistent read of a config source: its resources, and a

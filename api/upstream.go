@@ -34,6 +34,7 @@ type UpstreamSpec struct {
 	AWS    *AWSUpstream    `json:"aws,omitempty"`
 	Azure  *AzureUpstream  `json:"azure,omitempty"`
 	Kube   *KubeUpstream   `json:"kube,omitempty"`
+	Consul *ConsulUpstream `json:"consul,omitempty"`
 	// SSLConfig makes connections to the upstream use TLS.
 	SSLConfig *UpstreamSSLConfig `json:"sslConfig,omitempty"`
 	// ConnectTimeout bounds connection establishment (default 5s).

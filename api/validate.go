@@ -15,13 +15,19 @@ func (u *Upstream) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &u.ObjectMeta)
 	validateUpstreamPolicies(&f, &u.Spec)
-	types := countSet(u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil)
+	types := countSet(u.Spec.Static != nil, u.Spec.AWS != nil, u.Spec.Azure != nil, u.Spec.Kube != nil, u.Spec.Consul != nil)
 	switch {
 	case types > 1:
-		f.add("spec", "only one upstream type may be set (static, aws, azure, kube)")
+		f.add("spec", "only one upstream type may be set (static, aws, azure, kube, consul)")
 		return f.err()
 	case u.Spec.Kube != nil:
 		validateKube(&f, "spec.kube", u.Spec.Kube)
+		return f.err()
+	case u.Spec.Consul != nil:
+		if u.Spec.Consul.ServiceName == "" {
+			f.add("spec.consul.serviceName", "is required")
+		}
+		validateServiceSpec(&f, "spec.consul.serviceSpec", u.Spec.Consul.ServiceSpec)
 		return f.err()
 	case u.Spec.AWS != nil:
 		validateAWS(&f, "spec.aws", u.Spec.AWS)
@@ -32,7 +38,7 @@ func (u *Upstream) Validate() error {
 	}
 	s := u.Spec.Static
 	if s == nil {
-		f.add("spec", "an upstream type is required (static, aws, azure, kube)")
+		f.add("spec", "an upstream type is required (static, aws, azure, kube, consul)")
 		return f.err()
 	}
 	if len(s.Hosts) == 0 {

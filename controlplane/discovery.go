@@ -76,6 +76,8 @@ func targetOf(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 		return kubeGRPCTarget(u, res)
 	case u.Spec.Kube != nil:
 		return kubeOpenAPITarget(u, res)
+	case u.Spec.Consul != nil:
+		return consulTarget(u, res)
 	case u.Spec.Static != nil && isGRPC(u, u.Spec.Static.ServiceSpec):
 		s := u.Spec.Static
 		return grpcTarget(u, s.ServiceSpec, res, (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil, s.Hosts[0].Addr, s.Hosts[0].Port), true
@@ -158,6 +160,25 @@ func kubeOpenAPITarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 		addr, port = eps[0].IP, eps[0].Port
 	}
 	return restTarget(k.ServiceSpec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
+}
+
+// consulTarget probes a consul upstream's first healthy instance, as a
+// static upstream's first host: its gRPC methods when it speaks HTTP/2 or
+// gives a descriptor set, else its OpenAPI document.
+func consulTarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
+	c := u.Spec.Consul
+	eps := res.ConsulEndpoints(c)
+	if len(eps) == 0 && c.ServiceSpec == nil {
+		return fds.Target{}, false
+	}
+	addr, port := "", uint32(0)
+	if len(eps) > 0 {
+		addr, port = eps[0].IP, eps[0].Port
+	}
+	if isGRPC(u, c.ServiceSpec) {
+		return grpcTarget(u, c.ServiceSpec, res, u.Spec.SSLConfig != nil, addr, port), true
+	}
+	return restTarget(c.ServiceSpec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
 }
 
 func restTarget(spec *api.ServiceSpec, limits openapi.Limits, useTLS bool, addr string, port uint32) fds.Target {

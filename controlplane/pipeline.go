@@ -52,6 +52,8 @@ type Pipeline struct {
 	// changes arrive from different goroutines.
 	translateMu sync.Mutex
 	source      *filesource.Snapshot
+	// consul is what upstream discovery found in Consul, when it runs.
+	consul *consulServices
 
 	metrics *metrics
 
@@ -105,11 +107,26 @@ func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 	}
 	p.translateMu.Lock()
 	p.source = &snap
+	res := p.resourcesLocked()
 	p.translateMu.Unlock()
-	targets, interval := discoveryTargets(snap.Resources)
-	p.poller.Sync(ctx, targets, interval)
-	p.jwks.sync(ctx, jwksTargets(snap.Resources))
+	p.syncDiscovery(ctx, res)
+	p.jwks.sync(ctx, jwksTargets(res))
 	p.translate(ctx)
+}
+
+// syncDiscovery points function discovery at the upstreams of res.
+func (p *Pipeline) syncDiscovery(ctx context.Context, res api.Resources) {
+	targets, interval := discoveryTargets(res)
+	p.poller.Sync(ctx, targets, interval)
+}
+
+// resourcesLocked are the source's resources with what upstream discovery
+// adds to them; translateMu is held.
+func (p *Pipeline) resourcesLocked() api.Resources {
+	if p.source == nil {
+		return api.Resources{}
+	}
+	return p.consul.addTo(p.source.Resources)
 }
 
 // translate serves the latest source snapshot with the catalog as it is
@@ -122,6 +139,7 @@ func (p *Pipeline) translate(ctx context.Context) {
 		return // discovery ran ahead of the first config read
 	}
 	snap := *p.source
+	snap.Resources = p.resourcesLocked()
 	var errs []string
 	if p.RateLimit != nil {
 		if err := p.RateLimit.SetConfigs(RateLimitConfigs(snap.Resources.Settings)); err != nil {
@@ -266,10 +284,7 @@ func (p *Pipeline) SecretValues() map[string]bool {
 func (p *Pipeline) Resources() api.Resources {
 	p.translateMu.Lock()
 	defer p.translateMu.Unlock()
-	if p.source == nil {
-		return api.Resources{}
-	}
-	return p.source.Resources
+	return p.resourcesLocked()
 }
 
 // XDSAnswers are the ACKs and NACKs xDS clients sent, by type URL.

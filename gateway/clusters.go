@@ -87,6 +87,14 @@ func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 		host, port, useTLS := azureAppHost(u.Spec.Azure)
 		return remoteCluster(c, host, port, useTLS)
 	}
+	if cu := u.Spec.Consul; cu != nil {
+		// Always EDS: a health change is then an endpoint push alone.
+		for _, e := range res.ConsulEndpoints(cu) {
+			c.Endpoints = append(c.Endpoints, ir.Endpoint{Host: e.IP, Port: e.Port, Weight: 1})
+		}
+		c.TLS = upstreamTLS(u)
+		return c
+	}
 	if k := u.Spec.Kube; k != nil {
 		// Always EDS: an EndpointSlice change is then an endpoint push alone.
 		for _, e := range res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort) {

@@ -38,6 +38,7 @@ type serveOptions struct {
 	rlsAdvertise string
 	redisAddr    string
 	kube         kubeOptions
+	consul       consulOptions
 
 	xdsTLS, rlsTLS, adminTLS tlsFiles
 	adminTokenFile           string
@@ -78,6 +79,7 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&o.proxyIdentity.ca, "proxy-ca", "", "path, on each proxy's host, of the CA bundle that verifies the rate-limit service")
 	f.BoolVar(&o.allowInsecure, "allow-insecure-remote", false, "serve xDS, rate limits and admin on non-loopback addresses without mutual TLS or a token (a trusted network only)")
 	addKubeFlags(f, &o.kube)
+	addConsulFlags(f, &o.consul)
 	return cmd
 }
 
@@ -181,6 +183,13 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		close(dpDone)
 	}
 	go p.FollowCatalog(ctx)
+	if o.consul.addr != "" {
+		go func() {
+			if err := runConsulDiscovery(ctx, o.consul, p, log); err != nil {
+				log.Error("consul upstream discovery stopped", "err", err)
+			}
+		}()
+	}
 	watchErr := runSource(ctx, o, stateDir, sec.stateSealer, p, log)
 	cancel()
 	shutdown(g, admin)

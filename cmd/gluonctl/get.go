@@ -242,6 +242,16 @@ func upstreamDetails(u *api.Upstream) (string, []string) {
 		details := []string{"svc name: " + k.ServiceName, "svc namespace: " + k.ServiceNamespace, "port: " + strconv.Itoa(int(k.ServicePort))}
 		return "Kubernetes", details
 	}
+	if c := u.Spec.Consul; c != nil {
+		details := []string{"service: " + c.ServiceName}
+		if len(c.ServiceTags) > 0 {
+			details = append(details, "tags: "+strings.Join(c.ServiceTags, ","))
+		}
+		if len(c.DataCenters) > 0 {
+			details = append(details, "datacenters: "+strings.Join(c.DataCenters, ","))
+		}
+		return "Consul", details
+	}
 	var details []string
 	for _, h := range u.Spec.Static.Hosts {
 		details = append(details, "- "+h.Addr+":"+strconv.Itoa(int(h.Port)))

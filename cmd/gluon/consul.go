@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	consulapi "github.com/hashicorp/consul/api"
+	"github.com/spf13/pflag"
+
+	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/controlplane"
+	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
+)
+
+// consulOptions say how to reach Consul, where upstream discovery finds
+// services.
+type consulOptions struct {
+	addr        string
+	tokenFile   string
+	caFile      string
+	datacenters []string
+	namespace   string
+}
+
+func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
+	f.StringVar(&o.addr, "consul-addr", "", "Consul agent (host:port, or https://host:port): its services become Upstreams consul-<service>, their healthy instances the endpoints")
+	f.StringVar(&o.tokenFile, "consul-token-file", "", "file holding the Consul ACL token (default: $CONSUL_HTTP_TOKEN)")
+	f.StringVar(&o.caFile, "consul-ca-file", "", "CA bundle that verifies Consul over HTTPS (default: the system's)")
+	f.StringSliceVar(&o.datacenters, "consul-datacenters", nil, "Consul datacenters to discover services in (default: the agent's own)")
+	f.StringVar(&o.namespace, "consul-upstream-namespace", "default", "namespace of the Upstreams discovered in Consul")
+}
+
+// client is a Consul API client as the options say, the environment's
+// CONSUL_* settings filling in the rest.
+func (o consulOptions) client() (*consulapi.Client, error) {
+	cfg := consulapi.DefaultConfig()
+	cfg.Address = o.addr
+	if strings.HasPrefix(o.addr, "https://") {
+		cfg.Scheme = "https"
+	}
+	if o.tokenFile != "" {
+		token, err := os.ReadFile(o.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("consul token: %w", err)
+		}
+		cfg.Token = strings.TrimSpace(string(token))
+	}
+	if o.caFile != "" {
+		cfg.TLSConfig.CAFile = o.caFile
+	}
+	c, err := consulapi.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consul client: %w", err)
+	}
+	return c, nil
+}
+
+// runConsulDiscovery feeds what Consul's catalog holds into p until ctx
+// ends.
+func runConsulDiscovery(ctx context.Context, o consulOptions, p *controlplane.Pipeline, log *slog.Logger) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	w := &udsconsul.Watcher{Client: c, Datacenters: o.datacenters, Log: log.With("component", "uds-consul")}
+	log.Info("discovering upstreams in consul", "addr", o.addr, "datacenters", o.datacenters)
+	return w.Run(ctx, func(services []api.ConsulService) { p.SetConsulServices(ctx, o.namespace, services) })
+}

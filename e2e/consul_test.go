@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	consulapi "github.com/hashicorp/consul/api"
+)
+
+// startConsul runs a real Consul agent in -dev mode on loopback ports of
+// its own and returns a client of it once it has a leader.
+func startConsul(t *testing.T) (string, *consulapi.Client) {
+	t.Helper()
+	bin := cachedTool(t, "GLUON_CONSUL", "consul-testenv")
+	addr := freeAddr(t)
+	port := func() string { return portOf(freeAddr(t)) }
+	startTool(t, bin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-log-level", "warn",
+		"-http-port", portOf(addr), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
+		"-serf-lan-port", port(), "-serf-wan-port", port(), "-server-port", port())
+	cfg := consulapi.DefaultConfig()
+	cfg.Address = addr
+	c, err := consulapi.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "consul has a leader", func() bool {
+		leader, err := c.Status().Leader()
+		return err == nil && leader != ""
+	})
+	return addr, c
+}
+
+// registerInstance registers an instance of service at addr in Consul's
+// agent with a TTL check that starts passing.
+func registerInstance(t *testing.T, c *consulapi.Client, service, id, addr string, tags ...string) {
+	t.Helper()
+	err := c.Agent().ServiceRegister(&consulapi.AgentServiceRegistration{ID: id, Name: service, Address: "127.0.0.1",
+		Port: mustAtoi(t, portOf(addr)), Tags: tags,
+		Check: &consulapi.AgentServiceCheck{CheckID: id + "-ttl", TTL: "10m", Status: consulapi.HealthPassing}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConsulUpstreams: a service registered in Consul with two instances
+// becomes the Upstream consul-web and both instances take traffic; failing
+// one instance's health check takes it out of rotation within a second,
+// under load, and no request fails; a hand-written consul upstream takes
+// the instances with its tag; deregistering removes the Upstream.
+func TestConsulUpstreams(t *testing.T) {
+	consulAddr, c := startConsul(t)
+	one := startBackend(t, "one", nil)
+	two := startBackend(t, "two", nil)
+	registerInstance(t, c, "web", "web-1", one.addr, "blue")
+	registerInstance(t, c, "web", "web-2", two.addr)
+
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+---
+apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: blue-web, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec:
+  consul: {serviceName: web, serviceTags: [blue]}
+---
+apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /blue}]
+      routeAction: {single: {upstream: {name: blue-web}}}
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: consul-web}}}
+`)
+	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: dir, stateDir: t.TempDir(),
+		extra: []string{"--consul-addr", consulAddr}}
+	cp = startServeAt(t, cp, "embedded")
+	base := "http://" + gw
+	seen := map[string]bool{}
+	waitFor(t, 15*time.Second, "both instances of consul-web take traffic", func() bool {
+		code, body := get(t, base+"/x", nil)
+		if code == 200 {
+			seen[strings.Fields(body)[0]] = true
+		}
+		return seen["one"] && seen["two"]
+	})
+	for range 10 {
+		if _, body := get(t, base+"/blue", nil); !strings.HasPrefix(body, "one ") {
+			t.Fatalf("the upstream of tag blue answered %q, want instance one only", body)
+		}
+	}
+
+	t.Run("a failing health check leaves rotation within a second, under load", func(t *testing.T) {
+		var failures atomic.Int64
+		var mu sync.Mutex
+		var lastTwo time.Time
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := 0; n < 20000; n++ { // bounded: 4 × 20,000 requests at the most
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					code, body := get(t, base+"/load", nil)
+					if code != 200 {
+						failures.Add(1)
+						continue
+					}
+					if strings.HasPrefix(body, "two ") {
+						mu.Lock()
+						lastTwo = time.Now()
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		time.Sleep(300 * time.Millisecond)
+		failed := time.Now()
+		if err := c.Agent().UpdateTTL("web-2-ttl", "failing on purpose", consulapi.HealthCritical); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		close(stop)
+		wg.Wait()
+		mu.Lock()
+		took := lastTwo.Sub(failed)
+		mu.Unlock()
+		if took > time.Second {
+			t.Errorf("instance two still took requests %v after its check failed, want within 1s", took)
+		}
+		if n := failures.Load(); n > 0 {
+			t.Errorf("%d requests failed under load", n)
+		}
+		t.Logf("instance two left rotation %v after its check failed", took)
+	})
+
+	t.Run("deregistering the service removes its Upstream", func(t *testing.T) {
+		for _, id := range []string{"web-1", "web-2"} {
+			if err := c.Agent().ServiceDeregister(id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, 5*time.Second, "consul-web gone", func() bool {
+			_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+			return !strings.Contains(body, `"consul-web"`) && strings.Contains(body, "upstream default/consul-web not found")
+		})
+		if code, _ := get(t, base+"/x", nil); code == 200 {
+			t.Errorf("the route to a deregistered service still answers 200")
+		}
+	})
+}
