@@ -44,8 +44,12 @@ const ConsulUpstreamPrefix = "consul-"
 // its service, in its datacenters, with its tags; sorted.
 func (r *Resources) ConsulEndpoints(c *ConsulUpstream) []EndpointAddress {
 	var out []EndpointAddress
-	for _, s := range r.ConsulServices {
-		if s.Name != c.ServiceName || len(c.DataCenters) > 0 && !slices.Contains(c.DataCenters, s.Datacenter) {
+	first := sort.Search(len(r.ConsulServices), func(i int) bool { return r.ConsulServices[i].Name >= c.ServiceName })
+	for _, s := range r.ConsulServices[first:] {
+		if s.Name != c.ServiceName {
+			break
+		}
+		if len(c.DataCenters) > 0 && !slices.Contains(c.DataCenters, s.Datacenter) {
 			continue
 		}
 		for _, in := range s.Instances {

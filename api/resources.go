@@ -17,7 +17,7 @@ type Resources struct {
 	// GatewayAPI is what the Kubernetes source read of the Gateway API.
 	GatewayAPI GatewayAPI
 	// ConsulServices feed consul upstreams: what upstream discovery found
-	// in Consul's catalog, sorted by datacenter and name.
+	// in Consul's catalog, sorted by name and datacenter.
 	ConsulServices []ConsulService
 }
 

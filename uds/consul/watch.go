@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -33,7 +34,7 @@ type Watcher struct {
 type serviceKey struct{ dc, name string }
 
 // Run watches until ctx ends, calling onChange with every service found
-// (sorted by datacenter and name) after each change; changes that come
+// (sorted by name and datacenter, as api.Resources keeps them) after each change; changes that come
 // while onChange runs are coalesced into its next call.
 func (w *Watcher) Run(ctx context.Context, onChange func([]api.ConsulService)) error {
 	w.services = map[serviceKey]api.ConsulService{}
@@ -47,7 +48,7 @@ func (w *Watcher) Run(ctx context.Context, onChange func([]api.ConsulService)) e
 		dcs = []string{dc}
 	}
 	for _, dc := range dcs {
-		go w.watchCatalog(ctx, dc)
+		go w.watchDatacenter(ctx, dc)
 	}
 	for {
 		select {
@@ -93,7 +94,7 @@ func (w *Watcher) list() []api.ConsulService {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].Datacenter < out[j].Datacenter || out[i].Datacenter == out[j].Datacenter && out[i].Name < out[j].Name
+		return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].Datacenter < out[j].Datacenter
 	})
 	return out
 }
@@ -105,52 +106,71 @@ func (w *Watcher) wait() time.Duration {
 	return 5 * time.Minute
 }
 
-// watchCatalog follows a datacenter's service list, and runs a health
-// watch for each service while it is listed.
-func (w *Watcher) watchCatalog(ctx context.Context, dc string) {
-	running := map[string]context.CancelFunc{}
-	defer func() {
-		for _, cancel := range running {
-			cancel()
-		}
-	}()
+// watchDatacenter follows a datacenter with two blocking queries, as few
+// connections as a thousand services need: its service list, and the
+// state of every health check in it. A service is read again (its passing
+// instances) when it appears, when one of its checks changes, or when a
+// check of a node it runs on does.
+func (w *Watcher) watchDatacenter(ctx context.Context, dc string) {
+	d := &datacenter{w: w, dc: dc, listed: map[string]bool{}, checks: map[string]checkState{}, nodes: map[string][]string{}}
+	go d.watchCatalog(ctx)
+	d.watchChecks(ctx)
+}
+
+// datacenter is one datacenter's watch.
+type datacenter struct {
+	w  *Watcher
+	dc string
+
+	mu     sync.Mutex
+	listed map[string]bool       // the catalog's services
+	checks map[string]checkState // by node/check id
+	nodes  map[string][]string   // service → the nodes of its instances
+}
+
+func (d *datacenter) watchCatalog(ctx context.Context) {
 	var index uint64
 	retry := newBackoff()
 	for ctx.Err() == nil {
-		q := (&consulapi.QueryOptions{Datacenter: dc, WaitIndex: index, WaitTime: w.wait()}).WithContext(ctx)
-		services, meta, err := w.Client.Catalog().Services(q)
+		q := (&consulapi.QueryOptions{Datacenter: d.dc, WaitIndex: index, WaitTime: d.w.wait()}).WithContext(ctx)
+		services, meta, err := d.w.Client.Catalog().Services(q)
 		if err != nil {
-			w.failed(ctx, retry, "catalog", dc, err)
+			d.w.failed(ctx, retry, "catalog", d.dc, err)
 			continue
 		}
 		retry.reset()
 		index = nextIndex(index, meta.LastIndex)
+		var added, removed []string
+		d.mu.Lock()
 		for name := range services {
-			if _, ok := running[name]; !ok {
-				sctx, cancel := context.WithCancel(ctx)
-				running[name] = cancel
-				go w.watchHealth(sctx, dc, name)
+			if !d.listed[name] {
+				d.listed[name] = true
+				added = append(added, name)
 			}
 		}
-		for name, cancel := range running {
+		for name := range d.listed {
 			if _, ok := services[name]; !ok {
-				cancel()
-				delete(running, name)
-				w.set(serviceKey{dc, name}, nil)
+				delete(d.listed, name)
+				delete(d.nodes, name)
+				removed = append(removed, name)
 			}
 		}
+		d.mu.Unlock()
+		for _, name := range removed {
+			d.w.set(serviceKey{d.dc, name}, nil)
+		}
+		d.refresh(ctx, added)
 	}
 }
 
-// watchHealth follows one service's passing instances.
-func (w *Watcher) watchHealth(ctx context.Context, dc, name string) {
+func (d *datacenter) watchChecks(ctx context.Context) {
 	var index uint64
 	retry := newBackoff()
 	for ctx.Err() == nil {
-		q := (&consulapi.QueryOptions{Datacenter: dc, WaitIndex: index, WaitTime: w.wait()}).WithContext(ctx)
-		entries, meta, err := w.Client.Health().Service(name, "", true, q)
+		q := (&consulapi.QueryOptions{Datacenter: d.dc, WaitIndex: index, WaitTime: d.w.wait()}).WithContext(ctx)
+		checks, meta, err := d.w.Client.Health().State(consulapi.HealthAny, q)
 		if err != nil {
-			w.failed(ctx, retry, "health of "+name, dc, err)
+			d.w.failed(ctx, retry, "health checks", d.dc, err)
 			continue
 		}
 		retry.reset()
@@ -158,10 +178,104 @@ func (w *Watcher) watchHealth(ctx context.Context, dc, name string) {
 			continue // the wait ran out with nothing new
 		}
 		index = nextIndex(index, meta.LastIndex)
-		if ctx.Err() == nil {
-			w.set(serviceKey{dc, name}, service(dc, name, entries))
+		d.refresh(ctx, d.changedServices(checks))
+	}
+}
+
+// changedServices records the checks' states and returns the services a
+// change concerns: a service check's own, every service on a node whose
+// node check changed.
+func (d *datacenter) changedServices(checks consulapi.HealthChecks) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := make(map[string]checkState, len(checks))
+	for _, c := range checks {
+		now[c.Node+"/"+c.CheckID] = checkState{node: c.Node, service: c.ServiceName, status: c.Status}
+	}
+	changed, changedNodes := map[string]bool{}, map[string]bool{}
+	mark := func(c checkState) {
+		if c.service == "" {
+			changedNodes[c.node] = true
+		} else {
+			changed[c.service] = true
 		}
 	}
+	for key, c := range now {
+		if d.checks[key] != c {
+			mark(c)
+		}
+	}
+	for key, c := range d.checks {
+		if _, ok := now[key]; !ok {
+			mark(c)
+		}
+	}
+	d.checks = now
+	for svc, nodes := range d.nodes {
+		if slices.ContainsFunc(nodes, func(n string) bool { return changedNodes[n] }) {
+			changed[svc] = true
+		}
+	}
+	out := make([]string, 0, len(changed))
+	for svc := range changed {
+		if d.listed[svc] {
+			out = append(out, svc)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkState is what a health check is about, and its status.
+type checkState struct{ node, service, status string }
+
+// refresh reads the passing instances of services, a few at a time.
+func (d *datacenter) refresh(ctx context.Context, services []string) {
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, name := range services {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d.read(ctx, name)
+		}()
+	}
+	wg.Wait()
+}
+
+// read reads one service's passing instances, retrying until it answers
+// or ctx ends.
+func (d *datacenter) read(ctx context.Context, name string) {
+	retry := newBackoff()
+	for ctx.Err() == nil {
+		q := (&consulapi.QueryOptions{Datacenter: d.dc}).WithContext(ctx)
+		entries, _, err := d.w.Client.Health().Service(name, "", true, q)
+		if err != nil {
+			d.w.failed(ctx, retry, "health of "+name, d.dc, err)
+			continue
+		}
+		d.mu.Lock()
+		listed := d.listed[name]
+		if listed {
+			d.nodes[name] = nodesOf(entries)
+		}
+		d.mu.Unlock()
+		if listed {
+			d.w.set(serviceKey{d.dc, name}, service(d.dc, name, entries))
+		}
+		return
+	}
+}
+
+func nodesOf(entries []*consulapi.ServiceEntry) []string {
+	var out []string
+	for _, e := range entries {
+		if !slices.Contains(out, e.Node.Node) {
+			out = append(out, e.Node.Node)
+		}
+	}
+	return out
 }
 
 // service is a service's passing instances, sorted.

@@ -8,19 +8,17 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"time"
 
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/gluon-gateway/gluon/api/kubesource/kubetest"
+	"github.com/gluon-gateway/gluon/bench/internal/benchkit"
+	"github.com/gluon-gateway/gluon/bench/internal/xdsclient"
 )
 
 func main() {
@@ -59,7 +57,7 @@ func run(gluon string, services, edsRounds int) error {
 	if err != nil {
 		return err
 	}
-	addrs := freeAddrs(4)
+	addrs := benchkit.FreeAddrs(4)
 	cmd := exec.Command(gluon, "serve", "--kubeconfig", kubeconfig, "--dataplane", "none", "--state-dir", filepath.Join(dir, "state"),
 		"--xds-addr", addrs[0], "--admin-addr", addrs[1], "--ratelimit-addr", addrs[2],
 		"--webhook-addr", addrs[3], "--webhook-url", "https://"+addrs[3], "--webhook-failure-policy", "Fail")
@@ -76,10 +74,10 @@ func run(gluon string, services, edsRounds int) error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	if err := waitReady(ctx, "http://"+addrs[1]+"/readyz"); err != nil {
+	if err := benchkit.WaitReady(ctx, "http://"+addrs[1]+"/readyz"); err != nil {
 		return err
 	}
-	xds, err := dialXDS(ctx, addrs[0])
+	xds, err := xdsclient.Dial(ctx, addrs[0], "kubebench", "gateway-proxy")
 	if err != nil {
 		return err
 	}
@@ -97,59 +95,6 @@ func run(gluon string, services, edsRounds int) error {
 		return err
 	}
 	rows = append(rows, adm...)
-	printTable(rows)
+	benchkit.PrintTable(rows)
 	return nil
-}
-
-type row struct{ what, value, goal string }
-
-func printTable(rows []row) {
-	fmt.Printf("%-62s %-22s %s\n", "measure", "value", "goal")
-	for _, r := range rows {
-		fmt.Printf("%-62s %-22s %s\n", r.what, r.value, r.goal)
-	}
-}
-
-func freeAddrs(n int) []string {
-	var out []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			log.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
-// percentile of sorted durations, p in [0, 100].
-func percentile(d []time.Duration, p float64) time.Duration {
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	i := int(float64(len(d)-1) * p / 100)
-	return d[i]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-
-// waitReady polls the admin endpoint until gluon has served a snapshot.
-func waitReady(ctx context.Context, url string) error {
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("gluon not ready: %w", ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }

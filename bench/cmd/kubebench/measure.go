@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +19,8 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/kubesource"
 	"github.com/gluon-gateway/gluon/api/kubesource/kubetest"
+	"github.com/gluon-gateway/gluon/bench/internal/benchkit"
+	"github.com/gluon-gateway/gluon/bench/internal/xdsclient"
 )
 
 const benchNS = "bench"
@@ -41,12 +42,12 @@ func clusterName(i int) string { return fmt.Sprintf("%s-%s-80_gluon-system", ben
 
 // measureServices creates the Services and their slices in parallel and
 // times the Upstreams UDS writes and the snapshot that serves them.
-func measureServices(ctx context.Context, c ctrlclient.Client, xds *xdsClient, n int) ([]row, error) {
+func measureServices(ctx context.Context, c ctrlclient.Client, xds *xdsclient.Client, n int) ([]benchkit.Row, error) {
 	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNS}}); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	if err := parallel(n, 16, func(i int) error {
+	if err := benchkit.Parallel(n, 16, func(i int) error {
 		if err := c.Create(ctx, service(i)); err != nil {
 			return err
 		}
@@ -75,25 +76,25 @@ func measureServices(ctx context.Context, c ctrlclient.Client, xds *xdsClient, n
 		time.Sleep(20 * time.Millisecond)
 	}
 	upstreams := time.Since(start)
-	if err := xds.waitUntil(ctx, 5*time.Minute, func() bool { return xds.clusters >= n }); err != nil {
+	if err := xds.WaitUntil(ctx, 5*time.Minute, func() bool { return xds.Clusters >= n }); err != nil {
 		return nil, fmt.Errorf("waiting for %d clusters: %w", n, err)
 	}
 	snapshot := time.Since(start)
-	return []row{
-		{fmt.Sprintf("%d Services + EndpointSlices created (16 writers)", n), secs(created), "-"},
-		{fmt.Sprintf("  → %d Upstreams written by UDS", n), secs(upstreams), "-"},
-		{fmt.Sprintf("  → xDS snapshot with %d clusters pushed", n), secs(snapshot), "-"},
+	return []benchkit.Row{
+		benchkit.Line(fmt.Sprintf("%d Services + EndpointSlices created (16 writers)", n), benchkit.Secs(created), "-"),
+		benchkit.Line(fmt.Sprintf("  → %d Upstreams written by UDS", n), benchkit.Secs(upstreams), "-"),
+		benchkit.Line(fmt.Sprintf("  → xDS snapshot with %d clusters pushed", n), benchkit.Secs(snapshot), "-"),
 	}, nil
 }
 
 // measureEDS changes one EndpointSlice at a time and times until the new
 // endpoint arrives at the xDS client.
-func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsClient, adminAddr string, services, rounds int) ([]row, error) {
-	if err := xds.subscribeEDS(); err != nil {
+func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsclient.Client, adminAddr string, services, rounds int) ([]benchkit.Row, error) {
+	if err := xds.SubscribeEDS(); err != nil {
 		return nil, err
 	}
-	if err := xds.waitUntil(ctx, time.Minute, func() bool { return len(xds.endpoints) >= services }); err != nil {
-		return nil, fmt.Errorf("waiting for EDS of %d clusters (have %d): %w", services, len(xds.endpoints), err)
+	if err := xds.WaitUntil(ctx, time.Minute, func() bool { return len(xds.Endpoints) >= services }); err != nil {
+		return nil, fmt.Errorf("waiting for EDS of %d clusters (have %d): %w", services, len(xds.Endpoints), err)
 	}
 	stopProfile := profile(ctx, adminAddr)
 	defer stopProfile()
@@ -112,24 +113,24 @@ func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsClient, adminA
 		}
 		var seenAt time.Time
 		key := ip + ":8080"
-		if err := xds.waitUntil(ctx, 10*time.Second, func() bool {
-			seenAt = xds.endpoints[clusterName(i)][key]
+		if err := xds.WaitUntil(ctx, 10*time.Second, func() bool {
+			seenAt = xds.Endpoints[clusterName(i)][key]
 			return !seenAt.IsZero()
 		}); err != nil {
 			return nil, fmt.Errorf("round %d: %w", r, err)
 		}
 		lat = append(lat, seenAt.Sub(start))
 	}
-	return []row{
-		{fmt.Sprintf("EndpointSlice change → EDS push, p50 (%d changes)", rounds), ms(percentile(lat, 50)), "-"},
-		{fmt.Sprintf("EndpointSlice change → EDS push, p99 (%d changes)", rounds), ms(percentile(lat, 99)), "≤ 100 ms"},
+	return []benchkit.Row{
+		benchkit.Line(fmt.Sprintf("EndpointSlice change → EDS push, p50 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 50)), "-"),
+		benchkit.Line(fmt.Sprintf("EndpointSlice change → EDS push, p99 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 99)), "≤ 100 ms"),
 	}, nil
 }
 
 // measureAdmission times creating a VirtualService through the API server
 // while the config holds a 1,000-route VirtualService; the webhook runs the
 // full translation on each.
-func measureAdmission(ctx context.Context, c ctrlclient.Client, services int) ([]row, error) {
+func measureAdmission(ctx context.Context, c ctrlclient.Client, services int) ([]benchkit.Row, error) {
 	big := &api.VirtualService{ObjectMeta: metav1.ObjectMeta{Namespace: benchNS, Name: "big"}}
 	big.Spec.VirtualHost.Domains = []string{"big.test"}
 	for i := range 1000 {
@@ -154,9 +155,9 @@ func measureAdmission(ctx context.Context, c ctrlclient.Client, services int) ([
 		}
 		lat = append(lat, time.Since(start))
 	}
-	return []row{
-		{"VirtualService create with webhook, 1,000-route config, p50", ms(percentile(lat, 50)), "-"},
-		{"VirtualService create with webhook, 1,000-route config, p99", ms(percentile(lat, 99)), "< 50 ms"},
+	return []benchkit.Row{
+		benchkit.Line("VirtualService create with webhook, 1,000-route config, p50", benchkit.Ms(benchkit.Percentile(lat, 50)), "-"),
+		benchkit.Line("VirtualService create with webhook, 1,000-route config, p99", benchkit.Ms(benchkit.Percentile(lat, 99)), "< 50 ms"),
 	}, nil
 }
 
@@ -177,33 +178,6 @@ func slice(i int, ip string) *discoveryv1.EndpointSlice {
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}}},
 	}
 }
-
-// parallel runs do(0..n-1) on workers goroutines and returns the first error.
-func parallel(n, workers int, do func(int) error) error {
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	next := make(chan int)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := do(i); err != nil {
-					once.Do(func() { first = err })
-				}
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return first
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // profile, with KUBEBENCH_CPUPROFILE set, records gluon's CPU profile while
 // the EDS changes run, into that file.

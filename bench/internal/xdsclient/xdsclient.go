@@ -1,4 +1,6 @@
-package main
+// Package xdsclient is the benchmarks' ADS client (state of the world): it
+// records when each endpoint of each cluster first arrived.
+package xdsclient
 
 import (
 	"context"
@@ -18,21 +20,26 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 )
 
-// xdsClient is an ADS client (state of the world) that records, for each
+// Client is an ADS client (state of the world) that records, for each
 // response, when it arrived: the push latency is measured to the response,
 // not to when the benchmark next looks.
-type xdsClient struct {
+type Client struct {
 	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
 	node   *corev3.Node
 	sendMu sync.Mutex // a gRPC stream's Send is not safe for concurrent use
 
-	mu        sync.Mutex
-	clusters  int
-	endpoints map[string]map[string]time.Time // cluster → "ip:port" → first seen
+	mu sync.Mutex
+	// Clusters is how many clusters the last CDS response held;
+	// Endpoints, for each cluster, when each "ip:port" was first seen.
+	// Read them in WaitUntil's condition, which holds the lock.
+	Clusters  int
+	Endpoints map[string]map[string]time.Time
 	updated   chan struct{}
 }
 
-func dialXDS(ctx context.Context, addr string) (*xdsClient, error) {
+// Dial opens an ADS stream to addr as a node of proxy, subscribed to
+// clusters.
+func Dial(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
@@ -41,8 +48,8 @@ func dialXDS(ctx context.Context, addr string) (*xdsClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ADS stream: %w", err)
 	}
-	x := &xdsClient{stream: stream, node: &corev3.Node{Id: "kubebench", Cluster: "gateway-proxy"},
-		endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+	x := &Client{stream: stream, node: &corev3.Node{Id: nodeID, Cluster: proxy},
+		Endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
 	if err := x.send(resourcev3.ClusterType, "", "", nil); err != nil {
 		return nil, err
 	}
@@ -50,20 +57,20 @@ func dialXDS(ctx context.Context, addr string) (*xdsClient, error) {
 	return x, nil
 }
 
-func (x *xdsClient) send(typeURL, version, nonce string, names []string) error {
+func (x *Client) send(typeURL, version, nonce string, names []string) error {
 	x.sendMu.Lock()
 	defer x.sendMu.Unlock()
 	return x.stream.Send(&discoveryv3.DiscoveryRequest{Node: x.node, TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce, ResourceNames: names})
 }
 
-// subscribeEDS asks for every cluster's endpoints: a wildcard request, as
+// SubscribeEDS asks for every cluster's endpoints: a wildcard request, as
 // go-control-plane's snapshot cache in ADS mode answers a named request only
 // when it names every ClusterLoadAssignment (so versions are never partial).
-func (x *xdsClient) subscribeEDS() error {
+func (x *Client) SubscribeEDS() error {
 	return x.send(resourcev3.EndpointType, "", "", nil)
 }
 
-func (x *xdsClient) receive() {
+func (x *Client) receive() {
 	for {
 		resp, err := x.stream.Recv()
 		if err != nil {
@@ -76,7 +83,7 @@ func (x *xdsClient) receive() {
 		x.mu.Lock()
 		switch resp.TypeUrl {
 		case resourcev3.ClusterType:
-			x.clusters = len(resp.Resources)
+			x.Clusters = len(resp.Resources)
 		case resourcev3.EndpointType:
 			x.recordEndpoints(resp, at)
 		}
@@ -91,16 +98,16 @@ func (x *xdsClient) receive() {
 	}
 }
 
-func (x *xdsClient) recordEndpoints(resp *discoveryv3.DiscoveryResponse, at time.Time) {
+func (x *Client) recordEndpoints(resp *discoveryv3.DiscoveryResponse, at time.Time) {
 	for _, r := range resp.Resources {
 		var cla endpointv3.ClusterLoadAssignment
 		if err := r.UnmarshalTo(&cla); err != nil {
 			continue
 		}
-		seen := x.endpoints[cla.ClusterName]
+		seen := x.Endpoints[cla.ClusterName]
 		if seen == nil {
 			seen = map[string]time.Time{}
-			x.endpoints[cla.ClusterName] = seen
+			x.Endpoints[cla.ClusterName] = seen
 		}
 		for _, le := range cla.Endpoints {
 			for _, lb := range le.LbEndpoints {
@@ -114,9 +121,9 @@ func (x *xdsClient) recordEndpoints(resp *discoveryv3.DiscoveryResponse, at time
 	}
 }
 
-// waitUntil calls cond (under the lock) after every response until it
+// WaitUntil calls cond (under the lock) after every response until it
 // holds or ctx ends.
-func (x *xdsClient) waitUntil(ctx context.Context, timeout time.Duration, cond func() bool) error {
+func (x *Client) WaitUntil(ctx context.Context, timeout time.Duration, cond func() bool) error {
 	deadline := time.After(timeout)
 	for {
 		x.mu.Lock()

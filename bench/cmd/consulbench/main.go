@@ -1,0 +1,210 @@
+// Command consulbench measures Consul upstream discovery against a real
+// Consul agent: how long 1,000 services registered in Consul take to become
+// Upstreams and an xDS snapshot with their endpoints, and how fast a
+// health check turning passing reaches an xDS client as EDS. It prints a
+// table; bench/consul.sh runs it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	consulapi "github.com/hashicorp/consul/api"
+
+	"github.com/gluon-gateway/gluon/bench/internal/benchkit"
+	"github.com/gluon-gateway/gluon/bench/internal/xdsclient"
+)
+
+func main() {
+	gluon := flag.String("gluon", "", "the gluon binary")
+	consul := flag.String("consul", "", "the consul binary")
+	services := flag.Int("services", 1000, "services to register")
+	rounds := flag.Int("eds-rounds", 100, "health changes to time")
+	flag.Parse()
+	if err := run(*gluon, *consul, *services, *rounds); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(gluon, consulBin string, services, rounds int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "consulbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	addrs := benchkit.FreeAddrs(8)
+	stopConsul, c, err := startConsul(ctx, consulBin, addrs[4:])
+	if err != nil {
+		return err
+	}
+	defer stopConsul()
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config(services)), 0o600); err != nil {
+		return err
+	}
+	stopGluon, err := start(filepath.Join(os.TempDir(), "consulbench-gluon.log"), gluon, "serve", "--config-dir", dir, "--dataplane", "none",
+		"--state-dir", filepath.Join(dir, "state"), "--xds-addr", addrs[0], "--admin-addr", addrs[1], "--ratelimit-addr", addrs[2],
+		"--consul-addr", addrs[4])
+	if err != nil {
+		return err
+	}
+	defer stopGluon()
+	if err := benchkit.WaitReady(ctx, "http://"+addrs[1]+"/readyz"); err != nil {
+		return err
+	}
+	xds, err := xdsclient.Dial(ctx, addrs[0], "consulbench", "gateway-proxy")
+	if err != nil {
+		return err
+	}
+	if err := xds.SubscribeEDS(); err != nil {
+		return err
+	}
+	rows, err := measureServices(ctx, c, xds, services)
+	if err != nil {
+		return err
+	}
+	eds, err := measureHealth(ctx, c, xds, min(services, 100), rounds)
+	if err != nil {
+		return err
+	}
+	benchkit.PrintTable(append(rows, eds...))
+	return nil
+}
+
+// config is a gateway routing /svc-NNNN to each service's Upstream: a
+// proxy is sent the clusters its routes use.
+func config(services int) string {
+	var b strings.Builder
+	b.WriteString("apiVersion: gluon.dev/v1\nkind: Gateway\nmetadata: {name: http}\nspec: {bindAddress: 127.0.0.1, bindPort: 18080}\n---\n")
+	b.WriteString("apiVersion: gluon.dev/v1\nkind: VirtualService\nmetadata: {name: all}\nspec:\n  virtualHost:\n    routes:\n")
+	for i := range services {
+		fmt.Fprintf(&b, "    - matchers: [{prefix: /%s}]\n      routeAction: {single: {upstream: {name: consul-%s}}}\n", serviceName(i), serviceName(i))
+	}
+	return b.String()
+}
+
+func serviceName(i int) string { return fmt.Sprintf("svc-%04d", i) }
+func clusterName(i int) string { return "consul-" + serviceName(i) + "_default" }
+
+// measureServices registers the services, one passing instance each, and
+// times until an xDS client has every cluster with its endpoint.
+func measureServices(ctx context.Context, c *consulapi.Client, xds *xdsclient.Client, n int) ([]benchkit.Row, error) {
+	start := time.Now()
+	if err := benchkit.Parallel(n, 16, func(i int) error {
+		return register(c, serviceName(i), serviceName(i), 10000, consulapi.HealthPassing)
+	}); err != nil {
+		return nil, err
+	}
+	registered := time.Since(start)
+	if err := xds.WaitUntil(ctx, 5*time.Minute, func() bool {
+		if xds.Clusters < n {
+			return false
+		}
+		for i := range n {
+			if len(xds.Endpoints[clusterName(i)]) == 0 {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return nil, fmt.Errorf("waiting for %d clusters with endpoints: %w", n, err)
+	}
+	served := time.Since(start)
+	return []benchkit.Row{
+		benchkit.Line(fmt.Sprintf("%d services registered in Consul (16 writers)", n), benchkit.Secs(registered), "-"),
+		benchkit.Line(fmt.Sprintf("  → %d Upstreams, xDS clusters and endpoints pushed", n), benchkit.Secs(served), "-"),
+	}, nil
+}
+
+// measureHealth adds, each round, an instance whose check starts critical
+// and turns it passing, timing until its address arrives at the client.
+func measureHealth(ctx context.Context, c *consulapi.Client, xds *xdsclient.Client, services, rounds int) ([]benchkit.Row, error) {
+	var lat []time.Duration
+	for r := range rounds {
+		i := r % services
+		id := fmt.Sprintf("%s-extra-%d", serviceName(i), r)
+		port := 20000 + r
+		if err := register(c, serviceName(i), id, port, consulapi.HealthCritical); err != nil {
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond) // the registration is news of its own
+		start := time.Now()
+		if err := c.Agent().UpdateTTL(id+"-ttl", "", consulapi.HealthPassing); err != nil {
+			return nil, err
+		}
+		var seenAt time.Time
+		key := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if err := xds.WaitUntil(ctx, 10*time.Second, func() bool {
+			seenAt = xds.Endpoints[clusterName(i)][key]
+			return !seenAt.IsZero()
+		}); err != nil {
+			return nil, fmt.Errorf("round %d: %w", r, err)
+		}
+		lat = append(lat, seenAt.Sub(start))
+	}
+	return []benchkit.Row{
+		benchkit.Line(fmt.Sprintf("health check passing → EDS push, p50 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 50)), "-"),
+		benchkit.Line(fmt.Sprintf("health check passing → EDS push, p99 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 99)), "≤ 100 ms"),
+	}, nil
+}
+
+// register registers an instance with a TTL check in the given state.
+func register(c *consulapi.Client, service, id string, port int, status string) error {
+	return c.Agent().ServiceRegister(&consulapi.AgentServiceRegistration{ID: id, Name: service, Address: "127.0.0.1", Port: port,
+		Check: &consulapi.AgentServiceCheck{CheckID: id + "-ttl", TTL: "1h", Status: status}})
+}
+
+// startConsul runs a -dev agent on the given loopback addresses (HTTP,
+// serf LAN, serf WAN, server RPC) and waits for its leader.
+func startConsul(ctx context.Context, bin string, addrs []string) (func(), *consulapi.Client, error) {
+	port := func(a string) string { _, p, _ := net.SplitHostPort(a); return p }
+	stop, err := start(filepath.Join(os.TempDir(), "consulbench-consul.log"), bin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
+		"-log-level", "warn", "-http-port", port(addrs[0]), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
+		"-serf-lan-port", port(addrs[1]), "-serf-wan-port", port(addrs[2]), "-server-port", port(addrs[3]))
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := consulapi.DefaultConfig()
+	cfg.Address = addrs[0]
+	c, err := consulapi.NewClient(cfg)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	for {
+		if leader, err := c.Status().Leader(); err == nil && leader != "" {
+			return stop, c, nil
+		}
+		select {
+		case <-ctx.Done():
+			stop()
+			return nil, nil, fmt.Errorf("consul has no leader: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// start runs a command logging to logPath; the func stops it.
+func start(logPath, bin string, args ...string) (func(), error) {
+	logs, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		logs.Close()
+		return nil, err
+	}
+	return func() { _ = cmd.Process.Kill(); _ = cmd.Wait(); logs.Close() }, nil
+}
