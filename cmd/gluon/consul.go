@@ -51,6 +51,9 @@ func (o consulOptions) client() (*consulapi.Client, error) {
 	if o.caFile != "" {
 		cfg.TLSConfig.CAFile = o.caFile
 	}
+	// Two blocking queries per datacenter hold connections while services
+	// are read beside them: keep enough idle ones not to dial per read.
+	cfg.Transport.MaxIdleConnsPerHost = 32
 	c, err := consulapi.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("consul client: %w", err)

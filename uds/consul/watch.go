@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -303,12 +304,19 @@ func service(dc, name string, entries []*consulapi.ServiceEntry) *api.ConsulServ
 	return s
 }
 
-// set records a service (nil: gone) and notifies.
+// set records a service (nil: gone) and notifies of a change: a check
+// that changes between failing states, or an instance registered failing,
+// changes no passing instance, and nothing.
 func (w *Watcher) set(k serviceKey, s *api.ConsulService) {
 	w.mu.Lock()
-	if s == nil {
+	old, had := w.services[k]
+	switch {
+	case s == nil && !had, s != nil && had && reflect.DeepEqual(old, *s):
+		w.mu.Unlock()
+		return
+	case s == nil:
 		delete(w.services, k)
-	} else {
+	default:
 		w.services[k] = *s
 	}
 	w.mu.Unlock()

@@ -49,10 +49,14 @@ func run(gluon, consulBin string, services, rounds int) error {
 		return err
 	}
 	defer stopConsul()
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config(services)), 0o600); err != nil {
+	// The state directory lies outside the watched config directory.
+	if err := os.Mkdir(filepath.Join(dir, "config"), 0o700); err != nil {
 		return err
 	}
-	stopGluon, err := start(filepath.Join(os.TempDir(), "consulbench-gluon.log"), gluon, "serve", "--config-dir", dir, "--dataplane", "none",
+	if err := os.WriteFile(filepath.Join(dir, "config", "config.yaml"), []byte(config(services)), 0o600); err != nil {
+		return err
+	}
+	stopGluon, err := start(filepath.Join(os.TempDir(), "consulbench-gluon.log"), gluon, "serve", "--config-dir", filepath.Join(dir, "config"), "--dataplane", "none",
 		"--state-dir", filepath.Join(dir, "state"), "--xds-addr", addrs[0], "--admin-addr", addrs[1], "--ratelimit-addr", addrs[2],
 		"--consul-addr", addrs[4])
 	if err != nil {
@@ -73,7 +77,9 @@ func run(gluon, consulBin string, services, rounds int) error {
 	if err != nil {
 		return err
 	}
+	stopProfile := benchkit.Profile(addrs[1], os.Getenv("CONSULBENCH_CPUPROFILE"))
 	eds, err := measureHealth(ctx, c, xds, min(services, 100), rounds)
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -97,11 +103,14 @@ func serviceName(i int) string { return fmt.Sprintf("svc-%04d", i) }
 func clusterName(i int) string { return "consul-" + serviceName(i) + "_default" }
 
 // measureServices registers the services, one passing instance each, and
-// times until an xDS client has every cluster with its endpoint.
+// times until an xDS client has every cluster with its endpoint. They are
+// written to the catalog as from 50 nodes, as a cluster's agents would
+// sync them: registered on one dev agent, the agent's own sync of 1,000
+// services would be what is measured.
 func measureServices(ctx context.Context, c *consulapi.Client, xds *xdsclient.Client, n int) ([]benchkit.Row, error) {
 	start := time.Now()
 	if err := benchkit.Parallel(n, 16, func(i int) error {
-		return register(c, serviceName(i), serviceName(i), 10000, consulapi.HealthPassing)
+		return register(c, i%50, serviceName(i), serviceName(i), 10000, consulapi.HealthPassing)
 	}); err != nil {
 		return nil, err
 	}
@@ -127,19 +136,20 @@ func measureServices(ctx context.Context, c *consulapi.Client, xds *xdsclient.Cl
 }
 
 // measureHealth adds, each round, an instance whose check starts critical
-// and turns it passing, timing until its address arrives at the client.
+// and turns it passing (a catalog write, as the instance's agent makes),
+// timing until its address arrives at the client.
 func measureHealth(ctx context.Context, c *consulapi.Client, xds *xdsclient.Client, services, rounds int) ([]benchkit.Row, error) {
 	var lat []time.Duration
 	for r := range rounds {
 		i := r % services
 		id := fmt.Sprintf("%s-extra-%d", serviceName(i), r)
 		port := 20000 + r
-		if err := register(c, serviceName(i), id, port, consulapi.HealthCritical); err != nil {
+		if err := register(c, i%50, serviceName(i), id, port, consulapi.HealthCritical); err != nil {
 			return nil, err
 		}
 		time.Sleep(20 * time.Millisecond) // the registration is news of its own
 		start := time.Now()
-		if err := c.Agent().UpdateTTL(id+"-ttl", "", consulapi.HealthPassing); err != nil {
+		if err := register(c, i%50, serviceName(i), id, port, consulapi.HealthPassing); err != nil {
 			return nil, err
 		}
 		var seenAt time.Time
@@ -158,10 +168,14 @@ func measureHealth(ctx context.Context, c *consulapi.Client, xds *xdsclient.Clie
 	}, nil
 }
 
-// register registers an instance with a TTL check in the given state.
-func register(c *consulapi.Client, service, id string, port int, status string) error {
-	return c.Agent().ServiceRegister(&consulapi.AgentServiceRegistration{ID: id, Name: service, Address: "127.0.0.1", Port: port,
-		Check: &consulapi.AgentServiceCheck{CheckID: id + "-ttl", TTL: "1h", Status: status}})
+// register writes an instance of service on node bench-<node> to the
+// catalog, with a check in the given state.
+func register(c *consulapi.Client, node int, service, id string, port int, status string) error {
+	name := fmt.Sprintf("bench-%02d", node)
+	_, err := c.Catalog().Register(&consulapi.CatalogRegistration{Node: name, Address: "127.0.0.1", SkipNodeUpdate: true,
+		Service: &consulapi.AgentService{ID: id, Service: service, Address: "127.0.0.1", Port: port},
+		Check:   &consulapi.AgentCheck{Node: name, CheckID: id + "-check", Name: id, Status: status, ServiceID: id}}, nil)
+	return err
 }
 
 // startConsul runs a -dev agent on the given loopback addresses (HTTP,

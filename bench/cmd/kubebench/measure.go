@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -96,7 +93,7 @@ func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsclient.Client,
 	if err := xds.WaitUntil(ctx, time.Minute, func() bool { return len(xds.Endpoints) >= services }); err != nil {
 		return nil, fmt.Errorf("waiting for EDS of %d clusters (have %d): %w", services, len(xds.Endpoints), err)
 	}
-	stopProfile := profile(ctx, adminAddr)
+	stopProfile := benchkit.Profile(adminAddr, os.Getenv("KUBEBENCH_CPUPROFILE"))
 	defer stopProfile()
 	var lat []time.Duration
 	for r := range rounds {
@@ -179,29 +176,3 @@ func slice(i int, ip string) *discoveryv1.EndpointSlice {
 	}
 }
 
-// profile, with KUBEBENCH_CPUPROFILE set, records gluon's CPU profile while
-// the EDS changes run, into that file.
-func profile(ctx context.Context, adminAddr string) (stop func()) {
-	path := os.Getenv("KUBEBENCH_CPUPROFILE")
-	if path == "" {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		resp, err := http.Get("http://" + adminAddr + "/debug/pprof/profile?seconds=8")
-		if err != nil {
-			log.Print(err)
-			return
-		}
-		defer resp.Body.Close()
-		f, err := os.Create(path)
-		if err != nil {
-			log.Print(err)
-			return
-		}
-		defer f.Close()
-		_, _ = io.Copy(f, resp.Body)
-	}()
-	return func() { <-done }
-}

@@ -5,9 +5,11 @@ package benchkit
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -98,3 +100,29 @@ func Parallel(n, workers int, do func(int) error) error {
 
 // Line is a Row.
 func Line(what, value, goal string) Row { return Row{What: what, Value: value, Goal: goal} }
+
+// Profile, when path is set, records a Gluon's CPU profile (8 s, from its
+// admin endpoint) into path while a measure runs; stop waits for it.
+func Profile(adminAddr, path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resp, err := http.Get("http://" + adminAddr + "/debug/pprof/profile?seconds=8")
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			log.Print(err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, resp.Body)
+	}()
+	return func() { <-done }
+}
