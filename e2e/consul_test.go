@@ -163,3 +163,106 @@ spec:
 		}
 	})
 }
+
+// TestConsulKVConfig: Gluon's resources written to Consul's KV store, in
+// Gloo's layout, are served: a VirtualService written serves within a
+// second, a malformed entry is rejected alone (its key in /statusz) while
+// the others keep serving, an entry under the wrong key is refused, and
+// deleting a key removes its resource.
+func TestConsulKVConfig(t *testing.T) {
+	consulAddr, c := startConsul(t)
+	backend := startBackend(t, "kv", nil)
+	gw := freeAddr(t)
+	kv := c.KV()
+	put := func(key, value string) {
+		t.Helper()
+		if _, err := kv.Put(&consulapi.KVPair{Key: key, Value: []byte(value)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("gluon/gluon.dev/v1/Gateway/default/http", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+`)
+	put("gluon/gluon.dev/v1/Upstream/default/kv", `apiVersion: gluon.dev/v1
+kind: Upstream
+metadata: {name: kv, labels: {discovery.gluon.dev/function_discovery: disabled}}
+spec:
+  static: {hosts: [{addr: 127.0.0.1, port: `+backend.port()+`}]}
+`)
+	vs := func(name, prefix string) string {
+		return `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: ` + name + `}
+spec:
+  virtualHost:
+    domains: [` + name + `.test]
+    routes:
+    - matchers: [{prefix: ` + prefix + `}]
+      routeAction: {single: {upstream: {name: kv}}}
+`
+	}
+	put("gluon/gluon.dev/v1/VirtualService/default/first", vs("first", "/"))
+	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), stateDir: t.TempDir(),
+		extra: []string{"--consul-addr", consulAddr, "--consul-prefix", "gluon/"}}
+	cp = startServeKV(t, cp)
+	base := "http://" + gw
+	waitFor(t, 15*time.Second, "the KV config served", func() bool {
+		code, _ := get(t, base+"/x", map[string]string{"Host": "first.test"})
+		return code == 200
+	})
+
+	t.Run("a VirtualService written serves within a second", func(t *testing.T) {
+		put("gluon/gluon.dev/v1/VirtualService/default/second", vs("second", "/"))
+		took := waitFor(t, 5*time.Second, "the new VirtualService served", func() bool {
+			code, _ := get(t, base+"/y", map[string]string{"Host": "second.test"})
+			return code == 200
+		})
+		if took > time.Second {
+			t.Errorf("the VirtualService written to KV took %v to serve, want within 1s", took)
+		}
+	})
+	t.Run("a malformed entry is rejected alone, its key in /statusz", func(t *testing.T) {
+		put("gluon/gluon.dev/v1/VirtualService/default/broken", "kind: VirtualService\nmetadata: {name: broken\nspec: [")
+		put("gluon/gluon.dev/v1/VirtualService/default/misplaced", vs("elsewhere", "/"))
+		waitFor(t, 5*time.Second, "both bad entries reported", func() bool {
+			_, body := get(t, "http://"+cp.admin+"/statusz", nil)
+			return strings.Contains(body, "gluon/gluon.dev/v1/VirtualService/default/broken") &&
+				strings.Contains(body, "gluon/gluon.dev/v1/VirtualService/default/misplaced") && strings.Contains(body, "not where its resource belongs")
+		})
+		for _, host := range []string{"first.test", "second.test"} {
+			if code, _ := get(t, base+"/z", map[string]string{"Host": host}); code != 200 {
+				t.Errorf("%s after bad entries: %d", host, code)
+			}
+		}
+		if code, _ := get(t, base+"/z", map[string]string{"Host": "elsewhere.test"}); code == 200 {
+			t.Error("the resource under the wrong key is served")
+		}
+	})
+	t.Run("deleting a key removes its resource", func(t *testing.T) {
+		if _, err := kv.Delete("gluon/gluon.dev/v1/VirtualService/default/second", nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "second.test gone", func() bool {
+			code, _ := get(t, base+"/y", map[string]string{"Host": "second.test"})
+			return code == 404
+		})
+		if code, _ := get(t, base+"/y", map[string]string{"Host": "first.test"}); code != 200 {
+			t.Errorf("first.test after a delete: %d", code)
+		}
+	})
+}
+
+// startServeKV starts gluon serve with no config dir (the flags in cp.extra
+// name its source) and waits until it is ready.
+func startServeKV(t *testing.T, cp *controlPlane) *controlPlane {
+	t.Helper()
+	cp.proc = startGluon(t, append([]string{"serve", "--state-dir", cp.stateDir, "--xds-addr", cp.xds, "--admin-addr", cp.admin,
+		"--ratelimit-addr", cp.rls, "--dataplane", "embedded"}, cp.extra...)...)
+	waitFor(t, 15*time.Second, "control plane ready", func() bool {
+		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
+		return code == 200
+	})
+	return cp
+}

@@ -49,11 +49,35 @@ func (l *Loader) Load() (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("reading config dir %s: %w", l.dir, err)
 	}
+	docs := make([]Document, len(files))
+	for i, f := range files {
+		docs[i].Name = f
+		docs[i].Data, docs[i].Err = os.ReadFile(f)
+	}
+	return l.LoadDocuments(docs), nil
+}
+
+// Document is one source of resources: a file (Name its path), a
+// key-value entry (Name its key), and its content or why it has none.
+type Document struct {
+	Name string
+	Data []byte
+	Err  error
+}
+
+// LoadDocuments reads resources from documents in the order given, as
+// Load reads files: a document that does not parse keeps serving what it
+// served before, a document gone takes its resources with it. A loader
+// made with an empty dir names documents by Name as it is.
+func (l *Loader) LoadDocuments(docs []Document) Snapshot {
 	snap := Snapshot{Reports: api.Reports{}}
 	definedIn := map[api.Key][]string{}
 	next := map[string]map[api.Key]api.Object{}
-	for _, f := range files {
-		objs := l.loadFile(f, snap.Reports)
+	files := make([]string, len(docs))
+	for i, d := range docs {
+		f := d.Name
+		files[i] = f
+		objs := l.loadFile(d, snap.Reports)
 		next[f] = objs
 		for k := range objs {
 			definedIn[k] = append(definedIn[k], f)
@@ -78,15 +102,15 @@ func (l *Loader) Load() (Snapshot, error) {
 			snap.Reports.Warn(api.Key{Kind: "File", Name: "(state)"}, api.Problem{Code: api.StateNotSaved, Message: err.Error()})
 		}
 	}
-	return snap, nil
+	return snap
 }
 
 // loadFile returns the objects a file contributes: the good ones it holds
 // now plus, for each broken document, the last good version of what it was.
-func (l *Loader) loadFile(path string, reports api.Reports) map[api.Key]api.Object {
-	prev := l.lastGood[path]
-	origin := l.rel(path)
-	data, err := os.ReadFile(path)
+func (l *Loader) loadFile(doc Document, reports api.Reports) map[api.Key]api.Object {
+	prev := l.lastGood[doc.Name]
+	origin := l.rel(doc.Name)
+	data, err := doc.Data, doc.Err
 	if err != nil {
 		reports.Reject(api.Key{Kind: "File", Name: origin}, api.Problem{Code: api.InvalidDocument, Message: err.Error()})
 		return keep(prev, nil)
@@ -155,9 +179,17 @@ func keep(prev, now map[api.Key]api.Object) map[api.Key]api.Object {
 	return out
 }
 
-func (l *Loader) abs(rel string) string { return filepath.Join(l.dir, rel) }
+func (l *Loader) abs(rel string) string {
+	if l.dir == "" {
+		return rel
+	}
+	return filepath.Join(l.dir, rel)
+}
 
 func (l *Loader) rel(path string) string {
+	if l.dir == "" {
+		return path
+	}
 	if r, err := filepath.Rel(l.dir, path); err == nil {
 		return r
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/consulsource"
 	"github.com/gluon-gateway/gluon/controlplane"
 	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
 )
@@ -23,6 +24,8 @@ type consulOptions struct {
 	caFile      string
 	datacenters []string
 	namespace   string
+	// prefix, when set, makes Consul's KV store the config source.
+	prefix string
 }
 
 func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
@@ -31,6 +34,7 @@ func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 	f.StringVar(&o.caFile, "consul-ca-file", "", "CA bundle that verifies Consul over HTTPS (default: the system's)")
 	f.StringSliceVar(&o.datacenters, "consul-datacenters", nil, "Consul datacenters to discover services in (default: the agent's own)")
 	f.StringVar(&o.namespace, "consul-upstream-namespace", "default", "namespace of the Upstreams discovered in Consul")
+	f.StringVar(&o.prefix, "consul-prefix", "", "read Gluon's resources from Consul KV under this prefix (gluon/), as <prefix>/gluon.dev/v1/<Kind>/<namespace>/<name> YAML entries, instead of --config-dir")
 }
 
 // client is a Consul API client as the options say, the environment's
@@ -71,4 +75,19 @@ func runConsulDiscovery(ctx context.Context, o consulOptions, p *controlplane.Pi
 	w := &udsconsul.Watcher{Client: c, Datacenters: o.datacenters, Log: log.With("component", "uds-consul")}
 	log.Info("discovering upstreams in consul", "addr", o.addr, "datacenters", o.datacenters)
 	return w.Run(ctx, func(services []api.ConsulService) { p.SetConsulServices(ctx, o.namespace, services) })
+}
+
+// runConsulSource serves the resources of Consul's KV store under the
+// prefix until ctx ends.
+func runConsulSource(ctx context.Context, o consulOptions, state api.StateStore, p *controlplane.Pipeline, log *slog.Logger) error {
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	src, err := consulsource.New(c, o.prefix, state, log.With("component", "consul-kv"))
+	if err != nil {
+		log.Error("the saved config state could not be read; starting without it", "err", err)
+	}
+	log.Info("reading config source", "consul", o.addr, "prefix", o.prefix)
+	return src.Run(ctx, func(s api.Snapshot, err error) { p.Apply(ctx, s, err) })
 }

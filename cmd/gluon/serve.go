@@ -97,8 +97,11 @@ func newLogger() *slog.Logger {
 func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if (o.configDir == "") == (!o.kube.enabled && o.kube.kubeconfig == "") {
-		return errors.New("give exactly one config source: --config-dir, or --kube / --kubeconfig")
+	if countTrue(o.configDir != "", o.kube.enabled || o.kube.kubeconfig != "", o.consul.prefix != "") != 1 {
+		return errors.New("give exactly one config source: --config-dir, --kube / --kubeconfig, or --consul-prefix")
+	}
+	if o.consul.prefix != "" && o.consul.addr == "" {
+		return errors.New("--consul-prefix reads Consul's KV store: give --consul-addr too")
 	}
 	if o.dataplane != "embedded" && o.dataplane != "none" {
 		return fmt.Errorf("--dataplane: want embedded or none, got %q", o.dataplane)
@@ -234,6 +237,9 @@ func resolveStateDir(o serveOptions) (string, error) {
 		return o.stateDir, nil
 	}
 	source := "kubernetes:" + o.kube.kubeconfig + ":" + o.kube.namespace
+	if o.consul.prefix != "" {
+		source = "consul:" + o.consul.addr + ":" + o.consul.prefix
+	}
 	if o.configDir != "" {
 		abs, err := filepath.Abs(o.configDir)
 		if err != nil {
@@ -258,6 +264,9 @@ func runSource(ctx context.Context, o serveOptions, stateDir string, sealer serv
 	if stateDir != "" {
 		state = configStateFile(stateDir, sealer)
 	}
+	if o.consul.prefix != "" {
+		return runConsulSource(ctx, o.consul, state, p, log)
+	}
 	if o.configDir == "" {
 		return runKube(ctx, o.kube, state, p, log)
 	}
@@ -267,4 +276,14 @@ func runSource(ctx context.Context, o serveOptions, stateDir string, sealer serv
 		log.Error("the saved config state could not be read; starting without it", "err", err)
 	}
 	return loader.Watch(ctx, func(s filesource.Snapshot, err error) { p.Apply(ctx, s, err) })
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
