@@ -240,6 +240,36 @@ spec:
 			t.Error("the resource under the wrong key is served")
 		}
 	})
+	t.Run("gluonctl in Consul mode: create, add route, get, check, delete", func(t *testing.T) {
+		ctl := func(args ...string) string {
+			t.Helper()
+			out, code := runGluonctl(t, append([]string{"--consul-addr", consulAddr, "--consul-prefix", "gluon/", "--admin-addr", cp.admin}, args...)...)
+			if code != 0 {
+				t.Fatalf("gluonctl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+			}
+			return out
+		}
+		if out := ctl("create", "upstream", "static", "ctl", "--static-hosts", backend.addr); !strings.Contains(out, "consul kv gluon/gluon.dev/v1/Upstream/default/ctl") {
+			t.Fatalf("create upstream wrote to %q", out)
+		}
+		ctl("add", "route", "--path-prefix", "/ctl", "--dest-name", "ctl", "--name", "ctl")
+		waitFor(t, 5*time.Second, "the route gluonctl added served", func() bool {
+			code, body := get(t, base+"/ctl/a", nil)
+			return code == 200 && strings.HasPrefix(body, "kv GET /ctl/a")
+		})
+		if out := ctl("get", "upstreams"); !strings.Contains(out, "ctl") || !strings.Contains(out, "kv") {
+			t.Errorf("get upstreams:\n%s", out)
+		}
+		out, code := runGluonctl(t, "--consul-addr", consulAddr, "--admin-addr", cp.admin, "check")
+		if code != 1 || !strings.Contains(out, "default/broken") {
+			t.Errorf("check with a malformed entry in KV: exit %d\n%s", code, out)
+		}
+		ctl("delete", "virtualservice", "ctl")
+		waitFor(t, 5*time.Second, "the route gone", func() bool {
+			code, _ := get(t, base+"/ctl/a", nil)
+			return code == 404
+		})
+	})
 	t.Run("deleting a key removes its resource", func(t *testing.T) {
 		if _, err := kv.Delete("gluon/gluon.dev/v1/VirtualService/default/second", nil); err != nil {
 			t.Fatal(err)

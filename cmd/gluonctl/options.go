@@ -27,9 +27,11 @@ type options struct {
 	adminTokenFile string
 	adminCA        string
 	kubeconfig     string
-	namespace      string
-	dryRun         bool
-	interactive    bool
+	// consulAddr and consulPrefix are Consul mode: resources in KV.
+	consulAddr, consulPrefix string
+	namespace                string
+	dryRun                   bool
+	interactive              bool
 
 	in          io.Reader
 	out, errOut io.Writer
@@ -55,11 +57,14 @@ type store interface {
 	delete(api.Key) (string, error)
 }
 
-// store is the cluster of --kubeconfig (Kubernetes mode), else the
-// --config-dir directory.
+// store is the cluster of --kubeconfig (Kubernetes mode), the KV store of
+// --consul-addr (Consul mode), else the --config-dir directory.
 func (o *options) store() (store, error) {
 	if o.kubeconfig != "" {
 		return newKubeStore(o.kubeconfig)
+	}
+	if o.consulAddr != "" {
+		return newConsulStore(o.consulAddr, o.consulPrefix)
 	}
 	return &fileStore{dir: o.configDir}, nil
 }
