@@ -27,6 +27,16 @@ type SecretSpec struct {
 	// APIKey is a client's key for apiKeyAuth; Htpasswd, users for basicAuth.
 	APIKey   *APIKeySecret   `json:"apiKey,omitempty"`
 	Htpasswd *HtpasswdSecret `json:"htpasswd,omitempty"`
+	// Vault says the values live in Vault: the control plane reads them
+	// there (with --vault-addr), and uses each new version as it comes.
+	Vault *VaultSecret `json:"vault,omitempty"`
+}
+
+// VaultSecret is a secret in Vault's KV v2 store: at Path ("<mount>/<path
+// in it>", e.g. "secret/gluon/aws"), whose data is the secret's spec as
+// JSON: {"aws": {"accessKey": …, "secretKey": …}}, {"tls": {…}}, ….
+type VaultSecret struct {
+	Path string `json:"path"`
 }
 
 // APIKeySecret is one client's API key (Gloo's shape), with metadata
@@ -70,12 +80,16 @@ func (*Secret) ResourceKind() Kind { return KindSecret }
 func (s *Secret) Validate() error {
 	var f fieldErrors
 	validateMeta(&f, &s.ObjectMeta)
-	types := countSet(s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil, s.Spec.APIKey != nil, s.Spec.Htpasswd != nil)
+	types := countSet(s.Spec.AWS != nil, s.Spec.Azure != nil, s.Spec.TLS != nil, s.Spec.Header != nil, s.Spec.APIKey != nil, s.Spec.Htpasswd != nil, s.Spec.Vault != nil)
 	switch {
 	case types > 1:
-		f.add("spec", "only one secret type may be set (aws, azure, tls, header, apiKey, htpasswd)")
+		f.add("spec", "only one secret type may be set (aws, azure, tls, header, apiKey, htpasswd, vault)")
 	case types == 0:
-		f.add("spec", "a secret type is required (aws, azure, tls, header, apiKey, htpasswd)")
+		f.add("spec", "a secret type is required (aws, azure, tls, header, apiKey, htpasswd, vault)")
+	case s.Spec.Vault != nil:
+		if mount, path, _ := strings.Cut(s.Spec.Vault.Path, "/"); mount == "" || path == "" {
+			f.add("spec.vault.path", "is <mount>/<path>, as secret/gluon/aws")
+		}
 	case s.Spec.AWS != nil:
 		if s.Spec.AWS.AccessKey == "" || s.Spec.AWS.SecretKey == "" {
 			f.add("spec.aws", "accessKey and secretKey are required")

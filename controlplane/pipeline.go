@@ -21,6 +21,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/filesource"
+	"github.com/gluon-gateway/gluon/api/vaultsource"
 	"github.com/gluon-gateway/gluon/dataplane"
 	"github.com/gluon-gateway/gluon/fds"
 	"github.com/gluon-gateway/gluon/functions"
@@ -54,6 +55,10 @@ type Pipeline struct {
 	source      *filesource.Snapshot
 	// consul is what upstream discovery found in Consul, when it runs.
 	consul *consulServices
+	// vault is what Vault holds at the paths Secrets name; OnVaultPaths,
+	// when set, is told of those paths after every config change.
+	vault        map[string]vaultsource.Resolved
+	OnVaultPaths func([]string)
 
 	metrics *metrics
 
@@ -111,6 +116,9 @@ func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 	p.translateMu.Unlock()
 	p.syncDiscovery(ctx, res)
 	p.jwks.sync(ctx, jwksTargets(res))
+	if p.OnVaultPaths != nil {
+		p.OnVaultPaths(VaultPaths(snap.Resources))
+	}
 	p.translate(ctx)
 }
 
@@ -123,10 +131,17 @@ func (p *Pipeline) syncDiscovery(ctx context.Context, res api.Resources) {
 // resourcesLocked are the source's resources with what upstream discovery
 // adds to them; translateMu is held.
 func (p *Pipeline) resourcesLocked() api.Resources {
+	res, _ := p.resourcesAndProblemsLocked()
+	return res
+}
+
+// resourcesAndProblemsLocked also says which Vault-backed Secrets could
+// not be read, and why.
+func (p *Pipeline) resourcesAndProblemsLocked() (api.Resources, map[api.Key]string) {
 	if p.source == nil {
-		return api.Resources{}
+		return api.Resources{}, nil
 	}
-	return p.consul.addTo(p.source.Resources)
+	return withVaultSecrets(p.consul.addTo(p.source.Resources), p.vault)
 }
 
 // translate serves the latest source snapshot with the catalog as it is
@@ -139,7 +154,8 @@ func (p *Pipeline) translate(ctx context.Context) {
 		return // discovery ran ahead of the first config read
 	}
 	snap := *p.source
-	snap.Resources = p.resourcesLocked()
+	var vaultProblems map[api.Key]string
+	snap.Resources, vaultProblems = p.resourcesAndProblemsLocked()
 	var errs []string
 	if p.RateLimit != nil {
 		if err := p.RateLimit.SetConfigs(RateLimitConfigs(snap.Resources.Settings)); err != nil {
@@ -155,6 +171,9 @@ func (p *Pipeline) translate(ctx context.Context) {
 	reports := api.Reports{}
 	reports.Merge(snap.Reports)
 	reports.Merge(out.Reports)
+	for k, msg := range vaultProblems {
+		reports.Warn(k, api.Problem{Code: api.SecretNotFound, Path: "spec.vault.path", Message: msg})
+	}
 	served := map[string]bool{}
 	for _, proxy := range out.Proxies {
 		served[proxy.Name] = true
@@ -259,11 +278,9 @@ type Status struct {
 func (p *Pipeline) SecretValues() map[string]bool {
 	out := map[string]bool{}
 	p.translateMu.Lock()
-	if p.source != nil {
-		for _, s := range p.source.Resources.Secrets {
-			for _, v := range s.Spec.Values() {
-				out[v] = true
-			}
+	for _, s := range p.resourcesLocked().Secrets {
+		for _, v := range s.Spec.Values() {
+			out[v] = true
 		}
 	}
 	p.translateMu.Unlock()

@@ -39,6 +39,7 @@ type serveOptions struct {
 	redisAddr    string
 	kube         kubeOptions
 	consul       consulOptions
+	vault        vaultOptions
 
 	xdsTLS, rlsTLS, adminTLS tlsFiles
 	adminTokenFile           string
@@ -80,6 +81,7 @@ func serveCommand() *cobra.Command {
 	f.BoolVar(&o.allowInsecure, "allow-insecure-remote", false, "serve xDS, rate limits and admin on non-loopback addresses without mutual TLS or a token (a trusted network only)")
 	addKubeFlags(f, &o.kube)
 	addConsulFlags(f, &o.consul)
+	addVaultFlags(f, &o.vault)
 	return cmd
 }
 
@@ -186,6 +188,12 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		close(dpDone)
 	}
 	go p.FollowCatalog(ctx)
+	if o.vault.addr != "" {
+		// Before the config source: its first read names the paths.
+		if err := startVault(ctx, o.vault, p, log); err != nil {
+			return err
+		}
+	}
 	if o.consul.addr != "" {
 		go func() {
 			if err := runConsulDiscovery(ctx, o.consul, p, log); err != nil {
