@@ -14,7 +14,9 @@ import (
 func (p *Pipeline) SetVaultSecrets(ctx context.Context, resolved map[string]vaultsource.Resolved) {
 	p.translateMu.Lock()
 	p.vault = resolved
+	res := p.resourcesLocked()
 	p.translateMu.Unlock()
+	p.syncDiscovery(ctx, res) // discovery signs with these keys too
 	p.translate(ctx)
 }
 
