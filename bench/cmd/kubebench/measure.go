@@ -175,4 +175,3 @@ func slice(i int, ip string) *discoveryv1.EndpointSlice {
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{ip}}},
 	}
 }
-
