@@ -130,12 +130,24 @@ spec:
 		})
 		t.Logf("the new version signed invocations %v after it was written", took)
 	})
+	t.Run("an AppRole token revoked is replaced by a new login", func(t *testing.T) {
+		if _, err := vc.Logical().Write("sys/leases/revoke-prefix/auth/approle/login", nil); err != nil {
+			t.Fatal(err)
+		}
+		const third = "third-secret-in-vault"
+		lambda.AddCredentials(accessKey, third, "")
+		write(third)
+		waitFor(t, 10*time.Second, "invocations with the version read after a new login", func() bool {
+			code, _ := doBody(t, http.MethodPost, base+"/echo", nil, `{"x": 5}`)
+			return code == 200
+		})
+	})
 	t.Run("secret values appear nowhere", func(t *testing.T) {
 		_, status := get(t, "http://"+cp.admin+"/statusz", nil)
 		_, snapshot := get(t, "http://"+cp.admin+"/snapshot", nil)
 		ctl, _ := runGluonctl(t, "--config-dir", dir, "--admin-addr", cp.admin, "get", "secrets", "-o", "yaml")
 		for what, text := range map[string]string{"logs": cp.Logs(), "/statusz": status, "/snapshot": snapshot, "gluonctl get secrets": ctl} {
-			for _, v := range []string{firstSecret, secondSecret} {
+			for _, v := range []string{firstSecret, secondSecret, "third-secret-in-vault"} {
 				if strings.Contains(text, v) {
 					t.Errorf("%s shows a secret value from Vault", what)
 				}

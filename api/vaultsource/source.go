@@ -6,8 +6,10 @@ package vaultsource
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"reflect"
 	"sort"
 	"strings"
@@ -32,6 +34,9 @@ type Source struct {
 	Client   *vaultapi.Client
 	Interval time.Duration
 	Log      *slog.Logger
+	// Login, when set, logs in again (an AppRole token that expired): a
+	// read refused with 403 calls it once and reads again.
+	Login func(context.Context) error
 
 	mu       sync.Mutex
 	paths    []string
@@ -110,6 +115,14 @@ func (s *Source) poll(ctx context.Context) bool {
 func (s *Source) read(ctx context.Context, path string) Resolved {
 	mount, rest, _ := strings.Cut(path, "/")
 	secret, err := s.Client.KVv2(mount).Get(ctx, rest)
+	var respErr *vaultapi.ResponseError
+	if errors.As(err, &respErr) && respErr.StatusCode == http.StatusForbidden && s.Login != nil {
+		if lerr := s.Login(ctx); lerr != nil {
+			s.Log.Warn("vault login failed", "err", lerr)
+		} else {
+			secret, err = s.Client.KVv2(mount).Get(ctx, rest)
+		}
+	}
 	if err != nil {
 		// Vault's error text names the path, never a value.
 		return Resolved{Err: fmt.Sprintf("vault %s: %v", path, err)}

@@ -101,6 +101,9 @@ func startVault(ctx context.Context, o vaultOptions, p *controlplane.Pipeline, l
 		return err
 	}
 	src := vaultsource.New(c, o.pollInterval, log.With("component", "vault"))
+	if o.roleIDFile != "" {
+		src.Login = func(ctx context.Context) error { return o.approleLogin(ctx, c) }
+	}
 	p.OnVaultPaths = src.Watch
 	log.Info("reading secrets from vault", "addr", o.addr, "poll", o.pollInterval)
 	go func() {
