@@ -20,11 +20,7 @@ func field(msg protoreflect.Message, path string) (protoreflect.Message, protore
 	for path != "" {
 		name, rest, nested := strings.Cut(path, ".")
 		path = rest
-		fields := msg.Descriptor().Fields()
-		fd := fields.ByName(protoreflect.Name(name))
-		if fd == nil {
-			fd = fields.ByJSONName(name)
-		}
+		fd := fieldNamed(msg.Descriptor(), name)
 		if fd == nil {
 			return nil, nil, fmt.Errorf("%w %q in %s", errNoField, name, msg.Descriptor().FullName())
 		}
@@ -39,15 +35,32 @@ func field(msg protoreflect.Message, path string) (protoreflect.Message, protore
 	return nil, nil, errNoField
 }
 
-func hasField(msg *dynamicpb.Message, path string) bool {
-	_, _, err := field(msg.New(), path)
-	return err == nil
+// fieldNamed is md's field of that proto or JSON name; nil if none.
+func fieldNamed(md protoreflect.MessageDescriptor, name string) protoreflect.FieldDescriptor {
+	if fd := md.Fields().ByName(protoreflect.Name(name)); fd != nil {
+		return fd
+	}
+	return md.Fields().ByJSONName(name)
 }
 
-// isSetInBody reports whether the body already set the field.
-func isSetInBody(msg *dynamicpb.Message, path string) bool {
-	m, fd, err := field(msg, path)
-	return err == nil && m.Has(fd)
+// isSetInBody reports whether the body already set the field. It only
+// reads: the messages on a nested path are not made (field would make
+// them, and an empty one would then be sent).
+func isSetInBody(msg protoreflect.Message, path string) bool {
+	for {
+		name, rest, nested := strings.Cut(path, ".")
+		fd := fieldNamed(msg.Descriptor(), name)
+		if fd == nil || !msg.Has(fd) {
+			return false
+		}
+		if !nested {
+			return true
+		}
+		if fd.Message() == nil || fd.IsList() || fd.IsMap() {
+			return false
+		}
+		msg, path = msg.Get(fd).Message(), rest
+	}
 }
 
 // setField sets a scalar (or repeated scalar) field from a path

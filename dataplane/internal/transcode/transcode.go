@@ -220,7 +220,7 @@ func (b *Binding) fill(msg *dynamicpb.Message, body []byte, vars map[string]stri
 		}
 	}
 	for _, name := range sortedKeys(query) {
-		if name == "" || b.body == "*" && vars[name] == "" && hasField(msg, name) && isSetInBody(msg, name) {
+		if name == "" || b.body == "*" && vars[name] == "" && isSetInBody(msg, name) {
 			continue // the body's value wins over a query parameter's
 		}
 		err := setFields(msg, name, query[name])
