@@ -152,20 +152,14 @@ func measureHealth(ctx context.Context, c *consulapi.Client, xds *xdsclient.Clie
 		if err := register(c, i%50, serviceName(i), id, port, consulapi.HealthPassing); err != nil {
 			return nil, err
 		}
-		var seenAt time.Time
 		key := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if err := xds.WaitUntil(ctx, 10*time.Second, func() bool {
-			seenAt = xds.Endpoints[clusterName(i)][key]
-			return !seenAt.IsZero()
-		}); err != nil {
+		seenAt, err := xds.FirstSeen(ctx, clusterName(i), key, 10*time.Second)
+		if err != nil {
 			return nil, fmt.Errorf("round %d: %w", r, err)
 		}
 		lat = append(lat, seenAt.Sub(start))
 	}
-	return []benchkit.Row{
-		benchkit.Line(fmt.Sprintf("health check passing → EDS push, p50 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 50)), "-"),
-		benchkit.Line(fmt.Sprintf("health check passing → EDS push, p99 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 99)), "≤ 100 ms"),
-	}, nil
+	return benchkit.LatencyRows("health check passing → EDS push", lat, "≤ 100 ms"), nil
 }
 
 // register writes an instance of service on node bench-<node> to the

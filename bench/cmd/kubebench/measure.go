@@ -108,20 +108,14 @@ func measureEDS(ctx context.Context, c ctrlclient.Client, xds *xdsclient.Client,
 		if err := c.Update(ctx, &s); err != nil {
 			return nil, err
 		}
-		var seenAt time.Time
 		key := ip + ":8080"
-		if err := xds.WaitUntil(ctx, 10*time.Second, func() bool {
-			seenAt = xds.Endpoints[clusterName(i)][key]
-			return !seenAt.IsZero()
-		}); err != nil {
+		seenAt, err := xds.FirstSeen(ctx, clusterName(i), key, 10*time.Second)
+		if err != nil {
 			return nil, fmt.Errorf("round %d: %w", r, err)
 		}
 		lat = append(lat, seenAt.Sub(start))
 	}
-	return []benchkit.Row{
-		benchkit.Line(fmt.Sprintf("EndpointSlice change → EDS push, p50 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 50)), "-"),
-		benchkit.Line(fmt.Sprintf("EndpointSlice change → EDS push, p99 (%d changes)", rounds), benchkit.Ms(benchkit.Percentile(lat, 99)), "≤ 100 ms"),
-	}, nil
+	return benchkit.LatencyRows("EndpointSlice change → EDS push", lat, "≤ 100 ms"), nil
 }
 
 // measureAdmission times creating a VirtualService through the API server

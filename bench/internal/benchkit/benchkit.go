@@ -126,3 +126,12 @@ func Profile(adminAddr, path string) (stop func()) {
 	}()
 	return func() { <-done }
 }
+
+// LatencyRows are the p50 and p99 rows of latencies, what describing
+// what was timed; the p99 is held to goal.
+func LatencyRows(what string, lat []time.Duration, goal string) []Row {
+	return []Row{
+		Line(fmt.Sprintf("%s, p50 (%d changes)", what, len(lat)), Ms(Percentile(lat, 50)), "-"),
+		Line(fmt.Sprintf("%s, p99 (%d changes)", what, len(lat)), Ms(Percentile(lat, 99)), goal),
+	}
+}

@@ -142,3 +142,14 @@ func (x *Client) WaitUntil(ctx context.Context, timeout time.Duration, cond func
 		}
 	}
 }
+
+// FirstSeen waits until endpoint ("ip:port") of cluster has arrived and
+// returns when it first did.
+func (x *Client) FirstSeen(ctx context.Context, cluster, endpoint string, timeout time.Duration) (time.Time, error) {
+	var at time.Time
+	err := x.WaitUntil(ctx, timeout, func() bool {
+		at = x.Endpoints[cluster][endpoint]
+		return !at.IsZero()
+	})
+	return at, err
+}
