@@ -57,14 +57,7 @@ func TestConsulUpstreams(t *testing.T) {
 	registerInstance(t, c, "web", "web-1", one.addr, "blue")
 	registerInstance(t, c, "web", "web-2", two.addr)
 
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
----
-apiVersion: gluon.dev/v1
+	gw, cp := startGateway(t, `apiVersion: gluon.dev/v1
 kind: Upstream
 metadata: {name: blue-web, labels: {discovery.gluon.dev/function_discovery: disabled}}
 spec:
@@ -80,10 +73,7 @@ spec:
       routeAction: {single: {upstream: {name: blue-web}}}
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: consul-web}}}
-`)
-	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: dir, stateDir: t.TempDir(),
-		extra: []string{"--consul-addr", consulAddr}}
-	cp = startServeAt(t, cp, "embedded")
+`, "--consul-addr", consulAddr)
 	base := "http://" + gw
 	seen := map[string]bool{}
 	waitFor(t, 15*time.Second, "both instances of consul-web take traffic", func() bool {
@@ -206,7 +196,7 @@ spec:
 	put("gluon/gluon.dev/v1/VirtualService/default/first", vs("first", "/"))
 	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), stateDir: t.TempDir(),
 		extra: []string{"--consul-addr", consulAddr, "--consul-prefix", "gluon/"}}
-	cp = startServeKV(t, cp)
+	cp = startServeAt(t, cp, "embedded")
 	base := "http://" + gw
 	waitFor(t, 15*time.Second, "the KV config served", func() bool {
 		code, _ := get(t, base+"/x", map[string]string{"Host": "first.test"})
@@ -282,17 +272,4 @@ spec:
 			t.Errorf("first.test after a delete: %d", code)
 		}
 	})
-}
-
-// startServeKV starts gluon serve with no config dir (the flags in cp.extra
-// name its source) and waits until it is ready.
-func startServeKV(t *testing.T, cp *controlPlane) *controlPlane {
-	t.Helper()
-	cp.proc = startGluon(t, append([]string{"serve", "--state-dir", cp.stateDir, "--xds-addr", cp.xds, "--admin-addr", cp.admin,
-		"--ratelimit-addr", cp.rls, "--dataplane", "embedded"}, cp.extra...)...)
-	waitFor(t, 15*time.Second, "control plane ready", func() bool {
-		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
-		return code == 200
-	})
-	return cp
 }

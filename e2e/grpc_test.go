@@ -112,22 +112,6 @@ spec:
 `
 }
 
-// startGRPCGateway serves config (after a Gateway on a fresh port) and
-// returns the gateway's address and control plane once /x answers.
-func startGRPCGateway(t *testing.T, config string) (string, *controlPlane) {
-	t.Helper()
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
----
-`+config)
-	cp := startServe(t, dir, t.TempDir(), "embedded")
-	return gw, cp
-}
-
 // TestGRPCPassthrough: grpc-go's client reaches grpc-go's interop server
 // through the gateway over h2c: unary with metadata and trailers echoed, a
 // non-OK status intact, server streaming, bidirectional streaming; a
@@ -139,7 +123,7 @@ func TestGRPCPassthrough(t *testing.T) {
 	ca := newTestCA(t)
 	site := newSite(t, ca, "grpc.test")
 	secure := startTLSGRPCServer(t, site)
-	gw, cp := startGRPCGateway(t, grpcUpstream("interop", srv, "disabled", "")+"---\n"+grpcUpstream("flaky", flaky, "disabled", "")+"---\n"+
+	gw, cp := startGateway(t, grpcUpstream("interop", srv, "disabled", "")+"---\n"+grpcUpstream("flaky", flaky, "disabled", "")+"---\n"+
 		grpcUpstream("secure", secure, "enabled", "")+"  sslConfig: {sni: grpc.test, secretRef: {name: grpc-ca}}\n---\n"+
 		tlsSecretYAML("grpc-ca", site, ca.pem)+`---
 apiVersion: gluon.dev/v1
@@ -339,7 +323,7 @@ func TestGRPCTranscoding(t *testing.T) {
 	call := func(path string) string {
 		return `{single: {upstream: {name: interop}, destinationSpec: {grpc: {package: grpc.testing, service: TestService, ` + path + `}}}}`
 	}
-	gw, cp := startGRPCGateway(t, grpcUpstream("interop", reflecting, "enabled", "")+"---\n"+
+	gw, cp := startGateway(t, grpcUpstream("interop", reflecting, "enabled", "")+"---\n"+
 		grpcUpstream("bare", bare, "enabled", ", serviceSpec: {grpc: {protoDescriptorFile: "+setFile+"}}")+"---\n"+
 		grpcUpstream("broken", bare, "enabled", ", serviceSpec: {grpc: {protoDescriptorBin: bm90IGEgZGVzY3JpcHRvcg==}}")+"---\n"+
 		grpcUpstream("web", web.addr, "enabled", "")+`---

@@ -158,17 +158,38 @@ func startServe(t *testing.T, configDir, stateDir, dataplane string) *controlPla
 	return startServeAt(t, &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: configDir, stateDir: stateDir}, dataplane)
 }
 
-// startServeAt starts a control plane on the addresses and dirs of cp.
+// startServeAt starts a control plane on the addresses and dirs of cp;
+// without a config dir, the flags in cp.extra name its config source.
 func startServeAt(t *testing.T, cp *controlPlane, dataplane string) *controlPlane {
 	t.Helper()
 	cp = &controlPlane{xds: cp.xds, admin: cp.admin, rls: cp.rls, configDir: cp.configDir, stateDir: cp.stateDir, extra: cp.extra, env: cp.env}
-	cp.proc = startGluonEnv(t, cp.env, append([]string{"serve", "--config-dir", cp.configDir, "--state-dir", cp.stateDir,
-		"--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls, "--dataplane", dataplane}, cp.extra...)...)
+	args := []string{"serve", "--state-dir", cp.stateDir, "--xds-addr", cp.xds, "--admin-addr", cp.admin, "--ratelimit-addr", cp.rls, "--dataplane", dataplane}
+	if cp.configDir != "" {
+		args = append(args, "--config-dir", cp.configDir)
+	}
+	cp.proc = startGluonEnv(t, cp.env, append(args, cp.extra...)...)
 	waitFor(t, 15*time.Second, "control plane ready", func() bool {
 		code, _ := get(t, "http://"+cp.admin+"/readyz", nil)
 		return code == http.StatusOK
 	})
 	return cp
+}
+
+// startGateway serves config after a Gateway on a fresh loopback port,
+// with the embedded data plane and gluon serve's extra flags; it returns
+// the gateway's address and the control plane once that is ready.
+func startGateway(t *testing.T, config string, extra ...string) (string, *controlPlane) {
+	t.Helper()
+	gw := freeAddr(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
+kind: Gateway
+metadata: {name: http}
+spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
+---
+`+config)
+	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: dir, stateDir: t.TempDir(), extra: extra}
+	return gw, startServeAt(t, cp, "embedded")
 }
 
 // backend is a loopback HTTP server that says who it is and what it got.

@@ -83,14 +83,7 @@ func TestVaultSecrets(t *testing.T) {
 	lambda, url := startLambda(t)
 	lambda.AddCredentials(accessKey, firstSecret, "")
 
-	gw := freeAddr(t)
-	dir := t.TempDir()
-	writeFile(t, dir, "config.yaml", `apiVersion: gluon.dev/v1
-kind: Gateway
-metadata: {name: http}
-spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
----
-apiVersion: gluon.dev/v1
+	gw, cp := startGateway(t, `apiVersion: gluon.dev/v1
 kind: Secret
 metadata: {name: aws-vault}
 spec: {vault: {path: secret/gluon/aws}}
@@ -108,10 +101,8 @@ spec:
     routes:
     - matchers: [{prefix: /echo}]
       routeAction: {single: {upstream: {name: aws}, destinationSpec: {aws: {logicalName: versioned}}}}
-`)
-	cp := &controlPlane{xds: freeAddr(t), admin: freeAddr(t), rls: freeAddr(t), configDir: dir, stateDir: t.TempDir(),
-		extra: []string{"--vault-addr", vaultAddr, "--vault-role-id-file", roleID, "--vault-secret-id-file", secretID, "--vault-poll-interval", "200ms"}}
-	cp = startServeAt(t, cp, "embedded")
+`, "--vault-addr", vaultAddr, "--vault-role-id-file", roleID, "--vault-secret-id-file", secretID, "--vault-poll-interval", "200ms")
+	dir := cp.configDir
 	base := "http://" + gw
 	waitFor(t, 15*time.Second, "the Lambda invoked with the keys from Vault", func() bool {
 		code, _ := doBody(t, http.MethodPost, base+"/echo", nil, `{"x": 1}`)
