@@ -72,12 +72,11 @@ func targetOf(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
 		return lambdaTarget(u, u.Spec.AWS, res.Secrets), true
 	case u.Spec.Azure != nil:
 		return azureTarget(u, u.Spec.Azure, res.Secrets), true
-	case u.Spec.Kube != nil && isGRPC(u, u.Spec.Kube.ServiceSpec):
-		return kubeGRPCTarget(u, res)
 	case u.Spec.Kube != nil:
-		return kubeOpenAPITarget(u, res)
+		k := u.Spec.Kube
+		return endpointsTarget(u, k.ServiceSpec, res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort), res)
 	case u.Spec.Consul != nil:
-		return consulTarget(u, res)
+		return endpointsTarget(u, u.Spec.Consul.ServiceSpec, res.ConsulEndpoints(u.Spec.Consul), res)
 	case u.Spec.Static != nil && isGRPC(u, u.Spec.Static.ServiceSpec):
 		s := u.Spec.Static
 		return grpcTarget(u, s.ServiceSpec, res, (s.UseTLS != nil && *s.UseTLS) || u.Spec.SSLConfig != nil, s.Hosts[0].Addr, s.Hosts[0].Port), true
@@ -95,20 +94,6 @@ func isGRPC(u *api.Upstream, spec *api.ServiceSpec) bool {
 		return false
 	}
 	return u.Spec.UseHTTP2
-}
-
-func kubeGRPCTarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
-	k := u.Spec.Kube
-	eps := res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort)
-	hasSet := k.ServiceSpec != nil && k.ServiceSpec.GRPC != nil
-	if len(eps) == 0 && !hasSet {
-		return fds.Target{}, false
-	}
-	addr, port := "", uint32(0)
-	if len(eps) > 0 {
-		addr, port = eps[0].IP, eps[0].Port
-	}
-	return grpcTarget(u, k.ServiceSpec, res, u.Spec.SSLConfig != nil, addr, port), true
 }
 
 func grpcTarget(u *api.Upstream, spec *api.ServiceSpec, res *api.Resources, useTLS bool, addr string, port uint32) fds.Target {
@@ -146,39 +131,27 @@ func openAPILimits(s *api.Settings) openapi.Limits {
 	return openapi.Limits{MaxBytes: o.MaxDocumentBytes, MaxOperations: o.MaxOperations}
 }
 
-// kubeOpenAPITarget probes a Service's first ready endpoint: the control
-// plane may run outside the cluster network, where cluster IPs mean nothing.
-func kubeOpenAPITarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
-	k := u.Spec.Kube
-	eps := res.EndpointsFor(k.ServiceNamespace, k.ServiceName, k.ServicePort)
-	hasDoc := k.ServiceSpec != nil && k.ServiceSpec.Rest != nil && k.ServiceSpec.Rest.SwaggerInfo != nil
-	if len(eps) == 0 && !hasDoc {
+// endpointsTarget probes the first endpoint of an upstream whose
+// endpoints are discovered (a Service's ready ones, a Consul service's
+// healthy ones; the control plane may run outside the network where a
+// cluster IP means anything): its gRPC methods when it speaks HTTP/2 or
+// gives a descriptor set, else its OpenAPI document. Without endpoints
+// only a document or descriptor set that spec gives can be read; not ok
+// while there is neither.
+func endpointsTarget(u *api.Upstream, spec *api.ServiceSpec, eps []api.EndpointAddress, res *api.Resources) (fds.Target, bool) {
+	grpc := isGRPC(u, spec)
+	given := spec != nil && (grpc && spec.GRPC != nil || !grpc && spec.Rest != nil && spec.Rest.SwaggerInfo != nil)
+	if len(eps) == 0 && !given {
 		return fds.Target{}, false
 	}
 	addr, port := "", uint32(0)
 	if len(eps) > 0 {
 		addr, port = eps[0].IP, eps[0].Port
 	}
-	return restTarget(k.ServiceSpec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
-}
-
-// consulTarget probes a consul upstream's first healthy instance, as a
-// static upstream's first host: its gRPC methods when it speaks HTTP/2 or
-// gives a descriptor set, else its OpenAPI document.
-func consulTarget(u *api.Upstream, res *api.Resources) (fds.Target, bool) {
-	c := u.Spec.Consul
-	eps := res.ConsulEndpoints(c)
-	if len(eps) == 0 && c.ServiceSpec == nil {
-		return fds.Target{}, false
+	if grpc {
+		return grpcTarget(u, spec, res, u.Spec.SSLConfig != nil, addr, port), true
 	}
-	addr, port := "", uint32(0)
-	if len(eps) > 0 {
-		addr, port = eps[0].IP, eps[0].Port
-	}
-	if isGRPC(u, c.ServiceSpec) {
-		return grpcTarget(u, c.ServiceSpec, res, u.Spec.SSLConfig != nil, addr, port), true
-	}
-	return restTarget(c.ServiceSpec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
+	return restTarget(spec, openAPILimits(res.Settings), u.Spec.SSLConfig != nil, addr, port), true
 }
 
 func restTarget(spec *api.ServiceSpec, limits openapi.Limits, useTLS bool, addr string, port uint32) fds.Target {
