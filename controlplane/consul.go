@@ -20,11 +20,7 @@ type consulServices struct {
 // of that name is configured), and consul upstreams take their healthy
 // instances as endpoints. It is translated and served at once.
 func (p *Pipeline) SetConsulServices(ctx context.Context, namespace string, services []api.ConsulService) {
-	p.translateMu.Lock()
-	p.consul = &consulServices{namespace: namespace, services: services}
-	res := p.resourcesLocked()
-	p.translateMu.Unlock()
-	p.syncDiscovery(ctx, res)
+	p.change(ctx, func() { p.consul = &consulServices{namespace: namespace, services: services} })
 	p.translate(ctx)
 }
 

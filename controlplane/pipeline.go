@@ -110,11 +110,7 @@ func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 		p.setStatus(nil, []string{srcErr.Error()}, false)
 		return
 	}
-	p.translateMu.Lock()
-	p.source = &snap
-	res := p.resourcesLocked()
-	p.translateMu.Unlock()
-	p.syncDiscovery(ctx, res)
+	res := p.change(ctx, func() { p.source = &snap })
 	p.jwks.sync(ctx, jwksTargets(res))
 	if p.OnVaultPaths != nil {
 		p.OnVaultPaths(VaultPaths(snap.Resources))
@@ -122,10 +118,17 @@ func (p *Pipeline) Apply(ctx context.Context, snap filesource.Snapshot, srcErr e
 	p.translate(ctx)
 }
 
-// syncDiscovery points function discovery at the upstreams of res.
-func (p *Pipeline) syncDiscovery(ctx context.Context, res api.Resources) {
+// change makes a change of the pipeline's inputs (set runs under the
+// translation lock) and points function discovery at the upstreams of the
+// resources that result, which it returns; the caller translates.
+func (p *Pipeline) change(ctx context.Context, set func()) api.Resources {
+	p.translateMu.Lock()
+	set()
+	res := p.resourcesLocked()
+	p.translateMu.Unlock()
 	targets, interval := discoveryTargets(res)
 	p.poller.Sync(ctx, targets, interval)
+	return res
 }
 
 // resourcesLocked are the source's resources with what upstream discovery

@@ -12,11 +12,7 @@ import (
 // Secrets name (spec.vault): those Secrets take the values read there,
 // and the config is translated and served again.
 func (p *Pipeline) SetVaultSecrets(ctx context.Context, resolved map[string]vaultsource.Resolved) {
-	p.translateMu.Lock()
-	p.vault = resolved
-	res := p.resourcesLocked()
-	p.translateMu.Unlock()
-	p.syncDiscovery(ctx, res) // discovery signs with these keys too
+	p.change(ctx, func() { p.vault = resolved }) // discovery signs with these keys too
 	p.translate(ctx)
 }
 
