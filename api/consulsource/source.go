@@ -110,3 +110,15 @@ func (s *Source) checkKey(key string, value []byte) error {
 	}
 	return nil
 }
+
+// Config is the Consul client configuration for addr (host:port, or
+// https://host:port), the environment's CONSUL_* settings filling in the
+// rest.
+func Config(addr string) *consulapi.Config {
+	cfg := consulapi.DefaultConfig()
+	cfg.Address = addr
+	if strings.HasPrefix(addr, "https://") {
+		cfg.Scheme = "https"
+	}
+	return cfg
+}

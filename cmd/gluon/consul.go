@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 
 	consulapi "github.com/hashicorp/consul/api"
 	"github.com/spf13/pflag"
@@ -40,17 +38,13 @@ func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 // client is a Consul API client as the options say, the environment's
 // CONSUL_* settings filling in the rest.
 func (o consulOptions) client() (*consulapi.Client, error) {
-	cfg := consulapi.DefaultConfig()
-	cfg.Address = o.addr
-	if strings.HasPrefix(o.addr, "https://") {
-		cfg.Scheme = "https"
-	}
+	cfg := consulsource.Config(o.addr)
 	if o.tokenFile != "" {
-		token, err := os.ReadFile(o.tokenFile)
+		token, err := readTrimmed(o.tokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("consul token: %w", err)
 		}
-		cfg.Token = strings.TrimSpace(string(token))
+		cfg.Token = token
 	}
 	if o.caFile != "" {
 		cfg.TLSConfig.CAFile = o.caFile

@@ -19,12 +19,7 @@ type consulStore struct {
 }
 
 func newConsulStore(addr, prefix string) (*consulStore, error) {
-	cfg := consulapi.DefaultConfig()
-	cfg.Address = addr
-	if strings.HasPrefix(addr, "https://") {
-		cfg.Scheme = "https"
-	}
-	c, err := consulapi.NewClient(cfg)
+	c, err := consulapi.NewClient(consulsource.Config(addr))
 	if err != nil {
 		return nil, fmt.Errorf("consul client: %w", err)
 	}
