@@ -18,26 +18,12 @@ func (t *translation) grpcTimeoutHeaderMax(ns string, r *api.Route) *ir.Duration
 	if msd := r.Options.GetMaxStreamDuration(); msd != nil {
 		return optDuration(msd.GrpcTimeoutHeaderMax)
 	}
-	for _, d := range destinationsOf(r.RouteAction) {
-		if u, ok := t.upstreams[d.Upstream.Ref(ns)]; !ok || !u.Spec.UseHTTP2 {
+	for _, d := range weightedDestinations(r.RouteAction) {
+		if u, ok := t.upstreams[d.Destination.Upstream.Ref(ns)]; !ok || !u.Spec.UseHTTP2 {
 			return nil
 		}
 	}
 	return ir.NewDuration(0)
-}
-
-// destinationsOf lists a route action's destinations, single or multi.
-func destinationsOf(a *api.RouteAction) []api.Destination {
-	if a.Single != nil {
-		return []api.Destination{*a.Single}
-	}
-	var out []api.Destination
-	if a.Multi != nil {
-		for _, d := range a.Multi.Destinations {
-			out = append(out, d.Destination)
-		}
-	}
-	return out
 }
 
 // routeGRPC is the JSON transcoding of a route whose destination is a

@@ -241,12 +241,7 @@ func (t *translation) invalidRoute(msg string) *ir.DirectResponse {
 }
 
 func (t *translation) destinations(ns string, a *api.RouteAction) ([]ir.Destination, []string) {
-	in := []api.WeightedDestination{{Weight: 1}}
-	if a.Single != nil {
-		in[0].Destination = *a.Single
-	} else {
-		in = a.Multi.Destinations
-	}
+	in := weightedDestinations(a)
 	out := make([]ir.Destination, 0, len(in))
 	var missing []string
 	for _, d := range in {
@@ -259,6 +254,15 @@ func (t *translation) destinations(ns string, a *api.RouteAction) ([]ir.Destinat
 		out = append(out, ir.Destination{Cluster: u.cluster, Weight: d.Weight})
 	}
 	return out, missing
+}
+
+// weightedDestinations are a route action's destinations: its single one
+// (weight 1), or its split.
+func weightedDestinations(a *api.RouteAction) []api.WeightedDestination {
+	if a.Single != nil {
+		return []api.WeightedDestination{{Destination: *a.Single, Weight: 1}}
+	}
+	return a.Multi.Destinations
 }
 
 func match(m *api.Matcher) ir.Match {
