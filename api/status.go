@@ -30,6 +30,13 @@ type UpstreamStatus struct {
 	FunctionSource string `json:"functionSource,omitempty"`
 }
 
+// FunctionCount is what function discovery found on an upstream, for its
+// status.
+type FunctionCount struct {
+	Functions int32
+	Source    string
+}
+
 // GetResourceStatus returns the common part of an upstream's status, nil
 // when it has none yet.
 func (s *UpstreamStatus) GetResourceStatus() *ResourceStatus {

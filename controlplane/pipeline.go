@@ -38,6 +38,7 @@ type Pipeline struct {
 	server  *server.Server
 	catalog *functions.Catalog
 	poller  *fds.Poller
+	lead    discoveryLead
 	jwks    *jwksProbe
 	log     *slog.Logger
 	// GatewayOptions say where this control plane serves the rate-limit
@@ -126,8 +127,7 @@ func (p *Pipeline) change(ctx context.Context, set func()) api.Resources {
 	set()
 	res := p.resourcesLocked()
 	p.translateMu.Unlock()
-	targets, interval := discoveryTargets(res)
-	p.poller.Sync(ctx, targets, interval)
+	p.syncDiscovery(ctx, res)
 	return res
 }
 

@@ -124,6 +124,18 @@ func (p *Poller) Sync(ctx context.Context, targets map[functions.UpstreamRef]Tar
 	}
 }
 
+// Stop stops every poller and keeps what they found in the catalog: a
+// replica that stops leading serves it until the new leader's results
+// replace it.
+func (p *Poller) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ref, run := range p.running {
+		run.cancel()
+		delete(p.running, ref)
+	}
+}
+
 // poll discovers an upstream's functions every interval; a transient
 // failure is retried with exponential back-off (capped at the interval).
 func (p *Poller) poll(ctx context.Context, ref functions.UpstreamRef, d Discoverer, interval time.Duration) {

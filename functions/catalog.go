@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"maps"
 	"reflect"
 	"sort"
 	"sync"
@@ -46,6 +47,21 @@ func (c *Catalog) Delete(ref UpstreamRef) {
 		delete(c.entries, ref)
 		c.notifyLocked()
 	}
+}
+
+// Replace makes the catalog hold exactly s (what another replica
+// discovered), and notifies watchers if anything changed.
+func (c *Catalog) Replace(s Snapshot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maps.EqualFunc(s, c.entries, func(a, b Discovered) bool { return reflect.DeepEqual(a, b) }) {
+		return
+	}
+	c.entries = make(map[UpstreamRef]Discovered, len(s))
+	for k, v := range s {
+		c.entries[k] = v
+	}
+	c.notifyLocked()
 }
 
 // Snapshot returns a copy of every entry.

@@ -33,3 +33,24 @@ func TestCatalogNotifiesOnChangeOnly(t *testing.T) {
 		t.Fatal("not deleted")
 	}
 }
+
+func TestCatalogReplaceHoldsExactlyTheGivenEntries(t *testing.T) {
+	c := NewCatalog()
+	w := c.Watch()
+	a := Discovered{Upstream: UpstreamRef{Namespace: "default", Name: "a"}, Source: "doc-a"}
+	b := Discovered{Upstream: UpstreamRef{Namespace: "default", Name: "b"}, Source: "doc-b"}
+	c.Set(a)
+	<-w
+	c.Replace(Snapshot{b.Upstream: b})
+	<-w
+	got := c.Snapshot()
+	if len(got) != 1 || got[b.Upstream].Source != "doc-b" {
+		t.Fatalf("after replace: %+v, want only b", got)
+	}
+	c.Replace(Snapshot{b.Upstream: b})
+	select {
+	case <-w:
+		t.Fatal("notified for an unchanged catalog")
+	default:
+	}
+}

@@ -49,17 +49,27 @@ func Key(prefix string, k api.Key) string {
 // time until ctx ends; a failed read is passed on (the last good config
 // stays) and retried.
 func (s *Source) Run(ctx context.Context, onLoad func(api.Snapshot, error)) error {
+	WatchPrefix(ctx, s.client.KV(), s.prefix,
+		func(pairs consulapi.KVPairs) { onLoad(s.loader.LoadDocuments(s.documents(pairs)), nil) },
+		func(err error) { onLoad(api.Snapshot{}, err) })
+	return nil
+}
+
+// WatchPrefix lists the entries under prefix, then again after every
+// change (a blocking query), giving each list to onList until ctx ends. A
+// failed read goes to onErr and is retried with back-off.
+func WatchPrefix(ctx context.Context, kv *consulapi.KV, prefix string, onList func(consulapi.KVPairs), onErr func(error)) {
 	var index uint64
 	wait := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		q := (&consulapi.QueryOptions{WaitIndex: index, WaitTime: 5 * time.Minute}).WithContext(ctx)
-		pairs, meta, err := s.client.KV().List(s.prefix, q)
+		pairs, meta, err := kv.List(prefix, q)
 		switch {
 		case ctx.Err() != nil:
-			return nil
+			return
 		case err != nil:
-			onLoad(api.Snapshot{}, fmt.Errorf("reading consul kv %s: %w", s.prefix, err))
-			time.Sleep(wait)
+			onErr(fmt.Errorf("reading consul kv %s: %w", prefix, err))
+			sleep(ctx, wait)
 			wait = min(2*wait, 10*time.Second)
 			continue
 		case meta.LastIndex == index:
@@ -71,9 +81,8 @@ func (s *Source) Run(ctx context.Context, onLoad func(api.Snapshot, error)) erro
 		} else {
 			index = meta.LastIndex
 		}
-		onLoad(s.loader.LoadDocuments(s.documents(pairs)), nil)
+		onList(pairs)
 	}
-	return nil
 }
 
 // documents are the entries as documents, in key order (Consul lists them

@@ -21,12 +21,6 @@ const ConditionAccepted = "Accepted"
 // ReportedBy names Gluon in the statuses it writes.
 const ReportedBy = "gluon"
 
-// Discovered is what function discovery found on an upstream, for its status.
-type Discovered struct {
-	Functions int32
-	Source    string
-}
-
 // StatusWriter writes reports into the status of the resources they are
 // about, and only when the status changed.
 type StatusWriter struct {
@@ -36,7 +30,7 @@ type StatusWriter struct {
 }
 
 // Write updates the status of every Gluon resource that has a report.
-func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discovered map[api.ResourceRef]Discovered) error {
+func (w *StatusWriter) Write(ctx context.Context, reports []api.Report, discovered map[api.ResourceRef]api.FunctionCount) error {
 	var errs []error
 	for _, r := range reports {
 		if _, ok := NewObject(r.Key.Kind); !ok {
@@ -100,7 +94,7 @@ func NewObject(k api.Kind) (client.Object, bool) {
 
 // setStatus puts the report into obj's status and tells whether that
 // changed anything.
-func setStatus(obj client.Object, r api.Report, d Discovered) bool {
+func setStatus(obj client.Object, r api.Report, d api.FunctionCount) bool {
 	switch o := obj.(type) {
 	case *api.Upstream:
 		next := &api.UpstreamStatus{ResourceStatus: resourceStatus(o.Status.GetResourceStatus(), r, o.Generation),

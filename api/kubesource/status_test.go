@@ -70,7 +70,7 @@ func TestUpstreamStatusCarriesDiscoveredFunctions(t *testing.T) {
 	create(t, c, u)
 	w := &kubesource.StatusWriter{Client: c, Reader: c}
 	reports := []api.Report{{Key: api.Key{Kind: api.KindUpstream, Namespace: "ustatus", Name: "pets"}, State: api.Accepted}}
-	found := map[api.ResourceRef]kubesource.Discovered{{Namespace: "ustatus", Name: "pets"}: {Functions: 3, Source: "http://10.0.0.1/openapi.json"}}
+	found := map[api.ResourceRef]api.FunctionCount{{Namespace: "ustatus", Name: "pets"}: {Functions: 3, Source: "http://10.0.0.1/openapi.json"}}
 	if err := w.Write(ctx, reports, found); err != nil {
 		t.Fatal(err)
 	}

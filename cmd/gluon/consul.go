@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	consulapi "github.com/hashicorp/consul/api"
 	"github.com/spf13/pflag"
@@ -11,6 +12,7 @@ import (
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/consulsource"
 	"github.com/gluon-gateway/gluon/controlplane"
+	"github.com/gluon-gateway/gluon/fds/consulcatalog"
 	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
 )
 
@@ -24,6 +26,9 @@ type consulOptions struct {
 	namespace   string
 	// prefix, when set, makes Consul's KV store the config source.
 	prefix string
+	// statusPrefix is where the leader writes status and shares what
+	// function discovery found; replicaID names this replica there.
+	statusPrefix, replicaID string
 }
 
 func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
@@ -32,6 +37,8 @@ func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 	f.StringVar(&o.caFile, "consul-ca-file", "", "CA bundle that verifies Consul over HTTPS (default: the system's)")
 	f.StringSliceVar(&o.datacenters, "consul-datacenters", nil, "Consul datacenters to discover services in (default: the agent's own)")
 	f.StringVar(&o.namespace, "consul-upstream-namespace", "default", "namespace of the Upstreams discovered in Consul")
+	f.StringVar(&o.statusPrefix, "consul-status-prefix", "", "where the elected leader writes each resource's status and shares discovered functions (default: the --consul-prefix's sibling, gluon-status/)")
+	f.StringVar(&o.replicaID, "consul-replica-id", "", "this replica's name in the leader lock and in status (default: host name and admin address)")
 	f.StringVar(&o.prefix, "consul-prefix", "", "read Gluon's resources from Consul KV under this prefix (gluon/), as <prefix>/gluon.dev/v1/<Kind>/<namespace>/<name> YAML entries, instead of --config-dir")
 }
 
@@ -72,7 +79,10 @@ func runConsulDiscovery(ctx context.Context, o consulOptions, p *controlplane.Pi
 }
 
 // runConsulSource serves the resources of Consul's KV store under the
-// prefix until ctx ends.
+// prefix until ctx ends. Replicas on one prefix elect a leader (a Consul
+// session lock) that runs function discovery, shares what it finds under
+// the status prefix and writes status there; the others serve what it
+// shares, so all translate the same input into the same snapshot.
 func runConsulSource(ctx context.Context, o consulOptions, state api.StateStore, p *controlplane.Pipeline, log *slog.Logger) error {
 	c, err := o.client()
 	if err != nil {
@@ -82,6 +92,46 @@ func runConsulSource(ctx context.Context, o consulOptions, state api.StateStore,
 	if err != nil {
 		log.Error("the saved config state could not be read; starting without it", "err", err)
 	}
-	log.Info("reading config source", "consul", o.addr, "prefix", o.prefix)
+	statusPrefix := o.statusPrefix
+	if statusPrefix == "" {
+		statusPrefix = consulsource.StatusPrefix(o.prefix)
+	}
+	p.ElectDiscovery()
+	catalogPrefix := consulcatalog.Prefix(statusPrefix)
+	followLog := log.With("component", "consul-catalog")
+	takeCatalog := func(pairs consulapi.KVPairs) { p.TakeCatalog(consulcatalog.SnapshotOf(pairs, followLog)) }
+	// Before the config: routes to functions serve from the first snapshot.
+	if pairs, _, err := c.KV().List(catalogPrefix, (&consulapi.QueryOptions{}).WithContext(ctx)); err == nil {
+		takeCatalog(pairs)
+	}
+	go consulsource.WatchPrefix(ctx, c.KV(), catalogPrefix, takeCatalog,
+		func(err error) { followLog.Warn("reading the leader's function catalog; trying again", "err", err) })
+	status := &consulsource.StatusWriter{KV: c.KV(), Prefix: statusPrefix, ReportedBy: "gluon " + o.replicaID}
+	writer := newStatusLoop(func(ctx context.Context, s statusOffer) error {
+		return status.Write(ctx, s.reports, discoveredCounts(s.fns))
+	}, log)
+	p.OnReports = writer.offer
+	publisher := consulcatalog.NewPublisher(c.KV(), catalogPrefix, p.Catalog(), followLog)
+	election := &consulsource.Election{Client: c, Key: consulsource.LeaderKey(statusPrefix), ID: o.replicaID, Log: log.With("component", "consul-leader")}
+	go func() {
+		err := election.Run(ctx, func(ctx context.Context) {
+			runAll(ctx, p.Lead, publisher.Run, func(ctx context.Context) { _ = writer.run(ctx) })
+		})
+		if err != nil {
+			log.Error("leader election stopped: this replica neither discovers nor writes status", "err", err)
+		}
+	}()
+	log.Info("reading config source", "consul", o.addr, "prefix", o.prefix, "status-prefix", statusPrefix, "replica", o.replicaID)
 	return src.Run(ctx, func(s api.Snapshot, err error) { p.Apply(ctx, s, err) })
+}
+
+// runAll runs each function in a goroutine of its own and returns when
+// all have.
+func runAll(ctx context.Context, fns ...func(context.Context)) {
+	var wg sync.WaitGroup
+	for _, f := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(ctx) }()
+	}
+	wg.Wait()
 }

@@ -95,7 +95,7 @@ func runKube(ctx context.Context, o kubeOptions, state api.StateStore, p *contro
 			log.Warn("the GRPCRoute CRD (v1) is not installed; GRPCRoutes are not served")
 		}
 	}
-	writer := newStatusLoop(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}, log)
+	writer := newStatusLoop(writeKubeStatus(&kubesource.StatusWriter{Client: mgr.GetClient(), Reader: mgr.GetCache()}), log)
 	p.OnReports = writer.offer
 	uds := &udskube.UDS{Client: mgr.GetClient(), Cache: mgr.GetCache(), Namespace: o.namespace, Mode: o.discoveryMode, Log: log.With("component", "uds")}
 	runnables := []manager.Runnable{

@@ -273,6 +273,10 @@ func runSource(ctx context.Context, o serveOptions, stateDir string, sealer serv
 		state = configStateFile(stateDir, sealer)
 	}
 	if o.consul.prefix != "" {
+		if o.consul.replicaID == "" {
+			host, _ := os.Hostname() // a name for people; the address alone would do
+			o.consul.replicaID = host + " " + o.adminAddr
+		}
 		return runConsulSource(ctx, o.consul, state, p, log)
 	}
 	if o.configDir == "" {

@@ -15,7 +15,7 @@ import (
 // statusLoop writes statuses off the translation path: only the latest
 // verdicts matter, so a new offer replaces one not yet written.
 type statusLoop struct {
-	writer *kubesource.StatusWriter
+	write  func(context.Context, statusOffer) error
 	log    *slog.Logger
 	latest chan statusOffer
 	// offered counts offers, so that a retry never overtakes newer verdicts.
@@ -29,8 +29,15 @@ type statusOffer struct {
 	gatewayAPI api.GatewayAPIStatus
 }
 
-func newStatusLoop(w *kubesource.StatusWriter, log *slog.Logger) *statusLoop {
-	return &statusLoop{writer: w, log: log, latest: make(chan statusOffer, 1)}
+func newStatusLoop(write func(context.Context, statusOffer) error, log *slog.Logger) *statusLoop {
+	return &statusLoop{write: write, log: log, latest: make(chan statusOffer, 1)}
+}
+
+// writeKubeStatus writes verdicts into the resources' status.
+func writeKubeStatus(w *kubesource.StatusWriter) func(context.Context, statusOffer) error {
+	return func(ctx context.Context, o statusOffer) error {
+		return errors.Join(w.Write(ctx, o.reports, discoveredCounts(o.fns)), w.WriteGatewayAPI(ctx, o.gatewayAPI))
+	}
 }
 
 func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot, gatewayAPI api.GatewayAPIStatus) {
@@ -51,14 +58,15 @@ func (s *statusLoop) offer(reports []api.Report, fns functions.Snapshot, gateway
 // away) waits before it is tried again, unless newer verdicts come first.
 const statusRetry = time.Second
 
-// run writes statuses until ctx ends; the manager starts it on the leader.
+// run writes statuses until ctx ends; it runs on the leader. Verdicts
+// offered while it does not run wait (the latest only) for the next run.
 func (s *statusLoop) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case o := <-s.latest:
-			err := errors.Join(s.writer.Write(ctx, o.reports, discoveredCounts(o.fns)), s.writer.WriteGatewayAPI(ctx, o.gatewayAPI))
+			err := s.write(ctx, o)
 			if err == nil {
 				continue
 			}
@@ -79,10 +87,10 @@ func (s *statusLoop) retry(o statusOffer) {
 	}
 }
 
-func discoveredCounts(fns functions.Snapshot) map[api.ResourceRef]kubesource.Discovered {
-	out := map[api.ResourceRef]kubesource.Discovered{}
+func discoveredCounts(fns functions.Snapshot) map[api.ResourceRef]api.FunctionCount {
+	out := map[api.ResourceRef]api.FunctionCount{}
 	for ref, d := range fns {
-		out[api.ResourceRef{Namespace: ref.Namespace, Name: ref.Name}] = kubesource.Discovered{Functions: int32(len(d.Functions)), Source: d.Source}
+		out[api.ResourceRef{Namespace: ref.Namespace, Name: ref.Name}] = api.FunctionCount{Functions: int32(len(d.Functions)), Source: d.Source}
 	}
 	return out
 }

@@ -71,8 +71,8 @@ func writeCheck(w io.Writer, st *statusDoc) int {
 		served[s.Proxy] = s.Versions
 	}
 	switch {
-	case st.fromCluster:
-		say("xDS clients: unknown (read from the cluster's status; give --admin-addr for clients)")
+	case st.storedIn != "":
+		say("xDS clients: unknown (read from %s; give --admin-addr for clients)", st.storedIn)
 	case len(st.Clients) == 0:
 		say("xDS clients: none connected")
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 
 	consulapi "github.com/hashicorp/consul/api"
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/consulsource"
+	"github.com/gluon-gateway/gluon/controlplane"
+	"github.com/gluon-gateway/gluon/fds/consulcatalog"
 )
 
 // consulStore keeps resources in Consul's KV store, where gluon serve
@@ -74,4 +77,44 @@ func (s *consulStore) delete(k api.Key) (string, error) {
 		return "", fmt.Errorf("deleting %s: %w", key, err)
 	}
 	return "consul kv " + key, nil
+}
+
+// consulStatus is what the leader of the replicas on prefix wrote under
+// its status prefix: each resource's verdict, and the functions it
+// discovered. A resource in KV with no verdict yet is reported as not
+// seen.
+func consulStatus(addr, prefix string) (*statusDoc, error) {
+	c, err := consulapi.NewClient(consulsource.Config(addr))
+	if err != nil {
+		return nil, fmt.Errorf("consul client: %w", err)
+	}
+	statusPrefix := consulsource.StatusPrefix(prefix)
+	verdicts, err := consulsource.ReadStatus(c.KV(), statusPrefix)
+	if err != nil {
+		return nil, err
+	}
+	pairs, _, err := c.KV().List(strings.TrimSuffix(prefix, "/")+"/", nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading consul kv %s: %w", prefix, err)
+	}
+	reports := api.Reports{}
+	for k, st := range verdicts {
+		reports[k] = &api.Report{Key: k, State: st.State, Problems: st.Problems}
+	}
+	for _, p := range pairs {
+		d := api.Decode(p.Value)
+		if d.Object == nil {
+			continue
+		}
+		if k := api.KeyOf(d.Object); reports[k] == nil {
+			reports.Warn(k, api.Problem{Code: api.NotSeen, Message: "no status yet: no Gluon leader has written one under " + statusPrefix})
+		}
+	}
+	published, _, err := c.KV().List(consulcatalog.Prefix(statusPrefix), nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the published function catalog: %w", err)
+	}
+	list := reports.List()
+	fns := consulcatalog.SnapshotOf(published, slog.New(slog.DiscardHandler)).List()
+	return &statusDoc{Status: controlplane.Status{Ready: len(list) > 0, Reports: list, Functions: fns}, storedIn: "Consul's " + statusPrefix}, nil
 }

@@ -20,9 +20,10 @@ import (
 // statusDoc is the control plane's /statusz, and where it was read.
 type statusDoc struct {
 	controlplane.Status
-	// fromCluster: the verdicts were read from the resources' status in
-	// Kubernetes, the admin endpoint being out of reach.
-	fromCluster bool
+	// storedIn, when set, says where the verdicts were read instead, the
+	// admin endpoint being out of reach: the cluster's resource status,
+	// or Consul's status prefix.
+	storedIn string
 }
 
 func (s *statusDoc) report(k api.Key) *api.Report {
@@ -54,24 +55,41 @@ func (o *options) status() *statusDoc {
 	return st
 }
 
-// statusOrCluster reads the admin endpoint; in Kubernetes mode, when it is
-// out of reach (Gluon runs in the cluster), the verdicts Gluon wrote into
-// the resources' status stand in.
+// statusOrCluster reads the admin endpoint; when it is out of reach (Gluon
+// runs elsewhere), the verdicts its leader stored stand in: in Kubernetes
+// mode the resources' status, in Consul mode the status prefix.
 func (o *options) statusOrCluster() (*statusDoc, error) {
 	var st statusDoc
 	err := o.admin("/statusz", &st)
-	if err == nil || o.kubeconfig == "" {
+	if err == nil {
+		return &st, nil
+	}
+	var stored *statusDoc
+	var serr error
+	switch {
+	case o.kubeconfig != "":
+		stored, serr = kubeStatus(o.kubeconfig)
+	case o.consulAddr != "":
+		stored, serr = consulStatus(o.consulAddr, o.consulPrefix)
+	default:
 		return &st, err
 	}
-	s, kerr := newKubeStore(o.kubeconfig)
-	if kerr != nil {
-		return nil, errors.Join(err, kerr)
+	if serr != nil {
+		return nil, errors.Join(err, serr)
 	}
-	reports, kerr := s.statusReports()
-	if kerr != nil {
-		return nil, errors.Join(err, kerr)
+	return stored, nil
+}
+
+func kubeStatus(kubeconfig string) (*statusDoc, error) {
+	s, err := newKubeStore(kubeconfig)
+	if err != nil {
+		return nil, err
 	}
-	return &statusDoc{Status: controlplane.Status{Ready: len(reports) > 0, Reports: reports}, fromCluster: true}, nil
+	reports, err := s.statusReports()
+	if err != nil {
+		return nil, err
+	}
+	return &statusDoc{Status: controlplane.Status{Ready: len(reports) > 0, Reports: reports}, storedIn: "the cluster's status"}, nil
 }
 
 func stateOf(st *statusDoc, k api.Key) string {
