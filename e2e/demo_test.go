@@ -16,7 +16,42 @@ import (
 
 // TestDemo runs `gluon demo` as a newcomer would and runs, with the real
 // curl, every curl line it prints.
-func TestDemo(t *testing.T) {
+func TestDemo(t *testing.T) { runDemo(t, nil) }
+
+// TestDemoConsul runs the same walk-through with `gluon demo --consul`:
+// the services registered in a real Consul agent, the config in its KV
+// store, the credentials in a real Vault; every printed line works too.
+func TestDemoConsul(t *testing.T) {
+	consul := cachedTool(t, "GLUON_CONSUL", "consul-testenv")
+	vault := cachedTool(t, "GLUON_VAULT", "vault-testenv")
+	runDemo(t, checkDemoHashiCorp, "--consul", "--consul-bin", consul, "--vault-bin", vault)
+}
+
+// checkDemoHashiCorp runs the consul and vault lines the demo printed.
+func checkDemoHashiCorp(t *testing.T, printed []string) {
+	want := map[string]string{"catalog services": "petstore", "kv get -recurse": "gluon/gluon.dev/v1/VirtualService/default/demo",
+		"vault kv get": "accessKey"}
+	for key, expect := range want {
+		var line string
+		for _, l := range printed {
+			if strings.Contains(l, key) {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("the demo printed no line with %q", key)
+			continue
+		}
+		got, err := exec.Command("bash", "-c", line).CombinedOutput()
+		if err != nil || !strings.Contains(string(got), expect) {
+			t.Errorf("%s: %v, output lacks %q:\n%s", line, err, expect, got)
+		}
+	}
+}
+
+// runDemo runs gluon demo with args, checks every curl and gluonctl line
+// it prints, then, while it still runs, gives more every line it printed.
+func runDemo(t *testing.T, more func(*testing.T, []string), args ...string) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatal("curl is needed to run the demo's printed lines: install it (apt-get install curl)")
 	}
@@ -24,7 +59,7 @@ func TestDemo(t *testing.T) {
 	// one is the test's own, shared with the gluonctl lines it runs.
 	cache := t.TempDir()
 	env := append(os.Environ(), "XDG_CACHE_HOME="+cache, "GLUON_ADMIN_ADDR=", "GLUON_CONFIG_DIR=")
-	cmd := exec.Command(gluonBin, "demo", "--port", "0")
+	cmd := exec.Command(gluonBin, append([]string{"demo", "--port", "0"}, args...)...)
 	cmd.Env = env
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -42,7 +77,7 @@ func TestDemo(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var curls, gluonctls []string
+	var curls, gluonctls, printed []string
 	var admin, console, mcpURL string
 	timeout := time.After(60 * time.Second)
 	for done := false; !done; {
@@ -51,6 +86,7 @@ func TestDemo(t *testing.T) {
 			if !ok {
 				t.Fatalf("demo exited early; printed curl lines: %v", curls)
 			}
+			printed = append(printed, line)
 			switch l := strings.TrimSpace(line); {
 			case strings.HasPrefix(l, "curl "):
 				curls = append(curls, l)
@@ -106,6 +142,9 @@ func TestDemo(t *testing.T) {
 	checkDemoMCP(t, mcpURL)
 	if code, body := get(t, console, nil); code != 200 || !strings.Contains(body, "Gluon console") {
 		t.Errorf("the console URL %q: %d", console, code)
+	}
+	if more != nil {
+		more(t, printed)
 	}
 }
 

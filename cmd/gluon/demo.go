@@ -29,21 +29,30 @@ import (
 // services, a config directory, the control plane and the embedded data
 // plane, then prints curl lines that work.
 func demoCommand() *cobra.Command {
-	var port int
-	var verbose bool
+	var o demoOptions
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a self-contained demo: sample services, config, control plane and data plane",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), port, verbose)
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), o)
 		},
 	}
-	cmd.Flags().IntVar(&port, "port", 8080, "gateway port (a free one is used if it is taken)")
-	cmd.Flags().BoolVar(&verbose, "verbose", false, "show the control plane's logs")
+	f := cmd.Flags()
+	f.IntVar(&o.port, "port", 8080, "gateway port (a free one is used if it is taken)")
+	f.BoolVar(&o.verbose, "verbose", false, "show the control plane's logs")
+	f.BoolVar(&o.consul, "consul", false, "run the demo on Consul and Vault (started in -dev mode): services registered in Consul, config in its KV store, credentials in Vault")
+	f.StringVar(&o.consulBin, "consul-bin", "", "the consul binary for --consul (default: $GLUON_CONSUL, what ./scripts/consul-testenv builds, or consul on PATH)")
+	f.StringVar(&o.vaultBin, "vault-bin", "", "the vault binary for --consul (default: $GLUON_VAULT, what ./scripts/vault-testenv builds, or vault on PATH)")
 	return cmd
 }
 
-func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
+type demoOptions struct {
+	port                int
+	verbose, consul     bool
+	consulBin, vaultBin string
+}
+
+func runDemo(ctx context.Context, out io.Writer, do demoOptions) error {
 	dir, err := os.MkdirTemp("", "gluon-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -54,7 +63,7 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 		return err
 	}
 	defer services.close()
-	gw, err := demoListenAddr(port)
+	gw, err := demoListenAddr(do.port)
 	if err != nil {
 		return err
 	}
@@ -63,7 +72,7 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if verbose {
+	if do.verbose {
 		log = newLogger()
 	}
 	admin, err := demoAdminAddr()
@@ -71,6 +80,17 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 		return err
 	}
 	o := serveOptions{configDir: configDir, xdsAddr: "127.0.0.1:0", adminAddr: admin, rlsAddr: "127.0.0.1:0", stateDir: filepath.Join(dir, "state"), dataplane: "embedded", proxy: "gateway-proxy"}
+	var hashi *demoHashiCorp
+	if do.consul {
+		if hashi, err = startDemoHashiCorp(ctx, dir, do.consulBin, do.vaultBin); err != nil {
+			return err
+		}
+		defer hashi.close()
+		if err := hashi.moveConfig(ctx, filepath.Join(configDir, "demo.yaml")); err != nil {
+			return err
+		}
+		o = hashi.serveOptions(o)
+	}
 	served := make(chan error, 1)
 	go func() { served <- runServe(ctx, o, log) }()
 	if err := waitForGateway(ctx, gw, served); err != nil {
@@ -78,13 +98,23 @@ func runDemo(ctx context.Context, out io.Writer, port int, verbose bool) error {
 	}
 	// gluonctl finds the demo through this record; without it, the lines
 	// printed say where the demo is.
-	flags := ""
-	if remove, err := demofile.Write(demofile.Info{PID: os.Getpid(), AdminAddr: admin, ConfigDir: configDir}); err == nil {
-		defer remove()
-	} else {
-		flags = " --admin-addr " + admin + " --config-dir " + configDir
+	info := demofile.Info{PID: os.Getpid(), AdminAddr: admin, ConfigDir: configDir}
+	flags := " --admin-addr " + admin + " --config-dir " + configDir
+	where := configDir + " (edit it: changes apply at once)"
+	if hashi != nil {
+		info.ConfigDir, info.ConsulAddr = "", hashi.consulAddr
+		flags = " --admin-addr " + admin + " --consul-addr " + hashi.consulAddr
+		where = "Consul KV " + demoKVPrefix + " at " + hashi.consulAddr + " (edit it with gluonctl or consul kv put: changes apply at once)"
 	}
-	printDemo(out, gw, admin, configDir, flags)
+	if remove, err := demofile.Write(info); err == nil {
+		defer remove()
+		flags = ""
+	}
+	more := ""
+	if hashi != nil {
+		more = hashi.describe()
+	}
+	printDemo(out, gw, admin, where, flags, more)
 	return <-served
 }
 
@@ -457,14 +487,16 @@ func answers(url string, headers map[string]string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func printDemo(out io.Writer, gw, admin, configDir, gluonctlFlags string) {
+// printDemo prints where the demo is and the lines to try; more goes
+// last, before how to stop.
+func printDemo(out io.Writer, gw, admin, config, gluonctlFlags, more string) {
 	base := "http://" + gw
-	fmt.Fprintf(out, `Gluon demo is running. Config: %s (edit it: changes apply at once)
+	fmt.Fprintf(out, `Gluon demo is running. Config: %s
 Admin endpoint: http://%s/statusz
 Console: http://%s/console/
 
 Try:
-`, configDir, admin, admin)
+`, config, admin, admin)
 	for _, line := range []string{
 		"curl -s " + base + "/health",
 		"curl -s -H 'x-pet-id: 2' " + base + "/petstore/findPet",
@@ -491,5 +523,6 @@ MCP endpoint: %s/mcp
 	for _, cmd := range []string{"get upstreams", "get functions", "get routes", "get tools --url " + base + "/mcp", "check"} {
 		fmt.Fprintln(out, "  gluonctl "+cmd+gluonctlFlags)
 	}
+	fmt.Fprint(out, more)
 	fmt.Fprintln(out, "\nPress Ctrl-C to stop.")
 }

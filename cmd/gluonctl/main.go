@@ -45,7 +45,7 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	f.StringVar(&o.adminTokenFile, "admin-token-file", os.Getenv("GLUON_ADMIN_TOKEN_FILE"), "file holding the admin endpoint's bearer token (env GLUON_ADMIN_TOKEN_FILE)")
 	f.StringVar(&o.adminCA, "admin-ca", os.Getenv("GLUON_ADMIN_CA"), "PEM CA bundle of an admin endpoint served over TLS (env GLUON_ADMIN_CA; turns on https)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "Kubernetes mode: the cluster's kubeconfig")
-	f.StringVar(&o.consulAddr, "consul-addr", os.Getenv("GLUON_CONSUL_ADDR"), "Consul mode: the Consul agent whose KV store gluon serve --consul-prefix reads (env GLUON_CONSUL_ADDR)")
+	f.StringVar(&o.consulAddr, "consul-addr", envOr("GLUON_CONSUL_ADDR", demo.ConsulAddr), "Consul mode: the Consul agent whose KV store gluon serve --consul-prefix reads (env GLUON_CONSUL_ADDR; default a running gluon demo --consul's)")
 	f.StringVar(&o.consulPrefix, "consul-prefix", envOr("GLUON_CONSUL_PREFIX", "gluon/"), "Consul mode: the KV prefix of the resources (env GLUON_CONSUL_PREFIX)")
 	f.StringVarP(&o.namespace, "namespace", "n", "default", "namespace of the resources")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the resulting YAML instead of writing it")

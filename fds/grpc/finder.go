@@ -134,13 +134,7 @@ func (f *Finder) probeHTTP2(ctx context.Context) error {
 		}
 		return nil
 	}
-	// The client preface, then an empty SETTINGS frame.
-	preface := "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
-	if _, err := io.WriteString(conn, preface); err != nil {
-		return fds.Transient(err)
-	}
-	head := make([]byte, 9)
-	if _, err := io.ReadFull(conn, head); err != nil || head[3] != 0x4 {
+	if !fds.AnswersH2CPreface(conn) {
 		return fds.NotMine(fmt.Errorf("%s does not speak HTTP/2 in cleartext (h2c): not a gRPC server", f.t.Addr))
 	}
 	return nil

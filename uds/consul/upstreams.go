@@ -15,7 +15,9 @@ func Upstreams(services []api.ConsulService, namespace string) []*api.Upstream {
 	seen := map[string]bool{}
 	var out []*api.Upstream
 	for _, s := range services {
-		if seen[s.Name] {
+		// Consul lists its own servers as the service "consul": their RPC
+		// port, not something to route HTTP to.
+		if seen[s.Name] || s.Name == "consul" {
 			continue
 		}
 		seen[s.Name] = true

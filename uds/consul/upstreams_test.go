@@ -10,6 +10,7 @@ func TestUpstreamsAndEndpoints(t *testing.T) {
 	services := []api.ConsulService{ // sorted by name, then datacenter
 		{Datacenter: "dc1", Name: "Web_API", Instances: []api.ConsulInstance{{Address: "10.0.0.2", Port: 80, Tags: []string{"v2"}}, {Address: "10.0.0.1", Port: 80}}},
 		{Datacenter: "dc2", Name: "Web_API", Instances: []api.ConsulInstance{{Address: "10.1.0.1", Port: 80, Tags: []string{"v2"}}}},
+		{Datacenter: "dc1", Name: "consul", Instances: []api.ConsulInstance{{Address: "10.0.0.9", Port: 8300}}},
 		{Datacenter: "dc1", Name: "db", Instances: nil},
 	}
 	ups := Upstreams(services, "gluon")

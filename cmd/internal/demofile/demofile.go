@@ -18,6 +18,8 @@ type Info struct {
 	PID       int    `json:"pid"`
 	AdminAddr string `json:"adminAddr"`
 	ConfigDir string `json:"configDir"`
+	// ConsulAddr is set when the demo's config lives in Consul's KV store.
+	ConsulAddr string `json:"consulAddr,omitempty"`
 }
 
 // Path is the file: $XDG_CACHE_HOME/gluon/demo.json, else
