@@ -60,6 +60,11 @@ type Pipeline struct {
 	// when set, is told of those paths after every config change.
 	vault        map[string]vaultsource.Resolved
 	OnVaultPaths func([]string)
+	// OnSecrets, when set, is given the Secrets in force (Vault's values
+	// filled in) at every translation: for what the control plane itself
+	// authenticates with, such as a Consul ACL token. Set it before the
+	// first Apply; it must not block.
+	OnSecrets func([]*api.Secret)
 
 	metrics *metrics
 
@@ -159,6 +164,9 @@ func (p *Pipeline) translate(ctx context.Context) {
 	snap := *p.source
 	var vaultProblems map[api.Key]string
 	snap.Resources, vaultProblems = p.resourcesAndProblemsLocked()
+	if p.OnSecrets != nil {
+		p.OnSecrets(snap.Resources.Secrets)
+	}
 	var errs []string
 	if p.RateLimit != nil {
 		if err := p.RateLimit.SetConfigs(RateLimitConfigs(snap.Resources.Settings)); err != nil {

@@ -12,16 +12,21 @@ import (
 
 // startConsul runs a real Consul agent in -dev mode on loopback ports of
 // its own and returns a client of it once it has a leader.
-func startConsul(t *testing.T) (string, *consulapi.Client) {
+func startConsul(t *testing.T) (string, *consulapi.Client) { return startConsulToken(t, "") }
+
+// startConsulToken starts Consul with extra flags; its client presents
+// token.
+func startConsulToken(t *testing.T, token string, extra ...string) (string, *consulapi.Client) {
 	t.Helper()
 	bin := cachedTool(t, "GLUON_CONSUL", "consul-testenv")
 	addr := freeAddr(t)
 	port := func() string { return portOf(freeAddr(t)) }
-	startTool(t, bin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-log-level", "warn",
+	args := []string{"agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-log-level", "warn",
 		"-http-port", portOf(addr), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-serf-lan-port", port(), "-serf-wan-port", port(), "-server-port", port())
+		"-serf-lan-port", port(), "-serf-wan-port", port(), "-server-port", port()}
+	startTool(t, bin, append(args, extra...)...)
 	cfg := consulapi.DefaultConfig()
-	cfg.Address = addr
+	cfg.Address, cfg.Token = addr, token
 	c, err := consulapi.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
 
 	consulapi "github.com/hashicorp/consul/api"
@@ -19,8 +21,11 @@ import (
 // consulOptions say how to reach Consul, where upstream discovery finds
 // services.
 type consulOptions struct {
-	addr        string
-	tokenFile   string
+	addr      string
+	tokenFile string
+	// tokenSecret, when set, names the Secret (namespace/name) whose ACL
+	// token upstream discovery uses.
+	tokenSecret string
 	caFile      string
 	datacenters []string
 	namespace   string
@@ -34,6 +39,7 @@ type consulOptions struct {
 func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 	f.StringVar(&o.addr, "consul-addr", "", "Consul agent (host:port, or https://host:port): its services become Upstreams consul-<service>, their healthy instances the endpoints")
 	f.StringVar(&o.tokenFile, "consul-token-file", "", "file holding the Consul ACL token (default: $CONSUL_HTTP_TOKEN)")
+	f.StringVar(&o.tokenSecret, "consul-token-secret", "", "namespace/name of a header Secret whose X-Consul-Token header is the ACL token upstream discovery uses instead of --consul-token-file's (it may live in Vault); it follows the Secret's changes")
 	f.StringVar(&o.caFile, "consul-ca-file", "", "CA bundle that verifies Consul over HTTPS (default: the system's)")
 	f.StringSliceVar(&o.datacenters, "consul-datacenters", nil, "Consul datacenters to discover services in (default: the agent's own)")
 	f.StringVar(&o.namespace, "consul-upstream-namespace", "default", "namespace of the Upstreams discovered in Consul")
@@ -43,10 +49,15 @@ func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 }
 
 // client is a Consul API client as the options say, the environment's
-// CONSUL_* settings filling in the rest.
-func (o consulOptions) client() (*consulapi.Client, error) {
+// CONSUL_* settings filling in the rest. Upstream discovery's, with a token
+// Secret (tokenFromSecret), presents no other token: the Secret's comes
+// with its first read. (The KV config source's presents the token file's,
+// which it needs before any Secret is read.)
+func (o consulOptions) client(tokenFromSecret bool) (*consulapi.Client, error) {
 	cfg := consulsource.Config(o.addr)
-	if o.tokenFile != "" {
+	if tokenFromSecret {
+		cfg.Token = ""
+	} else if o.tokenFile != "" {
 		token, err := readTrimmed(o.tokenFile)
 		if err != nil {
 			return nil, fmt.Errorf("consul token: %w", err)
@@ -66,16 +77,61 @@ func (o consulOptions) client() (*consulapi.Client, error) {
 	return c, nil
 }
 
-// runConsulDiscovery feeds what Consul's catalog holds into p until ctx
-// ends.
-func runConsulDiscovery(ctx context.Context, o consulOptions, p *controlplane.Pipeline, log *slog.Logger) error {
-	c, err := o.client()
+// consulDiscovery returns what feeds Consul's catalog into p until ctx
+// ends; with a token Secret, it first sets p to hand the token over.
+func consulDiscovery(o consulOptions, p *controlplane.Pipeline, log *slog.Logger) (func(context.Context) error, error) {
+	c, err := o.client(o.tokenSecret != "")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	w := &udsconsul.Watcher{Client: c, Datacenters: o.datacenters, Log: log.With("component", "uds-consul")}
-	log.Info("discovering upstreams in consul", "addr", o.addr, "datacenters", o.datacenters)
-	return w.Run(ctx, func(services []api.ConsulService) { p.SetConsulServices(ctx, o.namespace, services) })
+	log = log.With("component", "uds-consul")
+	if o.tokenSecret != "" {
+		ref, err := parseRef(o.tokenSecret)
+		if err != nil {
+			return nil, fmt.Errorf("--consul-token-secret: %w", err)
+		}
+		p.OnSecrets = (&consulToken{client: c, ref: ref, log: log}).follow
+	}
+	w := &udsconsul.Watcher{Client: c, Datacenters: o.datacenters, Log: log}
+	return func(ctx context.Context) error {
+		log.Info("discovering upstreams in consul", "addr", o.addr, "datacenters", o.datacenters)
+		return w.Run(ctx, func(services []api.ConsulService) { p.SetConsulServices(ctx, o.namespace, services) })
+	}, nil
+}
+
+// consulToken gives a Consul client the ACL token a Secret holds: a header
+// Secret whose X-Consul-Token header is the token, the header Consul reads
+// it from. Every request after a change of the Secret uses the new token;
+// a query refused meanwhile is retried.
+type consulToken struct {
+	client  *consulapi.Client
+	ref     api.ResourceRef
+	log     *slog.Logger
+	current string
+	// missing says the Secret was found wanting, and logged so once.
+	missing bool
+}
+
+const consulTokenHeader = "X-Consul-Token"
+
+func (t *consulToken) follow(secrets []*api.Secret) {
+	token := ""
+	for _, s := range secrets {
+		if s.Namespace == t.ref.Namespace && s.Name == t.ref.Name && s.Spec.Header != nil {
+			token = s.Spec.Header.Headers[consulTokenHeader]
+		}
+	}
+	if token == t.current || token == "" && t.missing {
+		return
+	}
+	t.missing = token == ""
+	if token == "" {
+		t.log.Warn("the Consul token Secret is missing, or has no "+consulTokenHeader+" header: discovery keeps the token it had", "secret", t.ref.Namespace+"/"+t.ref.Name)
+		return
+	}
+	t.current = token
+	t.client.SetHeaders(http.Header{consulTokenHeader: {token}})
+	t.log.Info("using the Consul ACL token of a Secret", "secret", t.ref.Namespace+"/"+t.ref.Name)
 }
 
 // runConsulSource serves the resources of Consul's KV store under the
@@ -84,7 +140,7 @@ func runConsulDiscovery(ctx context.Context, o consulOptions, p *controlplane.Pi
 // the status prefix and writes status there; the others serve what it
 // shares, so all translate the same input into the same snapshot.
 func runConsulSource(ctx context.Context, o consulOptions, state api.StateStore, p *controlplane.Pipeline, log *slog.Logger) error {
-	c, err := o.client()
+	c, err := o.client(false)
 	if err != nil {
 		return err
 	}
@@ -134,4 +190,16 @@ func runAll(ctx context.Context, fns ...func(context.Context)) {
 		go func() { defer wg.Done(); f(ctx) }()
 	}
 	wg.Wait()
+}
+
+// parseRef reads namespace/name; a bare name is in namespace default.
+func parseRef(s string) (api.ResourceRef, error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok {
+		ns, name = "default", s
+	}
+	if ns == "" || name == "" {
+		return api.ResourceRef{}, fmt.Errorf("%q: want namespace/name", s)
+	}
+	return api.ResourceRef{Namespace: ns, Name: name}, nil
 }

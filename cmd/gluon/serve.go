@@ -195,8 +195,12 @@ func runServe(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		}
 	}
 	if o.consul.addr != "" {
+		discover, err := consulDiscovery(o.consul, p, log)
+		if err != nil {
+			return err
+		}
 		go func() {
-			if err := runConsulDiscovery(ctx, o.consul, p, log); err != nil {
+			if err := discover(ctx); err != nil {
 				log.Error("consul upstream discovery stopped", "err", err)
 			}
 		}()
