@@ -9,18 +9,19 @@ import (
 )
 
 // consulServices are the services upstream discovery found in Consul, and
-// the namespace their Upstreams are made in.
+// how their Upstreams are made.
 type consulServices struct {
-	namespace string
+	upstreams udsconsul.UpstreamOptions
 	services  []api.ConsulService
 }
 
 // SetConsulServices takes what Consul upstream discovery found: every
-// service becomes an Upstream "consul-<service>" in namespace (unless one
-// of that name is configured), and consul upstreams take their healthy
-// instances as endpoints. It is translated and served at once.
-func (p *Pipeline) SetConsulServices(ctx context.Context, namespace string, services []api.ConsulService) {
-	p.change(ctx, func() { p.consul = &consulServices{namespace: namespace, services: services} })
+// service becomes an Upstream "consul-<service>" (and, if o says, one per
+// tag set) unless one of that name is configured, and consul upstreams
+// take their healthy instances as endpoints. It is translated and served
+// at once.
+func (p *Pipeline) SetConsulServices(ctx context.Context, o udsconsul.UpstreamOptions, services []api.ConsulService) {
+	p.change(ctx, func() { p.consul = &consulServices{upstreams: o, services: services} })
 	p.translate(ctx)
 }
 
@@ -36,7 +37,7 @@ func (c *consulServices) addTo(res api.Resources) api.Resources {
 		taken[api.ResourceRef{Namespace: u.Namespace, Name: u.Name}] = true
 	}
 	upstreams := slices.Clone(res.Upstreams)
-	for _, u := range udsconsul.Upstreams(c.services, c.namespace) {
+	for _, u := range udsconsul.Upstreams(c.services, c.upstreams) {
 		if !taken[api.ResourceRef{Namespace: u.Namespace, Name: u.Name}] {
 			upstreams = append(upstreams, u)
 		}

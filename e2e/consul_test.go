@@ -53,8 +53,9 @@ func registerInstance(t *testing.T, c *consulapi.Client, service, id, addr strin
 // TestConsulUpstreams: a service registered in Consul with two instances
 // becomes the Upstream consul-web and both instances take traffic; failing
 // one instance's health check takes it out of rotation within a second,
-// under load, and no request fails; a hand-written consul upstream takes
-// the instances with its tag; deregistering removes the Upstream.
+// under load, and no request fails; a hand-written consul upstream, and
+// the one discovered for the tag set [blue], take the instances with that
+// tag; deregistering removes the Upstream.
 func TestConsulUpstreams(t *testing.T) {
 	consulAddr, c := startConsul(t)
 	one := startBackend(t, "one", nil)
@@ -76,9 +77,11 @@ spec:
     routes:
     - matchers: [{prefix: /blue}]
       routeAction: {single: {upstream: {name: blue-web}}}
+    - matchers: [{prefix: /tagged}]
+      routeAction: {single: {upstream: {name: consul-web-blue}}}
     - matchers: [{prefix: /}]
       routeAction: {single: {upstream: {name: consul-web}}}
-`, "--consul-addr", consulAddr)
+`, "--consul-addr", consulAddr, "--consul-tag-upstreams")
 	base := "http://" + gw
 	seen := map[string]bool{}
 	waitFor(t, 15*time.Second, "both instances of consul-web take traffic", func() bool {
@@ -91,6 +94,9 @@ spec:
 	for range 10 {
 		if _, body := get(t, base+"/blue", nil); !strings.HasPrefix(body, "one ") {
 			t.Fatalf("the upstream of tag blue answered %q, want instance one only", body)
+		}
+		if _, body := get(t, base+"/tagged", nil); !strings.HasPrefix(body, "one ") {
+			t.Fatalf("the discovered upstream of tag set [blue] answered %q, want instance one only", body)
 		}
 	}
 

@@ -29,6 +29,7 @@ type consulOptions struct {
 	caFile      string
 	datacenters []string
 	namespace   string
+	perTagSet   bool
 	// prefix, when set, makes Consul's KV store the config source.
 	prefix string
 	// statusPrefix is where the leader writes status and shares what
@@ -42,6 +43,7 @@ func addConsulFlags(f *pflag.FlagSet, o *consulOptions) {
 	f.StringVar(&o.tokenSecret, "consul-token-secret", "", "namespace/name of a header Secret whose X-Consul-Token header is the ACL token upstream discovery uses instead of --consul-token-file's (it may live in Vault); it follows the Secret's changes")
 	f.StringVar(&o.caFile, "consul-ca-file", "", "CA bundle that verifies Consul over HTTPS (default: the system's)")
 	f.StringSliceVar(&o.datacenters, "consul-datacenters", nil, "Consul datacenters to discover services in (default: the agent's own)")
+	f.BoolVar(&o.perTagSet, "consul-tag-upstreams", false, "also make an Upstream consul-<service>-<tags> for every distinct set of tags a service's instances carry, of the instances that carry them")
 	f.StringVar(&o.namespace, "consul-upstream-namespace", "default", "namespace of the Upstreams discovered in Consul")
 	f.StringVar(&o.statusPrefix, "consul-status-prefix", "", "where the elected leader writes each resource's status and shares discovered functions (default: the --consul-prefix's sibling, gluon-status/)")
 	f.StringVar(&o.replicaID, "consul-replica-id", "", "this replica's name in the leader lock and in status (default: host name and admin address)")
@@ -95,7 +97,9 @@ func consulDiscovery(o consulOptions, p *controlplane.Pipeline, log *slog.Logger
 	w := &udsconsul.Watcher{Client: c, Datacenters: o.datacenters, Log: log}
 	return func(ctx context.Context) error {
 		log.Info("discovering upstreams in consul", "addr", o.addr, "datacenters", o.datacenters)
-		return w.Run(ctx, func(services []api.ConsulService) { p.SetConsulServices(ctx, o.namespace, services) })
+		return w.Run(ctx, func(services []api.ConsulService) {
+			p.SetConsulServices(ctx, udsconsul.UpstreamOptions{Namespace: o.namespace, PerTagSet: o.perTagSet}, services)
+		})
 	}, nil
 }
 

@@ -1,6 +1,8 @@
 package consul
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/gluon-gateway/gluon/api"
@@ -13,7 +15,7 @@ func TestUpstreamsAndEndpoints(t *testing.T) {
 		{Datacenter: "dc1", Name: "consul", Instances: []api.ConsulInstance{{Address: "10.0.0.9", Port: 8300}}},
 		{Datacenter: "dc1", Name: "db", Instances: nil},
 	}
-	ups := Upstreams(services, "gluon")
+	ups := Upstreams(services, UpstreamOptions{Namespace: "gluon"})
 	if len(ups) != 2 || ups[0].Name != "consul-db" || ups[1].Name != "consul-web-api" || ups[1].Namespace != "gluon" ||
 		ups[1].Spec.Consul.ServiceName != "Web_API" || ups[1].Labels[api.DiscoveredLabel] != "consul" {
 		t.Fatalf("upstreams: %+v", ups)
@@ -44,5 +46,29 @@ func TestUpstreamsAndEndpoints(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%+v: %q, want %q", c.spec, got, c.want)
 		}
+	}
+}
+
+func TestUpstreamsPerTagSet(t *testing.T) {
+	services := []api.ConsulService{
+		{Datacenter: "dc1", Name: "web", Instances: []api.ConsulInstance{
+			{Address: "10.0.0.1", Port: 80, Tags: []string{"v2", "blue"}},
+			{Address: "10.0.0.2", Port: 80, Tags: []string{"blue", "v2", "blue"}},
+			{Address: "10.0.0.3", Port: 80, Tags: []string{"green"}},
+			{Address: "10.0.0.4", Port: 80}}},
+	}
+	got := map[string]string{}
+	for _, u := range Upstreams(services, UpstreamOptions{Namespace: "gluon", PerTagSet: true}) {
+		got[u.Name] = strings.Join(u.Spec.Consul.ServiceTags, ",")
+		if err := u.Validate(); err != nil {
+			t.Errorf("%s does not validate: %v", u.Name, err)
+		}
+	}
+	want := map[string]string{"consul-web": "", "consul-web-blue-v2": "blue,v2", "consul-web-green": "green"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("upstreams per tag set: %v, want %v", got, want)
+	}
+	if n := len(Upstreams(services, UpstreamOptions{Namespace: "gluon"})); n != 1 {
+		t.Fatalf("without PerTagSet: %d upstreams, want 1", n)
 	}
 }
