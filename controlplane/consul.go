@@ -11,8 +11,9 @@ import (
 // consulServices are the services upstream discovery found in Consul, and
 // how their Upstreams are made.
 type consulServices struct {
-	upstreams udsconsul.UpstreamOptions
-	services  []api.ConsulService
+	services []api.ConsulService
+	// upstreams are made once per change: every translation reads them.
+	upstreams []*api.Upstream
 }
 
 // SetConsulServices takes what Consul upstream discovery found: every
@@ -21,7 +22,14 @@ type consulServices struct {
 // take their healthy instances as endpoints. It is translated and served
 // at once.
 func (p *Pipeline) SetConsulServices(ctx context.Context, o udsconsul.UpstreamOptions, services []api.ConsulService) {
-	p.change(ctx, func() { p.consul = &consulServices{upstreams: o, services: services} })
+	found := &consulServices{services: services, upstreams: udsconsul.Upstreams(services, o)}
+	var prev *consulServices
+	p.change(ctx, func() { prev, p.consul = p.consul, found })
+	if prev != nil && sameConsulUpstreams(prev.upstreams, found.upstreams) {
+		// The same services: only instances changed.
+		p.patchConsulEndpoints(ctx)
+		return
+	}
 	p.translate(ctx)
 }
 
@@ -37,7 +45,7 @@ func (c *consulServices) addTo(res api.Resources) api.Resources {
 		taken[api.ResourceRef{Namespace: u.Namespace, Name: u.Name}] = true
 	}
 	upstreams := slices.Clone(res.Upstreams)
-	for _, u := range udsconsul.Upstreams(c.services, c.upstreams) {
+	for _, u := range c.upstreams {
 		if !taken[api.ResourceRef{Namespace: u.Namespace, Name: u.Name}] {
 			upstreams = append(upstreams, u)
 		}
@@ -45,4 +53,13 @@ func (c *consulServices) addTo(res api.Resources) api.Resources {
 	api.SortByKey(upstreams)
 	res.Upstreams = upstreams
 	return res
+}
+
+// sameConsulUpstreams reports whether discovery made the same Upstreams:
+// made from service names and tag sets alone, they match by those.
+func sameConsulUpstreams(a, b []*api.Upstream) bool {
+	return slices.EqualFunc(a, b, func(x, y *api.Upstream) bool {
+		return x.Name == y.Name && x.Spec.Consul.ServiceName == y.Spec.Consul.ServiceName &&
+			slices.Equal(x.Spec.Consul.ServiceTags, y.Spec.Consul.ServiceTags)
+	})
 }

@@ -75,6 +75,9 @@ type Pipeline struct {
 	errors  []string
 	ready   bool
 	proxies map[string]bool // proxies given a snapshot by the last apply
+
+	// served is what each proxy was last served, under translateMu.
+	served map[string]servedProxy
 }
 
 // New returns a pipeline serving into s.
@@ -83,7 +86,7 @@ func New(s *server.Server, log *slog.Logger) *Pipeline {
 	m := newMetrics()
 	poller := fds.NewPoller(c, log)
 	poller.Observe = m.poll
-	p := &Pipeline{server: s, catalog: c, poller: poller, log: log, proxies: map[string]bool{}, metrics: m}
+	p := &Pipeline{server: s, catalog: c, poller: poller, log: log, proxies: map[string]bool{}, metrics: m, served: map[string]servedProxy{}}
 	p.jwks = newJWKSProbe(p.translate)
 	return p
 }
@@ -206,6 +209,7 @@ func (p *Pipeline) translate(ctx context.Context) {
 			p.metrics.pushErrors.WithLabelValues(proxy.Name).Inc()
 			continue
 		}
+		p.served[proxy.Name] = servedProxy{ir: proxy, byType: byType}
 		p.metrics.pushes.WithLabelValues(proxy.Name).Inc()
 		for typ, rs := range byType {
 			p.metrics.resources.WithLabelValues(proxy.Name, typ).Set(float64(len(rs)))
@@ -251,6 +255,7 @@ func (p *Pipeline) clearRemoved(ctx context.Context, served map[string]bool) {
 	p.mu.Unlock()
 	sort.Strings(removed)
 	for _, name := range removed {
+		delete(p.served, name)
 		empty := (&translator.Resources{}).ByType()
 		if _, err := p.server.Set(ctx, name, empty); err != nil {
 			p.log.Error("could not clear removed proxy", "proxy", name, "err", err)

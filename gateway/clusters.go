@@ -89,9 +89,7 @@ func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	}
 	if cu := u.Spec.Consul; cu != nil {
 		// Always EDS: a health change is then an endpoint push alone.
-		for _, e := range res.ConsulEndpoints(cu) {
-			c.Endpoints = append(c.Endpoints, ir.Endpoint{Host: e.IP, Port: e.Port, Weight: 1})
-		}
+		c.Endpoints = ConsulEndpoints(res, cu)
 		c.TLS = upstreamTLS(u)
 		return c
 	}
@@ -118,6 +116,16 @@ func upstreamCluster(u *api.Upstream, res *api.Resources) *ir.Cluster {
 	}
 	c.TLS = upstreamTLS(u)
 	return c
+}
+
+// ConsulEndpoints are a consul upstream's endpoints: the instances of its
+// service that pass their checks, in its datacenters, with its tags.
+func ConsulEndpoints(res *api.Resources, cu *api.ConsulUpstream) []ir.Endpoint {
+	var out []ir.Endpoint
+	for _, e := range res.ConsulEndpoints(cu) {
+		out = append(out, ir.Endpoint{Host: e.IP, Port: e.Port, Weight: 1})
+	}
+	return out
 }
 
 func upstreamTLS(u *api.Upstream) *ir.TLS {

@@ -152,7 +152,7 @@ func (s *Server) load(path string) (Snapshot, error) {
 		}
 	}
 	// Versions are hashes of the content: the same as when it was saved.
-	snap, err := newSnapshot(saved.Proxy, resources)
+	snap, err := newSnapshot(saved.Proxy, resources, Snapshot{})
 	snap.Restored = true
 	return snap, err
 }

@@ -48,6 +48,8 @@ type Snapshot struct {
 	Resources map[string][]types.Resource `json:"-"`
 	// Restored is true while the snapshot is the one read from disk at start.
 	Restored bool `json:"restored"`
+	// hashes are each resource's content hash, for the next snapshot.
+	hashes map[types.Resource]resourceHash
 }
 
 // New returns a server that persists snapshots under stateDir (none if empty).
@@ -84,7 +86,10 @@ func (s *Server) register(ctx context.Context, g *grpc.Server, auth *nodeAuth) {
 // identical input yields identical versions and no push. A snapshot that
 // is not consistent is refused and the previous one stays.
 func (s *Server) Set(ctx context.Context, proxy string, resources map[string][]types.Resource) (string, error) {
-	snap, err := newSnapshot(proxy, resources)
+	s.mu.Lock()
+	prev := s.snapshots[proxy]
+	s.mu.Unlock()
+	snap, err := newSnapshot(proxy, resources, prev)
 	if err != nil {
 		return "", err
 	}
@@ -106,11 +111,14 @@ func (s *Server) Set(ctx context.Context, proxy string, resources map[string][]t
 	return version, nil
 }
 
-// newSnapshot versions resources, each type on its own.
-func newSnapshot(proxy string, resources map[string][]types.Resource) (Snapshot, error) {
-	snap := Snapshot{Proxy: proxy, Versions: map[string]string{}, Resources: resources}
+// newSnapshot versions resources, each type on its own. Each resource's
+// hash is taken from prev when prev holds the very same resource (an
+// endpoint change passes the rest on untouched), so only what changed is
+// marshalled and hashed again.
+func newSnapshot(proxy string, resources map[string][]types.Resource, prev Snapshot) (Snapshot, error) {
+	snap := Snapshot{Proxy: proxy, Versions: map[string]string{}, Resources: resources, hashes: map[types.Resource]resourceHash{}}
 	for t, rs := range resources {
-		v, err := ContentVersion(t, rs)
+		v, err := versionOf(t, rs, prev.hashes, snap.hashes)
 		if err != nil {
 			return Snapshot{}, fmt.Errorf("proxy %s: %w", proxy, err)
 		}
@@ -161,14 +169,30 @@ func (s *Server) Answers() map[string]Answers { return s.clients.answerCounts() 
 // same version, always (deterministic protobuf, in the given order, which
 // the translator sorts).
 func ContentVersion(typeURL string, resources []types.Resource) (string, error) {
+	return versionOf(typeURL, resources, nil, nil)
+}
+
+type resourceHash [sha256.Size]byte
+
+// versionOf hashes the hashes of resources, each of its deterministic
+// encoding: from known when it holds the resource, recorded in seen when
+// seen is not nil.
+func versionOf(typeURL string, resources []types.Resource, known, seen map[types.Resource]resourceHash) (string, error) {
 	h := sha256.New()
 	h.Write([]byte(typeURL))
 	for _, r := range resources {
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
-		if err != nil {
-			return "", fmt.Errorf("hashing %s: %w", typeURL, err)
+		rh, ok := known[r]
+		if !ok {
+			b, err := proto.MarshalOptions{Deterministic: true}.Marshal(r)
+			if err != nil {
+				return "", fmt.Errorf("hashing %s: %w", typeURL, err)
+			}
+			rh = sha256.Sum256(b)
 		}
-		h.Write(b)
+		if seen != nil {
+			seen[r] = rh
+		}
+		h.Write(rh[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }

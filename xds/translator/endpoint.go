@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"net"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -16,6 +17,16 @@ type lbEndpointParts struct {
 	oneof      endpointv3.LbEndpoint_Endpoint
 	endpoint   endpointv3.Endpoint
 	weight     wrapperspb.UInt32Value
+}
+
+// LoadAssignment is an EDS cluster's endpoints as Envoy takes them,
+// validated: all that an endpoint change alone needs built again.
+func LoadAssignment(c *ir.Cluster) (*endpointv3.ClusterLoadAssignment, error) {
+	cla := loadAssignment(c)
+	if err := cla.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("endpoints: %w", err)
+	}
+	return cla, nil
 }
 
 func loadAssignment(c *ir.Cluster) *endpointv3.ClusterLoadAssignment {

@@ -131,9 +131,9 @@ func (r *Resources) addCluster(c *ir.Cluster) error {
 		return err
 	}
 	if c.Discovery == ir.DiscoveryEDS {
-		cla := loadAssignment(c)
-		if err := cla.ValidateAll(); err != nil {
-			return fmt.Errorf("endpoints: %w", err)
+		cla, err := LoadAssignment(c)
+		if err != nil {
+			return err
 		}
 		r.Endpoints = append(r.Endpoints, cla)
 	}

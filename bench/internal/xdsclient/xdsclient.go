@@ -1,5 +1,6 @@
-// Package xdsclient is the benchmarks' ADS client (state of the world): it
-// records when each endpoint of each cluster first arrived.
+// Package xdsclient is the benchmarks' ADS client, state of the world or
+// delta (incremental): it records when each endpoint of each cluster
+// first arrived.
 package xdsclient
 
 import (
@@ -18,6 +19,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // Client is an ADS client (state of the world) that records, for each
@@ -25,6 +27,9 @@ import (
 // not to when the benchmark next looks.
 type Client struct {
 	stream discoveryv3.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	// delta, when set, is the stream instead: each response carries the
+	// resources that changed, as Envoy's delta ADS asks.
+	delta  discoveryv3.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
 	node   *corev3.Node
 	sendMu sync.Mutex // a gRPC stream's Send is not safe for concurrent use
 
@@ -55,6 +60,78 @@ func Dial(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
 	}
 	go x.receive()
 	return x, nil
+}
+
+// DialDelta opens a delta ADS stream to addr as a node of proxy,
+// subscribed to every cluster and its endpoints.
+func DialDelta(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("delta ADS stream: %w", err)
+	}
+	x := &Client{delta: stream, node: &corev3.Node{Id: nodeID, Cluster: proxy},
+		Endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+	for _, typeURL := range []string{resourcev3.ClusterType, resourcev3.EndpointType} {
+		if err := x.sendDelta(typeURL, ""); err != nil {
+			return nil, err
+		}
+	}
+	go x.receiveDelta()
+	return x, nil
+}
+
+// sendDelta subscribes to every resource of typeURL (nonce empty), or
+// acknowledges a response.
+func (x *Client) sendDelta(typeURL, nonce string) error {
+	x.sendMu.Lock()
+	defer x.sendMu.Unlock()
+	req := &discoveryv3.DeltaDiscoveryRequest{Node: x.node, TypeUrl: typeURL, ResponseNonce: nonce}
+	if nonce == "" {
+		req.ResourceNamesSubscribe = []string{"*"}
+	}
+	return x.delta.Send(req)
+}
+
+func (x *Client) receiveDelta() {
+	clusters := map[string]bool{}
+	for {
+		resp, err := x.delta.Recv()
+		if err != nil {
+			return
+		}
+		at := time.Now()
+		x.mu.Lock()
+		switch resp.TypeUrl {
+		case resourcev3.ClusterType:
+			for _, r := range resp.Resources {
+				clusters[r.Name] = true
+			}
+			for _, name := range resp.RemovedResources {
+				delete(clusters, name)
+			}
+			x.Clusters = len(clusters)
+		case resourcev3.EndpointType:
+			for _, r := range resp.Resources {
+				x.recordEndpoint(r.Resource, at)
+			}
+		}
+		x.mu.Unlock()
+		if err := x.sendDelta(resp.TypeUrl, resp.Nonce); err != nil {
+			return
+		}
+		x.notify()
+	}
+}
+
+func (x *Client) notify() {
+	select {
+	case x.updated <- struct{}{}:
+	default:
+	}
 }
 
 func (x *Client) send(typeURL, version, nonce string, names []string) error {
@@ -91,31 +168,34 @@ func (x *Client) receive() {
 		if err := x.send(resp.TypeUrl, resp.VersionInfo, resp.Nonce, nil); err != nil {
 			return
 		}
-		select {
-		case x.updated <- struct{}{}:
-		default:
-		}
+		x.notify()
 	}
 }
 
 func (x *Client) recordEndpoints(resp *discoveryv3.DiscoveryResponse, at time.Time) {
 	for _, r := range resp.Resources {
-		var cla endpointv3.ClusterLoadAssignment
-		if err := r.UnmarshalTo(&cla); err != nil {
-			continue
-		}
-		seen := x.Endpoints[cla.ClusterName]
-		if seen == nil {
-			seen = map[string]time.Time{}
-			x.Endpoints[cla.ClusterName] = seen
-		}
-		for _, le := range cla.Endpoints {
-			for _, lb := range le.LbEndpoints {
-				sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
-				key := net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
-				if _, ok := seen[key]; !ok {
-					seen[key] = at
-				}
+		x.recordEndpoint(r, at)
+	}
+}
+
+// recordEndpoint notes when each endpoint of a ClusterLoadAssignment was
+// first seen.
+func (x *Client) recordEndpoint(r *anypb.Any, at time.Time) {
+	var cla endpointv3.ClusterLoadAssignment
+	if err := r.UnmarshalTo(&cla); err != nil {
+		return
+	}
+	seen := x.Endpoints[cla.ClusterName]
+	if seen == nil {
+		seen = map[string]time.Time{}
+		x.Endpoints[cla.ClusterName] = seen
+	}
+	for _, le := range cla.Endpoints {
+		for _, lb := range le.LbEndpoints {
+			sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+			key := net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue())))
+			if _, ok := seen[key]; !ok {
+				seen[key] = at
 			}
 		}
 	}
