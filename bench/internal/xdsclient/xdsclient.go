@@ -45,16 +45,16 @@ type Client struct {
 // Dial opens an ADS stream to addr as a node of proxy, subscribed to
 // clusters.
 func Dial(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ads, err := adsClient(addr)
 	if err != nil {
 		return nil, err
 	}
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	stream, err := ads.StreamAggregatedResources(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("ADS stream: %w", err)
 	}
-	x := &Client{stream: stream, node: &corev3.Node{Id: nodeID, Cluster: proxy},
-		Endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+	x := newClient(nodeID, proxy)
+	x.stream = stream
 	if err := x.send(resourcev3.ClusterType, "", "", nil); err != nil {
 		return nil, err
 	}
@@ -62,19 +62,31 @@ func Dial(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
 	return x, nil
 }
 
-// DialDelta opens a delta ADS stream to addr as a node of proxy,
-// subscribed to every cluster and its endpoints.
-func DialDelta(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
+func adsClient(addr string) (discoveryv3.AggregatedDiscoveryServiceClient, error) {
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
 	}
-	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	return discoveryv3.NewAggregatedDiscoveryServiceClient(conn), nil
+}
+
+func newClient(nodeID, proxy string) *Client {
+	return &Client{node: &corev3.Node{Id: nodeID, Cluster: proxy}, Endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+}
+
+// DialDelta opens a delta ADS stream to addr as a node of proxy,
+// subscribed to every cluster and its endpoints.
+func DialDelta(ctx context.Context, addr, nodeID, proxy string) (*Client, error) {
+	ads, err := adsClient(addr)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := ads.DeltaAggregatedResources(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("delta ADS stream: %w", err)
 	}
-	x := &Client{delta: stream, node: &corev3.Node{Id: nodeID, Cluster: proxy},
-		Endpoints: map[string]map[string]time.Time{}, updated: make(chan struct{}, 1)}
+	x := newClient(nodeID, proxy)
+	x.delta = stream
 	for _, typeURL := range []string{resourcev3.ClusterType, resourcev3.EndpointType} {
 		if err := x.sendDelta(typeURL, ""); err != nil {
 			return nil, err
