@@ -17,8 +17,8 @@ type discoveryLead struct {
 	leading bool
 }
 
-// runs reports whether this replica's pollers run now; held under mu by
-// the caller that acts on it.
+// runsLocked reports whether this replica's pollers run now; the caller
+// holds mu while it acts on the answer.
 func (d *discoveryLead) runsLocked() bool { return !d.elected || d.leading }
 
 // ElectDiscovery makes function discovery wait for Lead. Call it before
