@@ -17,7 +17,8 @@ import (
 // leader with a Consul session lock. The leader discovers functions,
 // shares them and writes each resource's status under gluon-status/; the
 // follower discovers nothing itself and serves the same snapshot version.
-// Stopping the leader moves discovery and status writing to the other.
+// Stopping the leader moves discovery and status writing to the other;
+// killing one moves them once its session expires.
 func TestConsulReplicas(t *testing.T) {
 	consulAddr, c := startConsul(t)
 	kv := c.KV()
@@ -111,6 +112,17 @@ spec:
 		if code != 0 || !regexp.MustCompile(`broken\s.*Rejected`).MatchString(out) || !regexp.MustCompile(`pets\s.*Accepted`).MatchString(out) {
 			t.Errorf("get virtualservices from Consul: exit %d\n%s", code, out)
 		}
+	})
+	t.Run("a leader that dies unannounced is replaced within its session's TTL", func(t *testing.T) {
+		replica("c", "none")
+		b.stop(syscall.SIGKILL) // no release: the session must expire
+		took := waitFor(t, 40*time.Second, "replica c leads", func() bool { return value("gluon-status/leader") == "c" })
+		t.Logf("replica c took the lock %v after b was killed (session TTL 10s, lock delay 1s)", took)
+		put("gluon/gluon.dev/v1/VirtualService/default/broken", "apiVersion: gluon.dev/v1\nkind: VirtualService\nmetadata: {name: broken}\nspec:\n  virtualHost:\n    routes:\n    - matchers: [{prefix: /y}]\n      routeAction: {single: {upstream: {name: elsewhere}}}\n")
+		waitFor(t, 10*time.Second, "c writes status", func() bool {
+			broken := value("gluon-status/gluon.dev/v1/VirtualService/default/broken")
+			return strings.Contains(broken, "elsewhere") && strings.Contains(broken, "reportedBy: gluon c")
+		})
 	})
 }
 
