@@ -60,13 +60,17 @@ type extensions struct {
 	goPlugins   []goPlugin
 	// logFiles are the access log files open, shared by every listener.
 	logFiles *logFiles
+	// mcpSessions are told of tool list changes once a config serves.
+	mcpSessions *mcp.Sessions
 }
 
 func knownExtensions(log *slog.Logger) *extensions {
-	plugins := knownGoPlugins(mcp.NewSessions())
+	sessions := mcp.NewSessions()
+	plugins := knownGoPlugins(sessions)
 	return &extensions{
-		logFiles:  &logFiles{},
-		goPlugins: plugins,
+		mcpSessions: sessions,
+		logFiles:    &logFiles{},
+		goPlugins:   plugins,
 		httpFilters: []httpFilterDef{
 			{name: wellknown.Router, typeURL: routerType, terminal: true, compile: compileRouterFilter},
 			faultFilterDef(),

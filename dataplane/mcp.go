@@ -31,12 +31,14 @@ func newMCPFilter(sessions *mcp.Sessions) func([]byte) (httpFilter, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, c := range routes {
-				if c != nil {
-					sessions.Observe(c)
-				}
-			}
 			return func(next handler, _ map[string]*upstreamCluster) handler {
+				// Built for the config about to serve: its tool lists are
+				// staged, and published once it serves (state.build).
+				for _, c := range routes {
+					if c != nil {
+						sessions.Stage(c)
+					}
+				}
 				return func(w http.ResponseWriter, r *http.Request, m *routeMatch) {
 					if m.route == nil || routes[m.route.idx] == nil {
 						next(w, r, m)

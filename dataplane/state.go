@@ -417,6 +417,7 @@ func (s *state) build() bool {
 		served[lc.addr] = s.serve(lc, clusters)
 	}
 	s.lm.activate(served)
+	s.ext.mcpSessions.Publish()
 	s.tracers.serve(clusters, s.tracersUsed())
 	s.active = clusters
 	s.retireUnused()

@@ -119,6 +119,30 @@ func TestListChangedReachesSessions(t *testing.T) {
 	}
 }
 
+// TestListChangedWaitsForTheConfigToServe: a tool list staged (the
+// config about to serve) is told of only at Publish, once it serves, so a
+// client listing its tools on being told finds the new list.
+func TestListChangedWaitsForTheConfigToServe(t *testing.T) {
+	s := NewSessions()
+	c := testConfig(t, 2)
+	s.Stage(c)
+	s.Publish()
+	sid := session(t, c, s)
+	sess, _ := s.Get(c.Endpoint, sid)
+	s.Stage(testConfig(t, 3))
+	if len(sess.Notify) != 0 {
+		t.Fatal("told of a tool list before it serves")
+	}
+	s.Publish()
+	if len(sess.Notify) != 1 {
+		t.Fatalf("%d notifications after Publish, want 1", len(sess.Notify))
+	}
+	s.Publish()
+	if len(sess.Notify) != 1 {
+		t.Fatal("told twice of one tool list")
+	}
+}
+
 func TestSessionLimit(t *testing.T) {
 	c, s := testConfig(t, 1), NewSessions()
 	for range c.MaxSessions {

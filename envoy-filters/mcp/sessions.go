@@ -20,7 +20,10 @@ type Sessions struct {
 }
 
 type endpoint struct {
-	version  string // the tool list's, as last compiled
+	version string // the tool list's that sessions were last told of
+	// staged is the version of the config about to serve (Stage), told
+	// of at the next Publish.
+	staged   string
 	sessions map[string]*Session
 }
 
@@ -56,21 +59,42 @@ func (s *Sessions) endpoint(name string) *endpoint {
 	return e
 }
 
-// Observe records the tool list version a config of an endpoint serves;
-// when it differs from the last, every session of the endpoint is sent
-// notifications/tools/list_changed.
+// Observe records the tool list version a config of an endpoint serves
+// now: Stage and Publish at once, for a host that applies configs as it
+// parses them.
 func (s *Sessions) Observe(c *Config) {
+	s.Stage(c)
+	s.Publish()
+}
+
+// Stage records the tool list version of a config about to serve; its
+// sessions are told at the next Publish, once it does: a client that
+// lists its tools on being told must find the new list.
+func (s *Sessions) Stage(c *Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.endpoint(c.Endpoint)
-	if e.version == c.Version {
-		return
+	s.endpoint(c.Endpoint).staged = c.Version
+}
+
+// Publish sends notifications/tools/list_changed to every session of each
+// endpoint whose staged tool list differs from the one last published
+// (not for an endpoint's first).
+func (s *Sessions) Publish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.endpoints {
+		if e.staged == "" || e.staged == e.version {
+			continue
+		}
+		changed := e.version != ""
+		e.version = e.staged
+		if changed {
+			e.notify()
+		}
 	}
-	changed := e.version != ""
-	e.version = c.Version
-	if !changed {
-		return
-	}
+}
+
+func (e *endpoint) notify() {
 	msg := notification("notifications/tools/list_changed")
 	for _, sess := range e.sessions {
 		select {
