@@ -35,6 +35,14 @@ func startConsulToken(t *testing.T, token string, extra ...string) (string, *con
 		leader, err := c.Status().Leader()
 		return err == nil && leader != ""
 	})
+	if token != "" {
+		// With ACLs on, the management token works only once the leader
+		// has bootstrapped the ACL system, a moment after it is elected.
+		waitFor(t, 30*time.Second, "consul's ACL system bootstrapped", func() bool {
+			_, _, err := c.ACL().TokenReadSelf(nil)
+			return err == nil
+		})
+	}
 	return addr, c
 }
 
