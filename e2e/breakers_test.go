@@ -16,15 +16,7 @@ func TestCircuitBreakers(t *testing.T) {
 		}
 		w.Write([]byte("slow " + r.URL.Path))
 	}
-	base := serveOneUpstream(t, slow, "  circuitBreakers: {maxRequests: 2}", `apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: a}}}
-`)
+	base := serveOneUpstream(t, slow, "  circuitBreakers: {maxRequests: 2}", routeAllTo("a"))
 
 	type result struct {
 		code       int

@@ -33,15 +33,7 @@ agent_prefix "" { policy = "read" }`}, nil)
 	secret := func(value string) string {
 		return "apiVersion: gluon.dev/v1\nkind: Secret\nmetadata: {name: consul-acl}\nspec: {header: {headers: {X-Consul-Token: " + value + "}}}\n"
 	}
-	gw, cp := startGateway(t, `apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: consul-web}}}
-`, "--consul-addr", consulAddr, "--consul-token-secret", "default/consul-acl")
+	gw, cp := startGateway(t, routeAllTo("consul-web"), "--consul-addr", consulAddr, "--consul-token-secret", "default/consul-acl")
 	writeFile(t, cp.configDir, "secret.yaml", secret("00000000-0000-0000-0000-00000000dead"))
 	time.Sleep(time.Second)
 	if code, _ := get(t, "http://"+gw+"/x", nil); code == 200 {

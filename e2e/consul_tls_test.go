@@ -33,15 +33,7 @@ tls { defaults {
 	web := startBackend(t, "web", nil)
 	registerInstance(t, c, "web", "web-1", web.addr)
 
-	gw, _ := startGateway(t, `apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: consul-web}}}
-`, "--consul-addr", "https://"+https, "--consul-ca-file", filepath.Join(dir, "ca.pem"))
+	gw, _ := startGateway(t, routeAllTo("consul-web"), "--consul-addr", "https://"+https, "--consul-ca-file", filepath.Join(dir, "ca.pem"))
 	waitFor(t, 15*time.Second, "the service discovered over HTTPS served", func() bool {
 		code, body := get(t, "http://"+gw+"/x", nil)
 		return code == 200 && strings.HasPrefix(body, "web ")

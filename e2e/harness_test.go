@@ -192,6 +192,20 @@ spec: {bindAddress: 127.0.0.1, bindPort: `+portOf(gw)+`}
 	return gw, startServeAt(t, cp, "embedded")
 }
 
+// routeAllTo is the VirtualService "default" that routes every path to
+// one upstream.
+func routeAllTo(upstream string) string {
+	return `apiVersion: gluon.dev/v1
+kind: VirtualService
+metadata: {name: default}
+spec:
+  virtualHost:
+    routes:
+    - matchers: [{prefix: /}]
+      routeAction: {single: {upstream: {name: ` + upstream + `}}}
+`
+}
+
 // backend is a loopback HTTP server that says who it is and what it got.
 type backend struct {
 	name string

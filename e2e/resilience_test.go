@@ -100,15 +100,7 @@ spec:
   static: {hosts: `+p.hosts()+`}
   `+option+`
 ---
-apiVersion: gluon.dev/v1
-kind: VirtualService
-metadata: {name: default}
-spec:
-  virtualHost:
-    routes:
-    - matchers: [{prefix: /}]
-      routeAction: {single: {upstream: {name: pool}}}
-`, "/warm")
+`+routeAllTo("pool"), "/warm")
 }
 
 func poolGateway(addr string) string {
