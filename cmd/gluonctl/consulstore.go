@@ -30,18 +30,28 @@ func newConsulStore(addr, prefix string) (*consulStore, error) {
 }
 
 func (s *consulStore) resources() (api.Resources, error) {
-	pairs, _, err := s.kv.List(s.prefix, nil)
-	if err != nil {
-		return api.Resources{}, fmt.Errorf("reading consul kv %s: %w", s.prefix, err)
-	}
+	objects, err := s.objects()
 	var res api.Resources
-	for _, p := range pairs {
-		if d := api.Decode(p.Value); d.Object != nil {
-			res.Add(d.Object)
-		}
+	for _, o := range objects {
+		res.Add(o)
 	}
 	res.Sort()
-	return res, nil
+	return res, err
+}
+
+// objects are the resources of the entries under the prefix that decode.
+func (s *consulStore) objects() ([]api.Object, error) {
+	pairs, _, err := s.kv.List(s.prefix, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading consul kv %s: %w", s.prefix, err)
+	}
+	var out []api.Object
+	for _, p := range pairs {
+		if d := api.Decode(p.Value); d.Object != nil {
+			out = append(out, d.Object)
+		}
+	}
+	return out, nil
 }
 
 func (s *consulStore) get(k api.Key) (api.Object, bool, error) {
@@ -79,38 +89,29 @@ func (s *consulStore) delete(k api.Key) (string, error) {
 	return "consul kv " + key, nil
 }
 
-// consulStatus is what the leader of the replicas on prefix wrote under
-// its status prefix: each resource's verdict, and the functions it
-// discovered. A resource in KV with no verdict yet is reported as not
-// seen.
-func consulStatus(addr, prefix string) (*statusDoc, error) {
-	c, err := consulapi.NewClient(consulsource.Config(addr))
-	if err != nil {
-		return nil, fmt.Errorf("consul client: %w", err)
-	}
-	statusPrefix := consulsource.StatusPrefix(prefix)
-	verdicts, err := consulsource.ReadStatus(c.KV(), statusPrefix)
+// status is what the leader of the replicas on the prefix wrote under its
+// status prefix: each resource's verdict, and the functions it discovered.
+// A resource in KV with no verdict yet is reported as not seen.
+func (s *consulStore) status() (*statusDoc, error) {
+	statusPrefix := consulsource.StatusPrefix(s.prefix)
+	verdicts, err := consulsource.ReadStatus(s.kv, statusPrefix)
 	if err != nil {
 		return nil, err
 	}
-	pairs, _, err := c.KV().List(strings.TrimSuffix(prefix, "/")+"/", nil)
+	objects, err := s.objects()
 	if err != nil {
-		return nil, fmt.Errorf("reading consul kv %s: %w", prefix, err)
+		return nil, err
 	}
 	reports := api.Reports{}
 	for k, st := range verdicts {
 		reports[k] = &api.Report{Key: k, State: st.State, Problems: st.Problems}
 	}
-	for _, p := range pairs {
-		d := api.Decode(p.Value)
-		if d.Object == nil {
-			continue
-		}
-		if k := api.KeyOf(d.Object); reports[k] == nil {
+	for _, o := range objects {
+		if k := api.KeyOf(o); reports[k] == nil {
 			reports.Warn(k, api.Problem{Code: api.NotSeen, Message: "no status yet: no Gluon leader has written one under " + statusPrefix})
 		}
 	}
-	published, _, err := c.KV().List(consulcatalog.Prefix(statusPrefix), nil)
+	published, _, err := s.kv.List(consulcatalog.Prefix(statusPrefix), nil)
 	if err != nil {
 		return nil, fmt.Errorf("reading the published function catalog: %w", err)
 	}

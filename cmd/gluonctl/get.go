@@ -80,6 +80,14 @@ func (o *options) statusOrCluster() (*statusDoc, error) {
 	return stored, nil
 }
 
+func consulStatus(addr, prefix string) (*statusDoc, error) {
+	s, err := newConsulStore(addr, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return s.status()
+}
+
 func kubeStatus(kubeconfig string) (*statusDoc, error) {
 	s, err := newKubeStore(kubeconfig)
 	if err != nil {
