@@ -87,23 +87,15 @@ func demoTool(flag, env, script, name string) (string, error) {
 	return "", fmt.Errorf("demo: no %s binary: give --%s-bin, set %s, or run from the repository root, where ./scripts/%s builds one", name, name, env, script)
 }
 
-func freePort() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("demo: a free port: %w", err)
-	}
-	defer lis.Close()
-	return strconv.Itoa(lis.Addr().(*net.TCPAddr).Port), nil
-}
-
+// freePorts are n free loopback ports, as demoListenAddr finds them.
 func freePorts(n int) ([]string, error) {
 	out := make([]string, n)
 	for i := range out {
-		p, err := freePort()
+		addr, err := demoListenAddr(0)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = p
+		_, out[i], _ = net.SplitHostPort(addr)
 	}
 	return out, nil
 }
@@ -146,10 +138,11 @@ func (h *demoHashiCorp) startConsul(ctx context.Context, dir string) error {
 }
 
 func (h *demoHashiCorp) startVault(ctx context.Context, dir string) error {
-	port, err := freePort()
+	ports, err := freePorts(1)
 	if err != nil {
 		return err
 	}
+	port := ports[0]
 	token := make([]byte, 16)
 	_, _ = rand.Read(token) // crypto/rand never fails on Linux
 	h.vaultToken = "demo-" + hex.EncodeToString(token)
