@@ -76,13 +76,19 @@ func WatchPrefix(ctx context.Context, kv *consulapi.KV, prefix string, onList fu
 			continue // the wait ran out with nothing new
 		}
 		wait = 100 * time.Millisecond
-		if meta.LastIndex < index {
-			index = 0 // Consul's index went backwards: start over
-		} else {
-			index = meta.LastIndex
-		}
+		index = NextIndex(index, meta.LastIndex)
 		onList(pairs)
 	}
+}
+
+// NextIndex is the index of the next blocking query after one that
+// returned last: Consul's, reset when it goes backwards (as Consul's
+// documentation asks).
+func NextIndex(prev, last uint64) uint64 {
+	if last < prev || last == 0 {
+		return 0
+	}
+	return last
 }
 
 // documents are the entries as documents, in key order (Consul lists them

@@ -16,6 +16,7 @@ import (
 	consulapi "github.com/hashicorp/consul/api"
 
 	"github.com/gluon-gateway/gluon/api"
+	"github.com/gluon-gateway/gluon/api/consulsource"
 )
 
 // Watcher follows the services of some datacenters.
@@ -140,7 +141,7 @@ func (d *datacenter) watchCatalog(ctx context.Context) {
 			continue
 		}
 		retry.reset()
-		index = nextIndex(index, meta.LastIndex)
+		index = consulsource.NextIndex(index, meta.LastIndex)
 		var added, removed []string
 		d.mu.Lock()
 		for name := range services {
@@ -179,7 +180,7 @@ func (d *datacenter) watchChecks(ctx context.Context) {
 		if meta.LastIndex == index {
 			continue // the wait ran out with nothing new
 		}
-		index = nextIndex(index, meta.LastIndex)
+		index = consulsource.NextIndex(index, meta.LastIndex)
 		d.refresh(ctx, d.changedServices(checks))
 	}
 }
@@ -329,15 +330,6 @@ func (w *Watcher) set(k serviceKey, s *api.ConsulService) {
 	}
 	w.mu.Unlock()
 	w.notify()
-}
-
-// nextIndex is the index of the next blocking query: Consul's, reset when
-// it goes backwards (as Consul's documentation asks).
-func nextIndex(prev, last uint64) uint64 {
-	if last < prev || last == 0 {
-		return 0
-	}
-	return last
 }
 
 func (w *Watcher) failed(ctx context.Context, b *backoff, what, dc string, err error) {
