@@ -4,6 +4,7 @@
 package vaultsource
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -132,7 +133,7 @@ func (s *Source) read(ctx context.Context, path string) Resolved {
 		return Resolved{Err: fmt.Sprintf("vault %s: %v", path, err)}
 	}
 	var spec api.SecretSpec
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&spec); err != nil {
 		return Resolved{Err: fmt.Sprintf("vault %s: its data is not a secret spec (aws, azure, tls, header, apiKey, htpasswd): %s", path, fieldOnly(err))}
@@ -146,9 +147,7 @@ func (s *Source) read(ctx context.Context, path string) Resolved {
 
 // fieldOnly keeps a JSON error's kind and field, not the value it quotes.
 func fieldOnly(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if e, ok := err.(*json.UnmarshalTypeError); ok {
-		typeErr = e
+	if typeErr := (*json.UnmarshalTypeError)(nil); errors.As(err, &typeErr) {
 		return "field " + typeErr.Field + " is not a " + typeErr.Type.String()
 	}
 	if strings.HasPrefix(err.Error(), "json: unknown field") {
