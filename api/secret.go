@@ -106,6 +106,16 @@ func (s *Secret) Validate() error {
 	return f.err()
 }
 
+// FindSecret is the Secret ref names among secrets, nil if none.
+func FindSecret(secrets []*Secret, ref ResourceRef) *Secret {
+	for _, s := range secrets {
+		if s.Name == ref.Name && s.Namespace == ref.Namespace {
+			return s
+		}
+	}
+	return nil
+}
+
 // Values returns every secret value the spec holds (not certificates or
 // CAs, which are public): what a served-config view must never show.
 func (s *SecretSpec) Values() []string {

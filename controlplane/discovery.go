@@ -174,7 +174,7 @@ func lambdaTarget(u *api.Upstream, a *api.AWSUpstream, secrets []*api.Secret) fd
 	switch {
 	case a.SecretRef != nil:
 		ref := a.SecretRef.Ref(u.Namespace)
-		s := findSecret(secrets, ref)
+		s := api.FindSecret(secrets, ref)
 		if s == nil || s.Spec.AWS == nil {
 			cfgErr = fmt.Errorf("secret %s not found or not an aws secret", ref)
 			break
@@ -198,7 +198,7 @@ func azureTarget(u *api.Upstream, a *api.AzureUpstream, secrets []*api.Secret) f
 		AuthorityHost: a.AuthorityHost, ARMEndpoint: a.ARMEndpoint}
 	var cfgErr error
 	if a.HasCredential() {
-		cred, err := gateway.AzureCredential(u, func(ref api.ResourceRef) *api.Secret { return findSecret(secrets, ref) })
+		cred, err := gateway.AzureCredential(u, func(ref api.ResourceRef) *api.Secret { return api.FindSecret(secrets, ref) })
 		cfgErr = err
 		cfg.CredentialKind, cfg.TenantID, cfg.ClientID, cfg.ClientSecret, cfg.TokenFilePath =
 			cred.Kind, cred.TenantID, cred.ClientID, cred.ClientSecret, cred.TokenFilePath
@@ -211,26 +211,14 @@ func azureTarget(u *api.Upstream, a *api.AzureUpstream, secrets []*api.Secret) f
 	return fds.Target{Key: key, Discoverer: fdsazure.NewFinder(cfg, cfgErr)}
 }
 
-func findSecret(secrets []*api.Secret, ref api.ResourceRef) *api.Secret {
-	for _, s := range secrets {
-		if s.Name == ref.Name && s.Namespace == ref.Namespace {
-			return s
-		}
-	}
-	return nil
-}
-
 // upstreamRootCA is the CA of the tls Secret an upstream's sslConfig
 // names, if any: what verifies the upstream.
 func upstreamRootCA(u *api.Upstream, ssl *api.UpstreamSSLConfig, secrets []*api.Secret) []byte {
 	if ssl.SecretRef == nil {
 		return nil
 	}
-	ref := ssl.SecretRef.Ref(u.Namespace)
-	for _, s := range secrets {
-		if s.Namespace == ref.Namespace && s.Name == ref.Name && s.Spec.TLS != nil {
-			return []byte(s.Spec.TLS.RootCA)
-		}
+	if s := api.FindSecret(secrets, ssl.SecretRef.Ref(u.Namespace)); s != nil && s.Spec.TLS != nil {
+		return []byte(s.Spec.TLS.RootCA)
 	}
 	return nil
 }

@@ -120,10 +120,8 @@ const consulTokenHeader = "X-Consul-Token"
 
 func (t *consulToken) follow(secrets []*api.Secret) {
 	token := ""
-	for _, s := range secrets {
-		if s.Namespace == t.ref.Namespace && s.Name == t.ref.Name && s.Spec.Header != nil {
-			token = s.Spec.Header.Headers[consulTokenHeader]
-		}
+	if s := api.FindSecret(secrets, t.ref); s != nil && s.Spec.Header != nil {
+		token = s.Spec.Header.Headers[consulTokenHeader]
 	}
 	if token == t.current || token == "" && t.missing {
 		return
