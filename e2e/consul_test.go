@@ -8,6 +8,8 @@ import (
 	"time"
 
 	consulapi "github.com/hashicorp/consul/api"
+
+	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
 )
 
 // startConsul runs a real Consul agent in -dev mode on loopback ports of
@@ -21,9 +23,7 @@ func startConsulToken(t *testing.T, token string, extra ...string) (string, *con
 	bin := cachedTool(t, "GLUON_CONSUL", "consul-testenv")
 	addr := freeAddr(t)
 	port := func() string { return portOf(freeAddr(t)) }
-	args := []string{"agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-log-level", "warn",
-		"-http-port", portOf(addr), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-serf-lan-port", port(), "-serf-wan-port", port(), "-server-port", port()}
+	args := append(udsconsul.DevAgentArgs(portOf(addr), port(), port(), port()), "-log-level", "warn")
 	startTool(t, bin, append(args, extra...)...)
 	cfg := consulapi.DefaultConfig()
 	cfg.Address, cfg.Token = addr, token

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/api"
 	"github.com/gluon-gateway/gluon/api/consulsource"
+	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
 )
 
 // demoHashiCorp is the demo's Consul agent and Vault server, both in -dev
@@ -122,9 +123,7 @@ func (h *demoHashiCorp) startConsul(ctx context.Context, dir string) error {
 		return err
 	}
 	h.consulAddr = "127.0.0.1:" + ports[0]
-	err = h.start(ctx, filepath.Join(dir, "consul.log"), h.consulBin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
-		"-http-port", ports[0], "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-serf-lan-port", ports[1], "-serf-wan-port", ports[2], "-server-port", ports[3])
+	err = h.start(ctx, filepath.Join(dir, "consul.log"), h.consulBin, udsconsul.DevAgentArgs(ports[0], ports[1], ports[2], ports[3])...)
 	if err != nil {
 		return err
 	}

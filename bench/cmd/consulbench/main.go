@@ -22,6 +22,7 @@ import (
 
 	"github.com/gluon-gateway/gluon/bench/internal/benchkit"
 	"github.com/gluon-gateway/gluon/bench/internal/xdsclient"
+	udsconsul "github.com/gluon-gateway/gluon/uds/consul"
 )
 
 func main() {
@@ -195,9 +196,8 @@ func register(c *consulapi.Client, node int, service, id string, port int, statu
 // serf LAN, serf WAN, server RPC) and waits for its leader.
 func startConsul(ctx context.Context, bin string, addrs []string) (func(), *consulapi.Client, error) {
 	port := func(a string) string { _, p, _ := net.SplitHostPort(a); return p }
-	stop, err := start(filepath.Join(os.TempDir(), "consulbench-consul.log"), bin, "agent", "-dev", "-bind", "127.0.0.1", "-client", "127.0.0.1",
-		"-log-level", "warn", "-http-port", port(addrs[0]), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-serf-lan-port", port(addrs[1]), "-serf-wan-port", port(addrs[2]), "-server-port", port(addrs[3]))
+	args := append(udsconsul.DevAgentArgs(port(addrs[0]), port(addrs[1]), port(addrs[2]), port(addrs[3])), "-log-level", "warn")
+	stop, err := start(filepath.Join(os.TempDir(), "consulbench-consul.log"), bin, args...)
 	if err != nil {
 		return nil, nil, err
 	}
