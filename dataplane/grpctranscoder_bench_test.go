@@ -11,31 +11,20 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	fdsgrpc "github.com/gluon-gateway/gluon/fds/grpc"
 )
 
 // interopTranscoder is the transcoder of grpc-go's interop TestService
 // with UnaryCall bound to POST /v1/unary (body "*").
 func interopTranscoder(tb testing.TB) *transcoderRoute {
 	tb.Helper()
-	set := &descriptorpb.FileDescriptorSet{}
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		for i := 0; i < fd.Imports().Len(); i++ {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	set, err := fdsgrpc.IncludeImports(testpb.File_grpc_testing_test_proto, annotations.File_google_api_annotations_proto)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	add(testpb.File_grpc_testing_test_proto)
-	add(annotations.File_google_api_annotations_proto)
 	for _, f := range set.File {
 		for _, svc := range f.Service {
 			for _, m := range svc.Method {

@@ -32,9 +32,9 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	fdsgrpc "github.com/gluon-gateway/gluon/fds/grpc"
 )
 
 // startGRPCServer serves grpc-go's interop TestService and the health
@@ -445,22 +445,11 @@ spec:
 // interop server's services.
 func interopDescriptorSet(t *testing.T) []byte {
 	t.Helper()
-	set := &descriptorpb.FileDescriptorSet{}
-	seen := map[string]bool{}
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if seen[fd.Path()] {
-			return
-		}
-		seen[fd.Path()] = true
-		for i := 0; i < fd.Imports().Len(); i++ {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	set, err := fdsgrpc.IncludeImports(testgrpc.File_grpc_testing_test_proto, healthpb.File_grpc_health_v1_health_proto,
+		annotations.File_google_api_annotations_proto)
+	if err != nil {
+		t.Fatal(err)
 	}
-	add(testgrpc.File_grpc_testing_test_proto)
-	add(healthpb.File_grpc_health_v1_health_proto)
-	add(annotations.File_google_api_annotations_proto)
 	// The set annotates UnaryCall with an HTTP rule, as a service's proto
 	// file may: routes that name no function follow it.
 	for _, f := range set.File {

@@ -91,6 +91,17 @@ func ParseSet(raw []byte, l Limits) (*descriptorpb.FileDescriptorSet, error) {
 	return complete(files)
 }
 
+// IncludeImports is the descriptor set of files and every file they
+// import, as protoc --include_imports writes it: imports are taken from
+// the files linked into the binary.
+func IncludeImports(files ...protoreflect.FileDescriptor) (*descriptorpb.FileDescriptorSet, error) {
+	protos := map[string]*descriptorpb.FileDescriptorProto{}
+	for _, fd := range files {
+		protos[fd.Path()] = protodesc.ToFileDescriptorProto(fd)
+	}
+	return complete(protos)
+}
+
 // complete adds the well-known files imported and missing, sorts, and
 // checks that the set resolves.
 func complete(files map[string]*descriptorpb.FileDescriptorProto) (*descriptorpb.FileDescriptorSet, error) {

@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc/reflection"
 	v1alphagrpc "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/gluon-gateway/gluon/fds"
@@ -47,11 +46,7 @@ func serve(t *testing.T, register func(*grpc.Server)) string {
 // TestService and health service, imports included.
 func interopSet(t *testing.T) []byte {
 	t.Helper()
-	files := map[string]*descriptorpb.FileDescriptorProto{}
-	add := func(p *descriptorpb.FileDescriptorProto) { files[p.GetName()] = p }
-	add(protodesc.ToFileDescriptorProto(testgrpc.File_grpc_testing_test_proto))
-	add(protodesc.ToFileDescriptorProto(healthpb.File_grpc_health_v1_health_proto))
-	set, err := complete(files)
+	set, err := IncludeImports(testgrpc.File_grpc_testing_test_proto, healthpb.File_grpc_health_v1_health_proto)
 	if err != nil {
 		t.Fatal(err)
 	}
