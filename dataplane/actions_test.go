@@ -302,14 +302,13 @@ func TestUpstreamHTTP2AndTLS(t *testing.T) {
 
 func TestUpstreamFailures(t *testing.T) {
 	e := newEnv(t)
-	deadPort := freePort(t)
 	rc := routeConfig("rc", vhost("all", []string{"*"},
 		prefixRoute("/dead", "dead"), prefixRoute("/empty", "empty"), prefixRoute("/missing", "missing")))
 	e.push(resources{
 		listeners: []types.Resource{httpListener(t, "http", e.port, "rc")},
 		routes:    []types.Resource{rc},
 		clusters:  []types.Resource{edsCluster("dead"), edsCluster("empty")},
-		endpoints: []types.Resource{cla("dead", "127.0.0.1:"+itoa(deadPort)), cla("empty")},
+		endpoints: []types.Resource{cla("dead", refusingAddr(t)), cla("empty")},
 	})
 	if s, _ := e.call("GET", "", "/dead", nil, 503); s.Body != msgConnectFailure {
 		t.Errorf("dead: %q", s.Body)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,6 +189,26 @@ func (e *env) waitVersions(v string, r resources) {
 	case <-time.After(5 * time.Second):
 		e.t.Fatal("data plane not ready")
 	}
+}
+
+// refusingAddr returns a loopback address that refuses connections: a socket
+// is bound to it but never listens. Unlike a port found free and closed, no
+// server started meanwhile (by this or another test binary) can take it.
+func refusingAddr(t testing.TB) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(sa.(*syscall.SockaddrInet4).Port)
 }
 
 func waitFor(t testing.TB, what string, cond func() bool) {

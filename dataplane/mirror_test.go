@@ -79,7 +79,13 @@ func (e *env) post(host, path string, body io.Reader) seen {
 
 func (e *env) waitMirrors(what string, cond func(MirrorStats) bool) {
 	e.t.Helper()
-	waitFor(e.t, what, func() bool { return cond(e.dp.Status().Mirrors) })
+	var last MirrorStats
+	defer func() {
+		if e.t.Failed() {
+			e.t.Logf("last mirror stats: %+v", last)
+		}
+	}()
+	waitFor(e.t, what, func() bool { last = e.dp.Status().Mirrors; return cond(last) })
 }
 
 func TestMirrorGetsTheRequestAsSentUpstream(t *testing.T) {
@@ -120,7 +126,7 @@ func TestMirrorNeverAffectsThePrimary(t *testing.T) {
 		mirrored("/dead", "primary", mirrorTo("dead", 100)),
 	)), map[string]*httptest.Server{"primary": primary, "slow": slow.srv, "failing": failing.srv})
 	r.clusters = append(r.clusters, edsCluster("dead"))
-	r.endpoints = append(r.endpoints, cla("dead", "127.0.0.1:"+itoa(freePort(t)))) // nothing listens
+	r.endpoints = append(r.endpoints, cla("dead", refusingAddr(t)))
 	e.push(r)
 
 	// The slow mirror holds its request while the primary answers.

@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -138,7 +137,7 @@ func TestRateLimitFailureModes(t *testing.T) {
 	b := backend(t, "b")
 	rls := startFakeRLS(t)
 	rls.set(nil, 2*time.Second) // far slower than the filter's 50ms timeout
-	down := closedAddr(t)
+	down := refusingAddr(t)
 	rc := routeConfig("rc", vhost("all", []string{"*"}, withRateLimits(prefixRoute("/", "b"), false, rateLimit(genericKey("k", "v")))))
 	for _, c := range []struct {
 		name string
@@ -220,15 +219,4 @@ func TestRateLimitNACKs(t *testing.T) {
 			e.call("GET", "", "/", nil, 200)
 		})
 	}
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
