@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/gluon-gateway/gluon/dataplane/internal/downstream"
 	"github.com/gluon-gateway/gluon/envoy-filters/lambda"
 	"github.com/gluon-gateway/gluon/envoy-filters/transformation"
 )
@@ -87,7 +88,7 @@ func (s *lambdaStream) MaxBody() int {
 }
 
 func (s *lambdaStream) onRequest(h *requestHeaders, body []byte) ([]byte, bool, *pluginLocalReply) {
-	s.SetClient(lambda.Client{Address: h.r.RemoteAddr, Protocol: envoyProtocol(h.r)})
+	s.SetClient(lambda.Client{Address: h.r.RemoteAddr, Protocol: envoyProtocol(h.r), ReceivedNames: downstream.ReceivedNames(h.r.Context())})
 	payload, lr := s.OnRequest(h, body)
 	return payload, lr == nil, fromLambda(lr)
 }

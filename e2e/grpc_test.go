@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -280,9 +281,17 @@ func rawGRPC(t *testing.T, url string, m proto.Message, headers map[string]strin
 	}
 	frame := make([]byte, 5, 5+len(b))
 	binary.BigEndian.PutUint32(frame[1:], uint32(len(b)))
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(append(frame, b...)))
-	req.Header.Set("content-type", "application/grpc")
-	req.Header.Set("te", "trailers")
+	all := map[string]string{"content-type": "application/grpc", "te": "trailers"}
+	maps.Copy(all, headers)
+	resp, _ := h2cRequest(t, http.MethodPost, url, all, append(frame, b...))
+	return resp
+}
+
+// h2cRequest sends a request over h2c (HTTP/2 without TLS, by prior
+// knowledge) and returns the response and its body, read whole.
+func h2cRequest(t *testing.T, method, url string, headers map[string]string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -293,9 +302,9 @@ func rawGRPC(t *testing.T, url string, m proto.Message, headers map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.ReadAll(resp.Body)
+	got, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp
+	return resp, got
 }
 
 // grpcStatusOf is the response's grpc-status, from its trailers or (a

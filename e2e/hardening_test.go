@@ -343,22 +343,31 @@ spec:
 // paths) and returns the status code and body.
 func rawGet(t *testing.T, addr, path string) (string, string) {
 	t.Helper()
+	code, body := rawExchange(t, addr, "GET "+path+" HTTP/1.1\r\nHost: any\r\nConnection: close\r\n\r\n")
+	return strconv.Itoa(code), body
+}
+
+// rawExchange sends a request exactly as written (Go's client would clean
+// its path and canonicalise its header names) and returns the answer's
+// status code and body.
+func rawExchange(t *testing.T, addr, request string) (int, string) {
+	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write([]byte("GET " + path + " HTTP/1.1\r\nHost: any\r\nConnection: close\r\n\r\n")); err != nil {
+	if _, err := c.Write([]byte(request)); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%q: %v", request, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return strconv.Itoa(resp.StatusCode), string(body)
+	return resp.StatusCode, string(body)
 }
 
 // TestEscapeSequencesFromDocumentsDoNotReachTheTerminal: a discovered

@@ -184,6 +184,32 @@ func TestLambda(t *testing.T) {
 			}
 		})
 	}
+	t.Run("payload 1.0 header names as received, over HTTP/1.1 and HTTP/2", func(t *testing.T) {
+		seen := func(code int, body string) map[string]string {
+			var ev struct{ Headers map[string]string }
+			if err := json.Unmarshal([]byte(body), &ev); err != nil || code != 200 {
+				t.Fatalf("%d %s", code, body)
+			}
+			return ev.Headers
+		}
+		h1 := seen(rawExchange(t, gw, "PUT /apigw/v1/names HTTP/1.1\r\nhost: gw.test\r\nMixed-CASE: m\r\nx-trace: t\r\n"+
+			"Content-Type: text/plain\r\ncontent-length: 5\r\nConnection: close\r\n\r\nhello"))
+		for name, want := range map[string]string{"host": "gw.test", "Mixed-CASE": "m", "x-trace": "t", "Content-Type": "text/plain"} {
+			if h1[name] != want {
+				t.Errorf("HTTP/1.1: the function saw %s: %q, want %q (all: %v)", name, h1[name], want, h1)
+			}
+		}
+		for _, name := range []string{"Host", "Mixed-Case", "X-Trace"} {
+			if _, ok := h1[name]; ok {
+				t.Errorf("HTTP/1.1: the function saw %s, spelled otherwise by the client (all: %v)", name, h1)
+			}
+		}
+		resp, body := h2cRequest(t, http.MethodPut, base+"/apigw/v1/names", map[string]string{"X-Trace": "t"}, []byte("hello"))
+		h2 := seen(resp.StatusCode, string(body))
+		if h2["x-trace"] != "t" || h2["X-Trace"] != "" {
+			t.Errorf("HTTP/2: the function saw %v, want names in lower case as sent", h2)
+		}
+	})
 	t.Run("binary bodies round-trip", func(t *testing.T) {
 		bin := []byte{0x89, 'P', 'N', 'G', 0, 0xff, 0xfe, '\n'}
 		req, _ := http.NewRequest(http.MethodPost, base+"/binary", bytes.NewReader(bin))

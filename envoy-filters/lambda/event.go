@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"mime"
 	"net/netip"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ type eventContext struct {
 	sourceIP, protocol, requestID, accountID, domainName string
 	region, function                                     string
 	time                                                 time.Time
+	headerName                                           func(lower string) string // as received (payload 1.0)
 }
 
 // eventContext describes the request: the client as the proxy knows it
@@ -37,7 +37,8 @@ func (s *Stream) eventContext(h Headers) eventContext {
 		ip = addr.Addr().Unmap().String()
 	}
 	return eventContext{sourceIP: ip, protocol: cmp.Or(s.client.Protocol, "HTTP/1.1"), requestID: id,
-		accountID: s.route.cfg.AccountID, domainName: host, region: s.route.cfg.Region, function: s.route.cfg.FunctionName, time: s.now()}
+		accountID: s.route.cfg.AccountID, domainName: host, region: s.route.cfg.Region, function: s.route.cfg.FunctionName, time: s.now(),
+		headerName: s.client.receivedName}
 }
 
 // newRequestID is a random UUID (version 4), as API Gateway's ids are.
@@ -131,14 +132,12 @@ func eventALB(ctx eventContext, multiValue bool, method, path, rawQuery string, 
 
 func eventV1(ctx eventContext, method, path string, query url.Values, multi map[string][]string, body *string, isBase64 bool) map[string]any {
 	// Payload 1.0 keeps header names as the client spelled them, and
-	// handlers look them up that way (headers["Content-Type"]). Both
-	// Envoy and the data plane hand over names in one case, so they go in
-	// the canonical spelling nearly every HTTP/1.1 client sends.
-	single, canonical := map[string]string{}, make(map[string][]string, len(multi))
+	// handlers look them up that way (headers["Content-Type"]).
+	single, received := map[string]string{}, make(map[string][]string, len(multi))
 	for k, vs := range multi {
-		k = textproto.CanonicalMIMEHeaderKey(k)
+		k = ctx.headerName(k)
 		single[k] = vs[len(vs)-1] // API Gateway keeps the last value
-		canonical[k] = vs
+		received[k] = vs
 	}
 	var qs map[string]string
 	var mqs map[string][]string
@@ -150,7 +149,7 @@ func eventV1(ctx eventContext, method, path string, query url.Values, multi map[
 	}
 	return map[string]any{
 		"resource": "/{proxy+}", "path": path, "httpMethod": method,
-		"headers": single, "multiValueHeaders": canonical,
+		"headers": single, "multiValueHeaders": received,
 		"queryStringParameters": qs, "multiValueQueryStringParameters": mqs,
 		"pathParameters": map[string]string{"proxy": strings.TrimPrefix(path, "/")}, "stageVariables": nil,
 		"requestContext": map[string]any{

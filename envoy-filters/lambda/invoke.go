@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -58,6 +59,24 @@ func (s *Stream) Function() (upstream, function string) {
 type Client struct {
 	Address  string // "ip:port" or "ip"
 	Protocol string // "HTTP/1.1", "HTTP/2"…
+	// ReceivedNames are the request's header names the client did not
+	// send in canonical form, lower case → as sent, when the proxy knows
+	// them (the data plane's HTTP/1 server does; Envoy's filter API does
+	// not tell).
+	ReceivedNames map[string]string
+}
+
+// receivedName is a header name as the client spelled it, for payload 1.0
+// events: HTTP/2 and HTTP/3 names travel in lower case, HTTP/1 names as
+// recorded or, when not recorded, canonical, as most clients send them.
+func (c Client) receivedName(lower string) string {
+	if name, ok := c.ReceivedNames[lower]; ok {
+		return name
+	}
+	if strings.HasPrefix(c.Protocol, "HTTP/2") || strings.HasPrefix(c.Protocol, "HTTP/3") {
+		return lower
+	}
+	return textproto.CanonicalMIMEHeaderKey(lower)
 }
 
 // SetClient tells the stream who the client is, before OnRequest.

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -124,7 +126,7 @@ func TestAPIGatewayEvents(t *testing.T) {
 	for _, v := range []string{"v1", "v2"} {
 		s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "accountId": "123456789012", "wrapAsApiGateway": "`+v+`"}`).NewStream()
 		s.now = func() time.Time { return fixed }
-		s.SetClient(Client{Address: "192.0.2.7:5555", Protocol: "HTTP/2"})
+		s.SetClient(Client{Address: "192.0.2.7:5555", Protocol: "HTTP/1.1"})
 		h := headers{":method": {"POST"}, ":path": {"/pets/7?a=1&a=2"}, ":authority": {"gw.test"}, "content-type": {"image/png"},
 			"x-forwarded-for": {"10.1.1.1, 10.0.0.1"}, "cookie": {"a=1; b=2"}, "x-request-id": {"req-abc"}, "x-tag": {"one", "two"}}
 		bin := []byte{0x89, 'P', 'N', 'G', 0xff}
@@ -148,14 +150,58 @@ func TestAPIGatewayEvents(t *testing.T) {
 			id := rc["identity"].(map[string]any)
 			if ev["httpMethod"] != "POST" || ev["path"] != "/pets/7" || ev["queryStringParameters"].(map[string]any)["a"] != "2" ||
 				len(ev["multiValueQueryStringParameters"].(map[string]any)["a"].([]any)) != 2 || len(ev["multiValueHeaders"].(map[string]any)["X-Tag"].([]any)) != 2 || ev["headers"].(map[string]any)["Content-Type"] != "image/png" ||
-				id["sourceIp"] != "192.0.2.7" || rc["protocol"] != "HTTP/2" || rc["requestTimeEpoch"] != float64(fixed.UnixMilli()) {
+				id["sourceIp"] != "192.0.2.7" || rc["protocol"] != "HTTP/1.1" || rc["requestTimeEpoch"] != float64(fixed.UnixMilli()) {
 				t.Fatalf("v1 event %s", payload)
 			}
 		} else if http := rc["http"].(map[string]any); ev["version"] != "2.0" || ev["rawPath"] != "/pets/7" || ev["rawQueryString"] != "a=1&a=2" ||
-			http["method"] != "POST" || http["sourceIp"] != "192.0.2.7" || http["protocol"] != "HTTP/2" || len(ev["cookies"].([]any)) != 2 ||
+			http["method"] != "POST" || http["sourceIp"] != "192.0.2.7" || http["protocol"] != "HTTP/1.1" || len(ev["cookies"].([]any)) != 2 ||
 			ev["headers"].(map[string]any)["host"] != "gw.test" || rc["domainPrefix"] != "gw" || rc["timeEpoch"] != float64(fixed.UnixMilli()) ||
 			rc["time"] != "22/Nov/2026:06:00:00 +0000" {
 			t.Fatalf("v2 event %s", payload)
+		}
+	}
+}
+
+// TestPayloadV1HeaderNamesAsReceived: payload 1.0 spells each header name
+// as the client sent it, as API Gateway does. Over HTTP/1 that is the
+// spelling the proxy recorded (here the request of AWS's own comparison of
+// event formats: "Mixed-Case", lower-case "multi-value-header" and "host")
+// and canonical for names it has no record of; over HTTP/2 every name is
+// lower case on the wire and stays so.
+func TestPayloadV1HeaderNamesAsReceived(t *testing.T) {
+	for _, c := range []struct {
+		client Client
+		want   []string
+	}{
+		{Client{Protocol: "HTTP/1.1", ReceivedNames: map[string]string{"mixed-case": "Mixed-case", "multi-value-header": "multi-value-header",
+			"no-value-header": "no-value-header", "host": "host"}},
+			[]string{"Mixed-case", "User-Agent", "X-Request-Id", "host", "multi-value-header", "no-value-header"}},
+		{Client{Protocol: "HTTP/1.0"}, []string{"Host", "Mixed-Case", "Multi-Value-Header", "No-Value-Header", "User-Agent", "X-Request-Id"}},
+		{Client{Protocol: "HTTP/2"}, []string{"host", "mixed-case", "multi-value-header", "no-value-header", "user-agent", "x-request-id"}},
+		{Client{Protocol: "HTTP/3"}, []string{"host", "mixed-case", "multi-value-header", "no-value-header", "user-agent", "x-request-id"}},
+	} {
+		s := route(t, `{"credentials": "default/aws", "region": "r", "host": "h", "functionName": "f", "wrapAsApiGateway": "v1"}`).NewStream()
+		s.SetClient(c.client)
+		h := headers{":method": {"GET"}, ":path": {"/"}, ":authority": {"gw.test"}, "mixed-case": {"header"},
+			"multi-value-header": {"1", "", "2", "3,4"}, "no-value-header": {""}, "user-agent": {"curl/8.5.0"}, "x-request-id": {"r"}}
+		payload, reply := s.OnRequest(h, nil) // it replaces h with the Invoke request's headers
+		if reply != nil {
+			t.Fatal(reply)
+		}
+		var ev struct {
+			Headers           map[string]string
+			MultiValueHeaders map[string][]string
+		}
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		single, multi := slices.Sorted(maps.Keys(ev.Headers)), slices.Sorted(maps.Keys(ev.MultiValueHeaders))
+		if !slices.Equal(single, c.want) || !slices.Equal(multi, c.want) {
+			t.Errorf("%s %v: headers %v, multiValueHeaders %v, want %v", c.client.Protocol, c.client.ReceivedNames, single, multi, c.want)
+		}
+		mv := ev.MultiValueHeaders[c.client.receivedName("multi-value-header")]
+		if !slices.Equal(mv, []string{"1", "", "2", "3,4"}) || ev.Headers[c.client.receivedName("multi-value-header")] != "3,4" {
+			t.Errorf("%s: multi-value-header %q, last %q", c.client.Protocol, mv, ev.Headers[c.client.receivedName("multi-value-header")])
 		}
 	}
 }

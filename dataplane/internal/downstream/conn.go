@@ -59,9 +59,10 @@ type downstreamConn struct {
 	noAwait    bool         // no such waits: the socket cannot, or one missed a request
 	headLeft   h1.HeadLimit // while a request head is read
 	active     *requestContext
-	body       bodyLimits // while a request's body is read
-	bodyErr    error      // the timeout that ended the active request's body
-	hijacked   bool       // a handler took the connection over (Hijack)
+	spelled    map[string]string // the last request head's names not received canonical (see ReceivedNames)
+	body       bodyLimits        // while a request's body is read
+	bodyErr    error             // the timeout that ended the active request's body
+	hijacked   bool              // a handler took the connection over (Hijack)
 	handler    http.Handler
 }
 
@@ -267,6 +268,7 @@ func ConnectionError(err error) bool {
 // whether the connection may carry another request.
 func (c *downstreamConn) serveRequest(req *http.Request) (keep bool) {
 	ctx := newRequestContext(c.conn)
+	ctx.spelled, c.spelled = c.spelled, nil
 	c.active = ctx
 	defer func() {
 		c.active, c.body, c.bodyErr = nil, bodyLimits{}, nil

@@ -16,7 +16,8 @@ import (
 // every h1.ClientCheckInterval while it waits), and the first call to Done
 // starts a goroutine that peeks at that interval until the request ends.
 type requestContext struct {
-	conn net.Conn
+	conn    net.Conn
+	spelled map[string]string // see ReceivedNames
 
 	mu       sync.Mutex
 	err      error
@@ -29,7 +30,25 @@ func newRequestContext(conn net.Conn) *requestContext {
 }
 
 func (ctx *requestContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (ctx *requestContext) Value(any) any               { return nil }
+
+// receivedNamesKey is the context key of a request's received spellings.
+type receivedNamesKey struct{}
+
+func (ctx *requestContext) Value(key any) any {
+	if _, ok := key.(receivedNamesKey); ok && ctx.spelled != nil {
+		return ctx.spelled
+	}
+	return nil
+}
+
+// ReceivedNames says how the client spelled the header names of the
+// request whose context ctx is (or derives from) that it did not send in
+// canonical form: lower-case name → spelling. A name not there came
+// canonical; nil for a request this server did not read.
+func ReceivedNames(ctx context.Context) map[string]string {
+	m, _ := ctx.Value(receivedNamesKey{}).(map[string]string)
+	return m
+}
 
 func (ctx *requestContext) Err() error {
 	ctx.mu.Lock()

@@ -29,9 +29,11 @@ func (c *downstreamConn) parseRequestHead() (*http.Request, error) {
 	if err := parseRequestLine(req, line); err != nil {
 		return nil, err
 	}
-	if err := c.ReadHeader(req.Header); err != nil {
+	spelled, err := c.ReadRequestHeader(req.Header)
+	if err != nil {
 		return nil, err
 	}
+	c.spelled = spelled
 	if err := setRequestHost(req); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -38,6 +40,23 @@ type HeadReader struct {
 // continues the previous value after a space, as RFC 9112 §5.2 asks of a
 // proxy.
 func (c *HeadReader) ReadHeader(h http.Header) error {
+	return c.readHeader(h, nil)
+}
+
+// ReadRequestHeader is ReadHeader for a request's header block that also
+// returns how the client spelled the names it did not send in canonical
+// form: lower-case name → the spelling of its first field, nil when every
+// name came canonical. API Gateway's payload 1.0 events keep names as
+// received, and http.Header has them canonical.
+func (c *HeadReader) ReadRequestHeader(h http.Header) (map[string]string, error) {
+	var spelled map[string]string
+	err := c.readHeader(h, &spelled)
+	return spelled, err
+}
+
+// readHeader reads a header block into h and, when spelled is not nil,
+// the received spelling of each name that was not canonical into it.
+func (c *HeadReader) readHeader(h http.Header, spelled *map[string]string) error {
 	values, fields := c.values[:0], c.fields[:0]
 	for {
 		line, err := c.ReadLine()
@@ -57,9 +76,16 @@ func (c *HeadReader) ReadHeader(h http.Header) error {
 			continue
 		}
 		k, v, ok := bytes.Cut(line, []byte(":"))
+		received := ""
+		if spelled != nil && !isCanonical(k) {
+			received = string(k) // before canonicalKey rewrites k in place
+		}
 		key, valid := canonicalKey(k)
 		if v = trimOWS(v); !ok || !valid || !validFieldValue(v) {
 			return fmt.Errorf("malformed header line %q", line)
+		}
+		if received != "" && !slices.ContainsFunc(fields, func(f headerField) bool { return f.key == key }) {
+			keepSpelling(spelled, received) // the first field of a name sets its spelling
 		}
 		start := len(values)
 		values = append(values, v...)
@@ -134,6 +160,28 @@ func canonicalKey(k []byte) (key string, ok bool) {
 		return s, true
 	}
 	return string(k), true
+}
+
+// isCanonical reports whether a field name is in canonical form already:
+// upper case first and after each hyphen, lower case elsewhere.
+func isCanonical(k []byte) bool {
+	upper := true
+	for _, b := range k {
+		if upper && 'a' <= b && b <= 'z' || !upper && 'A' <= b && b <= 'Z' {
+			return false
+		}
+		upper = b == '-'
+	}
+	return true
+}
+
+// keepSpelling records a name's received spelling under its lower-case
+// form.
+func keepSpelling(spelled *map[string]string, received string) {
+	if *spelled == nil {
+		*spelled = map[string]string{}
+	}
+	(*spelled)[strings.ToLower(received)] = received
 }
 
 // commonHeaderKeys interns the names most requests and responses carry.
