@@ -12,7 +12,8 @@ import (
 )
 
 // TestConsulOverTLS: upstream discovery reaches Consul's HTTPS port,
-// verifying it with the CA --consul-ca-file names.
+// verifying it with the CA --consul-ca-file names; without that CA it
+// refuses the agent's certificate and says why.
 func TestConsulOverTLS(t *testing.T) {
 	ca := newTestCA(t)
 	_, key, certPEM := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "consul"},
@@ -38,4 +39,19 @@ tls { defaults {
 		code, body := get(t, "http://"+gw+"/x", nil)
 		return code == 200 && strings.HasPrefix(body, "web ")
 	})
+
+	untrusting, cp := startGateway(t, routeAllTo("consul-web"), "--consul-addr", "https://"+https)
+	waitFor(t, 15*time.Second, "the untrusted agent's certificate refused in the log", func() bool {
+		return strings.Contains(cp.Logs(), "certificate signed by unknown authority")
+	})
+	// The gateway serves, and the route says its upstream was never found.
+	var code int
+	var body string
+	waitFor(t, 15*time.Second, "the gateway without the CA answering", func() bool {
+		code, body = get(t, "http://"+untrusting+"/x", nil)
+		return code != 0
+	})
+	if code == 200 || !strings.Contains(body, "consul-web not found") {
+		t.Fatalf("through an agent whose certificate no CA vouches for: %d %q", code, body)
+	}
 }
